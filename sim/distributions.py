@@ -1,0 +1,172 @@
+"""Distributions a scenario may give instead of a number, and their inverse-CDF sampling.
+
+Sampling goes through the inverse CDF of counter-based uniforms (:mod:`sim.streams`), so
+a parameter's draw for run *i* depends only on the root seed, *i* and the parameter's path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def support(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def mean(self) -> float:
+        raise NotImplementedError
+
+
+def _finite(*values: float) -> None:
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("distribution parameters must be finite numbers")
+
+
+class Uniform(_Dist):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self):
+        _finite(self.low, self.high)
+        if not self.low <= self.high:
+            raise ValueError(f"uniform needs low <= high (got {self.low} > {self.high})")
+        return self
+
+    def support(self):
+        return self.low, self.high
+
+    def mean(self):
+        return (self.low + self.high) / 2
+
+    def ppf(self, u):
+        return self.low + (self.high - self.low) * u
+
+
+class Normal(_Dist):
+    """Normal(mean, sd), clipped to [low, high] when given."""
+
+    dist: Literal["normal"]
+    mean_: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+    low: float = -math.inf
+    high: float = math.inf
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self):
+        _finite(self.mean_, self.sd)
+        if not self.low < self.high:
+            raise ValueError("normal needs low < high")
+        return self
+
+    def support(self):
+        return self.low, self.high
+
+    def mean(self):
+        return min(max(self.mean_, self.low), self.high)
+
+    def ppf(self, u):
+        return np.clip(self.mean_ + self.sd * special.ndtri(u), self.low, self.high)
+
+
+class Beta(_Dist):
+    """Beta(a, b) scaled to [low, high] (default [0, 1])."""
+
+    dist: Literal["beta"]
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        _finite(self.a, self.b, self.low, self.high)
+        if not self.low < self.high:
+            raise ValueError("beta needs low < high")
+        return self
+
+    def support(self):
+        return self.low, self.high
+
+    def mean(self):
+        return self.low + (self.high - self.low) * self.a / (self.a + self.b)
+
+    def ppf(self, u):
+        return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
+
+
+class Triangular(_Dist):
+    """Triangular on [low, high] with its peak at mode."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self):
+        _finite(self.low, self.mode, self.high)
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high")
+        return self
+
+    def support(self):
+        return self.low, self.high
+
+    def mean(self):
+        return (self.low + self.mode + self.high) / 3
+
+    def ppf(self, u):
+        lo, m, hi = self.low, self.mode, self.high
+        cut = (m - lo) / (hi - lo)
+        left = lo + np.sqrt(u * (hi - lo) * (m - lo))
+        right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - m))
+        return np.where(u < cut, left, right)
+
+
+class Choice(_Dist):
+    """One of a list of values, with optional weights."""
+
+    dist: Literal["choice"]
+    values: list[float] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        _finite(*self.values)
+        if self.weights is not None:
+            _finite(*self.weights)
+            if len(self.weights) != len(self.values):
+                raise ValueError("choice needs as many weights as values")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("choice weights must be >= 0 with a positive sum")
+        return self
+
+    def support(self):
+        return min(self.values), max(self.values)
+
+    def _probs(self):
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
+        return w / w.sum()
+
+    def mean(self):
+        return float(np.dot(self._probs(), self.values))
+
+    def ppf(self, u):
+        idx = np.searchsorted(np.cumsum(self._probs())[:-1], u, side="right")
+        return np.asarray(self.values, dtype=float)[idx]
+
+
+Distribution = Annotated[Union[Uniform, Normal, Beta, Triangular, Choice], Field(discriminator="dist")]

@@ -1,0 +1,249 @@
+"""Reading scenario files: YAML with line numbers, ``extends:`` with deep merge, clear errors.
+
+Every problem becomes a :class:`Problem` printed as ``file:line: field.path: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario import Scenario
+
+MAX_BYTES = 2_000_000
+MAX_NODES = 200_000
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path or '(file)'}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """One or more problems with a scenario file; ``str()`` is one line per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Where(dict):
+    """Maps a dotted path to (file, line) for the YAML node that gave it."""
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), 0, "", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), 0, "", f"cannot read file ({exc.strerror})")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError([Problem(str(path), 1, "", f"file is larger than {MAX_BYTES} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(str(path), line, "", f"not valid UTF-8 (byte {exc.start})")]) from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([Problem(str(path), line, "", f"invalid YAML: {what}")]) from None
+
+
+def _to_data(node: yaml.Node, file: str, where: _Where, path: str = "", budget: list[int] | None = None) -> Any:
+    """Turn a composed node into plain data, recording each path's line; bounded against alias bombs."""
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ScenarioError([Problem(file, node.start_mark.line + 1, path, "document too large (alias expansion?)")])
+    where[path] = (file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                raise ScenarioError([Problem(file, k.start_mark.line + 1, path, "mapping keys must be plain names")])
+            key = k.value
+            if key in out:
+                raise ScenarioError([Problem(file, k.start_mark.line + 1, _join(path, key), "duplicate key")])
+            out[key] = _to_data(v, file, where, _join(path, key), budget)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_data(v, file, where, _join(path, str(i)), budget) for i, v in enumerate(node.value)]
+    return yaml.SafeLoader(" ").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _merge(base: Any, over: Any, moves: dict[str, str], opath: str = "", mpath: str = "") -> Any:
+    """Deep-merge ``over`` onto ``base``: mappings by key, lists of objects by ``id``, else replace.
+
+    ``moves`` records where each child list item landed (child path -> merged path).
+    """
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v, moves, _join(opath, k), _join(mpath, k)) if k in base else v
+        return out
+    if isinstance(base, list) and isinstance(over, list) and all(_has_id(x) for x in base + over):
+        out = list(base)
+        index = {x["id"]: i for i, x in enumerate(base)}
+        for j, item in enumerate(over):
+            i = index.get(item["id"], len(out))
+            moves[_join(opath, str(j))] = _join(mpath, str(i))
+            if i < len(out):
+                out[i] = _merge(base[i], item, moves, _join(opath, str(j)), _join(mpath, str(i)))
+            else:
+                out.append(item)
+        return out
+    return over
+
+
+def _has_id(x: Any) -> bool:
+    return isinstance(x, dict) and isinstance(x.get("id"), str)
+
+
+def _moved(path: str, moves: dict[str, str]) -> str:
+    best = max((p for p in moves if path == p or path.startswith(p + ".")), key=len, default=None)
+    return path if best is None else moves[best] + path[len(best):]
+
+
+def read(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, _Where]:
+    """Read a scenario file into merged plain data (``extends:`` resolved) and its line map."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, resolved))
+        raise ScenarioError([Problem(str(path), 1, "extends", f"extends cycle: {cycle}")])
+    if len(_chain) >= MAX_DEPTH:
+        raise ScenarioError([Problem(str(path), 1, "extends", f"extends nested deeper than {MAX_DEPTH}")])
+    node = _compose(path)
+    where = _Where()
+    data = _to_data(node, str(path), where) if node is not None else None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(str(path), 1, "", "a scenario must be a YAML mapping")])
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, where
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), where["extends"][1], "extends", "must be a file name")])
+    base, merged_where = read(path.parent / parent, (*_chain, resolved))
+    moves: dict[str, str] = {}
+    merged = _merge(base, data, moves)
+    for p, loc in where.items():
+        merged_where[_moved(p, moves)] = loc
+    return merged, merged_where
+
+
+def load(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    data, where = read(path)
+    return validate(data, where, str(path))
+
+
+def validate(data: dict, where: _Where | None = None, file: str = "<scenario>") -> Scenario:
+    where = where if where is not None else _Where()
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, data, where, file)) from None
+    problems = [_problem(where, file, path, msg) for path, msg in scenario.problems()]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _problem(where: _Where, file: str, path: str, message: str) -> Problem:
+    probe = path
+    while probe not in where and probe:
+        probe = probe.rpartition(".")[0]
+    f, line = where.get(probe, (file, 1))
+    return Problem(f, line, path, message)
+
+
+def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -> list[Problem]:
+    seen, out = set(), []
+    for err in exc.errors():
+        loc = [str(x) for x in err["loc"] if not _is_union_tag(x)]
+        path = ".".join(loc)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key{_suggest(loc, data)}"
+        elif err["type"] == "union_tag_invalid":
+            message = "unknown distribution (use uniform, normal, beta, triangular or choice)"
+        key = (path, message)
+        if key not in seen and not _shadowed(path, err, exc):
+            seen.add(key)
+            out.append(_problem(where, file, path, message))
+    return out
+
+
+def _is_union_tag(x: Any) -> bool:
+    return x in ("uniform", "normal", "beta", "triangular", "choice", "float", "function-after[_check(), Uniform]") or (
+        isinstance(x, str) and x.startswith(("function-after", "tagged-union"))
+    )
+
+
+def _shadowed(path: str, err: dict, exc: ValidationError) -> bool:
+    """A number-or-distribution field reports both branches; keep the distribution's when it was a mapping."""
+    return err["type"] in ("float_type", "float_parsing") and isinstance(err.get("input"), dict)
+
+
+def _suggest(loc: list[str], data: dict) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(names)})"
+
+
+def _model_at(loc: list[str]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (list indices skipped)."""
+    import typing
+
+    model: Any = Scenario
+    for part in loc:
+        if part.isdigit():
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        if part not in fields:
+            return None
+        ann = fields[part].annotation
+        model = _first_model(ann, typing)
+        if model is None:
+            return None
+    return model
+
+
+def _first_model(ann: Any, typing: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in typing.get_args(ann):
+        found = _first_model(arg, typing)
+        if found is not None:
+            return found
+    return None
+
+
+def dump(scenario: Scenario) -> str:
+    """The resolved scenario as YAML (round-trips through :func:`validate`)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,165 @@
+"""Decision rules as pure numpy functions that broadcast over leading (run) dimensions.
+
+Shapes: ``I`` issues, ``A`` actors, ``K = I + 1`` frontier vertices; ``...`` is any block of
+runs (empty for one run). Utilities are in [0, 1]: an actor's utility for a package is one
+minus its salience-weighted distance from its ideal position, on 0-100 issue axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-12
+
+
+def utility(package: np.ndarray, ideal: np.ndarray, salience: np.ndarray) -> np.ndarray:
+    """Salience-weighted linear utility of ``package`` (..., I) to actors with ``ideal`` (..., I)."""
+    return 1.0 - np.sum(salience * np.abs(package - ideal), axis=-1) / 100.0
+
+
+def concession_share(clock: np.ndarray, deadline: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """Time-based share of the way conceded, (t/T)^(1/e): e < 1 Boulware, e > 1 Conceder, e = 0 never."""
+    t = np.clip(clock / np.maximum(deadline, 1), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        inv = np.where(exponent > 0, 1.0 / np.maximum(exponent, EPS), np.inf)
+    return np.where(exponent > 0, t ** np.minimum(inv, 1e6), 0.0)
+
+
+def aspiration(share: np.ndarray, reservation: np.ndarray) -> np.ndarray:
+    """The utility an actor still holds out for after conceding ``share`` towards its reservation."""
+    return reservation + (1.0 - reservation) * (1.0 - share)
+
+
+def stated_position(ideal: np.ndarray, tabled: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """What an actor says it wants: its ideal moved ``share`` of the way to the last tabled package."""
+    return ideal + share[..., None] * (tabled - ideal)
+
+
+def weighted_compromise(positions: np.ndarray, capability: np.ndarray, salience: np.ndarray) -> np.ndarray:
+    """Capability x salience weighted mean of positions (..., A, I) -> (..., I)."""
+    w = capability[..., None] * salience
+    total = w.sum(axis=-2)
+    mean = (w * positions).sum(axis=-2) / np.maximum(total, EPS)
+    return np.where(total > EPS, mean, positions.mean(axis=-2))
+
+
+def project(package: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The nearest package inside the red-line box [lower, upper] (per issue)."""
+    return np.clip(package, lower, upper)
+
+
+def frontier(ideal1, ideal2, sal1, sal2):
+    """Pareto frontier of two principals with linear utilities, as K = I + 1 vertices.
+
+    Starting from principal 1's ideal, issues move to principal 2's ideal in order of
+    principal 2's relative salience (s2/s1, largest first): a fractional knapsack, so the
+    segments between vertices are exactly the efficient trade-offs.
+    Returns packages (..., K, I) and utilities (..., K, 2), principal 1's decreasing.
+    """
+    ratio = sal2 / np.maximum(sal1, EPS)
+    rank = np.argsort(np.argsort(-ratio, axis=-1, kind="stable"), axis=-1, kind="stable")
+    k = np.arange(ideal1.shape[-1] + 1)[:, None]
+    packages = np.where(rank[..., None, :] < k, ideal2[..., None, :], ideal1[..., None, :])
+    u1 = utility(packages, ideal1[..., None, :], sal1[..., None, :])
+    u2 = utility(packages, ideal2[..., None, :], sal2[..., None, :])
+    return packages, np.stack([u1, u2], axis=-1)
+
+
+def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
+    """Segment index and position on it where principal ``who``'s utility equals ``target``."""
+    u = utilities[..., who]
+    k_max = u.shape[-1] - 2
+    if who == 0:  # decreasing along the frontier
+        seg = np.clip(np.sum(u[..., 1:] > target[..., None], axis=-1), 0, k_max)
+    else:  # increasing
+        seg = np.clip(np.sum(u[..., 1:] < target[..., None], axis=-1), 0, k_max)
+    a = np.take_along_axis(u, seg[..., None], axis=-1)[..., 0]
+    b = np.take_along_axis(u, seg[..., None] + 1, axis=-1)[..., 0]
+    lam = np.clip((target - a) / np.where(np.abs(b - a) > EPS, b - a, np.inf), 0.0, 1.0)
+    return seg, lam
+
+
+def _point(packages, utilities, seg, lam):
+    pick = lambda arr: np.take_along_axis(arr, seg[..., None, None], axis=-2)[..., 0, :]  # noqa: E731
+    nxt = lambda arr: np.take_along_axis(arr, seg[..., None, None] + 1, axis=-2)[..., 0, :]  # noqa: E731
+    lam_ = lam[..., None]
+    return pick(packages) + lam_ * (nxt(packages) - pick(packages)), pick(utilities) + lam_ * (
+        nxt(utilities) - pick(utilities)
+    )
+
+
+def frontier_at(packages, utilities, who: int, target):
+    """The efficient package giving principal ``who`` (0 or 1) utility ``target`` (clamped to the frontier).
+
+    Returns (package (..., I), utilities (..., 2)).
+    """
+    seg, lam = _segment(utilities, who, np.asarray(target, dtype=float))
+    return _point(packages, utilities, seg, lam)
+
+
+def nash_point(packages, utilities, disagreement):
+    """The Nash bargaining solution on the frontier: max (u1 - d1)(u2 - d2) over packages.
+
+    Exact for piecewise-linear frontiers: the product is a quadratic on each segment.
+    ``disagreement`` is (..., 2). Where no package beats both disagreement values the point
+    maximising the smaller surplus is returned. Returns (package, utilities, feasible).
+    """
+    a, b = utilities[..., :-1, :], utilities[..., 1:, :]
+    d = disagreement[..., None, :]
+    alpha, beta = a[..., 0] - d[..., 0], b[..., 0] - a[..., 0]
+    gamma, delta = a[..., 1] - d[..., 1], b[..., 1] - a[..., 1]
+    denom = 2.0 * beta * delta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.where(np.abs(denom) > EPS, -(beta * gamma + alpha * delta) / denom, 0.0)
+    candidates = np.stack([np.zeros_like(lam), np.clip(lam, 0.0, 1.0), np.ones_like(lam)], axis=-1)
+    s1 = alpha[..., None] + beta[..., None] * candidates
+    s2 = gamma[..., None] + delta[..., None] * candidates
+    product = np.where((s1 > 0) & (s2 > 0), s1 * s2, -np.inf)
+    fallback = np.minimum(s1, s2) - 10.0  # below any feasible product's score
+    score = np.where(np.isfinite(product), product, fallback)
+    flat = score.reshape(*score.shape[:-2], -1)
+    best = np.argmax(flat, axis=-1)
+    seg, which = np.divmod(best, 3)
+    lam_best = np.take_along_axis(candidates.reshape(flat.shape), best[..., None], axis=-1)[..., 0]
+    package, u = _point(packages, utilities, seg, lam_best)
+    feasible = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0] >= 0
+    return package, u, feasible
+
+
+def zeuthen_risk(own_aspiration, offer_from_other, disagreement):
+    """Zeuthen's risk limit: the share of surplus an actor would lose by accepting the other's offer."""
+    surplus = own_aspiration - disagreement
+    return np.where(surplus > EPS, (own_aspiration - offer_from_other) / np.maximum(surplus, EPS), 0.0)
+
+
+def subgame_perfect_values(packages, utilities, patience, reservation, rounds: int, first: int):
+    """Proposer's utility in each round of finite-horizon alternating offers (backward induction).
+
+    In the last round the responder gets its reservation value; earlier, it gets exactly the
+    discounted value of proposing next round. As ``rounds`` grows the first proposer's share
+    tends to Rubinstein's (1 - d2) / (1 - d1 d2) on a unit pie.
+    Returns (rounds, ..., 2) utilities of the offer made in each round.
+    """
+    values = np.empty((rounds, *utilities.shape[:-2], 2))
+    responder_floor = None
+    for t in range(rounds - 1, -1, -1):
+        proposer = (first + t) % 2
+        responder = 1 - proposer
+        floor = reservation[..., responder]
+        if responder_floor is not None:
+            floor = np.maximum(floor, patience[..., responder] * responder_floor)
+        _, u = frontier_at(packages, utilities, responder, floor)
+        values[t] = u
+        responder_floor = u[..., proposer]  # next-earlier round's responder is this round's proposer
+    return values
+
+
+def wilson_interval(successes, n, z: float = 1.959963984540054):
+    """Wilson score interval for a binomial proportion; broadcasts over arrays."""
+    successes, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)

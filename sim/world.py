@@ -1,0 +1,88 @@
+"""World state and events: flags per run, scheduled events, hazards, incident processes.
+
+Every random draw is keyed by (root seed, run, round, event), so an event fires in a run
+whatever other runs share its block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import streams
+from sim.parameters import Values
+from sim.scenario import Event, Scenario, When
+
+EVENT_STREAM = streams.key("events")
+COLLAPSE_STREAM = streams.key("collapse")
+
+
+class World:
+    """Flags (runs x flags) and the record of which event happened when in each run."""
+
+    def __init__(self, scenario: Scenario, values: Values, runs: np.ndarray):
+        self.flags_names = scenario.flag_names()
+        self.runs = runs
+        n = len(runs)
+        self.flags = np.zeros((n, len(self.flags_names)), dtype=bool)
+        for name, on in scenario.world.flags.items():
+            self.flags[:, self.flag(name)] = on
+        self.events = scenario.events
+        self._keys = [streams.key(e.id) for e in self.events]
+        self._values = values
+        self.first_round = np.full((n, len(self.events)), -1, dtype=np.int32)
+        self.count = np.zeros((n, len(self.events)), dtype=np.int32)
+
+    def flag(self, name: str) -> int:
+        return self.flags_names.index(name)
+
+    def active(self, when: When, round_: int) -> np.ndarray | bool:
+        """Where a time window and its flag conditions hold."""
+        if round_ < when.from_round or (when.until_round is not None and round_ > when.until_round):
+            return False
+        ok: np.ndarray | bool = True
+        for name in when.requires:
+            ok = ok & self.flags[:, self.flag(name)]
+        for name in when.unless:
+            ok = ok & ~self.flags[:, self.flag(name)]
+        return ok
+
+    def happen(self, seed: int, round_: int, live: np.ndarray, negotiating: np.ndarray):
+        """Draw this round's events. Yields (event, fired mask, collapsed mask) for each event."""
+        for j, (event, key) in enumerate(zip(self.events, self._keys)):
+            eligible = live & self.active(event.when, round_)
+            if event.milestone:
+                eligible = eligible & self.flags[:, self.flag("transition")]
+            if event.trigger != "rate":
+                eligible = eligible & (self.first_round[:, j] < 0)
+            if not np.any(eligible):
+                continue
+            u = streams.uniform(seed, self.runs, EVENT_STREAM, key, round_)
+            occurrences = self._occurrences(event, round_, u)
+            fired = eligible & (occurrences > 0)
+            collapse = self._values(event.collapse)
+            collapsed = np.zeros_like(fired)
+            if np.any(collapse):
+                u2 = streams.uniform(seed, self.runs, COLLAPSE_STREAM, key, round_)
+                p = 1.0 - (1.0 - collapse) ** occurrences
+                collapsed = fired & negotiating & (u2 < p)
+            self.first_round[:, j] = np.where(fired & (self.first_round[:, j] < 0), round_, self.first_round[:, j])
+            self.count[:, j] += np.where(fired, occurrences, 0)
+            self._set(event, fired)
+            yield event, fired, collapsed
+
+    def _occurrences(self, event: Event, round_: int, u: np.ndarray) -> np.ndarray:
+        v = self._values
+        if event.trigger == "at_round":
+            return ((round_ == event.at_round) & (u < v(event.probability))).astype(np.int64)
+        boost = np.ones_like(u)
+        for name, factor in event.boost.items():
+            boost = np.where(self.flags[:, self.flag(name)], boost * v(factor), boost)
+        if event.trigger == "hazard":
+            return (u < np.minimum(v(event.hazard) * boost, 1.0)).astype(np.int64)
+        return streams.poisson(v(event.rate) * boost, u)
+
+    def _set(self, event: Event, fired: np.ndarray) -> None:
+        for name in event.effects.set:
+            self.flags[:, self.flag(name)] |= fired
+        for name in event.effects.unset:
+            self.flags[:, self.flag(name)] &= ~fired

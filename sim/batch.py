@@ -1,0 +1,192 @@
+"""Monte Carlo batches: blocks of runs, any executor, streamed to a results folder, resumable.
+
+A run's numbers depend only on the scenario, the root seed and the run's index, so the
+block size, the number of workers and the order in which blocks finish never change them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim import __version__, outcomes
+from sim.executors import Inline, executor
+from sim.loader import dump, validate
+from sim.model import NegotiationModel
+from sim.results import (
+    RUNS,
+    TRAJECTORIES,
+    ResultsError,
+    chunk_ok,
+    chunk_path,
+    expected_rows,
+    locked,
+    read_chunks,
+    read_meta,
+    scenario_hash,
+    write_meta,
+    write_table,
+    atomic_write,
+)
+from sim.scenario import Scenario
+
+DEFAULT_BLOCK = 10_000
+
+
+@functools.lru_cache(maxsize=8)
+def _scenario(text: str) -> Scenario:
+    import yaml
+
+    return validate(yaml.safe_load(text))
+
+
+def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectories: int):
+    """Play runs [start, stop) as one block; returns (start, runs table, trajectories table)."""
+    model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
+    model.run()
+    return start, outcomes.table(model), outcomes.trajectories(model)
+
+
+def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,
+             trajectories: int = 0) -> NegotiationModel:
+    """Play ``runs`` runs in this process as one block and return the played model (for notebooks)."""
+    runs = runs or scenario.meta.runs
+    return NegotiationModel(scenario, range(runs), seed=seed, trajectories=trajectories).run()
+
+
+@dataclass
+class Batch:
+    """What to run: a scenario, a seed, a run count, and how runs are cut into blocks."""
+
+    scenario: Scenario
+    runs: int
+    seed: int
+    block_size: int
+    trajectories: int = 0
+    text: str = field(init=False)
+
+    def __post_init__(self):
+        self.text = dump(self.scenario)
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.runs // self.block_size)
+
+    def meta(self) -> dict:
+        return {
+            "version": __version__, "scenario": self.scenario.meta.name, "scenario_hash": scenario_hash(self.text),
+            "seed": self.seed, "runs": self.runs, "block_size": self.block_size, "trajectories": self.trajectories,
+            "status": "running", "python": sys.version.split()[0],
+        }
+
+    def task(self, index: int):
+        start = index * self.block_size
+        return self.text, self.seed, start, min(start + self.block_size, self.runs), self.trajectories
+
+
+def block_size_for(runs: int, workers: int) -> int:
+    """Blocks big enough to amortise numpy overhead, small enough to keep every worker busy."""
+    return max(1, min(DEFAULT_BLOCK, -(-runs // (4 * max(workers, 1)))))
+
+
+def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | None = None, seed: int | None = None,
+              workers: int | None = None, scheduler: str | None = None, block_size: int | None = None,
+              trajectories: int | None = None, resume: bool = False, overwrite: bool = False,
+              progress=None) -> pd.DataFrame | Path:
+    """Run a Monte Carlo batch.
+
+    With ``out=None`` the runs are played in this process and returned as a DataFrame.
+    With a folder, blocks are played on the chosen executor (local processes by default,
+    ``workers=1`` for in-process, ``scheduler='tcp://…'`` for Dask) and written as they
+    finish; ``resume=True`` completes an interrupted batch. ``progress(done, total)`` is
+    called after each block.
+    """
+    runs = runs or scenario.meta.runs
+    seed = scenario.meta.seed if seed is None else seed
+    trajectories = scenario.outputs.trajectories if trajectories is None else trajectories
+    if out is None:
+        model = simulate(scenario, runs, seed, trajectories)
+        return outcomes.table(model)
+    folder = Path(out)
+    with locked(folder):
+        pool = Inline() if (workers == 1 and not scheduler) else None
+        pool = pool or executor(workers, scheduler)
+        try:
+            size = block_size or block_size_for(runs, pool.workers)
+            batch = Batch(scenario, runs, seed, size, trajectories)
+            todo = _prepare(folder, batch, resume, overwrite)
+            _play(folder, batch, todo, pool, progress)
+        finally:
+            pool.close()
+    return folder
+
+
+def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[int]:
+    """Check the folder against the batch; return the block indices still to play."""
+    has_meta = (folder / "meta.json").exists()
+    if has_meta and resume:
+        meta = read_meta(folder)
+        for key in ("scenario_hash", "seed", "runs"):
+            if meta[key] != batch.meta()[key]:
+                raise ResultsError(f"{folder / 'meta.json'}: cannot resume: {key} differs from the batch asked for")
+        batch.block_size = meta["block_size"]
+        batch.trajectories = meta.get("trajectories", batch.trajectories)
+        return [i for i in range(batch.n_blocks) if not chunk_ok(chunk_path(folder, RUNS, i), expected_rows(meta, i))]
+    if has_meta and not overwrite:
+        raise ResultsError(f"{folder}: already holds results (use --overwrite to replace them or --resume to finish them)")
+    if any(p.name != ".lock" for p in folder.iterdir()) and not has_meta and not overwrite:
+        raise ResultsError(f"{folder}: exists and is not a results folder (choose another --out)")
+    for name in (RUNS, TRAJECTORIES, "figures"):
+        shutil.rmtree(folder / name, ignore_errors=True)
+    for name in ("summary.json", "summary.txt", "meta.json", "report.html", "report.pdf"):
+        (folder / name).unlink(missing_ok=True)
+    atomic_write(folder / "scenario.yaml", batch.text)
+    write_meta(folder, batch.meta())
+    return list(range(batch.n_blocks))
+
+
+def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
+    meta = read_meta(folder)
+    meta.update(status="running", workers=pool.workers)
+    write_meta(folder, meta)
+    total, done = batch.runs, batch.runs - sum(expected_rows(meta, i) for i in todo)
+    started = time.perf_counter()
+    if progress:
+        progress(done, total)
+    for start, runs_df, traj_df in pool.imap_unordered(play_block, (batch.task(i) for i in todo)):
+        index = start // batch.block_size
+        if batch.trajectories and len(traj_df):
+            write_table(chunk_path(folder, TRAJECTORIES, index), traj_df)
+        write_table(chunk_path(folder, RUNS, index), runs_df)
+        done += len(runs_df)
+        if progress:
+            progress(done, total)
+    elapsed = time.perf_counter() - started
+    played = sum(expected_rows(meta, i) for i in todo)
+    meta.update(status="complete", seconds=round(elapsed, 3),
+                runs_per_second=round(played / elapsed, 1) if elapsed > 0 else None)
+    write_meta(folder, meta)
+
+
+def load_results(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Per-run results of a results folder as one DataFrame (checked chunk by chunk)."""
+    return read_chunks(Path(folder), RUNS, columns)
+
+
+def load_trajectories(folder: str | Path) -> pd.DataFrame:
+    return read_chunks(Path(folder), TRAJECTORIES)
+
+
+def default_out(scenario_path: str | Path) -> Path:
+    return Path("results") / Path(scenario_path).stem
+
+
+def cpu_count() -> int:
+    return os.cpu_count() or 1

@@ -1,0 +1,35 @@
+"""What a finished batch leaves for its readers: the summary (JSON and text) and the figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sim import plots, summary
+from sim.batch import load_results
+from sim.loader import load
+from sim.results import atomic_write, read_meta
+
+
+def write_outputs(folder: str | Path) -> dict:
+    """Summarise a complete results folder and draw its figures; returns the summary."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    scenario = load(folder / "scenario.yaml")
+    df = load_results(folder)
+    result = summary.summarize(df, meta, scenario)
+    atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
+    atomic_write(folder / "summary.txt", summary.text(result))
+    figures = folder / "figures"
+    wanted = scenario.outputs.figures
+    if "outcomes" in wanted:
+        plots.save(plots.outcome_figure(result), figures, "outcomes")
+    if "transition_curve" in wanted:
+        plots.save(plots.transition_curve_figure(result, scenario.meta.start_date, scenario.meta.round_days),
+                   figures, "transition_curve")
+    if "blocking" in wanted:
+        plots.save(plots.blocking_figure(result), figures, "blocking")
+    if "packages" in wanted:
+        issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
+        plots.save(plots.package_figure(df, result, issues), figures, "packages")
+    return result

@@ -1,0 +1,138 @@
+"""The results folder: atomic writes, a lock, chunked Parquet, and checked reads.
+
+Layout::
+
+    scenario.yaml          the resolved scenario (after extends:)
+    meta.json              version, seed, runs, block size, scenario hash, status, timings
+    runs/chunk-NNNNNN.parquet          per-run outcomes, one file per block of runs
+    trajectories/chunk-NNNNNN.parquet  per-round state of the recorded runs
+    summary.json, summary.txt          the summary
+    figures/                           PNG and SVG figures
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RUNS, TRAJECTORIES = "runs", "trajectories"
+
+
+class ResultsError(Exception):
+    """A results folder that cannot be used as asked; the message names the path and the problem."""
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(path: Path, df: pd.DataFrame) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink, compression="zstd")
+    atomic_write(path, sink.getvalue().to_pybytes())
+
+
+def scenario_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def chunk_path(folder: Path, kind: str, index: int) -> Path:
+    return folder / kind / f"chunk-{index:06d}.parquet"
+
+
+@contextlib.contextmanager
+def locked(folder: Path):
+    """Hold the folder's lock for the duration; refuse if another batch holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / ".lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ResultsError(f"{folder}: another batch is writing to this folder") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def read_meta(folder: Path) -> dict:
+    path = Path(folder) / "meta.json"
+    if not path.exists():
+        raise ResultsError(f"{path}: not a results folder (no meta.json)")
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: unreadable metadata ({exc})") from None
+    for key in ("runs", "seed", "block_size", "scenario_hash"):
+        if key not in meta:
+            raise ResultsError(f"{path}: missing field '{key}'")
+    return meta
+
+
+def write_meta(folder: Path, meta: dict) -> None:
+    atomic_write(Path(folder) / "meta.json", json.dumps(meta, indent=2, default=str))
+
+
+def expected_rows(meta: dict, index: int) -> int:
+    start = index * meta["block_size"]
+    return max(0, min(meta["block_size"], meta["runs"] - start))
+
+
+def chunk_ok(path: Path, rows: int) -> bool:
+    """True if ``path`` is a complete, readable chunk of ``rows`` rows."""
+    try:
+        return pq.ParquetFile(path).metadata.num_rows == rows
+    except Exception:  # noqa: BLE001 - any failure to read means the chunk is not usable
+        return False
+
+
+def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None) -> pd.DataFrame:
+    """All chunks of ``kind`` as one DataFrame; a corrupt or truncated chunk is named in the error."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    frames = []
+    n_blocks = -(-meta["runs"] // meta["block_size"])
+    for index in range(n_blocks):
+        path = chunk_path(folder, kind, index)
+        if not path.exists():
+            if kind == RUNS:
+                raise ResultsError(f"{path}: missing chunk (batch incomplete: finish it with --resume)")
+            continue
+        try:
+            df = pq.read_table(path, columns=columns).to_pandas()
+        except Exception as exc:  # noqa: BLE001
+            raise ResultsError(f"{path}: corrupt or truncated chunk ({type(exc).__name__})") from None
+        if kind == RUNS and len(df) != expected_rows(meta, index):
+            raise ResultsError(f"{path}: has {len(df)} rows, expected {expected_rows(meta, index)}")
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    if "outcome" in out:
+        from sim.outcomes import OUTCOME_ORDER
+
+        out["outcome"] = pd.Categorical(out["outcome"], categories=OUTCOME_ORDER)
+    return out

@@ -54,11 +54,11 @@ def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectorie
     return start, outcomes.table(model), outcomes.trajectories(model)
 
 
-def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,
-             trajectories: int = 0) -> NegotiationModel:
+def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None, trajectories: int = 0,
+             overrides: dict | None = None) -> NegotiationModel:
     """Play ``runs`` runs in this process as one block and return the played model (for notebooks)."""
     runs = runs or scenario.meta.runs
-    return NegotiationModel(scenario, range(runs), seed=seed, trajectories=trajectories).run()
+    return NegotiationModel(scenario, range(runs), seed=seed, trajectories=trajectories, overrides=overrides).run()
 
 
 @dataclass

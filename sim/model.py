@@ -25,9 +25,14 @@ OUTCOMES = {TRANSITION: "transition", COLLAPSED: "collapse", STALEMATE: "stalema
 
 
 class NegotiationModel(mesa.Model):
-    """A negotiation under ``spec`` for the runs ``runs`` (run indices of the batch)."""
+    """A negotiation under ``spec`` for the runs ``runs`` (run indices of the batch).
 
-    def __init__(self, spec: Scenario, runs, seed: int | None = None, trajectories: int = 0):
+    ``overrides`` replaces the draws of uncertain parameters (by path, one value per run),
+    e.g. for a sensitivity design that chooses each run's parameters.
+    """
+
+    def __init__(self, spec: Scenario, runs, seed: int | None = None, trajectories: int = 0,
+                 overrides: dict[str, np.ndarray] | None = None):
         seed = spec.meta.seed if seed is None else seed
         super().__init__(rng=seed)
         self.spec, self.seed = spec, seed
@@ -35,7 +40,12 @@ class NegotiationModel(mesa.Model):
         self.block_size = n = len(self.runs)
         self.horizon = spec.meta.horizon
         self.round = 0
-        self.values = Values(spec, draw(spec, seed, self.runs))
+        drawn = draw(spec, seed, self.runs)
+        unknown = set(overrides or {}) - set(drawn)
+        if unknown:
+            raise KeyError(f"not an uncertain parameter of the scenario: {', '.join(sorted(unknown))}")
+        drawn.update({k: np.broadcast_to(np.asarray(v, dtype=float), n) for k, v in (overrides or {}).items()})
+        self.values = Values(spec, drawn)
         self.actor_index = {a.id: i for i, a in enumerate(spec.actors)}
         self._setup_actors(n)
         self._setup_red_lines(n)

@@ -7,7 +7,6 @@ block size, the number of workers and the order in which blocks finish never cha
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import __version__, outcomes
-from sim.executors import Inline, executor
+from sim.executors import executor
 from sim.loader import dump, validate
 from sim.model import NegotiationModel
 from sim.results import (
@@ -116,8 +115,7 @@ def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | 
         return outcomes.table(model)
     folder = Path(out)
     with locked(folder):
-        pool = Inline() if (workers == 1 and not scheduler) else None
-        pool = pool or executor(workers, scheduler)
+        pool = executor(workers, scheduler, runs)
         try:
             size = block_size or block_size_for(runs, pool.workers)
             batch = Batch(scenario, runs, seed, size, trajectories)
@@ -187,6 +185,3 @@ def load_trajectories(folder: str | Path) -> pd.DataFrame:
 def default_out(scenario_path: str | Path) -> Path:
     return Path("results") / Path(scenario_path).stem
 
-
-def cpu_count() -> int:
-    return os.cpu_count() or 1

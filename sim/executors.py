@@ -30,7 +30,9 @@ class Processes:
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.batch"])  # import once in the server, fork workers from it
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
         tasks = iter(tasks)
@@ -84,10 +86,17 @@ class Dask:
         self._client.close()
 
 
-def executor(workers: int | None = None, scheduler: str | None = None):
-    """The executor for a batch: Dask if a scheduler address is given, else processes or inline."""
+SMALL_BATCH = 50_000
+
+
+def executor(workers: int | None = None, scheduler: str | None = None, runs: int = 0):
+    """The executor for a batch: Dask if a scheduler address is given, else local processes.
+
+    Without an explicit worker count, batches under ``SMALL_BATCH`` runs play in this process:
+    starting worker processes (about two seconds) costs more than it saves there.
+    """
     if scheduler:
         return Dask(scheduler)
-    if workers == 1:
+    if workers == 1 or (workers is None and runs < SMALL_BATCH):
         return Inline()
     return Processes(workers)

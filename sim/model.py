@@ -115,12 +115,12 @@ class NegotiationModel(mesa.Model):
 
     def _setup_frontier(self):
         """Two-principal Pareto frontier inside the red-line box (for Nash, offers and Zeuthen)."""
-        self.two_party = len(self.principals) == 2
-        if not self.two_party:
+        needed = self.spec.protocol.rule != "compromise" or {"zeuthen", "subgame_perfect"} & set(self.strategy)
+        if not (len(self.principals) == 2 and needed):
             return
         i, j = self.pidx
-        clip = lambda a: rules.project(self.ideal[:, a], self.box_low, self.box_high)  # noqa: E731
-        self.frontier = rules.frontier(clip(i), clip(j), self.salience[:, i], self.salience[:, j])
+        self.frontier = rules.frontier(self.ideal[:, i], self.ideal[:, j], self.salience[:, i], self.salience[:, j],
+                                       self.box_low, self.box_high)
         top = self.frontier[1]
         self.zeuthen_aspiration = np.stack([top[:, 0, 0], top[:, -1, 1]], axis=-1)
         first = self.spec.protocol.first_proposer
@@ -151,11 +151,11 @@ class NegotiationModel(mesa.Model):
         self.round += 1
         t = self.round
         live = self.outcome != COLLAPSED
-        for event, fired, collapsed in self.world.happen(self.seed, t, live, self.negotiating):
+        for j, event, fired, collapsed in self.world.happen(self.seed, t, live, self.negotiating):
             self._apply(event.effects, fired)
             self._end(collapsed, COLLAPSED, t)
             self.reason = np.where(collapsed, COLLAPSE, self.reason)
-            self.reason_ref = np.where(collapsed, self.spec.events.index(event), self.reason_ref)
+            self.reason_ref = np.where(collapsed, j, self.reason_ref)
             self.blocker = np.where(collapsed, -1, self.blocker)
         self._preconditions_met(t)
         threshold = np.maximum(self.aspirations() - self.pressure, 0.0)
@@ -257,7 +257,7 @@ class NegotiationModel(mesa.Model):
     def _concede(self, package):
         engaged = np.stack([a.engaged() for a in self.actors], axis=1) & self.negotiating[:, None]
         self.clock += engaged
-        if not self.two_party or "zeuthen" not in self.strategy:
+        if "zeuthen" not in self.strategy:
             return
         asp = self.zeuthen_aspiration
         offer0 = rules.frontier_at(*self.frontier, 0, asp[:, 0])[1]

@@ -48,18 +48,20 @@ def project(package: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nda
     return np.clip(package, lower, upper)
 
 
-def frontier(ideal1, ideal2, sal1, sal2):
-    """Pareto frontier of two principals with linear utilities, as K = I + 1 vertices.
+def frontier(ideal1, ideal2, sal1, sal2, low=0.0, high=100.0):
+    """Pareto frontier of two principals with linear utilities inside the box [low, high], as K = I + 1 vertices.
 
-    Starting from principal 1's ideal, issues move to principal 2's ideal in order of
-    principal 2's relative salience (s2/s1, largest first): a fractional knapsack, so the
-    segments between vertices are exactly the efficient trade-offs.
+    Starting from principal 1's ideal (projected into the box), issues move to principal 2's
+    in order of principal 2's relative salience (s2/s1, largest first): a fractional knapsack,
+    so the segments between vertices are exactly the efficient trade-offs. Utilities are
+    measured from the true ideals, which may lie outside the box.
     Returns packages (..., K, I) and utilities (..., K, 2), principal 1's decreasing.
     """
     ratio = sal2 / np.maximum(sal1, EPS)
     rank = np.argsort(np.argsort(-ratio, axis=-1, kind="stable"), axis=-1, kind="stable")
     k = np.arange(ideal1.shape[-1] + 1)[:, None]
-    packages = np.where(rank[..., None, :] < k, ideal2[..., None, :], ideal1[..., None, :])
+    best1, best2 = project(ideal1, low, high), project(ideal2, low, high)
+    packages = np.where(rank[..., None, :] < k, best2[..., None, :], best1[..., None, :])
     u1 = utility(packages, ideal1[..., None, :], sal1[..., None, :])
     u2 = utility(packages, ideal2[..., None, :], sal2[..., None, :])
     return packages, np.stack([u1, u2], axis=-1)

@@ -47,7 +47,7 @@ class World:
         return ok
 
     def happen(self, seed: int, round_: int, live: np.ndarray, negotiating: np.ndarray):
-        """Draw this round's events. Yields (event, fired mask, collapsed mask) for each event."""
+        """Draw this round's events. Yields (index, event, fired mask, collapsed mask) for each event."""
         for j, (event, key) in enumerate(zip(self.events, self._keys)):
             eligible = live & self.active(event.when, round_)
             if event.milestone:
@@ -68,7 +68,7 @@ class World:
             self.first_round[:, j] = np.where(fired & (self.first_round[:, j] < 0), round_, self.first_round[:, j])
             self.count[:, j] += np.where(fired, occurrences, 0)
             self._set(event, fired)
-            yield event, fired, collapsed
+            yield j, event, fired, collapsed
 
     def _occurrences(self, event: Event, round_: int, u: np.ndarray) -> np.ndarray:
         v = self._values

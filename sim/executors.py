@@ -70,11 +70,10 @@ class Dask:
         from distributed import as_completed
 
         tasks = iter(tasks)
-        running = as_completed()
-        for task in tasks:
-            running.add(self._client.submit(fn, *task, pure=False))
-            if running.count() >= 2 * self.workers:
-                break
+        first = [self._client.submit(fn, *task, pure=False) for _, task in zip(range(2 * self.workers), tasks)]
+        if not first:
+            return
+        running = as_completed(first, loop=self._client.loop)
         for future in running:
             yield future.result()
             future.release()

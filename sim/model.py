@@ -161,7 +161,8 @@ class NegotiationModel(mesa.Model):
         threshold = np.maximum(self.aspirations() - self.pressure, 0.0)
         package, threshold = self.table(t, threshold)
         blocked = self._respond(package, threshold, t)
-        self.pressure *= 1.0 - self.values(self.spec.protocol.pressure_decay)
+        decay = np.where(self.negotiating, self.values(self.spec.protocol.pressure_decay), 0.0)
+        self.pressure *= 1.0 - decay[:, None]
         for actor in self.actors:
             actor.press(t, blocked)
         self._waivers(t)

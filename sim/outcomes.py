@@ -49,7 +49,7 @@ def table(model: NegotiationModel) -> pd.DataFrame:
         "run": model.runs,
         "outcome": pd.Categorical.from_codes(model.outcome - 1, OUTCOME_ORDER),
         "round": model.end_round.astype(np.int32),
-        "date": start + model.end_round.astype("timedelta64[D]") * spec.meta.round_days,
+        "date": (start + model.end_round.astype("timedelta64[D]") * spec.meta.round_days).astype("datetime64[ms]"),
         "blocker": np.array([""] + [a.id for a in spec.actors], dtype=object)[model.blocker + 1],
         "reason": reasons(model),
     }

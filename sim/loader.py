@@ -97,7 +97,7 @@ def _merge(base: Any, over: Any, moves: dict[str, str], opath: str = "", mpath: 
 
     ``moves`` records where each child list item landed (child path -> merged path).
     """
-    if isinstance(base, dict) and isinstance(over, dict):
+    if isinstance(base, dict) and isinstance(over, dict) and "dist" not in over:  # a distribution replaces
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v, moves, _join(opath, k), _join(mpath, k)) if k in base else v

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.distributions import Distribution
 
@@ -37,16 +37,25 @@ def bounds(value: Number) -> tuple[float, float]:
     return (value, value) if isinstance(value, (int, float)) else value.support()
 
 
-def mean(value: Number) -> float:
-    return float(value) if isinstance(value, (int, float)) else value.mean()
-
-
-def check_range(value: Number, lo: float, hi: float, what: str) -> None:
+def check_range(value: Number, lo: float, hi: float) -> Number:
+    """``value`` if it (or every value its distribution can take) lies in [lo, hi]; else ValueError."""
     a, b = bounds(value)
     if not (math.isfinite(a) and math.isfinite(b)):
-        raise ValueError(f"{what} must be finite (a normal needs low/high clipping here)")
+        hint = "" if isinstance(value, (int, float)) else " (give the normal low/high clipping)"
+        raise ValueError(f"must be a finite number in [{lo:g}, {hi:g}]{hint}")
     if a < lo or b > hi:
-        raise ValueError(f"{what} must lie in [{lo:g}, {hi:g}] (got {a:g}..{b:g})")
+        got = f"{a:g}" if a == b else f"{a:g}..{b:g}"
+        raise ValueError(f"must lie in [{lo:g}, {hi:g}] (got {got})")
+    return value
+
+
+def ranged(lo: float, hi: float):
+    """A number-or-distribution type restricted to [lo, hi]."""
+    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
+
+
+Unit = ranged(0, 1)
+Scale = ranged(0, 100)
 
 
 class Meta(Strict):
@@ -71,24 +80,20 @@ class Issue(Sourced):
 
 class Concession(Sourced):
     strategy: Literal[STRATEGIES] = "linear"
-    exponent: Number | None = Field(None, description="time-based shape: <1 Boulware, >1 Conceder")
-    patience: Number = Field(0.95, description="per-round discount factor (subgame-perfect offers)")
-    step: Number = Field(0.02, description="Zeuthen concession step in utility")
-    deadline: Number | None = Field(None, description="rounds by which a time-based actor reaches its reservation (default: horizon)")
+    exponent: ranged(0, 100) | None = Field(None, description="time-based shape: <1 Boulware, >1 Conceder")
+    patience: Unit = Field(0.95, description="per-round discount factor (subgame-perfect offers)")
+    step: ranged(1e-6, 1) = Field(0.02, description="Zeuthen concession step in utility")
+    deadline: ranged(1, 10_000) | None = Field(
+        None, description="rounds by which a time-based actor reaches its reservation (default: horizon)")
 
     @model_validator(mode="after")
     def _check(self):
         if self.exponent is not None:
-            check_range(self.exponent, 0, 100, "exponent")
             lo, hi = bounds(self.exponent)
             if self.strategy == "boulware" and hi >= 1:
                 raise ValueError("a boulware exponent must be < 1")
             if self.strategy == "conceder" and lo <= 1:
                 raise ValueError("a conceder exponent must be > 1")
-        check_range(self.patience, 0, 1, "patience")
-        check_range(self.step, 1e-6, 1, "step")
-        if self.deadline is not None:
-            check_range(self.deadline, 1, 10_000, "deadline")
         return self
 
     def shape(self) -> Number:
@@ -99,44 +104,37 @@ class Actor(Sourced):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = ""
     role: Literal[ROLES]
-    position: dict[str, Number]
-    salience: dict[str, Number]
-    capability: Number = 0.5
-    reservation: Number = 0.5
+    position: dict[str, Scale]
+    salience: dict[str, Unit] = Field(description="weights per issue summing to 1 (renormalised per run if drawn)")
+    capability: Unit = 0.5
+    reservation: Unit = Field(0.5, description="utility of no deal")
     concession: Concession = Field(default_factory=Concession)
-    noise: Number = 0.0
+    noise: Unit = Field(0.0, description="sd of the noise in judging a package")
 
-    @model_validator(mode="after")
-    def _check(self):
-        for issue, v in self.position.items():
-            check_range(v, 0, 100, f"position of {issue}")
-        for issue, v in self.salience.items():
-            check_range(v, 0, 1, f"salience of {issue}")
-        check_range(self.capability, 0, 1, "capability")
-        check_range(self.reservation, 0, 1, "reservation")
-        check_range(self.noise, 0, 1, "noise")
-        if all(isinstance(v, (int, float)) for v in self.salience.values()):
-            total = sum(self.salience.values())
+    @field_validator("salience")
+    @classmethod
+    def _sums_to_one(cls, salience):
+        if all(isinstance(v, (int, float)) for v in salience.values()):
+            total = sum(salience.values())
             if abs(total - 1) > 1e-6:
-                raise ValueError(f"salience must sum to 1 (sums to {total:g})")
-        return self
+                raise ValueError(f"must sum to 1 (sums to {total:g})")
+        elif sum(bounds(v)[1] for v in salience.values()) <= 0:
+            raise ValueError("must have some positive weight")
+        return salience
 
 
 class RedLine(Sourced):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     actor: str
     issue: str
-    min: Number | None = None
-    max: Number | None = None
+    min: Scale | None = None
+    max: Scale | None = None
     label: str = ""
 
     @model_validator(mode="after")
     def _check(self):
         if self.min is None and self.max is None:
             raise ValueError("a red line needs min or max")
-        for v in (self.min, self.max):
-            if v is not None:
-                check_range(v, 0, 100, "red line bound")
         if self.min is not None and self.max is not None and bounds(self.min)[1] > bounds(self.max)[0]:
             raise ValueError("red line min must not exceed max")
         return self
@@ -147,13 +145,8 @@ class Precondition(Sourced):
     actor: str
     flag: str
     waivable: bool = False
-    waiver_pressure: Number = Field(1.0, description="pressure on the actor at which it waives")
+    waiver_pressure: ranged(0, 10) = Field(1.0, description="pressure on the actor at which it waives")
     earliest_waiver_round: int = Field(0, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self):
-        check_range(self.waiver_pressure, 0, 10, "waiver_pressure")
-        return self
 
 
 class When(Strict):
@@ -167,33 +160,18 @@ class Leverage(Sourced):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    strength: Number = Field(description="pressure added per round (utility units)")
+    strength: Unit = Field(description="pressure added per round (utility units)")
     on: Literal["block", "always"] = "block"
     when: When = Field(default_factory=When)
-
-    @model_validator(mode="after")
-    def _check(self):
-        check_range(self.strength, 0, 1, "strength")
-        return self
 
 
 class Effects(Strict):
     set: list[str] = Field(default_factory=list)
     unset: list[str] = Field(default_factory=list)
-    pressure: dict[str, Number] = Field(default_factory=dict, description="actor -> pressure added")
-    reservation: dict[str, Number] = Field(default_factory=dict, description="actor -> reservation shift")
-    position: dict[str, dict[str, Number]] = Field(default_factory=dict, description="actor -> issue -> shift")
-
-    @model_validator(mode="after")
-    def _check(self):
-        for v in self.pressure.values():
-            check_range(v, -1, 1, "pressure effect")
-        for v in self.reservation.values():
-            check_range(v, -1, 1, "reservation effect")
-        for shifts in self.position.values():
-            for v in shifts.values():
-                check_range(v, -100, 100, "position effect")
-        return self
+    pressure: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> pressure added")
+    reservation: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> reservation shift")
+    position: dict[str, dict[str, ranged(-100, 100)]] = Field(
+        default_factory=dict, description="actor -> issue -> shift")
 
 
 class Event(Sourced):
@@ -202,11 +180,11 @@ class Event(Sourced):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = ""
     at_round: int | None = Field(None, ge=1, description="round number (1 = the first round)")
-    probability: Number = Field(1.0, description="chance a scheduled event happens")
-    hazard: Number | None = Field(None, description="per-round chance of happening once")
-    rate: Number | None = Field(None, description="expected occurrences per round (Poisson)")
-    boost: dict[str, Number] = Field(default_factory=dict, description="flag -> multiplier on hazard or rate")
-    collapse: Number = Field(0.0, description="chance each occurrence collapses the truce")
+    probability: Unit = Field(1.0, description="chance a scheduled event happens")
+    hazard: Unit | None = Field(None, description="per-round chance of happening once")
+    rate: ranged(0, 20) | None = Field(None, description="expected occurrences per round (Poisson)")
+    boost: dict[str, ranged(0, 100)] = Field(default_factory=dict, description="flag -> multiplier on hazard or rate")
+    collapse: Unit = Field(0.0, description="chance each occurrence collapses the truce")
     milestone: bool = Field(False, description="an implementation step: only after a transition")
     when: When = Field(default_factory=When)
     effects: Effects = Field(default_factory=Effects)
@@ -216,14 +194,6 @@ class Event(Sourced):
         triggers = [t for t in ("at_round", "hazard", "rate") if getattr(self, t) is not None]
         if len(triggers) != 1:
             raise ValueError("an event needs exactly one of at_round, hazard, rate")
-        check_range(self.probability, 0, 1, "probability")
-        check_range(self.collapse, 0, 1, "collapse")
-        if self.hazard is not None:
-            check_range(self.hazard, 0, 1, "hazard")
-        if self.rate is not None:
-            check_range(self.rate, 0, 20, "rate")
-        for v in self.boost.values():
-            check_range(v, 0, 100, "boost")
         return self
 
     @property
@@ -234,13 +204,8 @@ class Event(Sourced):
 class Protocol(Strict):
     rule: Literal["compromise", "nash", "alternating"] = "compromise"
     at_table: list[str] = Field(default_factory=list, description="actors whose positions enter the compromise (default: all)")
-    pressure_decay: Number = Field(0.0, description="share of pressure lost each round")
+    pressure_decay: Unit = Field(0.0, description="share of pressure lost each round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
-
-    @model_validator(mode="after")
-    def _check(self):
-        check_range(self.pressure_decay, 0, 1, "pressure_decay")
-        return self
 
 
 class Outputs(Strict):
@@ -250,7 +215,7 @@ class Outputs(Strict):
     )
 
 
-class World(Strict):
+class World(Sourced):
     flags: dict[str, bool] = Field(default_factory=dict)
 
 

@@ -1,0 +1,66 @@
+"""The notebooks run end to end on small batches (NEGSIM_RUNS) and write only under NEGSIM_OUT."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+RUNS = 300
+
+
+def repo_state() -> dict[Path, int]:
+    """Every file under the folders a notebook could write to inside the repo, with its mtime."""
+    return {p: p.stat().st_mtime_ns for base in (ROOT / "results", NOTEBOOKS) for p in base.rglob("*")}
+
+
+@pytest.fixture
+def execute(tmp_path, monkeypatch):
+    """Run a notebook with NEGSIM_RUNS/NEGSIM_OUT set; return its executed cells' text outputs."""
+    monkeypatch.setenv("NEGSIM_RUNS", str(RUNS))
+    monkeypatch.setenv("NEGSIM_OUT", str(tmp_path))
+
+    def run(name: str) -> str:
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        before = repo_state()
+        # "python3" is this interpreter's ipykernel: jupyter_client replaces the spec's "python" with
+        # sys.executable, and supplies the native spec itself when none is installed.
+        NotebookClient(nb, kernel_name="python3", timeout=600,
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        assert repo_state() == before, "the notebook wrote inside the repo although NEGSIM_OUT was set"
+        return "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                         for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+    return run
+
+
+def runs_in(folder: Path) -> int:
+    return json.loads((folder / "meta.json").read_text())["runs"]
+
+
+def test_exploration_runs_the_baseline_and_plots_the_slices(execute, tmp_path):
+    text = execute("exploration")
+    assert runs_in(tmp_path / "baseline") == RUNS
+    assert f"{RUNS} runs of Gaza phase two - baseline" in text
+    for name in ("quintiles", "parameter_spread"):
+        for fmt in ("png", "svg"):
+            assert (tmp_path / "exploration" / f"{name}.{fmt}").stat().st_size > 0
+    assert "leverage.us_on_israel_after_summit.strength" in text
+
+
+def test_briefing_compares_two_scenarios_and_exports_figures_and_reports(execute, tmp_path):
+    text = execute("briefing")
+    out = tmp_path / "briefing"
+    for key in ("baseline", "us_pressure"):
+        assert runs_in(out / key) == RUNS
+        assert (out / key / "report.html").stat().st_size > 0 and (out / key / "report.pdf").stat().st_size > 0
+        for figure in ("outcomes", "transition_curve", "blocking", "packages"):
+            assert (out / "figures" / f"{key}-{figure}.png").exists()
+    assert (out / "figures" / "comparison.png").stat().st_size > 0
+    assert "US pressure changes P(transition) by" in text and "percentage points" in text

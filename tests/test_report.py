@@ -1,0 +1,218 @@
+"""The briefing report: the numbers of summary.json, figures inlined, claims cited with their text,
+assumptions marked, text escaped, a multi-page PDF, and one-line CLI errors on a broken folder."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.loader import dump, validate
+from sim.report import write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+DIGEST = ROOT / "seeds" / "gaza_phase2_2025-12.yaml"
+
+
+class Page(HTMLParser):
+    """An HTML page read back: its tables (rows of cell text), every src/href, every id, and tag counts."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tables, self.links, self.ids, self.tags, self.cell = [], [], set(), [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a.get("class")))
+        self.links += [(tag, a[k]) for k in ("src", "href") if k in a]
+        self.ids.update([a["id"]] if "id" in a else [])
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def table(self, first_header: str) -> list[list[str]]:
+        """Body rows of the first table whose first header cell is ``first_header``."""
+        return next(t[1:] for t in self.tables if t[0][0] == first_header)
+
+
+def pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def day(iso: str) -> str:
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {d:%b %Y}"
+
+
+def _basis_entries(data: dict):
+    """(object id, field, text) of every basis entry in a scenario's data, actors' concessions included."""
+    for section in ("issues", "actors", "red_lines", "preconditions", "leverage", "events"):
+        for obj in data.get(section, []):
+            for part in (obj, obj.get("concession", {})):
+                for field, text in part.get("basis", {}).items():
+                    yield obj["id"], field, text
+
+
+def batch(scenario, folder: Path, runs: int) -> Path:
+    sim.run_batch(scenario, folder, runs=runs, workers=1)
+    sim.write_outputs(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = batch(sim.load_scenario(BASELINE), tmp_path_factory.mktemp("report") / "baseline", 600)
+    write_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(folder):
+    return Page((folder / "report.html").read_text())
+
+
+@pytest.fixture(scope="module")
+def summary(folder):
+    return json.loads((folder / "summary.json").read_text())
+
+
+def test_key_numbers_are_those_of_the_summary(page, summary):
+    probs = summary["probabilities"]
+    assert page.table("Outcome") == [
+        [o, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}", f"{p['k']:,} of {p['n']:,}"]
+        for o, p in probs.items()]
+    t = summary["transition_round"]
+    assert page.table("Round of transition") == [
+        [label, f"{t[k]:g}", day(t[f"{k}_date"])] for label, k in
+        (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))]
+    blocking = page.table("Share of runs")
+    assert [row[0] for row in blocking] == [pct(b["share"]) for b in summary["blocking"]]
+    assert {row[1] for row in blocking} <= {"Israel", "Hamas", "—"}
+    shares = summary["preconditions"]["remains"]
+    assert page.table("Precondition")[0] == ["Israel: remains recovered",
+                                             *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet"))]
+
+
+def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
+    images = [src for tag, src in page.links if tag == "img"]
+    wanted = sim.load_scenario(folder / "scenario.yaml").outputs.figures
+    assert len(images) == len(wanted) == 4
+    prefix = "data:image/png;base64,"
+    assert all(src.startswith(prefix) for src in images)
+    assert [base64.b64decode(src[len(prefix):]) for src in images] == [
+        (folder / "figures" / f"{name}.png").read_bytes() for name in wanted]
+    assert all(ref.startswith(("data:", "#")) for _, ref in page.links)
+    assert not {tag for tag, _ in page.tags} & {"script", "link", "iframe"}
+
+
+def test_cited_claims_are_listed_with_their_paraphrase_and_attribution(folder, page):
+    claims = {c["id"]: c for c in yaml.safe_load(DIGEST.read_text())["claims"]}
+    basis = [text for _, _, text in _basis_entries(yaml.safe_load((folder / "scenario.yaml").read_text()))]
+    cited = set(re.findall(r"gz-\d+", " ".join(basis)))
+    rows = {row[0]: row for row in page.table("Claim")}
+    assert set(rows) == cited
+    for cid in cited:
+        assert rows[cid][1:3] == [claims[cid]["claim"], claims[cid]["attribution"]]
+        assert f"claim-{cid}" in page.ids
+    assert "israel.concession" in rows["gz-10"][3]
+    assert {ref for tag, ref in page.links if tag == "a"} == {f"#claim-{cid}" for cid in cited}
+
+
+def test_bare_assumptions_are_marked(folder, page):
+    data = yaml.safe_load((folder / "scenario.yaml").read_text())
+    bare = [text for _, _, text in _basis_entries(data) if re.match(r"\s*assumption\b", text)]
+    assert len(bare) > 10
+    assert page.tags.count(("span", "tag")) == len(bare)
+
+
+def test_without_a_digest_claim_ids_are_shown_bare(folder, tmp_path):
+    copy = shutil.copytree(folder, tmp_path / "copy")
+    (tmp_path / "no_seeds").mkdir()
+    write_report(copy, seeds=tmp_path / "no_seeds")
+    page = Page((copy / "report.html").read_text())
+    rows = page.table("Claim")
+    assert rows and all(row[1] == "— not in the seed digest —" and row[2] == "" for row in rows)
+    assert "No seed digest was found" in (copy / "report.html").read_text()
+
+
+def test_text_from_the_scenario_is_escaped(tmp_path):
+    data = yaml.safe_load(dump(sim.load_scenario(BASELINE)))
+    data["meta"]["name"] = 'Talks <script>alert("x")</script> & co'
+    data["actors"][0]["basis"]["noise"] = "assumption: <img src=x onerror=alert(1)>"
+    folder = batch(validate(data), tmp_path / "hostile", 300)
+    write_report(folder)
+    text = (folder / "report.html").read_text()
+    page = Page(text)
+    assert "<script>" not in text and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in text
+    assert "onerror=alert(1)&gt;" in text
+    assert not {tag for tag, _ in page.tags} & {"script"}
+    assert all(src.startswith("data:image/png;base64,") for tag, src in page.links if tag == "img")
+
+
+def test_pdf_has_text_pages_and_the_figures(folder):
+    pdf = (folder / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert pages > 1 and f"/Count {pages}".encode() in pdf
+    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 4
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler) to read the PDF's text")
+def test_pdf_text_has_the_key_numbers_and_claims(folder, summary, tmp_path):
+    import subprocess
+
+    subprocess.run(["pdftotext", "-layout", folder / "report.pdf", tmp_path / "report.txt"], check=True)
+    text = (tmp_path / "report.txt").read_text()
+    p = summary["probabilities"]["transition"]
+    assert f"{pct(p['low'])} – {pct(p['high'])}" in text
+    assert "gz-10" in text and "Israel demands that the body of the final hostage" in text
+    assert "Method" in text and "Wilson" in text
+
+
+def test_cli_report_writes_both_files(folder, tmp_path):
+    copy = shutil.copytree(folder, tmp_path / "copy", ignore=shutil.ignore_patterns("report.*"))
+    result = CliRunner().invoke(app, ["report", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [str(copy / "report.html"), str(copy / "report.pdf")]
+    assert (copy / "report.pdf").stat().st_size > 0
+
+
+@pytest.mark.parametrize("damage", ["missing folder", "garbled meta.json", "no summary.json", "truncated figure"])
+def test_cli_report_on_a_broken_folder_is_one_line_and_exit_2(folder, tmp_path, damage):
+    copy = shutil.copytree(folder, tmp_path / "copy")
+    if damage == "missing folder":
+        copy = tmp_path / "nowhere"
+    elif damage == "garbled meta.json":
+        (copy / "meta.json").write_text("{")
+    elif damage == "no summary.json":
+        (copy / "summary.json").unlink()
+    else:
+        (copy / "figures" / "packages.png").write_bytes((folder / "figures" / "packages.png").read_bytes()[:200])
+    result = CliRunner().invoke(app, ["report", str(copy)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and str(copy) in result.stderr
+    assert result.stdout == ""

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 
 from sim.loader import ScenarioError, load
@@ -127,6 +131,129 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
 
     with reported():
         typer.echo(text(write_outputs(folder)))
+
+
+@app.command()
+def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
+    """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
+    from sim.report import write_report
+
+    with reported():
+        for path in write_report(folder):
+            typer.echo(str(path))
+
+
+VARY = re.compile(r"^(?P<field>\w+(?:\.\w+)*)=(?P<lo>[^:=]+):(?P<hi>[^:=]+):(?P<steps>\d+)$")
+
+
+def parse_vary(text: str) -> tuple[str, list[float]]:
+    """``FIELD=LO:HI:STEPS`` as (field, STEPS evenly spaced values from LO to HI); anything else fails."""
+    match = VARY.match(text)
+    try:
+        lo, hi, steps = float(match["lo"]), float(match["hi"]), int(match["steps"])
+    except (TypeError, ValueError):
+        fail(f"--vary {text!r}: expected FIELD=LO:HI:STEPS, e.g. actors.israel.reservation=0.5:0.9:5")
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi or steps < 2:
+        fail(f"--vary {text!r}: LO and HI must be two different numbers and STEPS at least 2")
+    return match["field"], [round(float(v), 12) for v in np.linspace(lo, hi, steps)]
+
+
+def write_table(folder: Path, name: str, table, index: bool = False) -> None:
+    """``name.csv`` and ``name.json`` (the table's attrs plus its rows) in ``folder``."""
+    from sim.results import atomic_write
+
+    rows = (table.reset_index() if index else table).astype(object)
+    atomic_write(folder / f"{name}.csv", rows.to_csv(index=False))
+    records = rows.where(rows.notna(), None).to_dict(orient="records")
+    atomic_write(folder / f"{name}.json", json.dumps({**table.attrs, "rows": records}, indent=2, default=float))
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    vary: Annotated[list[str], typer.Option(help="FIELD=LO:HI:STEPS, e.g. actors.israel.reservation=0.5:0.9:5; "
+                                                 "repeat for a tornado")],
+    runs: Annotated[Optional[int], typer.Option(min=1, help="runs per value (default: the scenario's meta.runs)")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/<scenario>-sweep)")] = None,
+):
+    """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
+    from sim import plots, sensitivity
+    from sim.batch import default_out
+
+    grid = dict(parse_vary(v) for v in vary)
+    if len(grid) < len(vary):
+        fail("--vary names the same field twice")
+    folder = out or Path(f"{default_out(scenario)}-sweep")
+    with reported():
+        table = sensitivity.sweeps(scenario, grid, runs, seed)
+    write_table(folder, "sweep", table)
+    plots.save(plots.sweep_figure(table, table.attrs), folder / "figures", "sweep")
+    report = sensitivity.sweep_text(table)
+    if len(grid) > 1:
+        swings = sensitivity.swings(table)
+        write_table(folder, "tornado", swings)
+        plots.save(plots.tornado_figure(swings, swings.attrs), folder / "figures", "tornado")
+        report += "\n" + sensitivity.swings_text(swings)
+    typer.echo(report + f"\nresults: {folder}")
+
+
+class Method(str, Enum):
+    sobol = "sobol"
+    morris = "morris"
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    method: Annotated[Method, typer.Option(help="Sobol indices or Morris elementary effects")] = Method.sobol,
+    points: Annotated[Optional[int], typer.Option(
+        min=1, help="Sobol: base points N, a power of 2 (default 256); Morris: trajectories (default 20)")] = None,
+    runs_per_point: Annotated[int, typer.Option(min=1, help="runs played at each design point")] = 50,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
+):
+    """Which uncertain parameters move P(transition) most: global indices over the scenario's distributions."""
+    from sim import plots
+    from sim import sensitivity as design
+    from sim.batch import default_out
+
+    folder = out or Path(f"{default_out(scenario)}-{method.value}")
+    with reported():
+        spec = load(scenario)
+        try:
+            if method is Method.sobol:
+                indices = design.sobol(spec, runs_per_point, points or 256, seed)
+            else:
+                indices = design.morris(spec, runs_per_point, points or 20, seed)
+        except design.DesignError as exc:
+            fail(str(exc))
+    write_table(folder, "indices", indices, index=True)
+    plots.save(plots.indices_figure(indices, indices.attrs), folder / "figures", method.value)
+    typer.echo(design.indices_text(indices) + f"\nresults: {folder}")
+
+
+@app.command()
+def compare(
+    items: Annotated[list[Path], typer.Argument(help="scenario files or results folders; the first is the reference")],
+    runs: Annotated[Optional[int], typer.Option(min=1, help="runs per scenario file (default: its meta.runs)")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, help="root seed for scenario files (default: their meta.seed)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/compare-<items>)")] = None,
+):
+    """P(outcome) side by side, and each item's change in P(transition) and P(collapse) from the first."""
+    from sim import plots
+    from sim.compare import compare as compared
+    from sim.compare import text
+
+    if len(items) < 2:
+        fail("compare needs at least two scenario files or results folders")
+    folder = out or Path("results") / "-".join(["compare", *(Path(i).stem for i in items)])
+    with reported():
+        table = compared(items, runs, seed)
+    write_table(folder, "compare", table)
+    plots.save(plots.comparison_figure(table, table.attrs), folder / "figures", "compare")
+    typer.echo(text(table) + f"\nresults: {folder}")
 
 
 def main():  # pragma: no cover - console entry point

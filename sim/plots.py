@@ -14,8 +14,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.compare import p_text  # noqa: E402
 from sim.results import atomic_write  # noqa: E402
 
 COLOURS = {"transition": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
@@ -121,7 +123,7 @@ def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str,
         done = df[df["outcome"] == "transition"]
         data = [done[f"package.{i[0]}"].dropna().to_numpy() for i in issues]
         if len(done):
-            parts = ax.violinplot(data[::-1], vert=False, showmedians=True, widths=0.8)
+            parts = ax.violinplot(data[::-1], orientation="horizontal", showmedians=True, widths=0.8)
             for body in parts["bodies"]:
                 body.set_facecolor(COLOURS["transition"])
                 body.set_alpha(0.45)
@@ -144,3 +146,189 @@ def save(fig, folder: Path, name: str) -> list[Path]:
         atomic_write(paths[-1], buf.getvalue())
     plt.close(fig)
     return paths
+
+
+# ------------------------------------------------------------------ sensitivity and comparison
+LOW_HIGH = ("#8ab17d", "#e9c46a")
+ACTOR_COLOURS = ["#1d3557", "#e63946", "#2a9d8f", "#e9a800", "#7b4fa6", "#8c6d46", "#6c9bd2", "#ef8fb0"]
+PERCENT = matplotlib.ticker.PercentFormatter(1.0)
+
+
+def field_label(path: str) -> str:
+    """A readable name for a parameter path: ``actors.israel.reservation`` -> ``israel: reservation``."""
+    parts = [p.replace("_", " ") for p in path.split(".")]
+    if len(parts) > 2 and parts[0] in ("actors", "events", "leverage", "preconditions", "red lines", "issues"):
+        return f"{parts[1]}: {' '.join(parts[2:])}"
+    return " ".join(parts[1:]) or parts[0]
+
+
+def _grid(n: int, width: float, height: float, columns: int = 3, xlabel: str = "", **kw):
+    """``n`` panels in rows of ``columns``; ``xlabel`` goes under the lowest panel of each column."""
+    cols = min(n, columns)
+    rows = -(-n // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 0.8, height * rows + 1.1), squeeze=False, **kw)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for i, ax in enumerate(axes.flat[:n]):
+        if xlabel and i + cols >= n:
+            ax.set_xlabel(xlabel)
+            ax.tick_params(labelbottom=True)
+    return fig, list(axes.flat[:n])
+
+
+def _margins(fig, top: float = 0.85, bottom: float = 0.8, left: float = 0.75, right: float = 0.2) -> None:
+    """Fixed margins in inches (title and legend above, axis label and footer below)."""
+    w, h = fig.get_size_inches()
+    fig.subplots_adjust(top=1 - top / h, bottom=bottom / h, left=left / w, right=1 - right / w)
+
+
+def sweep_figure(table: pd.DataFrame, info: dict):
+    """P(outcome) across each swept field, one panel per field, with the 95% band on P(transition)."""
+    with plt.rc_context(STYLE):
+        fields = list(dict.fromkeys(table["field"]))
+        one = len(fields) == 1
+        fig, axes = _grid(len(fields), 6.4 if one else 3.6, 3.4 if one else 2.9, sharey=True)
+        for ax, field in zip(axes, fields):
+            rows = table[table["field"] == field].sort_values("value")
+            x = rows["value"]
+            ax.fill_between(x, rows["low"], rows["high"], color=COLOURS["transition"], alpha=0.25, lw=0)
+            ax.plot(x, rows["p_transition"], color=COLOURS["transition"], lw=2, marker="o", ms=4, label="transition")
+            for outcome, dash in (("collapse", "--"), ("stalemate", ":")):
+                ax.plot(x, rows[f"p_{outcome}"], color=COLOURS[outcome], lw=1.4, ls=dash, label=outcome)
+            if "baseline" in info:
+                ax.axhline(info["baseline"], color=INK, lw=0.8, ls=(0, (1, 2)), label="baseline P(transition)")
+            ax.set_xlabel(field_label(field))
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4 if len(fields) > 1 else 8))
+        axes[0].set_ylim(0, 1)
+        axes[0].yaxis.set_major_formatter(PERCENT)
+        axes[0].set_ylabel("probability by the horizon")
+        fig.suptitle("How the outcome moves with one assumption", fontweight="bold", fontsize=12)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=4, frameon=False,
+                   bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]), fontsize=8.5)
+        _margins(fig)
+        fig.subplots_adjust(hspace=0.45, wspace=0.12)
+        footer(fig, info, "band: 95% Wilson interval; each value played with the same runs")
+    return fig
+
+
+def tornado_figure(table: pd.DataFrame, info: dict):
+    """P(transition) with each field at its low and high value, widest swing on top, around the baseline."""
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(7.5, 1.4 + 0.55 * len(table))
+        fig.subplots_adjust(left=0.34, right=0.95, bottom=0.55 / (0.55 + 0.55 * len(table) / 1.4 + 0.5), top=0.85)
+        base = info["baseline"]
+        y = range(len(table))[::-1]
+        for end, colour in zip(("low", "high"), LOW_HIGH):
+            p = table[f"p_at_{end}"]
+            ax.barh(y, p - base, left=base, height=0.6, color=colour, label=f"at the {end} value")
+            for yi, pi, v in zip(y, p, table[end]):
+                ax.annotate(f"{v:g}", (pi, yi), xytext=(4 if pi >= base else -4, 0), textcoords="offset points",
+                            ha="left" if pi >= base else "right", va="center", fontsize=8, color=INK)
+        ax.axvline(base, color=INK, lw=1)
+        ax.set_yticks(list(y), [field_label(f) for f in table["field"]])
+        lo, hi = min(table["p_at_low"].min(), table["p_at_high"].min(), base), max(
+            table["p_at_low"].max(), table["p_at_high"].max(), base)
+        pad = 0.06 + 0.1 * (hi - lo)
+        ax.set_xlim(lo - pad, hi + pad)
+        step = 0.2 if hi - lo > 0.5 else 0.1 if hi - lo > 0.2 else 0.05
+        ax.set_xticks([t for t in np.arange(0, 1 + step / 2, step) if lo - pad <= t <= hi + pad])
+        ax.xaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel(f"P(transition) by the horizon (baseline {base:.0%})")
+        ax.set_title("What moves the odds of a transition", pad=24)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8.5)
+        ax.grid(axis="y", visible=False)
+        footer(fig, info, "each value played with the same runs")
+    return fig
+
+
+def indices_figure(indices: pd.DataFrame, info: dict):
+    """Global sensitivity of P(transition): Sobol first-order and total indices, or Morris mu* and sigma."""
+    sobol = info.get("method") == "sobol"
+    measures = ((("first", "first-order (alone)"), ("total", "total (with interactions)")) if sobol else
+                (("mu_star", "mu* (mean absolute effect)"), ("sigma", "sigma (interactions, non-linearity)")))
+    with plt.rc_context(STYLE):
+        n = len(indices)
+        fig, ax = _figure(7.5, 1.4 + 0.5 * n)
+        _margins(fig, top=0.45, bottom=0.8, left=2.6, right=0.25)
+        y = np.arange(n)[::-1]
+        for k, ((col, label), colour) in enumerate(zip(measures, ("#8ab17d", INK))):
+            conf = indices.get(f"{col}_conf")
+            ax.barh(y + (0.2 if k == 0 else -0.2), indices[col].clip(lower=0), height=0.38, color=colour, label=label,
+                    xerr=None if conf is None else conf, error_kw={"ecolor": "#555555", "lw": 1, "capsize": 3})
+        labels = [f"{field_label(p)}\n{lo:g} – {hi:g}"
+                  for p, lo, hi in zip(indices.index, indices["low"], indices["high"])]
+        ax.set_yticks(y, labels, fontsize=8.5)
+        reach = max((indices[c] + indices.get(f"{c}_conf", 0)).max() for c, _ in measures)
+        ax.set_xlim(0, min(1.05, reach * 1.08) if sobol else reach * 1.08)
+        measure = "share of the variance of P(transition)" if sobol else "mean effect on P(transition) per unit of quantile"
+        ax.set_xlabel(f"{measure}; bars: 95% bootstrap")
+        ax.set_title("Which assumptions move P(transition)")
+        ax.legend(loc="lower right", frameon=False, fontsize=8.5)
+        ax.grid(axis="y", visible=False)
+        footer(fig, info, f"{'Sobol' if sobol else 'Morris'}: {info['points']:,} points x {info['runs_per_point']} runs")
+    return fig
+
+
+def comparison_figure(table: pd.DataFrame, info: dict):
+    """P(outcome) per scenario with 95% intervals; the change in P(transition) from the first is noted on the right."""
+    with plt.rc_context(STYLE):
+        n = len(table)
+        fig, ax = _figure(8.0, 1.4 + 0.75 * n)
+        _margins(fig, top=0.7, bottom=0.75, left=1.75, right=1.8)
+        y = np.arange(n)[::-1]
+        for k, outcome in enumerate(COLOURS):
+            p = table[f"p_{outcome}"]
+            err = [p - table[f"p_{outcome}_low"], table[f"p_{outcome}_high"] - p]
+            pos = y + 0.25 * (1 - k)
+            ax.barh(pos, p, height=0.24, color=COLOURS[outcome], label=outcome, xerr=err,
+                    error_kw={"ecolor": INK, "lw": 0.9, "capsize": 2})
+            for yi, pi, hi in zip(pos, p, table[f"p_{outcome}_high"]):
+                ax.annotate(f"{pi:.0%}", (hi, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5)
+        ax.set_yticks(y, [s.replace("_", " ") for s in table["item"]])
+        for yi, (_, row) in zip(y[1:], table.iloc[1:].iterrows()):
+            ax.annotate(f"transition {100 * row['transition_diff']:+.0f} pts\n[{100 * row['transition_diff_low']:+.0f}, "
+                        f"{100 * row['transition_diff_high']:+.0f}], p {p_text(row['transition_p_value'])}",
+                        (1.0, yi), xycoords=("axes fraction", "data"), xytext=(8, 0), textcoords="offset points",
+                        va="center", fontsize=8, color=INK, annotation_clip=False)
+        ax.set_xlim(0, min(1, table[[f"p_{o}_high" for o in COLOURS]].to_numpy().max() + 0.1))
+        ax.xaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel("probability by the horizon")
+        ax.set_title(f"Scenarios compared (changes against {table['item'].iloc[0].replace('_', ' ')})", pad=22)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8.5)
+        ax.grid(axis="y", visible=False)
+        footer(fig, info, "bars: 95% Wilson intervals")
+    return fig
+
+
+def fan_figure(trajectories: pd.DataFrame, info: dict, labels: dict[str, str] | None = None,
+               issues: list[str] | None = None, actors: list[str] | None = None):
+    """Stated positions over rounds: median and 50%/90% bands per actor, one panel per issue.
+
+    ``labels`` maps issue ids to titles; ``issues`` and ``actors`` choose what to draw (default: all).
+    """
+    issues = issues or list(dict.fromkeys(trajectories["issue"]))
+    actors = actors or list(dict.fromkeys(trajectories["actor"]))
+    with plt.rc_context(STYLE):
+        fig, axes = _grid(len(issues), 3.8 if len(issues) > 1 else 7.4, 2.6 if len(issues) > 1 else 3.6,
+                          columns=3 if len(issues) > 4 else 2, xlabel="round", sharex=True, sharey=True)
+        for ax, issue in zip(axes, issues):
+            on_issue = trajectories[trajectories["issue"] == issue]
+            for actor, colour in zip(actors, ACTOR_COLOURS * 2):
+                q = on_issue[on_issue["actor"] == actor].groupby("round")["position"].quantile(
+                    [0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+                ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.10, lw=0)
+                ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
+                ax.plot(q.index, q[0.5], color=colour, lw=1.6, label=actor.replace("_", " "))
+            ax.set_title((labels or {}).get(issue, issue), fontsize=10)
+            ax.set_ylim(0, 100)
+        for ax in axes[:: 3 if len(issues) > 4 else 2]:
+            ax.set_ylabel("stated position (0–100)")
+        fig.suptitle("Stated positions over the rounds", fontweight="bold", fontsize=12)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=min(len(actors), 6), frameon=False,
+                   bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]), fontsize=8.5)
+        _margins(fig, top=0.95)
+        fig.subplots_adjust(hspace=0.35, wspace=0.08)
+        runs = trajectories["run"].nunique()
+        footer(fig, {**info, "runs": runs}, "median, 50% and 90% bands of recorded runs")
+    return fig

@@ -60,6 +60,52 @@ def preconditions(df: pd.DataFrame) -> dict:
     return {c.split(".", 1)[1]: {k: float(v) for k, v in df[c].value_counts(normalize=True).items()} for c in cols}
 
 
+def conditional(df: pd.DataFrame, condition, outcome: str = "transition") -> dict:
+    """P(outcome | condition) with its Wilson interval, plus ``share``: how often the condition held."""
+    held = np.asarray(condition, dtype=bool)
+    hits = int((df["outcome"].to_numpy() == outcome)[held].sum())
+    return {**proportion(hits, int(held.sum())), "share": float(held.mean()) if len(held) else float("nan")}
+
+
+def happened_by(df: pd.DataFrame, column: str, k: int) -> np.ndarray:
+    """Runs in which the round in ``column`` (-1 = never) came by round ``k`` and before the run ended."""
+    at = df[column].to_numpy()
+    return (at >= 0) & (at <= k) & (at <= df["round"].to_numpy())
+
+
+def conditionals(df: pd.DataFrame, horizon: int) -> list[dict]:
+    """P(transition | condition): each precondition met by rounds across the horizon, waived or left open,
+    and each event by mid-horizon or not."""
+    checkpoints = sorted({max(1, round(horizon * q)) for q in (0.25, 0.5, 0.75)})
+    rows = []
+    for pid in preconditions(df):
+        status, met = df[f"precondition.{pid}"].to_numpy(), f"precondition.{pid}.round"
+        rows += [{"condition": f"precondition {pid} met by round {k}",
+                  **conditional(df, (status == "met") & happened_by(df, met, k))} for k in checkpoints]
+        rows.append({"condition": f"precondition {pid} waived", **conditional(df, status == "waived")})
+        rows.append({"condition": f"precondition {pid} never met nor waived", **conditional(df, status == "unmet")})
+    mid = checkpoints[len(checkpoints) // 2]
+    for column in (c for c in df.columns if c.startswith("event.") and c.endswith(".round")):
+        name = column[len("event."):-len(".round")]
+        by = happened_by(df, column, mid)
+        rows.append({"condition": f"{name} by round {mid}", **conditional(df, by)})
+        rows.append({"condition": f"{name} not by round {mid}", **conditional(df, ~by)})
+    return [r for r in rows if 0 < r["n"] < len(df)]
+
+
+def packages(df: pd.DataFrame) -> dict:
+    """Quantiles of the agreed package on each issue, over the runs with a transition."""
+    done = df[df["outcome"] == "transition"]
+    out = {}
+    for column in (c for c in df.columns if c.startswith("package.")):
+        values = done[column].dropna().to_numpy()
+        if len(values):
+            q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
+            out[column.split(".", 1)[1]] = {"n": len(values), "mean": float(values.mean()),
+                                            **{k: float(v) for k, v in zip(("q05", "q25", "median", "q75", "q95"), q)}}
+    return out
+
+
 def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict:
     """Everything a briefing needs from a batch, as plain data (JSON-ready)."""
     meta = meta or {}
@@ -75,6 +121,8 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
         "cumulative_transition": cumulative_transition(df, horizon).to_dict(orient="records"),
         "blocking": blocking(df).to_dict(orient="records"),
         "preconditions": preconditions(df),
+        "conditional_transition": conditionals(df, horizon),
+        "packages": packages(df),
     }
 
 
@@ -95,4 +143,15 @@ def text(summary: dict) -> str:
     for pid, shares in summary["preconditions"].items():
         parts = ", ".join(f"{k} {v:.1%}" for k, v in sorted(shares.items()))
         lines += ["", f"precondition {pid}: {parts}"]
+    if summary.get("conditional_transition"):
+        lines += ["", "P(transition | condition); share = how often the condition held",
+                  f"{'P':>8}   95% interval    {'share':>6}   condition"]
+        for row in summary["conditional_transition"]:
+            lines.append(f"{row['p']:>8.3f}   [{row['low']:.3f}, {row['high']:.3f}]  {row['share']:>6.1%}   "
+                         f"{row['condition']}")
+    if summary.get("packages"):
+        lines += ["", f"agreed packages (runs with a transition)   {'5%':>6}{'25%':>6}{'median':>8}{'75%':>6}{'95%':>6}"]
+        for issue, q in summary["packages"].items():
+            cells = "".join(f"{q[k]:>{8 if k == 'median' else 6}.0f}" for k in ("q05", "q25", "median", "q75", "q95"))
+            lines.append(f"  {issue:<40}{cells}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,98 @@
+"""Scenarios side by side: P(outcome) with Wilson intervals, and each one's difference from the first.
+
+Items are scenario files (played here) or results folders (read back). Differences in
+P(transition) and P(collapse) come with Newcombe's hybrid score interval and a pooled
+two-proportion z-test. Scenario files played with the same seed share their random streams,
+which makes the independent-samples test conservative.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from sim.batch import load_results, run_batch
+from sim.loader import load
+from sim.outcomes import OUTCOME_ORDER
+from sim.results import read_meta
+from sim.rules import wilson_interval
+from sim.summary import probabilities
+
+TESTED = ("transition", "collapse")
+
+
+def outcomes_of(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, pd.DataFrame]:
+    """(scenario name, runs, seed) and the per-run outcomes of a results folder or a scenario file."""
+    path = Path(item)
+    if path.is_dir():
+        meta = read_meta(path)
+        df = load_results(path, columns=["outcome"])
+        return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"]}, df
+    spec = load(path)
+    seed = spec.meta.seed if seed is None else seed
+    df = run_batch(spec, runs=runs, seed=seed)
+    return {"scenario": spec.meta.name, "runs": len(df), "seed": seed}, df
+
+
+def difference(k1: int, n1: int, k2: int, n2: int) -> dict:
+    """p2 - p1 with Newcombe's 95% interval, and the two-sided p-value of the pooled z-test."""
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, u1), (l2, u2) = wilson_interval(k1, n1), wilson_interval(k2, n2)
+    diff = p2 - p1
+    pooled = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    z = diff / se if se > 0 else 0.0
+    return {"diff": diff, "low": diff - math.hypot(p2 - l2, u1 - p1), "high": diff + math.hypot(u2 - p2, p1 - l1),
+            "p_value": float(special.erfc(abs(z) / math.sqrt(2)))}
+
+
+def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """One row per item: P(outcome) with intervals; for all but the first, the difference from the first.
+
+    ``runs`` and ``seed`` apply to scenario files; results folders are read as they are.
+    """
+    if len(items) < 2:
+        raise ValueError("compare needs at least two scenarios or results folders")
+    rows, first = [], None
+    for item in items:
+        info, df = outcomes_of(item, runs, seed)
+        probs = probabilities(df)
+        row = {"item": Path(item).stem if Path(item).is_file() else Path(item).name, **info}
+        for o in OUTCOME_ORDER:
+            row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
+        for o in TESTED:
+            d = difference(first[o]["k"], first[o]["n"], probs[o]["k"], probs[o]["n"]) if first else dict.fromkeys(
+                ("diff", "low", "high", "p_value"), np.nan)
+            row.update({f"{o}_diff": d["diff"], f"{o}_diff_low": d["low"], f"{o}_diff_high": d["high"],
+                        f"{o}_p_value": d["p_value"]})
+        first = first or probs
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    seeds = set(table["seed"])
+    table.attrs = {"scenario": f"{len(table)} scenarios against {table['item'].iloc[0]}", "runs": int(table["runs"].sum()),
+                   "seed": seeds.pop() if len(seeds) == 1 else "various"}
+    return table
+
+
+def text(table: pd.DataFrame) -> str:
+    """A comparison as readable lines: P(outcome) per item, then each item's change from the first."""
+    lines = [f"{'item':<26}{'runs':>8}   {'P(transition)':<24}{'P(collapse)':<24}P(stalemate)"]
+    for r in table.to_dict(orient="records"):
+        cells = "".join(f"{r[f'p_{o}']:.3f} [{r[f'p_{o}_low']:.3f}, {r[f'p_{o}_high']:.3f}]".ljust(24)
+                        for o in OUTCOME_ORDER)
+        lines.append(f"{r['item']:<26}{r['runs']:>8,}   {cells}".rstrip())
+    lines += ["", f"change from {table['item'].iloc[0]} (95% interval, two-proportion z-test)"]
+    for r in table.iloc[1:].to_dict(orient="records"):
+        cells = "   ".join(f"{o} {r[f'{o}_diff']:+.3f} [{r[f'{o}_diff_low']:+.3f}, {r[f'{o}_diff_high']:+.3f}] "
+                           f"p {p_text(r[f'{o}_p_value'])}" for o in TESTED)
+        lines.append(f"{r['item']:<26}{cells}")
+    return "\n".join(lines) + "\n"
+
+
+def p_text(p: float) -> str:
+    """A p-value as text: ``< 0.001`` or ``= 0.123``."""
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"

@@ -1,0 +1,274 @@
+"""What moves P(transition): one-at-a-time sweeps and tornadoes, and global indices (SALib).
+
+Sweeps edit the scenario data (as read from YAML) by dotted path, list items by ``id``
+(e.g. ``actors.israel.reservation``), validate each edited scenario and play it with the same
+seed, so every value meets the same random streams. Global designs sample the scenario's
+uncertain parameters in SALib's unit hypercube, map them through each distribution's inverse
+CDF and play all design points as per-run overrides; each point replays the same run
+indices (common random numbers), so P(transition) is a deterministic function of the
+design point and a parameter that cannot matter gets an index of exactly zero.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from sim.batch import run_batch
+from sim.loader import Problem, ScenarioError, read, validate
+from sim.model import TRANSITION, NegotiationModel
+from sim.parameters import uncertain, walk
+from sim.scenario import Scenario
+from sim.summary import probabilities
+
+BLOCK_RUNS = 20_000
+EDGE = 1e-9
+
+
+class DesignError(ValueError):
+    """A sensitivity design that cannot be run as asked (the message says why)."""
+
+
+class Source(NamedTuple):
+    """Scenario data with the line map and file name its problems are reported against."""
+
+    data: dict
+    where: dict
+    file: str
+
+
+def source(path_or_data: str | Path | dict | Source) -> Source:
+    """Scenario data to edit: read from a file (with its line map for errors), or given as data."""
+    if isinstance(path_or_data, Source):
+        return path_or_data
+    if isinstance(path_or_data, dict):
+        return Source(path_or_data, {}, "<scenario>")
+    data, where = read(path_or_data)
+    return Source(data, where, str(path_or_data))
+
+
+# ------------------------------------------------------------------ editing scenarios
+def set_field(data: dict, path: str, value: Any, where: dict | None = None, file: str = "<scenario>") -> None:
+    """Set the field at dotted ``path`` in scenario ``data`` (list items by ``id``), in place.
+
+    A field the file leaves at its schema default (e.g. a broker's ``reservation``) may be set too;
+    any other missing name raises :class:`ScenarioError` naming the path.
+    """
+    parts = path.split(".")
+    node, located = data, ""
+    for depth, part in enumerate(parts):
+        if isinstance(node, list):
+            ids = [x.get("id") if isinstance(x, dict) else None for x in node]
+            if part not in ids:
+                raise _no_field(path, part, [i for i in ids if i], where, file, located)
+            key: Any = ids.index(part)
+        elif isinstance(node, dict):
+            if part not in node and not _left_at_default(data, path):
+                raise _no_field(path, part, list(node), where, file, located)
+            key = part
+        else:
+            raise _no_field(path, part, [], where, file, located)
+        if depth == len(parts) - 1:
+            node[key] = value
+        else:
+            if isinstance(node, dict) and key not in node:
+                node[key] = {}
+            node, located = node[key], f"{located}.{key}".lstrip(".")
+
+
+def _left_at_default(data: dict, path: str) -> bool:
+    """Whether ``path`` is a numeric field of the scenario that the file leaves at its default."""
+    return path in dict(walk(validate(copy.deepcopy(data))))
+
+
+def _no_field(path: str, part: str, options: list[str], where, file: str, located: str) -> ScenarioError:
+    close = difflib.get_close_matches(part, options, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else f" (here: {', '.join(options)})" if options else ""
+    line = (where or {}).get(located, (file, 1))
+    return ScenarioError([Problem(line[0], line[1], path, f"no such field: nothing called '{part}'{hint}")])
+
+
+def edited(src: Source, field: str, value: Any) -> Scenario:
+    """The validated scenario with ``field`` set to ``value`` (errors name the file and the field)."""
+    data = copy.deepcopy(src.data)
+    set_field(data, field, value, src.where, src.file)
+    return validate(data, src.where, src.file)
+
+
+# ------------------------------------------------------------------ one at a time
+def _play(scenario: Scenario, runs: int | None, seed: int | None) -> dict:
+    probs = probabilities(run_batch(scenario, runs=runs, seed=seed))
+    t = probs["transition"]
+    return {"runs": t["n"], "p_transition": t["p"], "low": t["low"], "high": t["high"],
+            "p_collapse": probs["collapse"]["p"], "p_stalemate": probs["stalemate"]["p"]}
+
+
+def _info(scenario: Scenario, runs: int | None, seed: int | None, **extra) -> dict:
+    return {"scenario": scenario.meta.name, "runs": runs or scenario.meta.runs,
+            "seed": scenario.meta.seed if seed is None else seed, **extra}
+
+
+def sweeps(path_or_data, grid: dict[str, list], runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """P(outcome) at each value of each field in ``grid``, one field at a time; ``attrs`` hold the baseline.
+
+    Every edited scenario is validated before any is played; all are played with the same seed.
+    """
+    src = source(path_or_data)
+    base = validate(copy.deepcopy(src.data), src.where, src.file)
+    variants = [(field, v, edited(src, field, v)) for field, values in grid.items() for v in values]
+    table = pd.DataFrame([{"field": field, "value": v, **_play(s, runs, seed)} for field, v, s in variants])
+    table.attrs = _info(base, runs, seed, baseline=_play(base, runs, seed)["p_transition"])
+    return table
+
+
+def sweep(path_or_data, field: str, values, runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """P(outcome) at each value of ``field``."""
+    return sweeps(path_or_data, {field: list(values)}, runs, seed)
+
+
+def tornado(path_or_data, ranges: dict[str, tuple[float, float]], runs: int | None = None,
+            seed: int | None = None) -> pd.DataFrame:
+    """P(transition) with each field at its low and its high value, against the baseline; widest swing first."""
+    return swings(sweeps(path_or_data, {field: list(lo_hi) for field, lo_hi in ranges.items()}, runs, seed))
+
+
+def swings(table: pd.DataFrame) -> pd.DataFrame:
+    """Per field of a :func:`sweeps` table: P(transition) at its lowest and highest value and the swing between.
+
+    ``margin`` is the larger 95% half-width of the two ends: swings well inside it are noise.
+    """
+    rows = []
+    for field, rows_of in table.groupby("field", sort=False):
+        lo, hi = rows_of.loc[rows_of["value"].idxmin()], rows_of.loc[rows_of["value"].idxmax()]
+        rows.append({"field": field, "low": lo["value"], "high": hi["value"], "p_at_low": lo["p_transition"],
+                     "p_at_high": hi["p_transition"], "swing": hi["p_transition"] - lo["p_transition"],
+                     "margin": max(lo["high"] - lo["low"], hi["high"] - hi["low"]) / 2})
+    out = pd.DataFrame(rows).sort_values("swing", key=abs, ascending=False, kind="stable", ignore_index=True)
+    out.attrs = dict(table.attrs)
+    return out
+
+
+# ------------------------------------------------------------------ global
+def transition_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None) -> np.ndarray:
+    """P(transition) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
+
+    Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
+    0..runs_per_point-1, so points differ only in their parameters.
+    """
+    dists = uncertain(scenario)
+    values = {p: d.ppf(np.clip(unit[:, j], EDGE, 1 - EDGE)) for j, (p, d) in enumerate(dists.items())}
+    per_block = max(1, BLOCK_RUNS // runs_per_point)
+    out = np.empty(len(unit))
+    for start in range(0, len(unit), per_block):
+        points = slice(start, min(start + per_block, len(unit)))
+        n = points.stop - points.start
+        overrides = {p: np.repeat(v[points], runs_per_point) for p, v in values.items()}
+        model = NegotiationModel(scenario, np.tile(np.arange(runs_per_point), n), seed=seed, overrides=overrides)
+        out[points] = (model.run().outcome == TRANSITION).reshape(n, runs_per_point).mean(axis=1)
+    return out
+
+
+def _problem(scenario: Scenario, margin: float = 0.0) -> dict:
+    names = list(uncertain(scenario))
+    if not names:
+        raise DesignError(f"{scenario.meta.name}: no uncertain parameters (give some fields a distribution)")
+    return {"num_vars": len(names), "names": names, "bounds": [[margin, 1 - margin]] * len(names)}
+
+
+def _ranked(scenario: Scenario, columns: dict, by: str, info: dict) -> pd.DataFrame:
+    dists = uncertain(scenario)
+    out = pd.DataFrame(columns, index=pd.Index(list(dists), name="parameter"))
+    out["low"] = [d.support()[0] for d in dists.values()]
+    out["high"] = [d.support()[1] for d in dists.values()]
+    out = out.sort_values(by, ascending=False)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs = info
+    return out
+
+
+def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int | None = None) -> pd.DataFrame:
+    """First-order and total Sobol indices of P(transition) over the uncertain parameters (Saltelli design).
+
+    ``N`` (a power of 2) base points give N x (parameters + 2) design points. Rows are parameters,
+    most influential (total index) first, with 95% bootstrap half-widths.
+    """
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    if N < 2 or N & (N - 1):
+        raise DesignError(f"Sobol needs a power of 2 base points (got {N})")
+    seed = scenario.meta.seed if seed is None else seed
+    problem = _problem(scenario)
+    unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
+    p = transition_at(scenario, unit, runs_per_point, seed)
+    si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
+    info = _info(scenario, len(unit) * runs_per_point, seed, method="sobol", points=len(unit),
+                 runs_per_point=runs_per_point, p_transition=float(p.mean()), p_spread=float(p.std()))
+    return _ranked(scenario, {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"],
+                              "total_conf": si["ST_conf"]}, "total", info)
+
+
+def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
+           levels: int = 4) -> pd.DataFrame:
+    """Morris elementary effects of P(transition): mu* (mean absolute effect, with 95% half-width) and sigma.
+
+    Each parameter moves on ``levels`` equally likely quantiles of its distribution (the
+    centres of ``levels`` equal-probability bins); effects are per unit of quantile.
+    """
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    seed = scenario.meta.seed if seed is None else seed
+    problem = _problem(scenario, margin=0.5 / levels)
+    unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    p = transition_at(scenario, unit, runs_per_point, seed)
+    si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
+    info = _info(scenario, len(unit) * runs_per_point, seed, method="morris", points=len(unit),
+                 runs_per_point=runs_per_point, p_transition=float(p.mean()), p_spread=float(p.std()))
+    return _ranked(scenario, {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"],
+                              "sigma": si["sigma"]}, "mu_star", info)
+
+
+# ------------------------------------------------------------------ plain text
+def sweep_text(table: pd.DataFrame) -> str:
+    """A sweep table as readable lines, one per value."""
+    w = table["field"].str.len().max() + 2
+    lines = [f"{table.attrs.get('scenario', '')}  ({table.attrs.get('runs', 0):,} runs per value, seed "
+             f"{table.attrs.get('seed')}; baseline P(transition) {table.attrs.get('baseline', float('nan')):.3f})", "",
+             f"{'field':<{w}}{'value':>10}{'P(transition)':>15}   95% interval    {'P(collapse)':>12}{'P(stalemate)':>13}"]
+    for r in table.itertuples():
+        lines.append(f"{r.field:<{w}}{r.value:>10g}{r.p_transition:>15.3f}   [{r.low:.3f}, {r.high:.3f}]  "
+                     f"{r.p_collapse:>12.3f}{r.p_stalemate:>13.3f}")
+    return "\n".join(lines) + "\n"
+
+
+def swings_text(table: pd.DataFrame) -> str:
+    """A tornado table as readable lines, widest swing first."""
+    w = table["field"].str.len().max() + 2
+    lines = [f"tornado: P(transition) at each field's low and high value (baseline {table.attrs['baseline']:.3f})", "",
+             f"{'rank':<6}{'field':<{w}}{'P at low value':<20}{'P at high value':<20}{'swing':>7}   noise +/-"]
+    for rank, r in enumerate(table.itertuples(), 1):
+        at_low, at_high = f"{r.p_at_low:.3f} at {r.low:g}", f"{r.p_at_high:.3f} at {r.high:g}"
+        lines.append(f"{rank:<6}{r.field:<{w}}{at_low:<20}{at_high:<20}{r.swing:>+7.3f}   {r.margin:.3f}")
+    return "\n".join(lines) + "\n"
+
+
+def indices_text(indices: pd.DataFrame) -> str:
+    """Sobol or Morris indices as readable lines, most influential first."""
+    a = indices.attrs
+    sobol = a.get("method") == "sobol"
+    head = (f"{a.get('scenario', '')}  ({a['method']}: {a['points']:,} design points x {a['runs_per_point']} runs, "
+            f"seed {a['seed']}; mean P(transition) {a['p_transition']:.3f}, spread across points {a['p_spread']:.3f})")
+    cols = ("first", "total") if sobol else ("mu_star", "sigma")
+    names = ("first-order", "total") if sobol else ("mu*", "sigma")
+    lines = [head, "", f"{'rank':<6}{'parameter':<46}{'range':>16}{names[0]:>20}{names[1]:>20}"]
+    for name, r in indices.iterrows():
+        first = f"{r[cols[0]]:.3f} +/- {r[f'{cols[0]}_conf']:.3f}"
+        second = f"{r[cols[1]]:.3f} +/- {r[f'{cols[1]}_conf']:.3f}" if sobol else f"{r[cols[1]]:.3f}"
+        lines.append(f"{int(r['rank']):<6}{name:<46}{f'{r.low:g} - {r.high:g}':>16}{first:>20}{second:>20}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,273 @@
+"""Analysis for briefings: conditional probabilities, sweeps and tornadoes, Sobol and Morris indices,
+scenario comparisons, their figures and their commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim import plots, sensitivity, summary
+from sim.batch import load_trajectories, run_batch, simulate
+from sim.cli import app
+from sim.compare import compare, difference
+from sim.loader import ScenarioError, load, read, validate
+from sim.model import TRANSITION
+from sim.parameters import uncertain
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+US_PRESSURE = ROOT / "scenarios" / "us_pressure.yaml"
+DUMMY = "events.committee_governing.hazard"  # a milestone: it can only happen after a transition
+
+
+@pytest.fixture(scope="module")
+def with_dummy(tmp_path_factory) -> Path:
+    """The baseline plus an uncertain parameter that cannot change P(transition)."""
+    path = tmp_path_factory.mktemp("scenario") / "dummy.yaml"
+    path.write_text(f"extends: {BASELINE}\nmeta: {{name: baseline with a dummy parameter}}\n"
+                    "events:\n  - id: committee_governing\n    hazard: {dist: uniform, low: 0.1, high: 0.6}\n")
+    return path
+
+
+# ------------------------------------------------------------------ summary additions
+def frame(outcomes, **cols) -> pd.DataFrame:
+    return pd.DataFrame({"outcome": outcomes, **cols})
+
+
+def test_conditional_counts_only_runs_meeting_the_condition():
+    df = frame(["transition", "transition", "stalemate", "collapse", "transition"])
+    got = summary.conditional(df, [True, True, True, False, False])
+    assert (got["k"], got["n"]) == (2, 3)
+    assert got["p"] == pytest.approx(2 / 3) and got["share"] == pytest.approx(0.6)
+    assert got["low"] < 2 / 3 < got["high"]
+
+
+def test_happened_by_ignores_events_after_the_run_ended():
+    # run 0 ended at round 4; its event at round 6 came after (e.g. after the transition)
+    df = frame(["transition"] * 3, round=[4, 10, 10], **{"event.x.round": [6, 3, -1]})
+    assert summary.happened_by(df, "event.x.round", 8).tolist() == [False, True, False]
+
+
+def test_package_quantiles_use_transition_runs_only():
+    df = frame(["transition"] * 5 + ["stalemate"], **{"package.weapons": [10, 20, 30, 40, 50, np.nan]})
+    q = summary.packages(df)["weapons"]
+    assert q["n"] == 5 and q["median"] == 30 and q["q25"] == 20 and q["mean"] == 30
+
+
+def test_summary_has_conditionals_that_follow_from_the_rules():
+    scenario = load(BASELINE)
+    df = run_batch(scenario, runs=2000)
+    result = summary.summarize(df, scenario=scenario)
+    rows = {r["condition"]: r for r in result["conditional_transition"]}
+    # Israel never accepts while its precondition is open, so those runs cannot reach a transition
+    assert rows["precondition remains never met nor waived"]["k"] == 0
+    overall = result["probabilities"]["transition"]
+    assert rows["precondition remains waived"]["low"] > overall["high"]
+    assert rows["trump_netanyahu_summit not by round 13"]["high"] < overall["low"]
+    by, not_by = rows["remains_recovered by round 13"], rows["remains_recovered not by round 13"]
+    assert by["share"] + not_by["share"] == pytest.approx(1.0)
+    assert set(result["packages"]) == set(scenario.issue_ids())
+    out = summary.text(result)
+    assert "precondition remains waived" in out and "agreed packages" in out
+    json.dumps(result, default=float)
+
+
+# ------------------------------------------------------------------ editing scenarios
+def test_set_field_addresses_list_items_by_id():
+    data, _ = read(BASELINE)
+    for path, value in [("actors.israel.reservation", 0.7), ("events.remains_recovered.hazard", 0.05),
+                        ("leverage.us_on_israel_after_summit.strength", 0.02), ("meta.horizon", 30),
+                        ("actors.united_states.concession.patience", 0.8)]:
+        sensitivity.set_field(data, path, value)
+    s = validate(data)
+    assert s.actors[0].reservation == 0.7 and s.events[0].hazard == 0.05
+    assert s.leverage[1].strength == 0.02 and s.meta.horizon == 30
+    assert s.actors[2].concession.patience == 0.8  # a schema default the file never wrote
+
+
+@pytest.mark.parametrize("path, hint", [
+    ("actors.isreal.reservation", "did you mean 'israel'"),
+    ("actors.israel.reservaton", "did you mean 'reservation'"),
+    ("actors.0.reservation", "here: israel, hamas"),
+    ("actors.israel.reservation.low.deeper", "nothing called 'deeper'"),
+    ("leverage.nobody.strength", "here: us_on_israel"),
+])
+def test_set_field_names_the_missing_path(path, hint):
+    src = sensitivity.source(BASELINE)
+    with pytest.raises(ScenarioError) as err:
+        sensitivity.edited(src, path, 0.5)
+    message = str(err.value)
+    assert message.startswith(f"{BASELINE}:") and f": {path}: no such field" in message and hint in message
+    assert "\n" not in message
+
+
+def test_sweep_checks_every_value_before_playing_any(monkeypatch):
+    monkeypatch.setattr(sensitivity, "run_batch", lambda *a, **k: pytest.fail("played before validating"))
+    with pytest.raises(ScenarioError, match=r"baseline.yaml:\d+: actors.0.reservation: .*\[0, 1\]"):
+        sensitivity.sweep(BASELINE, "actors.israel.reservation", [0.6, 1.4], runs=10)
+
+
+# ------------------------------------------------------------------ one at a time
+def test_raising_israels_reservation_lowers_p_transition_beyond_noise():
+    table = sensitivity.sweep(BASELINE, "actors.israel.reservation", [0.55, 0.65, 0.75, 0.85], runs=2000)
+    p = table["p_transition"].to_numpy()
+    assert np.all(np.diff(p) < 0)
+    assert table["high"].iloc[-1] < table["low"].iloc[0]
+    assert np.allclose(table[["p_transition", "p_collapse", "p_stalemate"]].sum(axis=1), 1)
+    assert table.attrs["runs"] == 2000 and 0 < table.attrs["baseline"] < 1
+
+
+def test_tornado_ranks_by_swing_and_a_milestone_cannot_swing():
+    table = sensitivity.tornado(BASELINE, {"actors.israel.reservation": (0.55, 0.85), DUMMY: (0.05, 0.9),
+                                           "leverage.us_on_israel_after_summit.strength": (0.005, 0.03)}, runs=1000)
+    assert table["field"].tolist() == ["leverage.us_on_israel_after_summit.strength", "actors.israel.reservation", DUMMY]
+    assert table["swing"].iloc[0] > 0.3 and table["swing"].iloc[1] < 0
+    assert table["swing"].iloc[2] == 0  # same runs, and nothing before a transition depends on it
+
+
+# ------------------------------------------------------------------ global
+def test_design_points_play_as_scenarios_with_those_values_fixed(monkeypatch):
+    scenario = load(BASELINE)
+    dists = uncertain(scenario)
+    unit = np.array([[0.2] * len(dists), [0.9] * len(dists), [0.5] * len(dists)])
+    monkeypatch.setattr(sensitivity, "BLOCK_RUNS", 400)  # blocks of two points and of one
+    got = sensitivity.transition_at(scenario, unit, 200, seed=7)
+    for row, p in zip(unit, got):
+        data, _ = read(BASELINE)
+        for (path, dist), u in zip(dists.items(), row):
+            sensitivity.set_field(data, path, float(dist.ppf(np.array([u]))[0]))
+        fixed = simulate(validate(data), 200, seed=7)
+        assert p == pytest.approx(np.mean(fixed.outcome == TRANSITION))
+    assert got[1] != got[0]
+
+
+def test_sobol_ranks_us_leverage_top_and_the_dummy_at_zero(with_dummy):
+    indices = sensitivity.sobol(load(with_dummy), runs_per_point=20, N=32, seed=3)
+    assert indices.index[0] == "leverage.us_on_israel_after_summit.strength"
+    assert indices.loc[indices.index[0], "total"] > 0.5
+    assert indices.loc[DUMMY, "total"] == 0 and indices.loc[DUMMY, "first"] == 0
+    assert indices.loc[DUMMY, "rank"] == len(indices)
+    assert (indices[["first_conf", "total_conf"]] >= 0).all().all()
+    again = sensitivity.sobol(load(with_dummy), runs_per_point=20, N=32, seed=3)
+    pd.testing.assert_frame_equal(indices, again)
+
+
+def test_morris_ranks_us_leverage_top_and_the_dummy_last(with_dummy):
+    indices = sensitivity.morris(load(with_dummy), runs_per_point=20, trajectories=10, seed=3)
+    assert indices.index[0] == "leverage.us_on_israel_after_summit.strength"
+    assert indices.loc[DUMMY, "mu_star"] == 0 and indices.index[-1] == DUMMY
+
+
+def test_global_designs_refuse_what_they_cannot_do(tmp_path):
+    with pytest.raises(sensitivity.DesignError, match="power of 2"):
+        sensitivity.sobol(load(BASELINE), N=48)
+    fixed = tmp_path / "fixed.yaml"
+    data, _ = read(BASELINE)
+    for path in uncertain(load(BASELINE)):
+        sensitivity.set_field(data, path, 0.5 if "deadline" not in path else 30)
+    fixed.write_text(yaml.safe_dump(data))
+    with pytest.raises(sensitivity.DesignError, match="no uncertain parameters"):
+        sensitivity.morris(load(fixed))
+
+
+# ------------------------------------------------------------------ comparison
+def test_difference_matches_newcombes_worked_example():
+    # Newcombe (1998), Stat Med 17:873, example (a): 56/70 vs 48/80, hybrid score interval 0.0524 to 0.3339
+    d = difference(48, 80, 56, 70)
+    assert d["diff"] == pytest.approx(0.2)
+    assert (d["low"], d["high"]) == (pytest.approx(0.0524, abs=1e-4), pytest.approx(0.3339, abs=1e-4))
+    assert difference(50, 100, 60, 100)["p_value"] == pytest.approx(0.1552, abs=1e-4)
+
+
+def test_compare_finds_a_real_difference_and_not_a_fake_one(tmp_path):
+    scenario = load(BASELINE)
+    for name, seed in (("a", 1), ("b", 2)):
+        run_batch(scenario, tmp_path / name, runs=1500, seed=seed, workers=1)
+    same = compare([tmp_path / "a", tmp_path / "b"])
+    assert same["transition_p_value"].iloc[1] > 0.05
+    assert same["transition_diff_low"].iloc[1] < 0 < same["transition_diff_high"].iloc[1]
+    real = compare([BASELINE, US_PRESSURE], runs=1500)
+    assert real["item"].tolist() == ["baseline", "us_pressure"]
+    assert real["transition_p_value"].iloc[1] < 1e-6 and real["transition_diff_low"].iloc[1] > 0.2
+    assert np.isnan(real["transition_diff"].iloc[0])
+
+
+# ------------------------------------------------------------------ figures
+def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
+    scenario = load(BASELINE)
+    run_batch(scenario, tmp_path / "run", runs=100, trajectories=40, workers=1)
+    traj = load_trajectories(tmp_path / "run")
+    info = {"scenario": scenario.meta.name, "seed": scenario.meta.seed}
+    fig = plots.fan_figure(traj, info, {i.id: i.label for i in scenario.issues})
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == [i.label for i in scenario.issues]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [a.id.replace("_", " ") for a in scenario.actors]
+    israel = panels[1].get_lines()[0].get_ydata()  # weapons panel, Israel's median
+    expected = traj[(traj.issue == "weapons") & (traj.actor == "israel")].groupby("round")["position"].median()
+    assert np.allclose(israel, expected)
+    one = plots.fan_figure(traj, info, issues=["truce"], actors=["israel", "hamas"])
+    assert len([ax for ax in one.axes if ax.get_visible()]) == 1 and len(one.axes[0].get_lines()) == 2
+    assert plots.save(one, tmp_path, "fan")[0].stat().st_size > 0
+
+
+# ------------------------------------------------------------------ commands
+runner = CliRunner()
+
+
+def test_sweep_command_writes_tables_figures_and_a_tornado(tmp_path):
+    out = tmp_path / "sweep"
+    result = runner.invoke(app, ["sweep", str(BASELINE), "--vary", "actors.israel.reservation=0.55:0.85:3",
+                                 "--vary", "leverage.us_on_israel_after_summit.strength=0.005:0.03:2",
+                                 "--runs", "300", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "tornado" in result.stdout and "0.85" in result.stdout
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["value"].tolist() == [0.55, 0.7, 0.85, 0.005, 0.03] and (table["runs"] == 300).all()
+    tornado = json.loads((out / "tornado.json").read_text())
+    assert tornado["rows"][0]["field"] == "leverage.us_on_israel_after_summit.strength"
+    assert all((out / "figures" / f"{n}.png").exists() for n in ("sweep", "tornado"))
+
+
+@pytest.mark.parametrize("vary", ["actors.israel.reservation", "actors.israel.reservation=0.5:0.9",
+                                  "actors.israel.reservation=a:0.9:3", "actors.israel.reservation=0.5:0.9:1"])
+def test_sweep_command_rejects_bad_vary_in_one_line(tmp_path, vary):
+    result = runner.invoke(app, ["sweep", str(BASELINE), "--vary", vary, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"negsim: --vary '{vary}'")
+
+
+def test_sweep_command_reports_the_scenarios_own_errors(tmp_path):
+    result = runner.invoke(app, ["sweep", str(BASELINE), "--vary", "actors.israel.reservation=0.5:1.5:3",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "baseline.yaml:" in result.stderr and "reservation" in result.stderr
+
+
+def test_sensitivity_command_ranks_parameters(tmp_path, with_dummy):
+    out = tmp_path / "morris"
+    result = runner.invoke(app, ["sensitivity", str(with_dummy), "--method", "morris", "--points", "8",
+                                 "--runs-per-point", "20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((out / "indices.json").read_text())["rows"]
+    assert rows[0]["parameter"] == "leverage.us_on_israel_after_summit.strength" and rows[0]["rank"] == 1
+    assert (out / "figures" / "morris.png").exists()
+    bad = runner.invoke(app, ["sensitivity", str(BASELINE), "--points", "30", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and bad.stderr == "negsim: Sobol needs a power of 2 base points (got 30)\n"
+
+
+def test_compare_command_writes_the_comparison(tmp_path):
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(BASELINE), str(US_PRESSURE), "--runs", "400", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "change from baseline" in result.stdout
+    table = pd.read_csv(out / "compare.csv")
+    assert table["item"].tolist() == ["baseline", "us_pressure"] and table["transition_p_value"].iloc[1] < 0.001
+    assert (out / "figures" / "compare.png").exists()
+    missing = runner.invoke(app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(out)])
+    assert missing.exit_code == 2 and "nope.yaml" in missing.stderr and missing.stderr.count("\n") == 1

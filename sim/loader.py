@@ -13,11 +13,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario import Scenario
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 8
+# a problem prints on one line even when a key or value in the file holds a line break
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path or '(file)'}: {self.message}"
+        return f"{self.file}:{self.line}: {self.path or '(file)'}: {self.message}".translate(_LINE_BREAKS)
 
 
 class ScenarioError(Exception):
@@ -43,13 +46,15 @@ class _Where(dict):
     """Maps a dotted path to (file, line) for the YAML node that gave it."""
 
 
-def _compose(path: Path) -> yaml.Node | None:
+def _compose(path: Path, origin: tuple[str, int, str]) -> yaml.Node | None:
+    """Parse ``path``; a file that cannot be opened is reported at ``origin`` (file, line, field)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # bounded, so a device or a runaway file cannot exhaust memory
     except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), 0, "", "file not found")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(str(path), 0, "", f"cannot read file ({exc.strerror})")]) from None
+        raise ScenarioError([Problem(*origin, f"file not found: {path}")]) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise ScenarioError([Problem(*origin, f"cannot read {path} ({getattr(exc, 'strerror', None) or exc})")]) from None
     if len(raw) > MAX_BYTES:
         raise ScenarioError([Problem(str(path), 1, "", f"file is larger than {MAX_BYTES} bytes")])
     try:
@@ -64,6 +69,8 @@ def _compose(path: Path) -> yaml.Node | None:
         line = mark.line + 1 if mark else 1
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([Problem(str(path), line, "", f"invalid YAML: {what}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(str(path), 1, "", "invalid YAML: nested too deeply")]) from None
 
 
 def _to_data(node: yaml.Node, file: str, where: _Where, path: str = "", budget: list[int] | None = None) -> Any:
@@ -85,7 +92,11 @@ def _to_data(node: yaml.Node, file: str, where: _Where, path: str = "", budget: 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(v, file, where, _join(path, str(i)), budget) for i, v in enumerate(node.value)]
-    return yaml.SafeLoader(" ").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+    try:
+        return yaml.SafeLoader(" ").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+    except (yaml.YAMLError, ValueError) as exc:  # unknown tags, impossible dates, over-long integers
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(file, node.start_mark.line + 1, path, f"invalid value: {what}")]) from None
 
 
 def _join(path: str, key: str) -> str:
@@ -125,16 +136,17 @@ def _moved(path: str, moves: dict[str, str]) -> str:
     return path if best is None else moves[best] + path[len(best):]
 
 
-def read(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, _Where]:
+def read(path: str | Path, _chain: tuple[Path, ...] = (),
+         _origin: tuple[str, int, str] | None = None) -> tuple[dict, _Where]:
     """Read a scenario file into merged plain data (``extends:`` resolved) and its line map."""
     path = Path(path)
+    node = _compose(path, _origin or (str(path), 0, ""))
     resolved = path.resolve()
     if resolved in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, resolved))
         raise ScenarioError([Problem(str(path), 1, "extends", f"extends cycle: {cycle}")])
     if len(_chain) >= MAX_DEPTH:
         raise ScenarioError([Problem(str(path), 1, "extends", f"extends nested deeper than {MAX_DEPTH}")])
-    node = _compose(path)
     where = _Where()
     data = _to_data(node, str(path), where) if node is not None else None
     if not isinstance(data, dict):
@@ -144,7 +156,7 @@ def read(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, _Where]
         return data, where
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), where["extends"][1], "extends", "must be a file name")])
-    base, merged_where = read(path.parent / parent, (*_chain, resolved))
+    base, merged_where = read(path.parent / parent, (*_chain, resolved), (str(path), where["extends"][1], "extends"))
     moves: dict[str, str] = {}
     merged = _merge(base, data, moves)
     for p, loc in where.items():
@@ -188,8 +200,10 @@ def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -
             message = f"unknown key{_suggest(loc, data)}"
         elif err["type"] == "union_tag_invalid":
             message = "unknown distribution (use uniform, normal, beta, triangular or choice)"
+        elif err["type"] == "union_tag_not_found":
+            message = "a distribution needs 'dist:' (uniform, normal, beta, triangular or choice)"
         key = (path, message)
-        if key not in seen and not _shadowed(path, err, exc):
+        if key not in seen and not _shadowed(err):
             seen.add(key)
             out.append(_problem(where, file, path, message))
     return out
@@ -201,18 +215,31 @@ def _is_union_tag(x: Any) -> bool:
     )
 
 
-def _shadowed(path: str, err: dict, exc: ValidationError) -> bool:
-    """A number-or-distribution field reports both branches; keep the distribution's when it was a mapping."""
-    return err["type"] in ("float_type", "float_parsing") and isinstance(err.get("input"), dict)
+def _shadowed(err: dict) -> bool:
+    """A number-or-distribution field reports both branches: keep the one the input was meant for."""
+    if isinstance(err.get("input"), dict):
+        return err["type"] in ("float_type", "float_parsing")
+    return err["type"] in ("model_attributes_type", "dict_type", "model_type")
 
 
 def _suggest(loc: list[str], data: dict) -> str:
-    model = _model_at(loc[:-1])
+    model = _distribution_at(loc[:-1], data) or _model_at(loc[:-1])
     if model is None:
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
     close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(names)})"
+
+
+def _distribution_at(loc: list[str], data: Any) -> type[BaseModel] | None:
+    """The distribution class a mapping at ``loc`` names with its ``dist:`` key, if any."""
+    for part in loc:
+        try:
+            data = data[int(part)] if isinstance(data, list) else data[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    dist = data.get("dist") if isinstance(data, dict) else None
+    return next((d for d in (Uniform, Normal, Beta, Triangular, Choice) if d.__name__.lower() == dist), None)
 
 
 def _model_at(loc: list[str]) -> type[BaseModel] | None:

@@ -201,7 +201,7 @@ class Event(Sourced):
         return "at_round" if self.at_round is not None else "hazard" if self.hazard is not None else "rate"
 
 
-class Protocol(Strict):
+class Protocol(Sourced):
     rule: Literal["compromise", "nash", "alternating"] = "compromise"
     at_table: list[str] = Field(default_factory=list, description="actors whose positions enter the compromise (default: all)")
     pressure_decay: Unit = Field(0.0, description="share of pressure lost each round")

@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +33,11 @@ from sim.distributions import Beta, Choice, Normal, Triangular, Uniform  # noqa:
 from sim.loader import load  # noqa: E402
 from sim.parameters import uncertain  # noqa: E402
 from sim.plots import INK  # noqa: E402
-from sim.results import ResultsError, atomic_write, read_meta  # noqa: E402
+from sim.results import ResultsError, atomic_write, read_json, read_meta  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 
 CLAIM_ID = re.compile(r"\b[a-z]{1,8}-\d{1,4}\b")
-SUMMARY_KEYS = ["runs", "seed", "probabilities", "transition_round", "blocking", "preconditions"]
+SUMMARY_KEYS = ("runs", "seed", "probabilities", "transition_round", "blocking", "preconditions")
 ASSUMPTION = re.compile(r"\s*assumption\s*(?::\s*(.*))?$", re.S | re.I)
 CAPTIONS = {
     "outcomes": "How the runs end by the horizon. Bars: 95% Wilson intervals.",
@@ -128,18 +127,8 @@ def find_seeds(folder: Path) -> Path | None:
 
 
 def read_summary(folder: Path) -> dict:
-    path = folder / "summary.json"
-    if not path.exists():
-        raise ResultsError(f"{path}: missing (write it with: negsim summary {folder})")
-    try:
-        summary = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: unreadable summary ({exc})") from None
-    missing = [k for k in SUMMARY_KEYS if k not in summary] if isinstance(summary, dict) else SUMMARY_KEYS
-    if missing:
-        raise ResultsError(f"{path}: not a negsim summary (missing {', '.join(missing)}); "
-                           f"rewrite it with: negsim summary {folder}")
-    return summary
+    hint = f"; rewrite it with: negsim summary {folder}"
+    return read_json(folder / "summary.json", SUMMARY_KEYS, f"missing (write it with: negsim summary {folder})", hint)
 
 
 def read_figures(folder: Path, scenario: Scenario) -> list[Figure]:

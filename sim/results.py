@@ -81,18 +81,23 @@ def locked(folder: Path):
         handle.close()
 
 
-def read_meta(folder: Path) -> dict:
-    path = Path(folder) / "meta.json"
+def read_json(path: Path, required: tuple[str, ...], missing: str, hint: str = "") -> dict:
+    """A JSON object with the ``required`` keys, or a one-line ResultsError naming the file."""
     if not path.exists():
-        raise ResultsError(f"{path}: not a results folder (no meta.json)")
+        raise ResultsError(f"{path}: {missing}")
     try:
-        meta = json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: unreadable metadata ({exc})") from None
-    for key in ("runs", "seed", "block_size", "scenario_hash"):
-        if key not in meta:
-            raise ResultsError(f"{path}: missing field '{key}'")
-    return meta
+        raise ResultsError(f"{path}: unreadable ({type(exc).__name__}: {exc}){hint}") from None
+    absent = [k for k in required if k not in data] if isinstance(data, dict) else list(required)
+    if absent:
+        raise ResultsError(f"{path}: missing field(s) {', '.join(absent)}{hint}")
+    return data
+
+
+def read_meta(folder: Path) -> dict:
+    return read_json(Path(folder) / "meta.json", ("runs", "seed", "block_size", "scenario_hash"),
+                     "not a results folder (no meta.json)")
 
 
 def write_meta(folder: Path, meta: dict) -> None:

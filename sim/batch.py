@@ -46,11 +46,27 @@ def _scenario(text: str) -> Scenario:
     return validate(yaml.safe_load(text))
 
 
-def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectories: int):
-    """Play runs [start, stop) as one block; returns (start, runs table, trajectories table)."""
+def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectories: int,
+               folder: str | None = None, index: int = 0):
+    """Play runs [start, stop) as one block.
+
+    With ``folder`` the worker writes the block's chunks itself (local workers share the disk)
+    and returns (start, rows, None, None); otherwise it returns (start, rows, runs, trajectories).
+    """
     model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
     model.run()
-    return start, outcomes.table(model), outcomes.trajectories(model)
+    runs, traj = outcomes.table(model), outcomes.trajectories(model)
+    if folder is None:
+        return start, len(runs), runs, traj
+    write_chunk(Path(folder), index, runs, traj)
+    return start, len(runs), None, None
+
+
+def write_chunk(folder: Path, index: int, runs: pd.DataFrame, traj: pd.DataFrame) -> None:
+    """Trajectories first, runs last: a block counts as done once its runs chunk exists."""
+    if len(traj):
+        write_table(chunk_path(folder, TRAJECTORIES, index), traj)
+    write_table(chunk_path(folder, RUNS, index), runs)
 
 
 def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None, trajectories: int = 0,
@@ -85,9 +101,10 @@ class Batch:
             "status": "running", "python": sys.version.split()[0],
         }
 
-    def task(self, index: int):
+    def task(self, index: int, folder: Path | None):
         start = index * self.block_size
-        return self.text, self.seed, start, min(start + self.block_size, self.runs), self.trajectories
+        stop = min(start + self.block_size, self.runs)
+        return self.text, self.seed, start, stop, self.trajectories, folder and str(folder), index
 
 
 def block_size_for(runs: int, workers: int) -> int:
@@ -158,12 +175,11 @@ def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
     started = time.perf_counter()
     if progress:
         progress(done, total)
-    for start, runs_df, traj_df in pool.imap_unordered(play_block, (batch.task(i) for i in todo)):
-        index = start // batch.block_size
-        if batch.trajectories and len(traj_df):
-            write_table(chunk_path(folder, TRAJECTORIES, index), traj_df)
-        write_table(chunk_path(folder, RUNS, index), runs_df)
-        done += len(runs_df)
+    target = folder if pool.shares_disk else None
+    for start, rows, runs_df, traj_df in pool.imap_unordered(play_block, (batch.task(i, target) for i in todo)):
+        if runs_df is not None:
+            write_chunk(folder, start // batch.block_size, runs_df, traj_df)
+        done += rows
         if progress:
             progress(done, total)
     elapsed = time.perf_counter() - started

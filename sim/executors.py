@@ -16,6 +16,7 @@ class Inline:
     """Play every block in this process, one after another (tests, notebooks, small batches)."""
 
     workers = 1
+    shares_disk = True
 
     def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
         for task in tasks:
@@ -26,7 +27,9 @@ class Inline:
 
 
 class Processes:
-    """A pool of local worker processes (default: one per core)."""
+    """A pool of local worker processes (default: one per core); workers write their own chunks."""
+
+    shares_disk = True
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
@@ -58,7 +61,12 @@ class Processes:
 
 
 class Dask:
-    """An existing Dask distributed cluster, reached at ``address`` (e.g. ``tcp://host:8786``)."""
+    """An existing Dask distributed cluster, reached at ``address`` (e.g. ``tcp://host:8786``).
+
+    Workers may be on other machines, so they send their tables back and this process writes them.
+    """
+
+    shares_disk = False
 
     def __init__(self, address: str):
         from distributed import Client

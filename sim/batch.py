@@ -121,9 +121,12 @@ def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | 
     With ``out=None`` the runs are played in this process and returned as a DataFrame.
     With a folder, blocks are played on the chosen executor (local processes by default,
     ``workers=1`` for in-process, ``scheduler='tcp://…'`` for Dask) and written as they
-    finish; ``resume=True`` completes an interrupted batch. ``progress(done, total)`` is
+    finish; ``resume=True`` completes an interrupted batch (its runs and seed unless given).
     called after each block.
     """
+    if resume and out is not None and (Path(out) / "meta.json").exists():  # finish the batch as it was begun
+        begun = read_meta(Path(out))
+        runs, seed = runs or begun["runs"], begun["seed"] if seed is None else seed
     runs = runs or scenario.meta.runs
     seed = scenario.meta.seed if seed is None else seed
     trajectories = scenario.outputs.trajectories if trajectories is None else trajectories

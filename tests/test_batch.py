@@ -106,3 +106,11 @@ def test_trajectories_are_recorded_for_the_first_runs_only(baseline, tmp_path):
     assert sorted(traj["run"].unique()) == [0, 1, 2, 3, 4]
     assert set(traj["actor"]) == {a.id for a in baseline.actors}
     assert traj["round"].min() == 1
+
+
+def test_resume_takes_runs_and_seed_from_the_interrupted_batch(baseline, tmp_path):
+    folder = run_batch(baseline, tmp_path / "r", runs=900, seed=4, workers=1, block_size=300)
+    full = load_results(folder)
+    chunk_path(folder, "runs", 2).unlink()
+    run_batch(baseline, folder, workers=1, resume=True)
+    pd.testing.assert_frame_equal(load_results(folder), full)

@@ -122,7 +122,7 @@ def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | 
     With a folder, blocks are played on the chosen executor (local processes by default,
     ``workers=1`` for in-process, ``scheduler='tcp://…'`` for Dask) and written as they
     finish; ``resume=True`` completes an interrupted batch (its runs and seed unless given).
-    called after each block.
+    ``progress(done, total)`` is called after each block.
     """
     if resume and out is not None and (Path(out) / "meta.json").exists():  # finish the batch as it was begun
         begun = read_meta(Path(out))

@@ -192,9 +192,10 @@ def _problem(where: _Where, file: str, path: str, message: str) -> Problem:
 
 def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -> list[Problem]:
     seen, out = set(), []
-    for err in exc.errors():
-        loc = [str(x) for x in err["loc"] if not _is_union_tag(x)]
-        path = ".".join(loc)
+    errors = exc.errors()
+    locs = [[str(x) for x in err["loc"] if not _is_union_tag(x)] for err in errors]
+    paths = [".".join(loc) for loc in locs]
+    for err, loc, path in zip(errors, locs, paths):
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown key{_suggest(loc, data)}"
@@ -203,7 +204,8 @@ def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -
         elif err["type"] == "union_tag_not_found":
             message = "a distribution needs 'dist:' (uniform, normal, beta, triangular or choice)"
         key = (path, message)
-        if key not in seen and not _shadowed(err):
+        covered = sum(p == path or p.startswith(f"{path}.") for p in paths) > 1  # another error speaks for it
+        if key not in seen and not _shadowed(err, covered):
             seen.add(key)
             out.append(_problem(where, file, path, message))
     return out
@@ -215,11 +217,14 @@ def _is_union_tag(x: Any) -> bool:
     )
 
 
-def _shadowed(err: dict) -> bool:
-    """A number-or-distribution field reports both branches: keep the one the input was meant for."""
+def _shadowed(err: dict, covered: bool) -> bool:
+    """A number-or-distribution field reports both branches: keep the one the input was meant for.
+
+    An error no other error covers (``meta: 3``, a distribution as a distribution's bound) always stays.
+    """
     if isinstance(err.get("input"), dict):
-        return err["type"] in ("float_type", "float_parsing")
-    return err["type"] in ("model_attributes_type", "dict_type", "model_type")
+        return covered and err["type"] in ("float_type", "float_parsing")
+    return covered and err["type"] in ("model_attributes_type", "dict_type", "model_type")
 
 
 def _suggest(loc: list[str], data: dict) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from sim import plots, summary
-from sim.batch import load_results
+from sim.batch import load_results, load_trajectories
 from sim.loader import load
 from sim.results import atomic_write, read_meta
 
@@ -21,7 +21,7 @@ def write_outputs(folder: str | Path) -> dict:
     atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
     atomic_write(folder / "summary.txt", summary.text(result))
     figures = folder / "figures"
-    wanted = scenario.outputs.figures
+    wanted = drawn_figures(scenario, meta)
     if "outcomes" in wanted:
         plots.save(plots.outcome_figure(result), figures, "outcomes")
     if "transition_curve" in wanted:
@@ -32,4 +32,12 @@ def write_outputs(folder: str | Path) -> dict:
     if "packages" in wanted:
         issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
         plots.save(plots.package_figure(df, result, issues), figures, "packages")
+    if "positions" in wanted:
+        labels = {i.id: i.label for i in scenario.issues}
+        plots.save(plots.fan_figure(load_trajectories(folder), result, labels), figures, "positions")
     return result
+
+
+def drawn_figures(scenario, meta: dict) -> list[str]:
+    """The figures a results folder has: those the scenario asks for that its data allow."""
+    return [f for f in scenario.outputs.figures if f != "positions" or meta.get("trajectories")]

@@ -31,6 +31,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from sim import __version__  # noqa: E402
 from sim.distributions import Beta, Choice, Normal, Triangular, Uniform  # noqa: E402
 from sim.loader import load  # noqa: E402
+from sim.outputs import drawn_figures  # noqa: E402
 from sim.parameters import uncertain  # noqa: E402
 from sim.plots import INK  # noqa: E402
 from sim.results import ResultsError, atomic_write, read_json, read_meta  # noqa: E402
@@ -45,6 +46,8 @@ CAPTIONS = {
                         "with its 95% band.",
     "blocking": "What stopped the runs that ended without a transition: the blocking actor and its reason.",
     "packages": "The packages agreed in the runs with a transition, issue by issue (0-100 scale of each issue).",
+    "positions": "What each actor says it wants, round by round, in the recorded runs: median with 50% and 90% "
+                 "bands.",
 }
 TABLE_RULES = {
     "compromise": "a capability- and salience-weighted compromise of the actors' stated positions",
@@ -133,7 +136,7 @@ def read_summary(folder: Path) -> dict:
 
 def read_figures(folder: Path, scenario: Scenario) -> list[Figure]:
     figures = []
-    for name in scenario.outputs.figures:
+    for name in drawn_figures(scenario, read_meta(folder)):
         path = folder / "figures" / f"{name}.png"
         try:
             png = path.read_bytes()

@@ -210,8 +210,9 @@ class Protocol(Sourced):
 
 class Outputs(Strict):
     trajectories: int = Field(0, ge=0, description="runs whose per-round state is recorded")
-    figures: list[Literal["outcomes", "transition_curve", "blocking", "packages"]] = Field(
-        default_factory=lambda: ["outcomes", "transition_curve", "blocking", "packages"]
+    figures: list[Literal["outcomes", "transition_curve", "blocking", "packages", "positions"]] = Field(
+        default_factory=lambda: ["outcomes", "transition_curve", "blocking", "packages", "positions"],
+        description="figures to draw; 'positions' (a fan chart) needs recorded trajectories"
     )
 
 

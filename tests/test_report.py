@@ -120,7 +120,7 @@ def test_key_numbers_are_those_of_the_summary(page, summary):
 def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
     images = [src for tag, src in page.links if tag == "img"]
     wanted = sim.load_scenario(folder / "scenario.yaml").outputs.figures
-    assert len(images) == len(wanted) == 4
+    assert len(images) == len(wanted) == 5  # the four summary figures and the fan chart of positions
     prefix = "data:image/png;base64,"
     assert all(src.startswith(prefix) for src in images)
     assert [base64.b64decode(src[len(prefix):]) for src in images] == [
@@ -178,7 +178,7 @@ def test_pdf_has_text_pages_and_the_figures(folder):
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
     assert pages > 1 and f"/Count {pages}".encode() in pdf
-    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 4
+    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 5
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler) to read the PDF's text")

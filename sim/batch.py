@@ -156,18 +156,24 @@ def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[
                 raise ResultsError(f"{folder / 'meta.json'}: cannot resume: {key} differs from the batch asked for")
         batch.block_size = meta["block_size"]
         batch.trajectories = meta.get("trajectories", batch.trajectories)
+        atomic_write(folder / "scenario.yaml", batch.text)  # the batch may have been killed before writing it
         return [i for i in range(batch.n_blocks) if not chunk_ok(chunk_path(folder, RUNS, i), expected_rows(meta, i))]
     if has_meta and not overwrite:
         raise ResultsError(f"{folder}: already holds results (use --overwrite to replace them or --resume to finish them)")
-    if any(p.name != ".lock" for p in folder.iterdir()) and not has_meta and not overwrite:
+    if any(not _leftover(p) for p in folder.iterdir()) and not has_meta and not overwrite:
         raise ResultsError(f"{folder}: exists and is not a results folder (choose another --out)")
     for name in (RUNS, TRAJECTORIES, "figures"):
         shutil.rmtree(folder / name, ignore_errors=True)
     for name in ("summary.json", "summary.txt", "meta.json", "report.html", "report.pdf"):
         (folder / name).unlink(missing_ok=True)
+    write_meta(folder, batch.meta())  # first: from here on the folder is a results folder that --resume finishes
     atomic_write(folder / "scenario.yaml", batch.text)
-    write_meta(folder, batch.meta())
     return list(range(batch.n_blocks))
+
+
+def _leftover(path: Path) -> bool:
+    """The lock, or the temporary file of a write that a killed batch did not finish."""
+    return path.name == ".lock" or (path.name.startswith(".") and path.name.endswith(".tmp"))
 
 
 def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:

@@ -110,9 +110,9 @@ def expected_rows(meta: dict, index: int) -> int:
 
 
 def chunk_ok(path: Path, rows: int) -> bool:
-    """True if ``path`` is a complete, readable chunk of ``rows`` rows."""
+    """True if ``path`` is a complete, readable chunk of ``rows`` rows (its data read, not just its footer)."""
     try:
-        return pq.ParquetFile(path).metadata.num_rows == rows
+        return pq.read_table(path).num_rows == rows
     except Exception:  # noqa: BLE001 - any failure to read means the chunk is not usable
         return False
 

@@ -157,6 +157,8 @@ def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[
         batch.block_size = meta["block_size"]
         batch.trajectories = meta.get("trajectories", batch.trajectories)
         atomic_write(folder / "scenario.yaml", batch.text)  # the batch may have been killed before writing it
+        for tmp in folder.glob("*/.chunk-*.tmp"):  # writes a killed batch did not finish
+            tmp.unlink()
         return [i for i in range(batch.n_blocks) if not chunk_ok(chunk_path(folder, RUNS, i), expected_rows(meta, i))]
     if has_meta and not overwrite:
         raise ResultsError(f"{folder}: already holds results (use --overwrite to replace them or --resume to finish them)")

@@ -20,6 +20,7 @@ import typer
 
 from sim.loader import ScenarioError, load
 from sim.results import ResultsError
+from sim.scenario import MAX_RUNS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Agent-based negotiation simulator: scenarios, Monte Carlo batches, briefings.")
@@ -68,7 +69,7 @@ def progress_bar(enabled: bool, label: str):
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-    runs: Annotated[Optional[int], typer.Option(min=1, help="number of runs (default: the scenario's meta.runs)")] = None,
+    runs: Annotated[Optional[int], typer.Option(min=1, max=MAX_RUNS, help="number of runs (default: the scenario's meta.runs)")] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="results folder (default: results/<scenario name>)")] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="local worker processes (default: all cores)")] = None,
@@ -120,7 +121,23 @@ def schema():
     """Print the JSON Schema of scenario files (for editor autocompletion)."""
     from sim.scenario import Scenario
 
-    typer.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+    schema = _partial(Scenario.model_json_schema(by_alias=True))
+    schema["properties"]["extends"] = {"type": "string", "description": "scenario file this one deep-merges onto"}
+    typer.echo(json.dumps(schema, indent=2))
+
+
+def _partial(node):
+    """The schema as an editor should apply it to one file: a variant (``extends:``) sets only what it
+    overrides, so only ids and distribution kinds stay required; ``negsim validate`` checks the merged whole."""
+    if isinstance(node, dict):
+        out = {k: _partial(v) for k, v in node.items() if k != "minItems"}
+        if "required" in node:
+            kept = [k for k in node["required"] if k in ("id", "dist")]
+            out.pop("required")
+            if kept:
+                out["required"] = kept
+        return out
+    return [_partial(v) for v in node] if isinstance(node, list) else node
 
 
 @app.command()

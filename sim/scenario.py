@@ -22,6 +22,7 @@ ROLES = ("principal", "broker", "mediator", "stakeholder")
 TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0, "hardline": 0.0}
 STRATEGIES = (*TIME_STRATEGIES, "zeuthen", "subgame_perfect")
 BUILTIN_FLAGS = ("transition",)
+MAX_RUNS = 10**9
 
 
 class Strict(BaseModel):
@@ -65,7 +66,7 @@ class Meta(Strict):
     horizon: int = Field(26, ge=1, le=520, description="rounds")
     round_days: int = Field(7, ge=1, le=366, description="calendar days per round")
     seed: int = Field(20251215, ge=0, lt=2**63)
-    runs: int = Field(10_000, ge=1)
+    runs: int = Field(10_000, ge=1, le=MAX_RUNS)
 
     def date_of(self, round_: int) -> dt.date:
         return self.start_date + dt.timedelta(days=self.round_days * round_)

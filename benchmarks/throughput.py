@@ -82,26 +82,6 @@ def block(scenario, runs: int) -> float:
     return runs / (time.perf_counter() - start)
 
 
-def _engine_alone(blocks: int) -> float:
-    scenario = sim.load_scenario(BASELINE)
-    block(scenario, 1_000)  # warm up
-    start = time.perf_counter()
-    for i in range(blocks):
-        sim.NegotiationModel(scenario, range(i * 10_000, (i + 1) * 10_000)).run()
-    return blocks * 10_000 / (time.perf_counter() - start)
-
-
-def machine_ceiling(cores: int, blocks: int = 20) -> float:
-    """How much of N-fold speed the machine itself allows: the engine in N independent processes at once
-    (no pool, no files) against one process alone. Shared caches and memory bandwidth set this limit."""
-    import multiprocessing
-
-    with multiprocessing.get_context("forkserver").Pool(cores) as pool:
-        alone = pool.apply(_engine_alone, (blocks,))
-        together = sum(pool.map(_engine_alone, [blocks] * cores))
-    return together / (cores * alone)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 10^6-run batch")
@@ -127,11 +107,9 @@ def main():
     one = batch(scenario, n, 1)
     many = next((b for b in out["batches"] if b["runs"] == n), None) or batch(scenario, n, cores)
     efficiency = many["runs_per_second"] / (cores * one["runs_per_second"])
-    ceiling = machine_ceiling(cores)
-    out["scaling"] = {"one": one, "all": many, "efficiency": round(efficiency, 3), "machine_ceiling": round(ceiling, 3)}
+    out["scaling"] = {"one": one, "all": many, "efficiency": round(efficiency, 3)}
     print(f"{n:,} runs on 1 worker: {one['runs_per_second']:,} runs/s; on {many['workers']}: "
           f"{many['runs_per_second']:,} runs/s; parallel efficiency {efficiency:.0%} (worker start-up included)")
-    print(f"machine ceiling: {cores} engine processes side by side reach {ceiling:.0%} of {cores}x one alone")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

@@ -134,15 +134,13 @@ def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | 
         model = simulate(scenario, runs, seed, trajectories)
         return outcomes.table(model)
     folder = Path(out)
-    with locked(folder):
-        pool = executor(workers, scheduler, runs)
-        try:
-            size = block_size or block_size_for(runs, pool.workers)
-            batch = Batch(scenario, runs, seed, size, trajectories)
-            todo = _prepare(folder, batch, resume, overwrite)
-            _play(folder, batch, todo, pool, progress)
-        finally:
-            pool.close()
+    pool = executor(workers, scheduler, runs)
+    try:
+        with locked(folder):
+            batch = Batch(scenario, runs, seed, block_size or block_size_for(runs, pool.workers), trajectories)
+            _play(folder, batch, _prepare(folder, batch, resume, overwrite), pool, progress)
+    finally:
+        pool.close()
     return folder
 
 
@@ -151,9 +149,12 @@ def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[
     has_meta = (folder / "meta.json").exists()
     if has_meta and resume:
         meta = read_meta(folder)
-        for key in ("scenario_hash", "seed", "runs"):
-            if meta[key] != batch.meta()[key]:
-                raise ResultsError(f"{folder / 'meta.json'}: cannot resume: {key} differs from the batch asked for")
+        asked = batch.meta()
+        for key, what in (("scenario_hash", "the scenario has changed since the batch began"),
+                          ("seed", f"the seed differs (the batch began with seed {meta['seed']})"),
+                          ("runs", f"the run count differs (the batch began with {meta['runs']:,} runs)")):
+            if meta[key] != asked[key]:
+                raise ResultsError(f"{folder / 'meta.json'}: cannot resume: {what}")
         batch.block_size = meta["block_size"]
         batch.trajectories = meta.get("trajectories", batch.trajectories)
         atomic_write(folder / "scenario.yaml", batch.text)  # the batch may have been killed before writing it
@@ -187,12 +188,17 @@ def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
     if progress:
         progress(done, total)
     target = folder if pool.shares_disk else None
-    for start, rows, runs_df, traj_df in pool.imap_unordered(play_block, (batch.task(i, target) for i in todo)):
-        if runs_df is not None:
-            write_chunk(folder, start // batch.block_size, runs_df, traj_df)
-        done += rows
-        if progress:
-            progress(done, total)
+    try:
+        for start, rows, runs_df, traj_df in pool.imap_unordered(play_block, (batch.task(i, target) for i in todo)):
+            if runs_df is not None:
+                write_chunk(folder, start // batch.block_size, runs_df, traj_df)
+            done += rows
+            if progress:
+                progress(done, total)
+    except BaseException:
+        meta.update(status="interrupted", runs_done=done)
+        write_meta(folder, meta)
+        raise
     elapsed = time.perf_counter() - started
     played = sum(expected_rows(meta, i) for i in todo)
     meta.update(status="complete", seconds=round(elapsed, 3),

@@ -19,6 +19,7 @@ import numpy as np
 import typer
 
 from sim.loader import ScenarioError, load
+from sim.executors import SchedulerError
 from sim.results import ResultsError
 from sim.scenario import MAX_RUNS
 
@@ -40,7 +41,7 @@ def reported():
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
-    except ResultsError as exc:
+    except (ResultsError, SchedulerError) as exc:
         fail(str(exc))
 
 
@@ -61,9 +62,9 @@ def progress_bar(enabled: bool, label: str):
             return TextColumn(f"{speed:,.0f} runs/s" if speed else "").render(task)
 
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), Rate(""), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as bar:
+    with Progress(*columns, transient=True, auto_refresh=False) as bar:  # no thread: workers may be forked
         task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total, refresh=True)
 
 
 @app.command()
@@ -72,7 +73,8 @@ def run(
     runs: Annotated[Optional[int], typer.Option(min=1, max=MAX_RUNS, help="number of runs (default: the scenario's meta.runs)")] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="results folder (default: results/<scenario name>)")] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="local worker processes (default: all cores)")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        min=1, help="local worker processes (default: all cores from 50,000 runs, in-process below)")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
     trajectories: Annotated[Optional[int], typer.Option(min=0, help="record per-round state for this many runs")] = None,
     block_size: Annotated[Optional[int], typer.Option(min=1, help="runs played together in one block")] = None,
@@ -96,7 +98,11 @@ def run(
         except KeyboardInterrupt:
             fail(f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
                  f"--out {folder} --resume", 130)
-        result = write_outputs(folder)
+        try:
+            result = write_outputs(folder)
+        except KeyboardInterrupt:
+            fail(f"{folder}: interrupted while writing the summary; the runs are all there. "
+                 f"Finish with: negsim summary {folder}", 130)
     typer.echo(text(result) + f"\nresults: {folder}")
 
 

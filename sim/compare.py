@@ -1,6 +1,7 @@
 """Scenarios side by side: P(outcome) with Wilson intervals, and each one's difference from the first.
 
-Items are scenario files (played here) or results folders (read back). Differences in
+Items are scenario files (played here) or results folders (read back, with their own runs and
+seed: a note warns when items differ in either). Differences in
 P(transition) and P(collapse) come with Newcombe's hybrid score interval and a pooled
 two-proportion z-test. Scenario files played with the same seed share their random streams,
 which makes the independent-samples test conservative.
@@ -50,18 +51,34 @@ def difference(k1: int, n1: int, k2: int, n2: int) -> dict:
             "p_value": float(special.erfc(abs(z) / math.sqrt(2)))}
 
 
+def labels(items) -> list[str]:
+    """Item names: a file's stem or a folder's name; where names clash, with the path (folders end in ``/``)."""
+    paths = [Path(i) for i in items]
+    names = [p.name if p.is_dir() else p.stem for p in paths]
+    out = [f"{n} ({p}{'/' if p.is_dir() else ''})" if names.count(n) > 1 else n for n, p in zip(names, paths)]
+    return [f"{x} #{k + 1}" if out.count(x) > 1 else x for k, x in enumerate(out)]
+
+
+def mismatch(table: pd.DataFrame) -> str:
+    """A warning when the items differ in seed or in run count, else ``""``."""
+    differ = [f"{what} ({', '.join(format(v, fmt) for v in dict.fromkeys(table[col]))})"
+              for col, what, fmt in (("seed", "seed", ""), ("runs", "run count", ",")) if table[col].nunique() > 1]
+    return f"items differ in {' and '.join(differ)}" if differ else ""
+
+
 def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """One row per item: P(outcome) with intervals; for all but the first, the difference from the first.
 
     ``runs`` and ``seed`` apply to scenario files; results folders are read as they are.
+    ``attrs["warning"]`` says when the items differ in seed or run count.
     """
     if len(items) < 2:
         raise ValueError("compare needs at least two scenarios or results folders")
     rows, first = [], None
-    for item in items:
+    for item, label in zip(items, labels(items)):
         info, df = outcomes_of(item, runs, seed)
         probs = probabilities(df)
-        row = {"item": Path(item).stem if Path(item).is_file() else Path(item).name, **info}
+        row = {"item": label, "kind": "results folder" if Path(item).is_dir() else "scenario file", **info}
         for o in OUTCOME_ORDER:
             row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
         for o in TESTED:
@@ -73,24 +90,34 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
         rows.append(row)
     table = pd.DataFrame(rows)
     seeds = set(table["seed"])
-    table.attrs = {"scenario": f"{len(table)} scenarios against {table['item'].iloc[0]}", "runs": int(table["runs"].sum()),
-                   "seed": seeds.pop() if len(seeds) == 1 else "various"}
+    others = table["item"].iloc[1] if len(table) == 2 else f"{len(table) - 1} scenarios"
+    table.attrs = {"scenario": f"{others} against {table['item'].iloc[0]}", "runs": int(table["runs"].sum()),
+                   "seed": seeds.pop() if len(seeds) == 1 else "various", "warning": mismatch(table)}
     return table
 
 
 def text(table: pd.DataFrame) -> str:
     """A comparison as readable lines: P(outcome) per item, then each item's change from the first."""
-    lines = [f"{'item':<26}{'runs':>8}   {'P(transition)':<24}{'P(collapse)':<24}P(stalemate)"]
+    w = max(26, table["item"].str.len().max() + 2)
+    lines = [f"{'item':<{w}}{'runs':>8}{'seed':>12}   {'P(transition)':<24}{'P(collapse)':<24}P(stalemate)"]
     for r in table.to_dict(orient="records"):
         cells = "".join(f"{r[f'p_{o}']:.3f} [{r[f'p_{o}_low']:.3f}, {r[f'p_{o}_high']:.3f}]".ljust(24)
                         for o in OUTCOME_ORDER)
-        lines.append(f"{r['item']:<26}{r['runs']:>8,}   {cells}".rstrip())
+        lines.append(f"{r['item']:<{w}}{r['runs']:>8,}{r['seed']:>12}   {cells}".rstrip())
+    if table.attrs.get("warning"):
+        lines += ["", f"note: {table.attrs['warning']}: results folders keep their own runs and seed, "
+                      "--runs and --seed apply to scenario files only"]
     lines += ["", f"change from {table['item'].iloc[0]} (95% interval, two-proportion z-test)"]
     for r in table.iloc[1:].to_dict(orient="records"):
-        cells = "   ".join(f"{o} {r[f'{o}_diff']:+.3f} [{r[f'{o}_diff_low']:+.3f}, {r[f'{o}_diff_high']:+.3f}] "
-                           f"p {p_text(r[f'{o}_p_value'])}" for o in TESTED)
-        lines.append(f"{r['item']:<26}{cells}")
+        cells = "   ".join(f"{o} {signed(r[f'{o}_diff'], 3)} [{signed(r[f'{o}_diff_low'], 3)}, "
+                           f"{signed(r[f'{o}_diff_high'], 3)}] p {p_text(r[f'{o}_p_value'])}" for o in TESTED)
+        lines.append(f"{r['item']:<{w}}{cells}")
     return "\n".join(lines) + "\n"
+
+
+def signed(x: float, places: int) -> str:
+    """``x`` with its sign to ``places`` decimals, never a negative zero: ``-0.0002`` -> ``+0.000``."""
+    return f"{round(x, places) + 0.0:+.{places}f}"
 
 
 def p_text(p: float) -> str:

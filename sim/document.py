@@ -88,10 +88,15 @@ def _linked(text: str, claims: dict[str, Claim]) -> str:
 def _cell(cell, claims) -> str:
     if isinstance(cell, str):
         return html.escape(cell)
-    items = "".join(f'<li>{"<span class=tag>assumption</span>" if n.assumption else ""}'
-                    f'<span class=field>{html.escape(n.field)}</span>'
-                    f'{": " * bool(n.text)}{_linked(n.text, claims)}</li>' for n in cell)
+    items = "".join(_note(n, claims) for n in cell)
     return f"<ul>{items}</ul>" if items else "—"
+
+
+def _note(n: Note, claims) -> str:
+    """A basis note as a list item: [assumption tag] field: text (no field for the object's own basis)."""
+    tag = "<span class=tag>assumption</span>" if n.assumption else ""
+    field = f"<span class=field>{html.escape(n.field)}</span>{': ' * bool(n.text)}" if n.field else ""
+    return f"<li>{tag}{field}{_linked(n.text, claims)}</li>"
 
 
 def _html_block(b, claims) -> str:

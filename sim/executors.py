@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+
+class SchedulerError(Exception):
+    """A Dask scheduler that cannot be reached; the message names the address."""
 
 
 class Inline:
@@ -33,9 +40,7 @@ class Processes:
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.batch"])  # import once in the server, fork workers from it
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
 
     def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
         tasks = iter(tasks)
@@ -68,10 +73,16 @@ class Dask:
 
     shares_disk = False
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout: str = "15s"):
         from distributed import Client
 
-        self._client = Client(address, set_as_default=False)
+        if not re.fullmatch(r"(?:[a-z]+://)?[\w.\-\[\]:]+:\d+", address):
+            raise SchedulerError(f"{address}: not a scheduler address (expected tcp://HOST:PORT)")
+        try:
+            self._client = Client(address, set_as_default=False, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SchedulerError(f"{address}: cannot reach the Dask scheduler ({reason})") from None
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator:
@@ -94,6 +105,17 @@ class Dask:
 
 
 SMALL_BATCH = 50_000
+
+
+def _context():
+    """Fork where it is safe (Linux, no other threads): instant workers, and scripts need no
+    ``if __name__ == "__main__"`` guard. Otherwise (Jupyter kernels run threads) a fork server
+    that imports the package once and forks workers from it."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.batch"])
+    return context
 
 
 def executor(workers: int | None = None, scheduler: str | None = None, runs: int = 0):

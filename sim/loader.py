@@ -6,6 +6,7 @@ Every problem becomes a :class:`Problem` printed as ``file:line: field.path: mes
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,11 +176,29 @@ def validate(data: dict, where: _Where | None = None, file: str = "<scenario>") 
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems_from(exc, data, where, file)) from None
+        raise ScenarioError(_named(_problems_from(exc, data, where, file), data)) from None
     problems = [_problem(where, file, path, msg) for path, msg in scenario.problems()]
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(_named(problems, data))
     return scenario
+
+
+def _named(problems: list[Problem], data: Any) -> list[Problem]:
+    """Name list items by their ``id`` in field paths (``actors.israel.reservation``, not ``actors.0…``)."""
+    out = []
+    for p in problems:
+        node, parts = data, []
+        for part in p.path.split(".") if p.path else []:
+            item = node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) else None
+            if item is not None:
+                ident = item.get("id") if isinstance(item, dict) else None
+                parts.append(ident if isinstance(ident, str) and re.fullmatch(r"[a-z][a-z0-9_]*", ident) else part)
+                node = item
+            else:
+                parts.append(part)
+                node = node.get(part) if isinstance(node, dict) else None
+        out.append(Problem(p.file, p.line, ".".join(parts), p.message))
+    return out
 
 
 def _problem(where: _Where, file: str, path: str, message: str) -> Problem:

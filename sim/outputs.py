@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim import plots, summary
 from sim.batch import load_results, load_trajectories
+from sim.labels import Names
 from sim.loader import load
 from sim.results import atomic_write, read_meta
 
@@ -22,19 +23,22 @@ def write_outputs(folder: str | Path) -> dict:
     atomic_write(folder / "summary.txt", summary.text(result))
     figures = folder / "figures"
     wanted = drawn_figures(scenario, meta)
+    names = Names(scenario)
     if "outcomes" in wanted:
         plots.save(plots.outcome_figure(result), figures, "outcomes")
     if "transition_curve" in wanted:
         plots.save(plots.transition_curve_figure(result, scenario.meta.start_date, scenario.meta.round_days),
                    figures, "transition_curve")
     if "blocking" in wanted:
-        plots.save(plots.blocking_figure(result), figures, "blocking")
+        reasons = {row["reason"]: names.reason(row["reason"]) for row in result["blocking"]}
+        plots.save(plots.blocking_figure(result, names.actors, reasons), figures, "blocking")
     if "packages" in wanted:
         issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
-        plots.save(plots.package_figure(df, result, issues), figures, "packages")
+        red_lines = [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines]
+        plots.save(plots.package_figure(df, result, issues, red_lines), figures, "packages")
     if "positions" in wanted:
-        labels = {i.id: i.label for i in scenario.issues}
-        plots.save(plots.fan_figure(load_trajectories(folder), result, labels), figures, "positions")
+        plots.save(plots.fan_figure(load_trajectories(folder), result, names.issues, names=names.actors), figures,
+                   "positions")
     return result
 
 

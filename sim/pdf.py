@@ -39,12 +39,18 @@ def _leading(style: str) -> float:
     return STYLES[style][0] * 1.32 / 72
 
 
+def text_width(text: str, style: str) -> float:
+    """Width of ``text`` in inches in the style's font."""
+    return _MEASURE.get_text_width_height_descent(text, _font(style), ismath=False)[0] / 720
+
+
 def wrap(text: str, width: float, style: str) -> list[str]:
-    """Greedy word wrap to ``width`` inches, measured in the style's font; a word wider than that is broken."""
-    font, lines = _font(style), []
+    """Greedy word wrap to ``width`` inches, measured in the style's font; a word wider than that is broken,
+    after an ``_``, ``-`` or ``/`` if it has one that fits (``trump_netanyahu_`` / ``summit``)."""
+    lines = []
 
     def fits(s: str) -> bool:
-        return _MEASURE.get_text_width_height_descent(s, font, ismath=False)[0] / 720 <= width
+        return text_width(s, style) <= width
 
     for paragraph in text.split("\n"):
         line = ""
@@ -56,10 +62,27 @@ def wrap(text: str, width: float, style: str) -> list[str]:
             line = trial
             while not fits(line):
                 cut = next((k for k in range(len(line) - 1, 0, -1) if fits(line[:k])), 1)
+                cut = next((k for k in range(cut, 0, -1) if line[k - 1] in "_-/"), cut)
                 lines.append(line[:cut])
                 line = line[cut:]
         lines.append(line)
     return lines
+
+
+def column_widths(t: Table, pad: float) -> list[float]:
+    """The table's column widths in inches, widened where a header word would not fit (never broken),
+    the room taken from columns with width to spare."""
+    widths = [w * TEXT_WIDTH for w in t.widths]
+    need = [max(text_width(word, "head") for word in h.split() or [""]) + 2 * pad + 0.02 for h in t.header]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths))
+    spare = [max(0.0, w - n) for n, w in zip(need, widths)]
+    if not short or short > sum(spare):
+        return widths
+    return [n if n > w else w - short * room / sum(spare) for w, n, room in zip(widths, need, spare)]
+
+
+def _height(cells: list[list[tuple[str, str]]], pad: float) -> float:
+    return max(sum(_leading(s) for _, s in cell) for cell in cells) + 2 * pad
 
 
 class Pages:
@@ -102,15 +125,14 @@ class Pages:
 
     def table(self, t: Table) -> None:
         pad = 0.05
-        widths = [w * TEXT_WIDTH for w in t.widths]
+        widths = column_widths(t, pad)
         head = [[(line, "head") for line in wrap(h, w - 2 * pad, "head")] for h, w in zip(t.header, widths)]
-        self.room(0.9)  # the header and a first row or two, not a header alone
+        rows = [[self._cell_lines(c, w - 2 * pad) for c, w in zip(row, widths)] for row in t.rows]
+        self.room(0.06 + _height(head, pad) + (_height(rows[0], pad) if rows else 0))  # never a header alone
         self.y += 0.06
         self._row(head, widths, pad, shade=True)
-        for row in t.rows:
-            cells = [self._cell_lines(c, w - 2 * pad) for c, w in zip(row, widths)]
-            height = max(sum(_leading(s) for _, s in cell) for cell in cells) + 2 * pad
-            if self.y + height > A4[1] - MARGIN:
+        for cells in rows:
+            if self.y + _height(cells, pad) > A4[1] - MARGIN:
                 self.new_page()
                 self._row(head, widths, pad, shade=True)
             self._row(cells, widths, pad)
@@ -123,12 +145,13 @@ class Pages:
         out = []
         for n in cell:
             style = "tag" if n.assumption else "cell"
-            label = f"{n.field} (assumption)" if n.assumption else n.field
-            out += [(line, style) for line in wrap(f"{label}: {n.text}" if n.text else label, width, style)]
+            label = (f"{n.field} (assumption)" if n.field else "assumption") if n.assumption else n.field
+            text = ": ".join(filter(None, (label, n.text)))
+            out += [(line, style) for line in wrap(text, width, style)]
         return out or [("—", "cell")]
 
     def _row(self, cells: list[list[tuple[str, str]]], widths, pad, shade=False) -> None:
-        height = max(sum(_leading(s) for _, s in cell) for cell in cells) + 2 * pad
+        height = _height(cells, pad)
         bottom = 1 - (self.y + height) / A4[1]
         if shade:
             self.fig.add_artist(Rectangle((MARGIN / A4[0], bottom), TEXT_WIDTH / A4[0], height / A4[1],
@@ -144,10 +167,10 @@ class Pages:
 
     def figure(self, f: Figure) -> None:
         h_px, w_px = f.image.shape[:2]
-        width = TEXT_WIDTH
-        height = min(width * h_px / w_px, 4.6)
-        width = height * w_px / h_px
         caption = wrap(f.caption, TEXT_WIDTH, "caption")
+        body = A4[1] - 2 * MARGIN - len(caption) * _leading("caption") - 0.3  # a tall figure may fill a page
+        height = min(TEXT_WIDTH * h_px / w_px, body)
+        width = height * w_px / h_px
         self.room(height + len(caption) * _leading("caption") + 0.3)
         self.y += 0.1
         ax = self.fig.add_axes(((MARGIN + (TEXT_WIDTH - width) / 2) / A4[0], 1 - (self.y + height) / A4[1],

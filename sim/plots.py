@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.compare import p_text  # noqa: E402
+from sim.compare import p_text, signed  # noqa: E402
 from sim.results import atomic_write  # noqa: E402
 
 COLOURS = {"transition": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
@@ -29,9 +30,9 @@ STYLE = {
 }
 
 
-def footer(fig, summary: dict, extra: str = "") -> None:
-    """Scenario name, run count, seed and date along the bottom edge."""
-    parts = [summary.get("scenario", ""), f"{summary.get('runs', 0):,} runs", f"seed {summary.get('seed')}",
+def footer(fig, summary: dict, extra: str = "", runs: str = "") -> None:
+    """Scenario name, run count (or ``runs`` as given), seed and date along the bottom edge."""
+    parts = [summary.get("scenario", ""), runs or f"{summary.get('runs', 0):,} runs", f"seed {summary.get('seed')}",
              dt.date.today().isoformat(), "negsim"]
     if extra:
         parts.insert(1, extra)
@@ -73,16 +74,19 @@ def transition_curve_figure(summary: dict, start: dt.date | None = None, round_d
     with plt.rc_context(STYLE):
         fig, ax = _figure()
         cum = pd.DataFrame(summary["cumulative_transition"])
+        horizon = int(cum["round"].max())
+        cum = pd.concat([cum, cum.tail(1).assign(round=horizon + 0.5)])  # the last round's level, drawn in full
         x = cum["round"]
-        ax.fill_between(x, cum["low"], cum["high"], color=COLOURS["transition"], alpha=0.25, lw=0, label="95% band")
+        ax.fill_between(x, cum["low"], cum["high"], step="post", color=COLOURS["transition"], alpha=0.25, lw=0,
+                        label="95% band")
         ax.step(x, cum["p"], where="post", color=COLOURS["transition"], lw=2, label="P(transition by round)")
-        ax.set_xlim(1, x.max())
+        ax.set_xlim(1, horizon + 0.5)
         ax.set_ylim(0, max(0.05, min(1.0, cum["high"].max() * 1.15)))
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_xlabel("round (weeks)" if round_days == 7 else f"round ({round_days} days)")
         if start is not None:
             secax = ax.secondary_xaxis("top", functions=(lambda r: r, lambda r: r))
-            ticks = list(range(1, int(x.max()) + 1, max(1, int(x.max()) // 6)))
+            ticks = list(range(1, horizon + 1, max(1, horizon // 6)))
             secax.set_xticks(ticks, [(start + dt.timedelta(days=round_days * t)).strftime("%d %b %y") for t in ticks],
                              fontsize=8, color="#666666")
         ax.set_ylabel("cumulative probability")
@@ -92,8 +96,8 @@ def transition_curve_figure(summary: dict, start: dt.date | None = None, round_d
     return fig
 
 
-def blocking_figure(summary: dict):
-    """What stopped the runs that ended without a transition."""
+def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons: dict[str, str] | None = None):
+    """What stopped the runs that ended without a transition; ``actors`` and ``reasons`` map ids to names."""
     with plt.rc_context(STYLE):
         rows = pd.DataFrame(summary["blocking"])
         fig, ax = _figure(7.0, 0.9 + 0.45 * max(len(rows), 1))
@@ -101,13 +105,17 @@ def blocking_figure(summary: dict):
         if rows.empty:
             ax.text(0.5, 0.5, "every run reached a transition", ha="center", transform=ax.transAxes)
         else:
-            labels = [f"{b} — {r}" if b != "-" else r for b, r in zip(rows["blocker"], rows["reason"])]
+            actors, reasons = actors or {}, reasons or {}
+            labels = [f"{actors.get(b, b)} — {reasons.get(r, r)}" if b != "-" else reasons.get(r, r)
+                      for b, r in zip(rows["blocker"], rows["reason"])]
             colour = [COLOURS["collapse"] if r.startswith("collapse") else COLOURS["stalemate"] for r in rows["reason"]]
             ax.barh(labels[::-1], rows["share"][::-1], color=colour[::-1])
             for y, v in enumerate(rows["share"][::-1]):
                 ax.annotate(f"{v:.1%}", (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8.5)
-            ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-            ax.set_xlim(0, rows["share"].max() * 1.2)
+            top = rows["share"].max() * 1.2
+            ax.set_xlim(0, top)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0 if top >= 0.05 else 1))
         ax.set_xlabel("share of all runs")
         ax.set_title("What blocked a transition")
         ax.grid(axis="y", visible=False)
@@ -115,24 +123,49 @@ def blocking_figure(summary: dict):
     return fig
 
 
-def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]]):
-    """Distribution of agreed packages per issue (runs with a transition). ``issues``: (id, label, low, high)."""
+def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]],
+                   red_lines: list[tuple[str, str, str]] = ()):
+    """Agreed packages per issue in the runs with a transition: distribution, median and 5–95% range.
+
+    ``issues``: (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose packages
+    mostly sit on a red line's bound says so.
+    """
     with plt.rc_context(STYLE):
-        fig, ax = _figure(7.0, 1.2 + 0.7 * len(issues))
-        fig.subplots_adjust(left=0.3, bottom=0.2)
+        fig, ax = _figure(8.0, 1.2 + 0.75 * len(issues))
+        fig.subplots_adjust(left=0.31, bottom=0.2)
         done = df[df["outcome"] == "transition"]
-        data = [done[f"package.{i[0]}"].dropna().to_numpy() for i in issues]
+        y = np.arange(len(issues), 0, -1)
         if len(done):
-            parts = ax.violinplot(data[::-1], orientation="horizontal", showmedians=True, widths=0.8)
+            data = [done[f"package.{i[0]}"].dropna().to_numpy() for i in issues]
+            parts = ax.violinplot(data, positions=y, orientation="horizontal", showextrema=False, widths=0.8)
             for body in parts["bodies"]:
                 body.set_facecolor(COLOURS["transition"])
-                body.set_alpha(0.45)
-        ax.set_yticks(range(1, len(issues) + 1), [f"{i[1]}\n0 = {i[2]}\n100 = {i[3]}" for i in issues[::-1]],
-                      fontsize=7.5)
+                body.set_alpha(0.35)
+            for yi, (issue, *_) in zip(y, issues):  # the quantiles of the summary's table
+                q = summary["packages"][issue]
+                ax.hlines(yi, q["q05"], q["q95"], color=INK, lw=1)
+                ax.hlines(yi, q["q25"], q["q75"], color=INK, lw=4)
+                ax.plot(q["median"], yi, "o", ms=5, mfc="white", mec=INK, mew=1.2)
+            row = {issue: yi for yi, (issue, *_) in zip(y, issues)}
+            for red_line, issue, label in red_lines:
+                on = done[f"red_line.{red_line}.bound"].mean()
+                if on >= 0.5:
+                    share = "every package" if on == 1 else f"{100 * on:.{0 if on < 0.99 else 1}f}% of packages"
+                    at = np.clip(summary["packages"][issue]["median"], 25, 75)
+                    ax.annotate(f"{share} on the red line: {label}", (at, row[issue]), xytext=(0, 9),
+                                textcoords="offset points", ha="center", va="bottom", fontsize=8,
+                                color=COLOURS["collapse"])
+        else:
+            ax.text(50, (len(issues) + 1) / 2, "no run reached a transition:\nno agreed package to show", ha="center",
+                    va="center", fontsize=11, color=INK)
+            ax.set_ylim(0.5, len(issues) + 0.5)
+        ax.set_yticks(y, ["\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)])
+                          for i in issues], fontsize=7.5)
         ax.set_xlim(0, 100)
         ax.set_xlabel("agreed package (0–100 on each issue)")
         ax.set_title("What the agreed packages look like")
-        footer(fig, summary, f"{len(done):,} runs with a transition")
+        marks = "; dot: median, bars: 25–75%, 5–95%" if len(done) else ""
+        footer(fig, summary, f"{len(done):,} runs with a transition{marks}")
     return fig
 
 
@@ -154,12 +187,9 @@ ACTOR_COLOURS = ["#1d3557", "#e63946", "#2a9d8f", "#e9a800", "#7b4fa6", "#8c6d46
 PERCENT = matplotlib.ticker.PercentFormatter(1.0)
 
 
-def field_label(path: str) -> str:
-    """A readable name for a parameter path: ``actors.israel.reservation`` -> ``israel: reservation``."""
-    parts = [p.replace("_", " ") for p in path.split(".")]
-    if len(parts) > 2 and parts[0] in ("actors", "events", "leverage", "preconditions", "red lines", "issues"):
-        return f"{parts[1]}: {' '.join(parts[2:])}"
-    return " ".join(parts[1:]) or parts[0]
+def field_label(path: str, info: dict) -> str:
+    """A parameter path as the scenario names it (``info["labels"]``, from :mod:`sim.sensitivity`), else the path."""
+    return info.get("labels", {}).get(path, path)
 
 
 def _grid(n: int, width: float, height: float, columns: int = 3, xlabel: str = "", **kw):
@@ -197,8 +227,8 @@ def sweep_figure(table: pd.DataFrame, info: dict):
             for outcome, dash in (("collapse", "--"), ("stalemate", ":")):
                 ax.plot(x, rows[f"p_{outcome}"], color=COLOURS[outcome], lw=1.4, ls=dash, label=outcome)
             if "baseline" in info:
-                ax.axhline(info["baseline"], color=INK, lw=0.8, ls=(0, (1, 2)), label="baseline P(transition)")
-            ax.set_xlabel(field_label(field))
+                ax.axhline(info["baseline"], color=INK, lw=1, ls="-.", alpha=0.8, label="baseline P(transition)")
+            ax.set_xlabel(field_label(field, info))
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4 if len(fields) > 1 else 8))
         axes[0].set_ylim(0, 1)
         axes[0].yaxis.set_major_formatter(PERCENT)
@@ -226,7 +256,7 @@ def tornado_figure(table: pd.DataFrame, info: dict):
                 ax.annotate(f"{v:g}", (pi, yi), xytext=(4 if pi >= base else -4, 0), textcoords="offset points",
                             ha="left" if pi >= base else "right", va="center", fontsize=8, color=INK)
         ax.axvline(base, color=INK, lw=1)
-        ax.set_yticks(list(y), [field_label(f) for f in table["field"]])
+        ax.set_yticks(list(y), [field_label(f, info) for f in table["field"]])
         lo, hi = min(table["p_at_low"].min(), table["p_at_high"].min(), base), max(
             table["p_at_low"].max(), table["p_at_high"].max(), base)
         pad = 0.06 + 0.1 * (hi - lo)
@@ -252,26 +282,49 @@ def indices_figure(indices: pd.DataFrame, info: dict):
         fig, ax = _figure(7.5, 1.4 + 0.5 * n)
         _margins(fig, top=0.45, bottom=0.8, left=2.6, right=0.25)
         y = np.arange(n)[::-1]
+        ends = [0.0]
         for k, ((col, label), colour) in enumerate(zip(measures, ("#8ab17d", INK))):
-            conf = indices.get(f"{col}_conf")
-            ax.barh(y + (0.2 if k == 0 else -0.2), indices[col].clip(lower=0), height=0.38, color=colour, label=label,
-                    xerr=None if conf is None else conf, error_kw={"ecolor": "#555555", "lw": 1, "capsize": 3})
-        labels = [f"{field_label(p)}\n{lo:g} – {hi:g}"
+            at = y + (0.2 if k == 0 else -0.2)
+            ax.barh(at, indices[col].clip(lower=0), height=0.38, color=colour, label=label)
+            if f"{col}_conf" in indices:  # whiskers around the estimate itself, drawn in full
+                conf = indices[f"{col}_conf"]
+                ax.errorbar(indices[col], at, xerr=conf, fmt="none", ecolor="#555555", elinewidth=1, capsize=3)
+                ends += [(indices[col] - conf).min(), (indices[col] + conf).max()]
+            ends.append(indices[col].max())
+        labels = [f"{field_label(p, info)}\n{lo:g} – {hi:g}"
                   for p, lo, hi in zip(indices.index, indices["low"], indices["high"])]
         ax.set_yticks(y, labels, fontsize=8.5)
-        reach = max((indices[c] + indices.get(f"{c}_conf", 0)).max() for c, _ in measures)
-        ax.set_xlim(0, min(1.05, reach * 1.08) if sobol else reach * 1.08)
-        measure = "share of the variance of P(transition)" if sobol else "mean effect on P(transition) per unit of quantile"
-        ax.set_xlabel(f"{measure}; bars: 95% bootstrap")
+        lo, hi = min(ends), max(ends)
+        left, right = lo - 0.04 * (hi - lo), hi + 0.06 * (hi - lo)
+        ax.set_xlim(left, right)
+        ax.axvline(0, color="#555555", lw=0.8)
+        measure = ("share of the variance of P(transition)" if sobol else
+                   "mean effect on P(transition) per unit of quantile")
+        ax.set_xlabel(f"{measure}; whiskers: 95% bootstrap")
+        design = f"{'Sobol' if sobol else 'Morris'}: {info['points']:,} points x {info['runs_per_point']} runs"
+        if sobol and (lo < 0 or hi > 1):  # an index lies in [0, 1]: shade what lies outside
+            for a, b in ((left, 0), (1, right)):
+                if a < b:
+                    ax.axvspan(a, b, color="#eeeeee", lw=0, zorder=0)
+            design += "; grey: outside [0, 1], whiskers there call for more points"
         ax.set_title("Which assumptions move P(transition)")
         ax.legend(loc="lower right", frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
-        footer(fig, info, f"{'Sobol' if sobol else 'Morris'}: {info['points']:,} points x {info['runs_per_point']} runs")
+        footer(fig, info, design)
     return fig
 
 
+def _item(label: str) -> str:
+    """A compared item's label for an axis: ``us_pressure (results/x/)`` -> ``us pressure`` above ``(results/x/)``."""
+    name, bracket, where = label.partition(" (")
+    return name.replace("_", " ") + ("\n(" + where if bracket else "")
+
+
 def comparison_figure(table: pd.DataFrame, info: dict):
-    """P(outcome) per scenario with 95% intervals; the change in P(transition) from the first is noted on the right."""
+    """P(outcome) per scenario with 95% intervals; the change in P(transition) from the first is noted on the right.
+
+    ``info["warning"]`` (items differing in seed or runs) goes into the footer.
+    """
     with plt.rc_context(STYLE):
         n = len(table)
         fig, ax = _figure(8.0, 1.4 + 0.75 * n)
@@ -285,33 +338,40 @@ def comparison_figure(table: pd.DataFrame, info: dict):
                     error_kw={"ecolor": INK, "lw": 0.9, "capsize": 2})
             for yi, pi, hi in zip(pos, p, table[f"p_{outcome}_high"]):
                 ax.annotate(f"{pi:.0%}", (hi, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5)
-        ax.set_yticks(y, [s.replace("_", " ") for s in table["item"]])
+        ax.set_yticks(y, [_item(s) for s in table["item"]])
         for yi, (_, row) in zip(y[1:], table.iloc[1:].iterrows()):
-            ax.annotate(f"transition {100 * row['transition_diff']:+.0f} pts\n[{100 * row['transition_diff_low']:+.0f}, "
-                        f"{100 * row['transition_diff_high']:+.0f}], p {p_text(row['transition_p_value'])}",
+            ax.annotate(f"transition {signed(100 * row['transition_diff'], 0)} pts\n"
+                        f"[{signed(100 * row['transition_diff_low'], 0)}, "
+                        f"{signed(100 * row['transition_diff_high'], 0)}], p {p_text(row['transition_p_value'])}",
                         (1.0, yi), xycoords=("axes fraction", "data"), xytext=(8, 0), textcoords="offset points",
                         va="center", fontsize=8, color=INK, annotation_clip=False)
         ax.set_xlim(0, min(1, table[[f"p_{o}_high" for o in COLOURS]].to_numpy().max() + 0.1))
         ax.xaxis.set_major_formatter(PERCENT)
         ax.set_xlabel("probability by the horizon")
-        ax.set_title(f"Scenarios compared (changes against {table['item'].iloc[0].replace('_', ' ')})", pad=22)
+        ax.set_title(f"Scenarios compared (changes against {_item(table['item'].iloc[0]).splitlines()[0]})", pad=22)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
+        if info.get("warning"):
+            fig.text(0.01, 0.01 + 0.2 / fig.get_size_inches()[1], f"note: {info['warning']}", fontsize=8,
+                     color=COLOURS["collapse"], ha="left", va="bottom")
         footer(fig, info, "bars: 95% Wilson intervals")
     return fig
 
 
 def fan_figure(trajectories: pd.DataFrame, info: dict, labels: dict[str, str] | None = None,
-               issues: list[str] | None = None, actors: list[str] | None = None):
+               issues: list[str] | None = None, actors: list[str] | None = None,
+               names: dict[str, str] | None = None):
     """Stated positions over rounds: median and 50%/90% bands per actor, one panel per issue.
 
-    ``labels`` maps issue ids to titles; ``issues`` and ``actors`` choose what to draw (default: all).
+    ``labels`` maps issue ids to titles and ``names`` actor ids to names; ``issues`` and ``actors``
+    choose what to draw (default: all). Panels run two abreast, tall enough to read on a page.
     """
     issues = issues or list(dict.fromkeys(trajectories["issue"]))
     actors = actors or list(dict.fromkeys(trajectories["actor"]))
+    columns = 3 if len(issues) > 6 else 2
     with plt.rc_context(STYLE):
-        fig, axes = _grid(len(issues), 3.8 if len(issues) > 1 else 7.4, 2.6 if len(issues) > 1 else 3.6,
-                          columns=3 if len(issues) > 4 else 2, xlabel="round", sharex=True, sharey=True)
+        fig, axes = _grid(len(issues), 3.9 if len(issues) > 1 else 7.4, 2.8 if len(issues) > 1 else 3.6,
+                          columns=columns, xlabel="round", sharex=True, sharey=True)
         for ax, issue in zip(axes, issues):
             on_issue = trajectories[trajectories["issue"] == issue]
             for actor, colour in zip(actors, ACTOR_COLOURS * 2):
@@ -319,16 +379,17 @@ def fan_figure(trajectories: pd.DataFrame, info: dict, labels: dict[str, str] | 
                     [0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
                 ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.10, lw=0)
                 ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
-                ax.plot(q.index, q[0.5], color=colour, lw=1.6, label=actor.replace("_", " "))
+                ax.plot(q.index, q[0.5], color=colour, lw=1.6, label=(names or {}).get(actor, actor.replace("_", " ")))
             ax.set_title((labels or {}).get(issue, issue), fontsize=10)
             ax.set_ylim(0, 100)
-        for ax in axes[:: 3 if len(issues) > 4 else 2]:
+        for ax in axes[::columns]:
             ax.set_ylabel("stated position (0–100)")
         fig.suptitle("Stated positions over the rounds", fontweight="bold", fontsize=12)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=min(len(actors), 6), frameon=False,
                    bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]), fontsize=8.5)
         _margins(fig, top=0.95)
         fig.subplots_adjust(hspace=0.35, wspace=0.08)
-        runs = trajectories["run"].nunique()
-        footer(fig, {**info, "runs": runs}, "median, 50% and 90% bands of recorded runs")
+        recorded = f"{trajectories['run'].nunique():,} recorded runs"
+        footer(fig, info, "median, 50% and 90% bands",
+               runs=f"{recorded} of {info['runs']:,}" if info.get("runs") else recorded)
     return fig

@@ -2,7 +2,8 @@
 
 The briefing is assembled once as a list of blocks (headings, paragraphs, tables, figures)
 (:mod:`sim.document`) and rendered twice: to one HTML file with the figures inlined as
-base64 PNG, and to PDF pages drawn with matplotlib (:mod:`sim.pdf`). Claim ids in the scenario's ``basis`` are resolved against the
+base64 PNG, and to PDF pages drawn with matplotlib (:mod:`sim.pdf`). Names come from the
+scenario (:mod:`sim.labels`). Claim ids in the scenario's ``basis`` are resolved against the
 seed digests (``seeds/*.yaml``) found beside the results; without a digest they are shown bare.
 """
 
@@ -22,6 +23,7 @@ import yaml  # noqa: E402
 from sim import __version__  # noqa: E402
 from sim.distributions import Beta, Choice, Normal, Triangular, Uniform  # noqa: E402
 from sim.document import CLAIM_ID, Claim, Figure, Heading, Note, Paragraph, Table, to_html  # noqa: E402
+from sim.labels import Names, words  # noqa: E402
 from sim.loader import load  # noqa: E402
 from sim.outputs import drawn_figures  # noqa: E402
 from sim.parameters import uncertain  # noqa: E402
@@ -133,16 +135,15 @@ def shift(v) -> str:
     return f"{v:+g}" if isinstance(v, (int, float)) else value(v)
 
 
-def words(flag: str) -> str:
-    return flag.replace("_", " ")
-
-
 def notes(basis: dict[str, str]) -> list[Note]:
-    """A ``basis`` mapping as Notes; an entry that is only ``assumption[: why]`` is marked as an assumption."""
+    """A ``basis`` mapping as Notes; an entry that is only ``assumption[: why]`` is marked as an assumption.
+
+    The ``label`` key is the basis of the object as a whole, so its note names no field.
+    """
     out = []
     for name, text in basis.items():
         bare = ASSUMPTION.match(text)
-        out.append(Note(name, (bare.group(1) or "") if bare else text, bool(bare)))
+        out.append(Note("" if name == "label" else name, (bare.group(1) or "") if bare else text, bool(bare)))
     return out
 
 
@@ -151,14 +152,9 @@ def basis_of(obj) -> dict[str, str]:
     return obj.basis | (obj.concession.basis if hasattr(obj, "concession") else {})
 
 
-def reason_label(reason: str, scenario: Scenario) -> str:
-    """``precondition: remains`` -> ``precondition: remains recovered`` (ids replaced by labels)."""
-    labels = {e.id: e.label or words(e.id) for e in scenario.events}
-    labels |= {r.id: r.label or words(r.id) for r in scenario.red_lines}
-    labels |= {p.id: words(p.flag) for p in scenario.preconditions}
-    labels |= {i.id: i.label for i in scenario.issues}
-    kind, _, ref = reason.partition(": ")
-    return f"{kind}: {labels.get(ref, ref)}" if ref else kind
+def titled(label: str, ident: str) -> str:
+    """A label with the id to write in the YAML or a ``--vary`` path beneath, unless the label is the id."""
+    return label if label.lower() == words(ident).lower() else f"{label}\n({ident})"
 
 
 # ------------------------------------------------------------------ sections
@@ -176,7 +172,7 @@ def question(scenario: Scenario, summary: dict) -> list:
 
 def key_numbers(scenario: Scenario, summary: dict) -> list:
     m, probs, t = scenario.meta, summary["probabilities"], summary["transition_round"]
-    actor = {a.id: a.name or a.id for a in scenario.actors}
+    names = Names(scenario)
     lines = [f"A transition is declared by {day(m.date_of(m.horizon))} in {interval(probs['transition'])} of runs; "
              f"the truce collapses in {pct(probs['collapse']['p'])} and talks are still stalled at the horizon in "
              f"{pct(probs['stalemate']['p'])} (95% Wilson intervals in brackets below)."]
@@ -198,13 +194,14 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
     if summary["blocking"]:
         out += [Heading("What blocks a transition", 2),
                 Table(("Share of runs", "Blocked by", "Reason"),
-                      [(pct(b["share"]), actor.get(b["blocker"], "—"), reason_label(b["reason"], scenario))
+                      [(pct(b["share"]), names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
+                        names.reason(b["reason"]))
                        for b in summary["blocking"]], (0.2, 0.25, 0.55))]
     pre = {p.id: p for p in scenario.preconditions}
     if summary["preconditions"]:
         out += [Heading("Preconditions at the end of the runs", 2),
                 Table(("Precondition", "Met", "Waived", "Unmet"),
-                      [(f"{actor[pre[pid].actor]}: {words(pre[pid].flag)}" if pid in pre else pid,
+                      [(f"{names.actor(pre[pid].actor)}: {names.preconditions[pid]}" if pid in pre else pid,
                         *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")))
                        for pid, shares in summary["preconditions"].items()], (0.46, 0.18, 0.18, 0.18))]
     return out
@@ -227,79 +224,83 @@ def strategy(c) -> str:
     return "\n".join(parts)
 
 
-def trigger(e) -> str:
+def trigger(e, names: Names) -> str:
     if e.trigger == "at_round":
         text = f"round {e.at_round}, probability {value(e.probability)}"
     else:
         text = f"{e.trigger} {value(getattr(e, e.trigger))} per round"
-    boosts = [f"×{value(v)} while {words(f)}" for f, v in e.boost.items()]
+    boosts = [f"×{value(v)} while {names.readable(f)}" for f, v in e.boost.items()]
     return "\n".join([text, *boosts, *(["milestone: after a transition"] if e.milestone else [])])
 
 
-def effects(e, actor: dict[str, str]) -> str:
+def effects(e, names: Names) -> str:
     fx = e.effects
-    out = [f"sets {words(f)}" for f in fx.set] + [f"clears {words(f)}" for f in fx.unset]
-    out += [f"pressure on {actor[a]} {shift(v)}" for a, v in fx.pressure.items()]
-    out += [f"{actor[a]} reservation {shift(v)}" for a, v in fx.reservation.items()]
-    out += [f"{actor[a]} position on {i} {shift(v)}" for a, shifts in fx.position.items() for i, v in shifts.items()]
+    out = [f"sets {names.readable(f)}" for f in fx.set] + [f"clears {names.readable(f)}" for f in fx.unset]
+    out += [f"pressure on {names.actor(a)} {shift(v)}" for a, v in fx.pressure.items()]
+    out += [f"{names.actor(a)} reservation {shift(v)}" for a, v in fx.reservation.items()]
+    out += [f"{names.actor(a)} position on {names.issues[i]} {shift(v)}"
+            for a, shifts in fx.position.items() for i, v in shifts.items()]
     if e.collapse:
         out.append(f"collapse chance {value(e.collapse)} each time")
     return "\n".join(out) or "—"
 
 
-def when(w) -> str:
-    parts = [f"after {', '.join(map(words, w.requires))}"] if w.requires else []
-    parts += [f"unless {', '.join(map(words, w.unless))}"] if w.unless else []
+def when(w, names: Names) -> str:
+    parts = [f"after {', '.join(map(names.readable, w.requires))}"] if w.requires else []
+    parts += [f"unless {', '.join(map(names.readable, w.unless))}"] if w.unless else []
     parts += [f"from round {w.from_round}"] if w.from_round else []
     parts += [f"until round {w.until_round}"] if w.until_round is not None else []
     return ", ".join(parts)
 
 
-def bound(r) -> str:
-    parts = [f"{r.issue} {sign} {value(v)}" for sign, v in (("≥", r.min), ("≤", r.max)) if v is not None]
+def bound(r, names: Names) -> str:
+    parts = [f"{names.issues[r.issue]} {sign} {value(v)}" for sign, v in (("≥", r.min), ("≤", r.max)) if v is not None]
     return " and ".join(parts)
 
 
 def assumptions(s: Scenario) -> list:
-    actor = {a.id: a.name or a.id for a in s.actors}
+    names = Names(s)
     out = [Heading("Assumptions"),
            Paragraph("Every number of the scenario with the basis it rests on: seed claims (listed under Sources) "
-                     "or a stated assumption, marked as such. Ranges are sampled afresh in every run."),
+                     "or a stated assumption, marked as such. Ranges are sampled afresh in every run. Ids in "
+                     "brackets are those to use in the scenario file and in negsim sweep."),
            Heading("Issues", 2),
            Table(("Issue", "0 means", "100 means", "Basis"),
-                 [(f"{i.label}\n({i.id})", i.low, i.high, notes(i.basis)) for i in s.issues], (0.2, 0.22, 0.26, 0.32)),
+                 [(titled(i.label, i.id), i.low, i.high, notes(i.basis)) for i in s.issues], (0.2, 0.22, 0.26, 0.32)),
            Heading("Actors", 2),
            Table(("Actor", "Position (salience)", "Reservation", "Strategy", "Basis"),
-                 [(f"{a.name or a.id}\n{a.role}\ncapability {value(a.capability)}",
+                 [(f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}",
                    "\n".join(f"{i} {value(a.position[i])} ({value(a.salience[i])})" for i in s.issue_ids()),
                    value(a.reservation), strategy(a.concession), notes(basis_of(a)))
                   for a in s.actors], (0.13, 0.2, 0.12, 0.15, 0.40))]
     if s.red_lines:
         out += [Heading("Red lines", 2),
                 Table(("Red line", "Actor", "Bound", "Basis"),
-                      [(r.label or words(r.id), actor[r.actor], bound(r), notes(r.basis)) for r in s.red_lines],
-                      (0.28, 0.14, 0.18, 0.40))]
+                      [(titled(names.red_lines[r.id], r.id), names.actor(r.actor), bound(r, names), notes(r.basis))
+                       for r in s.red_lines], (0.28, 0.14, 0.18, 0.40))]
     if s.preconditions:
         out += [Heading("Preconditions", 2),
                 Table(("Precondition", "Actor", "Waiver", "Basis"),
-                      [(words(p.flag), actor[p.actor],
+                      [(titled(names.preconditions[p.id], p.id), names.actor(p.actor),
                         f"under pressure ≥ {value(p.waiver_pressure)}\nfrom round {p.earliest_waiver_round}"
                         if p.waivable else "never waived", notes(p.basis)) for p in s.preconditions],
                       (0.2, 0.14, 0.26, 0.40))]
     if s.leverage:
         out += [Heading("Leverage", 2),
                 Table(("Leverage", "From → to", "Pressure per round", "Basis"),
-                      [(words(lev.id), f"{actor[lev.source]} → {actor[lev.target]}",
+                      [(titled(names.readable(lev.id), lev.id),
+                        f"{names.actor(lev.source)} → {names.actor(lev.target)}",
                         "\n".join(filter(None, [value(lev.strength),
                                                 "when blocking" if lev.on == "block" else "every round",
-                                                when(lev.when)])), notes(lev.basis)) for lev in s.leverage],
+                                                when(lev.when, names)])), notes(lev.basis)) for lev in s.leverage],
                       (0.2, 0.2, 0.22, 0.38))]
     if s.events:
         out += [Heading("Events", 2),
                 Table(("Event", "When", "Effects", "Basis"),
-                      [(e.label or words(e.id), "\n".join(filter(None, [trigger(e), when(e.when)])),
-                        effects(e, actor), notes(e.basis)) for e in s.events], (0.2, 0.22, 0.2, 0.38))]
-    flags = ", ".join(f"{words(f)} {'yes' if v else 'no'}" for f, v in s.world.flags.items()) or "no flags"
+                      [(titled(names.events[e.id], e.id),
+                        "\n".join(filter(None, [trigger(e, names), when(e.when, names)])),
+                        effects(e, names), notes(e.basis)) for e in s.events], (0.2, 0.22, 0.2, 0.38))]
+    flags = ", ".join(f"{names.readable(f)} {'yes' if v else 'no'}" for f, v in s.world.flags.items()) or "no flags"
     out.append(Paragraph(f"Protocol: the package on the table is {TABLE_RULES[s.protocol.rule]}; pressure decays by "
                          f"{value(s.protocol.pressure_decay)} of itself each round. World at the start: {flags}.",
                          "note"))

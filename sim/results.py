@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -66,7 +67,13 @@ def chunk_path(folder: Path, kind: str, index: int) -> Path:
 
 @contextlib.contextmanager
 def locked(folder: Path):
-    """Hold the folder's lock for the duration; refuse if another batch holds it."""
+    """Hold the folder's lock for the duration; refuse if another batch holds it.
+
+    A folder made here that nothing was written into is removed again if the batch fails.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{folder}: is a file, not a results folder")
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     handle = open(folder / ".lock", "a+")
     try:
@@ -76,6 +83,10 @@ def locked(folder: Path):
         raise ResultsError(f"{folder}: another batch is writing to this folder") from None
     try:
         yield
+    except BaseException:
+        if created and {p.name for p in folder.iterdir()} <= {".lock"}:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
@@ -96,6 +107,9 @@ def read_json(path: Path, required: tuple[str, ...], missing: str, hint: str = "
 
 
 def read_meta(folder: Path) -> dict:
+    if not Path(folder).is_dir():
+        raise ResultsError(f"{folder}: no such results folder" if not Path(folder).exists() else
+                           f"{folder}: is a file, not a results folder")
     return read_json(Path(folder) / "meta.json", ("runs", "seed", "block_size", "scenario_hash"),
                      "not a results folder (no meta.json)")
 

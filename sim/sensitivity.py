@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import run_batch
+from sim.labels import Names
 from sim.loader import Problem, ScenarioError, read, validate
 from sim.model import TRANSITION, NegotiationModel
 from sim.parameters import uncertain, walk
@@ -108,9 +109,12 @@ def _play(scenario: Scenario, runs: int | None, seed: int | None) -> dict:
             "p_collapse": probs["collapse"]["p"], "p_stalemate": probs["stalemate"]["p"]}
 
 
-def _info(scenario: Scenario, runs: int | None, seed: int | None, **extra) -> dict:
+def _info(scenario: Scenario, fields, runs: int | None, seed: int | None, **extra) -> dict:
+    """Scenario name, runs and seed, and ``labels``: each of ``fields`` as the scenario names it."""
+    names = Names(scenario)
     return {"scenario": scenario.meta.name, "runs": runs or scenario.meta.runs,
-            "seed": scenario.meta.seed if seed is None else seed, **extra}
+            "seed": scenario.meta.seed if seed is None else seed,
+            "labels": {f: names.field(f) for f in fields}, **extra}
 
 
 def sweeps(path_or_data, grid: dict[str, list], runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
@@ -122,7 +126,7 @@ def sweeps(path_or_data, grid: dict[str, list], runs: int | None = None, seed: i
     base = validate(copy.deepcopy(src.data), src.where, src.file)
     variants = [(field, v, edited(src, field, v)) for field, values in grid.items() for v in values]
     table = pd.DataFrame([{"field": field, "value": v, **_play(s, runs, seed)} for field, v, s in variants])
-    table.attrs = _info(base, runs, seed, baseline=_play(base, runs, seed)["p_transition"])
+    table.attrs = _info(base, grid, runs, seed, baseline=_play(base, runs, seed)["p_transition"])
     return table
 
 
@@ -207,7 +211,7 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
     p = transition_at(scenario, unit, runs_per_point, seed)
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
-    info = _info(scenario, len(unit) * runs_per_point, seed, method="sobol", points=len(unit),
+    info = _info(scenario, problem["names"], len(unit) * runs_per_point, seed, method="sobol", points=len(unit),
                  runs_per_point=runs_per_point, p_transition=float(p.mean()), p_spread=float(p.std()))
     return _ranked(scenario, {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"],
                               "total_conf": si["ST_conf"]}, "total", info)
@@ -228,7 +232,7 @@ def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20,
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     p = transition_at(scenario, unit, runs_per_point, seed)
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
-    info = _info(scenario, len(unit) * runs_per_point, seed, method="morris", points=len(unit),
+    info = _info(scenario, problem["names"], len(unit) * runs_per_point, seed, method="morris", points=len(unit),
                  runs_per_point=runs_per_point, p_transition=float(p.mean()), p_spread=float(p.std()))
     return _ranked(scenario, {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"],
                               "sigma": si["sigma"]}, "mu_star", info)

@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from sim.labels import Names
+
 from sim.outcomes import OUTCOME_ORDER
 from sim.rules import wilson_interval
 
@@ -23,11 +25,15 @@ def probabilities(df: pd.DataFrame) -> dict:
 
 
 def transition_timing(df: pd.DataFrame, start: dt.date | None = None, round_days: int = 7) -> dict:
-    """Quartiles of the round of transition (among runs that reached one), with calendar dates."""
+    """Quartiles of the round of transition (among runs that reached one), with calendar dates.
+
+    Each quartile is a round some run reached a transition in (the inverse of the empirical CDF).
+    """
     rounds = df.loc[df["outcome"] == "transition", "round"]
     if rounds.empty:
         return {"q1": None, "median": None, "q3": None}
-    out = {k: float(np.quantile(rounds, q)) for k, q in (("q1", 0.25), ("median", 0.5), ("q3", 0.75))}
+    out = {k: float(np.quantile(rounds, q, method="inverted_cdf")) for k, q in (("q1", 0.25), ("median", 0.5),
+                                                                                 ("q3", 0.75))}
     if start is not None:
         out.update({f"{k}_date": str(start + dt.timedelta(days=round(v * round_days))) for k, v in list(out.items())})
     return out
@@ -73,20 +79,22 @@ def happened_by(df: pd.DataFrame, column: str, k: int) -> np.ndarray:
     return (at >= 0) & (at <= k) & (at <= df["round"].to_numpy())
 
 
-def conditionals(df: pd.DataFrame, horizon: int) -> list[dict]:
+def conditionals(df: pd.DataFrame, horizon: int, names: Names | None = None) -> list[dict]:
     """P(transition | condition): each precondition met by rounds across the horizon, waived or left open,
-    and each event by mid-horizon or not."""
+    and each event by mid-horizon or not. ``names`` words the conditions with the scenario's labels."""
     checkpoints = sorted({max(1, round(horizon * q)) for q in (0.25, 0.5, 0.75)})
     rows = []
     for pid in preconditions(df):
         status, met = df[f"precondition.{pid}"].to_numpy(), f"precondition.{pid}.round"
-        rows += [{"condition": f"precondition {pid} met by round {k}",
+        what = f"precondition {names.preconditions.get(pid, pid) if names else pid}"
+        rows += [{"condition": f"{what} met (not waived) by round {k}",
                   **conditional(df, (status == "met") & happened_by(df, met, k))} for k in checkpoints]
-        rows.append({"condition": f"precondition {pid} waived", **conditional(df, status == "waived")})
-        rows.append({"condition": f"precondition {pid} never met nor waived", **conditional(df, status == "unmet")})
+        rows.append({"condition": f"{what} waived", **conditional(df, status == "waived")})
+        rows.append({"condition": f"{what} never met nor waived", **conditional(df, status == "unmet")})
     mid = checkpoints[len(checkpoints) // 2]
     for column in (c for c in df.columns if c.startswith("event.") and c.endswith(".round")):
         name = column[len("event."):-len(".round")]
+        name = names.events.get(name, name) if names else name
         by = happened_by(df, column, mid)
         rows.append({"condition": f"{name} by round {mid}", **conditional(df, by)})
         rows.append({"condition": f"{name} not by round {mid}", **conditional(df, ~by)})
@@ -112,6 +120,11 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
     start = scenario.meta.start_date if scenario is not None else None
     days = scenario.meta.round_days if scenario is not None else 7
     horizon = scenario.meta.horizon if scenario is not None else int(df["round"].max())
+    names = Names(scenario) if scenario is not None else None
+    blocks = blocking(df)
+    if names is not None:  # readable words beside the ids
+        blocks["who"] = [names.actor(b) if b != "-" else "-" for b in blocks["blocker"]]
+        blocks["why"] = [names.reason(r) for r in blocks["reason"]]
     return {
         "scenario": meta.get("scenario", scenario.meta.name if scenario is not None else ""),
         "runs": len(df),
@@ -119,9 +132,9 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
         "probabilities": probabilities(df),
         "transition_round": transition_timing(df, start, days),
         "cumulative_transition": cumulative_transition(df, horizon).to_dict(orient="records"),
-        "blocking": blocking(df).to_dict(orient="records"),
+        "blocking": blocks.to_dict(orient="records"),
         "preconditions": preconditions(df),
-        "conditional_transition": conditionals(df, horizon),
+        "conditional_transition": conditionals(df, horizon, names),
         "packages": packages(df),
     }
 
@@ -139,7 +152,7 @@ def text(summary: dict) -> str:
     if summary["blocking"]:
         lines += ["", "what blocked the runs without a transition:"]
         for row in summary["blocking"]:
-            lines.append(f"  {row['share']:>6.1%}  {row['blocker']:<16}{row['reason']}")
+            lines.append(f"  {row['share']:>6.1%}  {row.get('who', row['blocker']):<16}{row.get('why', row['reason'])}")
     for pid, shares in summary["preconditions"].items():
         parts = ", ".join(f"{k} {v:.1%}" for k, v in sorted(shares.items()))
         lines += ["", f"precondition {pid}: {parts}"]

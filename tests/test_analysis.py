@@ -4,18 +4,21 @@ scenario comparisons, their figures and their commands."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
 from sim import plots, sensitivity, summary
 from sim.batch import load_trajectories, run_batch, simulate
 from sim.cli import app
-from sim.compare import compare, difference
+from sim.compare import compare, difference, signed, text
+from sim.labels import Names
 from sim.loader import ScenarioError, load, read, validate
 from sim.model import TRANSITION
 from sim.parameters import uncertain
@@ -65,16 +68,19 @@ def test_summary_has_conditionals_that_follow_from_the_rules():
     df = run_batch(scenario, runs=2000)
     result = summary.summarize(df, scenario=scenario)
     rows = {r["condition"]: r for r in result["conditional_transition"]}
+    # conditions are worded with the scenario's labels
+    remains, summit, recovered = "precondition remains recovered", "US-Israel summit at month's end", \
+        "last hostage's remains recovered"
     # Israel never accepts while its precondition is open, so those runs cannot reach a transition
-    assert rows["precondition remains never met nor waived"]["k"] == 0
+    assert rows[f"{remains} never met nor waived"]["k"] == 0
     overall = result["probabilities"]["transition"]
-    assert rows["precondition remains waived"]["low"] > overall["high"]
-    assert rows["trump_netanyahu_summit not by round 13"]["high"] < overall["low"]
-    by, not_by = rows["remains_recovered by round 13"], rows["remains_recovered not by round 13"]
+    assert rows[f"{remains} waived"]["low"] > overall["high"]
+    assert rows[f"{summit} not by round 13"]["high"] < overall["low"]
+    by, not_by = rows[f"{recovered} by round 13"], rows[f"{recovered} not by round 13"]
     assert by["share"] + not_by["share"] == pytest.approx(1.0)
     assert set(result["packages"]) == set(scenario.issue_ids())
     out = summary.text(result)
-    assert "precondition remains waived" in out and "agreed packages" in out
+    assert f"{remains} waived" in out and "agreed packages" in out
     json.dumps(result, default=float)
 
 
@@ -109,7 +115,7 @@ def test_set_field_names_the_missing_path(path, hint):
 
 def test_sweep_checks_every_value_before_playing_any(monkeypatch):
     monkeypatch.setattr(sensitivity, "run_batch", lambda *a, **k: pytest.fail("played before validating"))
-    with pytest.raises(ScenarioError, match=r"baseline.yaml:\d+: actors.0.reservation: .*\[0, 1\]"):
+    with pytest.raises(ScenarioError, match=r"baseline.yaml:\d+: actors.israel.reservation: .*\[0, 1\]"):
         sensitivity.sweep(BASELINE, "actors.israel.reservation", [0.6, 1.4], runs=10)
 
 
@@ -192,28 +198,142 @@ def test_compare_finds_a_real_difference_and_not_a_fake_one(tmp_path):
     same = compare([tmp_path / "a", tmp_path / "b"])
     assert same["transition_p_value"].iloc[1] > 0.05
     assert same["transition_diff_low"].iloc[1] < 0 < same["transition_diff_high"].iloc[1]
+    assert same.attrs["warning"] == "items differ in seed (1, 2)"
     real = compare([BASELINE, US_PRESSURE], runs=1500)
     assert real["item"].tolist() == ["baseline", "us_pressure"]
     assert real["transition_p_value"].iloc[1] < 1e-6 and real["transition_diff_low"].iloc[1] > 0.2
     assert np.isnan(real["transition_diff"].iloc[0])
+    assert real.attrs["scenario"] == "us_pressure against baseline" and real.attrs["warning"] == ""
+
+
+def test_compare_tells_a_file_from_a_folder_of_the_same_name_and_warns_of_other_run_counts(tmp_path):
+    folder = tmp_path / "baseline"
+    run_batch(load(BASELINE), folder, runs=300, workers=1)
+    table = compare([BASELINE, folder, US_PRESSURE], runs=200)
+    assert table["item"].tolist() == [f"baseline ({BASELINE})", f"baseline ({folder}/)", "us_pressure"]
+    assert table["kind"].tolist() == ["scenario file", "results folder", "scenario file"]
+    assert table.attrs["scenario"] == f"2 scenarios against baseline ({BASELINE})"
+    assert table.attrs["warning"] == "items differ in run count (200, 300)"
+    assert "note: items differ in run count (200, 300): results folders keep their own" in text(table)
+
+
+def test_no_difference_is_printed_as_a_negative_zero():
+    assert [signed(x, 3) for x in (-0.0004, -0.0, 0.0004, -0.0006)] == ["+0.000", "+0.000", "+0.000", "-0.001"]
+    assert signed(-0.3, 0) == "+0"
+    probs = {f"p_{o}{end}": 0.5 for o in ("transition", "collapse", "stalemate") for end in ("", "_low", "_high")}
+    diffs = {f"{o}_{stat}": -1e-4 for o in ("transition", "collapse") for stat in ("diff", "diff_low", "diff_high")}
+    row = {"runs": 100, "seed": 1, **probs, **diffs, "transition_p_value": 0.9, "collapse_p_value": 0.9}
+    table = pd.DataFrame([{"item": "before", **row}, {"item": "after", **row}])
+    out = text(table)
+    assert "-0.000" not in out and "transition +0.000 [+0.000, +0.000]" in out
+    fig = plots.comparison_figure(table, {"scenario": "after against before", "runs": 200, "seed": 1})
+    assert not any("-0 pts" in t.get_text() or "-0]" in t.get_text() for t in fig.axes[0].texts)
 
 
 # ------------------------------------------------------------------ figures
+@pytest.fixture(scope="module")
+def played():
+    """The baseline scenario, 1,500 of its runs and their summary."""
+    scenario = load(BASELINE)
+    df = run_batch(scenario, runs=1500)
+    return scenario, df, summary.summarize(df, {"seed": scenario.meta.seed}, scenario)
+
+
+def texts(fig) -> list[str]:
+    """Every text drawn on a figure: its own (footers) and its axes' (annotations)."""
+    return [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_transition_curve_band_is_a_step_around_the_line_and_the_last_round_shows(played):
+    scenario, _, result = played
+    ax = plots.transition_curve_figure(result, scenario.meta.start_date).axes[0]
+    band = ax.collections[0].get_paths()[0]
+    inside = [r for r in result["cumulative_transition"] if r["low"] < r["p"] < r["high"]]
+    assert len(inside) > 5
+    assert all(band.contains_point((r["round"] + 0.5, r["p"])) for r in inside)  # mid-week, the line is in its band
+    assert ax.get_xlim()[1] > scenario.meta.horizon
+
+
+def test_blocking_figure_names_actors_and_reasons_on_whole_percent_ticks(played):
+    scenario, _, result = played
+    names = Names(scenario)
+    reasons = {b["reason"]: names.reason(b["reason"]) for b in result["blocking"]}
+    fig = plots.blocking_figure(result, names.actors, reasons)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Israel — precondition: remains recovered" in labels and "collapse: violent incident" in labels
+    assert not any("_" in label or label.startswith(("israel", "hamas")) for label in labels)
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert 3 <= len(ticks) <= 7 and all(re.fullmatch(r"\d+%", t) for t in ticks)
+
+
+def test_package_figure_draws_the_tables_5_to_95_range_and_the_red_line_it_sits_on(played):
+    scenario, df, result = played
+    issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
+    red_lines = [(r.id, r.issue, r.label) for r in scenario.red_lines]
+    fig = plots.package_figure(df, result, issues, red_lines)
+    ranges = {seg[0][1]: (seg[0][0], seg[1][0]) for c in fig.axes[0].collections
+              if isinstance(c, LineCollection) and c.get_linewidth()[0] == 1 for seg in c.get_segments()}
+    for k, (issue, *_) in enumerate(issues):
+        q = result["packages"][issue]
+        assert ranges[len(issues) - k] == (pytest.approx(q["q05"]), pytest.approx(q["q95"]))
+    assert any(t.endswith("of packages on the red line: no forced disarmament") for t in texts(fig))
+    assert "5–95%" in fig.texts[-1].get_text()  # the footer says what the marks are
+    none = plots.package_figure(df.assign(outcome="stalemate"), result, issues, red_lines)
+    assert any(t.startswith("no run reached a transition") for t in texts(none))
+    assert not none.axes[0].collections
+
+
 def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
     scenario = load(BASELINE)
     run_batch(scenario, tmp_path / "run", runs=100, trajectories=40, workers=1)
     traj = load_trajectories(tmp_path / "run")
-    info = {"scenario": scenario.meta.name, "seed": scenario.meta.seed}
-    fig = plots.fan_figure(traj, info, {i.id: i.label for i in scenario.issues})
+    info = {"scenario": scenario.meta.name, "seed": scenario.meta.seed, "runs": 100}
+    fig = plots.fan_figure(traj, info, {i.id: i.label for i in scenario.issues}, names=Names(scenario).actors)
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in panels] == [i.label for i in scenario.issues]
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [a.id.replace("_", " ") for a in scenario.actors]
+    assert len({round(ax.get_position().x0, 3) for ax in panels}) == 2  # two abreast, tall enough for a page
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [a.name for a in scenario.actors]
+    assert "40 recorded runs of 100" in fig.texts[-1].get_text()
     israel = panels[1].get_lines()[0].get_ydata()  # weapons panel, Israel's median
     expected = traj[(traj.issue == "weapons") & (traj.actor == "israel")].groupby("round")["position"].median()
     assert np.allclose(israel, expected)
     one = plots.fan_figure(traj, info, issues=["truce"], actors=["israel", "hamas"])
     assert len([ax for ax in one.axes if ax.get_visible()]) == 1 and len(one.axes[0].get_lines()) == 2
+    assert [t.get_text() for t in one.legends[0].get_texts()] == ["israel", "hamas"]  # ids, without names
     assert plots.save(one, tmp_path, "fan")[0].stat().st_size > 0
+
+
+SWEEP = pd.DataFrame({"field": ["leverage.us_on_israel.strength"] * 3, "value": [0.0, 0.01, 0.02],
+                      "p_transition": [0.2, 0.4, 0.6], "low": [0.15, 0.35, 0.55], "high": [0.25, 0.45, 0.65],
+                      "p_collapse": [0.1] * 3, "p_stalemate": [0.7, 0.5, 0.3]})
+LABELS = {"leverage.us_on_israel.strength": "US on Israel: strength"}
+
+
+def test_sweep_and_tornado_figures_use_the_scenarios_names_and_a_distinct_baseline():
+    fig = plots.sweep_figure(SWEEP, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
+    ax = fig.axes[0]
+    styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
+    assert styles["baseline P(transition)"] not in (styles["stalemate"], styles["collapse"], styles["transition"])
+    assert ax.get_xlabel() == "US on Israel: strength"
+    swings = sensitivity.swings(SWEEP)
+    tornado = plots.tornado_figure(swings, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
+    assert [t.get_text() for t in tornado.axes[0].get_yticklabels()] == ["US on Israel: strength"]
+    assert plots.field_label("protocol.pressure_decay", {}) == "protocol.pressure_decay"  # no names: the path
+
+
+def test_indices_figure_shows_whiskers_beyond_0_and_1_in_full():
+    indices = pd.DataFrame({"first": [0.9, -0.05], "first_conf": [0.3, 0.2], "total": [0.8, 0.01],
+                            "total_conf": [0.25, 0.02], "low": [0.0, 1.0], "high": [1.0, 2.0]},
+                           index=["leverage.us_on_israel.strength", "protocol.pressure_decay"])
+    info = {"scenario": "s", "runs": 10, "seed": 1, "method": "sobol", "points": 8, "runs_per_point": 2,
+            "labels": LABELS}
+    fig = plots.indices_figure(indices, info)
+    left, right = fig.axes[0].get_xlim()
+    assert left <= -0.25 and right >= 1.2
+    assert fig.axes[0].get_yticklabels()[0].get_text().startswith("US on Israel: strength")
+    assert any("outside [0, 1]" in t for t in texts(fig))
 
 
 # ------------------------------------------------------------------ commands
@@ -231,6 +351,8 @@ def test_sweep_command_writes_tables_figures_and_a_tornado(tmp_path):
     assert table["value"].tolist() == [0.55, 0.7, 0.85, 0.005, 0.03] and (table["runs"] == 300).all()
     tornado = json.loads((out / "tornado.json").read_text())
     assert tornado["rows"][0]["field"] == "leverage.us_on_israel_after_summit.strength"
+    assert tornado["labels"] == {"actors.israel.reservation": "Israel: reservation",
+                                 "leverage.us_on_israel_after_summit.strength": "US on Israel after summit: strength"}
     assert all((out / "figures" / f"{n}.png").exists() for n in ("sweep", "tornado"))
 
 

@@ -99,6 +99,16 @@ def dotted(path) -> str:
     return ".".join(str(p) for p in path)
 
 
+def named(data, path) -> str:
+    """The path as errors print it: list items by their id where they have one."""
+    parts, node = [], data
+    for p in path:
+        node = node[p] if isinstance(node, (dict, list)) and (isinstance(node, list) or p in node) else None
+        ident = node.get("id") if isinstance(p, int) and isinstance(node, dict) else None
+        parts.append(ident if isinstance(ident, str) and re.fullmatch(r"[a-z][a-z0-9_]*", ident) else str(p))
+    return ".".join(parts)
+
+
 def get(data, path):
     for key in path:
         data = data[key]
@@ -236,7 +246,8 @@ def test_missing_fields(tmp_path):
         del parent_of(mutated, path)[path[-1]]
         verdict, stderr = judge(write(tmp_path, render(mutated)), tally)
         if path[-1] in ("id", "role", "meta", "issues", "actors") and len(path) <= 3:
-            assert verdict == "rejected" and f"{dotted(path)}: Field required" in stderr, f"{dict(tally)}: {stderr}"
+            expected = f"{named(mutated, path)}: Field required"
+            assert verdict == "rejected" and expected in stderr, f"{dict(tally)}: {stderr}"
 
     check()
     line = report("missing fields", tally)
@@ -263,7 +274,7 @@ def test_misspelt_keys_are_named_with_the_right_suggestion(tmp_path):
         target[typo] = target.pop(key)
         file = write(tmp_path, render(mutated))
         verdict, stderr = judge(file, tally)
-        where = re.escape(dotted((*path, typo)))
+        where = re.escape(".".join([named(mutated, path), typo] if path else [typo]))
         found = re.search(rf"^[^:]+:(\d+): {where}: unknown key \(did you mean '{key}'\?\)$", stderr, re.M)
         assert verdict == "rejected" and found, f"{typo} for {key} (so far {dict(tally)}): {stderr}"
         lines = file.read_text().splitlines()
@@ -283,7 +294,8 @@ def test_salience_that_does_not_sum_to_one(tmp_path):
         name, path, old = place
         assume(abs(weight - old) > 1e-3)
         verdict, stderr = judge(write(tmp_path, render(put(SCENARIOS[name], path, weight))), tally)
-        assert verdict == "rejected" and f"{dotted(path[:3])}: must sum to 1" in stderr, f"{dict(tally)}: {stderr}"
+        expected = f"{named(SCENARIOS[name], path[:3])}: must sum to 1"
+        assert verdict == "rejected" and expected in stderr, f"{dict(tally)}: {stderr}"
 
     check()
     line = report("salience not summing to one", tally)
@@ -302,7 +314,7 @@ def test_references_to_unknown_actors_issues_and_flags(tmp_path):
         name, path, value = place
         wrong = misspell(value, at)
         verdict, stderr = judge(write(tmp_path, render(put(SCENARIOS[name], path, wrong))), tally)
-        expected = f"{dotted(path)}: unknown {reference_kind(path)} '{wrong}' (did you mean '{value}'?)"
+        expected = f"{named(SCENARIOS[name], path)}: unknown {reference_kind(path)} '{wrong}' (did you mean '{value}'?)"
         assert verdict == "rejected" and expected in stderr, f"{expected} (so far {dict(tally)})\n{stderr}"
 
     check()

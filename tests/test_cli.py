@@ -121,7 +121,7 @@ def test_validate_names_each_problem_and_exits_2(tmp_path):
     assert done.stdout.splitlines() == [f"{BASELINE}: ok"]
     lines = done.stderr.splitlines()
     assert all(PROBLEM_LINE.match(line) and line.startswith(f"{bad}:") for line in lines), lines
-    assert any("actors.0.capability: must lie in [0, 1] (got 9)" in line for line in lines), lines
+    assert any("actors.israel.capability: must lie in [0, 1] (got 9)" in line for line in lines), lines
     assert any("meta.horizn: unknown key (did you mean 'horizon'?)" in line for line in lines), lines
     line_of = {n + 1: line for n, line in enumerate(bad.read_text().splitlines())}
     for line in lines:

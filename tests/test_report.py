@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.image as mpimg
 import pytest
 import yaml
+from matplotlib.backends.backend_pdf import PdfPages
 from typer.testing import CliRunner
 
 import sim
+from sim import pdf, plots
 from sim.cli import app
-from sim.loader import dump, validate
-from sim.report import write_report
+from sim.document import Figure, Table
+from sim.labels import Names
+from sim.loader import dump, load, validate
+from sim.outputs import write_outputs
+from sim.report import briefing, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -112,6 +119,8 @@ def test_key_numbers_are_those_of_the_summary(page, summary):
     blocking = page.table("Share of runs")
     assert [row[0] for row in blocking] == [pct(b["share"]) for b in summary["blocking"]]
     assert {row[1] for row in blocking} <= {"Israel", "Hamas", "—"}
+    assert "precondition: remains recovered" in [row[2] for row in blocking]
+    assert not any("_" in row[2] for row in blocking)
     shares = summary["preconditions"]["remains"]
     assert page.table("Precondition")[0] == ["Israel: remains recovered",
                                              *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet"))]
@@ -140,6 +149,93 @@ def test_cited_claims_are_listed_with_their_paraphrase_and_attribution(folder, p
         assert f"claim-{cid}" in page.ids
     assert "israel.concession" in rows["gz-10"][3]
     assert {ref for tag, ref in page.links if tag == "a"} == {f"#claim-{cid}" for cid in cited}
+
+
+def test_names_are_those_of_the_scenario_and_ids_are_made_readable():
+    names = Names(load(BASELINE))
+    assert [names.readable(i) for i in ("us_on_israel", "egyptian_teams_searching", "summit_held")] == [
+        "US on Israel", "Egyptian teams searching", "summit held"]  # capitals as the scenario's own text writes them
+    assert names.actor("united_states") == "United States"
+    assert names.reason("precondition: remains") == "precondition: remains recovered"
+    assert names.reason("collapse: violent_incident") == "collapse: violent incident"
+    assert names.reason("red line: no_forced_disarmament") == "red line: no forced disarmament"
+    assert names.field("actors.israel.position.weapons") == "Israel: position (Factional weapons)"
+    assert names.field("events.remains_recovered.hazard") == "last hostage's remains recovered: hazard"
+    assert names.field("leverage.us_on_israel_after_summit.strength") == "US on Israel after summit: strength"
+    assert names.field("protocol.pressure_decay") == "pressure decay"
+
+
+def test_assumption_tables_name_things_as_the_scenario_does(page):
+    assert [row[0] for row in page.table("Leverage")] == [
+        "US on Israel", "US on Israel after summit", "Egypt on Hamas", "Qatar on Hamas", "Turkey on Hamas"]
+    events = {row[0]: row for row in page.table("Event")}
+    assert "×1.5 while Egyptian teams searching" in events["last hostage's remains recovered (remains_recovered)"][1]
+    assert "Hamas position on Factional weapons +15" in events[
+        "factions agree a weapons formula in Cairo (cairo_consensus)"][2]
+    basis = [row[3] for row in page.table("Issue")]
+    assert basis[0].startswith("gz-18") and not any("label" in b for b in basis)  # the key of the issue's own basis
+
+
+def test_standard_figures_name_actors_and_say_how_many_runs_were_recorded(folder, tmp_path, monkeypatch):
+    drawn = {}
+    monkeypatch.setattr(plots, "save", lambda fig, _, name: drawn.setdefault(name, fig))
+    write_outputs(shutil.copytree(folder, tmp_path / "copy"))
+    actors = [a.name for a in load(BASELINE).actors]
+    blocking = [t.get_text() for t in drawn["blocking"].axes[0].get_yticklabels()]
+    assert blocking and all(b.split(" — ")[0] in actors or b.startswith("collapse: ") for b in blocking)
+    assert [t.get_text() for t in drawn["positions"].legends[0].get_texts()] == actors
+    assert "200 recorded runs of 600" in drawn["positions"].texts[-1].get_text()
+    assert any("on the red line: no forced disarmament" in t.get_text() for t in drawn["packages"].axes[0].texts)
+
+
+def _rows_drawn(monkeypatch) -> list[tuple[int, bool]]:
+    """Record (page, is header) for every table row the PDF draws."""
+    rows, draw = [], pdf.Pages._row
+
+    def row(self, cells, widths, pad, shade=False):
+        rows.append((self.number, shade))
+        draw(self, cells, widths, pad, shade)
+
+    monkeypatch.setattr(pdf.Pages, "_row", row)
+    return rows
+
+
+def _no_header_alone(rows: list[tuple[int, bool]]) -> bool:
+    return all(k + 1 < len(rows) and rows[k + 1] == (page, False) for k, (page, head) in enumerate(rows) if head)
+
+
+def test_pdf_never_leaves_a_table_header_alone_at_the_foot_of_a_page(folder, monkeypatch):
+    rows = _rows_drawn(monkeypatch)
+    with PdfPages(io.BytesIO()) as out:
+        pages = pdf.Pages(out, "footer")
+        pages.new_page()
+        pages.y = pdf.A4[1] - pdf.MARGIN - 1.0  # room for a header and a short row, not for this tall one
+        pages.table(Table(("Actor", "Basis"), [("Israel", "\n".join(["a line"] * 20)), ("Hamas", "short")], (0.3, 0.7)))
+        pages.close_page()
+    assert rows == [(2, True), (2, False), (2, False)]
+    del rows[:]
+    pdf.to_pdf("t", briefing(folder)[2], "footer")
+    assert len(rows) > 50 and _no_header_alone(rows)
+
+
+def test_pdf_table_headers_are_never_broken_inside_a_word(folder):
+    tables = [b for b in briefing(folder)[2] if isinstance(b, Table)]
+    assert any("Reservation" in t.header for t in tables)
+    for t in tables:
+        widths = pdf.column_widths(t, 0.05)
+        assert sum(widths) == pytest.approx(pdf.TEXT_WIDTH)
+        for header, width in zip(t.header, widths):
+            assert " ".join(pdf.wrap(header, width - 0.1, "head")).split() == header.split()
+
+
+def test_pdf_gives_the_fan_chart_most_of_a_page(folder):
+    png = (folder / "figures" / "positions.png").read_bytes()
+    with PdfPages(io.BytesIO()) as out:
+        pages = pdf.Pages(out, "footer")
+        pages.figure(Figure("positions", png, mpimg.imread(io.BytesIO(png)), "caption"))
+        drawn = pages.fig.axes[-1].get_position()
+        pages.close_page()
+    assert drawn.width * pdf.A4[0] == pytest.approx(pdf.TEXT_WIDTH, rel=0.02) and drawn.height * pdf.A4[1] > 6
 
 
 def test_bare_assumptions_are_marked(folder, page):
@@ -190,6 +286,7 @@ def test_pdf_text_has_the_key_numbers_and_claims(folder, summary, tmp_path):
     p = summary["probabilities"]["transition"]
     assert f"{pct(p['low'])} – {pct(p['high'])}" in text
     assert "gz-10" in text and "Israel demands that the body of the final hostage" in text
+    assert "label:" not in text and "label (assumption)" not in text
     assert "Method" in text and "Wilson" in text
 
 

@@ -1,0 +1,91 @@
+"""Readable names for a scenario's ids, shared by the figures and the briefing.
+
+Actors go by their ``name``; issues, events and red lines by their ``label``. An id without
+one is made readable: underscores become spaces, and a word that the scenario's own text
+writes only capitalised keeps its capitals (``us_on_israel`` -> ``US on Israel``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from sim.scenario import Scenario
+
+TEXT_FIELDS = ("name", "description", "label", "low", "high")
+WORD = re.compile(r"[^\W\d_]\w*")
+
+
+def words(ident: str) -> str:
+    """An id with spaces for underscores: ``egyptian_teams_searching`` -> ``egyptian teams searching``."""
+    return ident.replace("_", " ")
+
+
+def _texts(node):
+    """The prose of a scenario: names, labels, descriptions and every ``basis`` entry."""
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            if name in TEXT_FIELDS and isinstance(value, str):
+                yield value
+            elif name == "basis":
+                yield from value.values()
+            else:
+                yield from _texts(value)
+    elif isinstance(node, (list, tuple, dict)):
+        for value in node.values() if isinstance(node, dict) else node:
+            yield from _texts(value)
+
+
+def capitals(scenario: Scenario) -> dict[str, str]:
+    """Lowercase word -> the capitalised form the scenario always writes it in (sentence starts aside)."""
+    lower, capital = set(), {}
+    for text in _texts(scenario):
+        for m in WORD.finditer(text):
+            before = text[:m.start()].rstrip()
+            word = m.group(0)
+            if word.islower():
+                lower.add(word)
+            elif before and before[-1] not in ".!?:":
+                capital.setdefault(word.lower(), word)
+    return {w: c for w, c in capital.items() if w not in lower}
+
+
+class Names:
+    """The readable names of one scenario's actors, issues, events, red lines, flags and parameters."""
+
+    def __init__(self, scenario: Scenario):
+        self._capitals = capitals(scenario)
+        self.actors = {a.id: a.name or self.readable(a.id) for a in scenario.actors}
+        self.issues = {i.id: i.label for i in scenario.issues}
+        self.events = {e.id: e.label or self.readable(e.id) for e in scenario.events}
+        self.red_lines = {r.id: r.label or self.readable(r.id) for r in scenario.red_lines}
+        self.preconditions = {p.id: self.readable(p.flag) for p in scenario.preconditions}
+
+    def readable(self, ident: str) -> str:
+        """An id made readable, with the scenario's own capitals: ``us_on_israel`` -> ``US on Israel``."""
+        return " ".join(self._capitals.get(w, w) for w in words(ident).split(" "))
+
+    def actor(self, ident: str) -> str:
+        return self.actors.get(ident) or self.readable(ident)
+
+    def reason(self, reason: str) -> str:
+        """Why a run failed, in labels: ``precondition: remains`` -> ``precondition: remains recovered``."""
+        kind, _, ref = reason.partition(": ")
+        refs = {"precondition": self.preconditions, "red line": self.red_lines, "collapse": self.events,
+                "red lines incompatible": self.issues}.get(kind, {})
+        return f"{kind}: {refs.get(ref) or self.readable(ref)}" if ref else kind
+
+    def field(self, path: str) -> str:
+        """A parameter path as words: ``actors.israel.reservation`` -> ``Israel: reservation``."""
+        section, _, rest = path.partition(".")
+        ident, _, name = rest.partition(".")
+        named = {"actors": self.actors, "issues": self.issues, "events": self.events, "red_lines": self.red_lines,
+                 "preconditions": self.preconditions, "leverage": {}}.get(section)
+        if named is None or not name:
+            return self.readable((rest or section).replace(".", "_"))
+        *head, last = name.split(".")
+        what = (f"{self.readable('_'.join(head))} ({self.issues[last]})" if head and last in self.issues
+                else self.readable(name.replace(".", "_")))
+        return f"{named.get(ident) or self.readable(ident)}: {what}"

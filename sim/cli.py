@@ -277,7 +277,3 @@ def compare(
     write_table(folder, "compare", table)
     plots.save(plots.comparison_figure(table, table.attrs), folder / "figures", "compare")
     typer.echo(text(table) + f"\nresults: {folder}")
-
-
-def main():  # pragma: no cover - console entry point
-    app()

@@ -18,9 +18,7 @@ class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     def support(self) -> tuple[float, float]:
-        raise NotImplementedError
-
-    def mean(self) -> float:
+        """The smallest and largest value a draw can take."""
         raise NotImplementedError
 
 
@@ -45,9 +43,6 @@ class Uniform(_Dist):
 
     def support(self):
         return self.low, self.high
-
-    def mean(self):
-        return (self.low + self.high) / 2
 
     def ppf(self, u):
         return self.low + (self.high - self.low) * u
@@ -74,9 +69,6 @@ class Normal(_Dist):
     def support(self):
         return self.low, self.high
 
-    def mean(self):
-        return min(max(self.mean_, self.low), self.high)
-
     def ppf(self, u):
         return np.clip(self.mean_ + self.sd * special.ndtri(u), self.low, self.high)
 
@@ -100,9 +92,6 @@ class Beta(_Dist):
     def support(self):
         return self.low, self.high
 
-    def mean(self):
-        return self.low + (self.high - self.low) * self.a / (self.a + self.b)
-
     def ppf(self, u):
         return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
 
@@ -124,9 +113,6 @@ class Triangular(_Dist):
 
     def support(self):
         return self.low, self.high
-
-    def mean(self):
-        return (self.low + self.mode + self.high) / 3
 
     def ppf(self, u):
         lo, m, hi = self.low, self.mode, self.high
@@ -160,9 +146,6 @@ class Choice(_Dist):
     def _probs(self):
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
         return w / w.sum()
-
-    def mean(self):
-        return float(np.dot(self._probs(), self.values))
 
     def ppf(self, u):
         idx = np.searchsorted(np.cumsum(self._probs())[:-1], u, side="right")

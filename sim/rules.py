@@ -121,7 +121,7 @@ def nash_point(packages, utilities, disagreement):
     score = np.where(np.isfinite(product), product, fallback)
     flat = score.reshape(*score.shape[:-2], -1)
     best = np.argmax(flat, axis=-1)
-    seg, which = np.divmod(best, 3)
+    seg = best // 3
     lam_best = np.take_along_axis(candidates.reshape(flat.shape), best[..., None], axis=-1)[..., 0]
     package, u = _point(packages, utilities, seg, lam_best)
     feasible = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0] >= 0

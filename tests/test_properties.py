@@ -3,7 +3,8 @@
 The scenarios mix everything the language offers: two principals and up to three other actors,
 one to four issues, red lines (possibly incompatible), a precondition on a flag set by a hazard,
 leverage, an incident process that can collapse the truce, any table rule, time-based
-concession strategies, and numbers given as distributions.
+concession strategies, and numbers given as distributions. Also a monotone response the model
+implies: a likelier recovery never lowers P(transition).
 """
 
 import numpy as np
@@ -171,3 +172,26 @@ def test_same_seed_same_table_whatever_the_blocks(data, cuts):
 def test_scenario_round_trips_through_yaml(data):
     spec = validate(data)
     assert validate(yaml.safe_load(dump(spec))).model_dump() == spec.model_dump()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.floats(0.0, 0.3), st.floats(0.05, 0.7))
+def test_a_likelier_recovery_never_lowers_the_chance_of_transition(data, low, step):
+    """Raising the hazard of the event that meets a precondition, all else equal (same seed, so the same
+    random numbers), never lowers P(transition) beyond Monte Carlo error: the model implies this when the
+    flag does nothing else, so the incident process is not boosted by it here."""
+    if not data["preconditions"]:  # give one principal a precondition on a flag the "found" event sets
+        data["events"].append({"id": "found", "hazard": 0.1, "effects": {"set": ["ready"]}})
+        data["preconditions"].append({"id": "ready_first", "actor": "actor0", "flag": "ready"})
+    data["events"][0].pop("boost", None)
+    runs = 600
+
+    def p_transition(hazard: float) -> float:
+        found = next(e for e in data["events"] if e["id"] == "found")
+        found["hazard"] = hazard
+        model = NegotiationModel(validate(data), range(runs)).run()
+        return float(np.mean(model.outcome == TRANSITION))
+
+    p_low, p_high = p_transition(low), p_transition(min(1.0, low + step))
+    se = np.sqrt(max(p_low * (1 - p_low), p_high * (1 - p_high), 1 / runs) * 2 / runs)
+    assert p_high >= p_low - 3 * se, f"P(transition) fell from {p_low:.3f} to {p_high:.3f} as the hazard rose"

@@ -181,6 +181,16 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     return match["field"], [round(float(v), 12) for v in np.linspace(lo, hi, steps)]
 
 
+OVERWRITE = typer.Option(help="replace what the output folder already holds")
+
+
+def output_folder(folder: Path, overwrite: bool) -> Path:
+    """The folder an analysis writes into; one that already holds files is kept unless --overwrite."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
+        fail(f"{folder}: already holds files (use --overwrite to replace them, or choose another --out)")
+    return folder
+
+
 def write_table(folder: Path, name: str, table, index: bool = False) -> None:
     """``name.csv`` and ``name.json`` (the table's attrs plus its rows) in ``folder``."""
     from sim.results import atomic_write
@@ -199,6 +209,7 @@ def sweep(
     runs: Annotated[Optional[int], typer.Option(min=1, help="runs per value (default: the scenario's meta.runs)")] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/<scenario>-sweep)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
     from sim import plots, sensitivity
@@ -207,7 +218,7 @@ def sweep(
     grid = dict(parse_vary(v) for v in vary)
     if len(grid) < len(vary):
         fail("--vary names the same field twice")
-    folder = out or Path(f"{default_out(scenario)}-sweep")
+    folder = output_folder(out or Path(f"{default_out(scenario)}-sweep"), overwrite)
     with reported():
         table = sensitivity.sweeps(scenario, grid, runs, seed)
     write_table(folder, "sweep", table)
@@ -235,13 +246,14 @@ def sensitivity(
     runs_per_point: Annotated[int, typer.Option(min=1, help="runs played at each design point")] = 50,
     seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """Which uncertain parameters move P(transition) most: global indices over the scenario's distributions."""
     from sim import plots
     from sim import sensitivity as design
     from sim.batch import default_out
 
-    folder = out or Path(f"{default_out(scenario)}-{method.value}")
+    folder = output_folder(out or Path(f"{default_out(scenario)}-{method.value}"), overwrite)
     with reported():
         spec = load(scenario)
         try:
@@ -263,6 +275,7 @@ def compare(
     seed: Annotated[Optional[int], typer.Option(
         min=0, help="root seed for scenario files (default: their meta.seed)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/compare-<items>)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) side by side, and each item's change in P(transition) and P(collapse) from the first."""
     from sim import plots
@@ -271,7 +284,7 @@ def compare(
 
     if len(items) < 2:
         fail("compare needs at least two scenario files or results folders")
-    folder = out or Path("results") / "-".join(["compare", *(Path(i).stem for i in items)])
+    folder = output_folder(out or Path("results") / "-".join(["compare", *(Path(i).stem for i in items)]), overwrite)
     with reported():
         table = compared(items, runs, seed)
     write_table(folder, "compare", table)

@@ -391,5 +391,5 @@ def test_compare_command_writes_the_comparison(tmp_path):
     table = pd.read_csv(out / "compare.csv")
     assert table["item"].tolist() == ["baseline", "us_pressure"] and table["transition_p_value"].iloc[1] < 0.001
     assert (out / "figures" / "compare.png").exists()
-    missing = runner.invoke(app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(out)])
+    missing = runner.invoke(app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")])
     assert missing.exit_code == 2 and "nope.yaml" in missing.stderr and missing.stderr.count("\n") == 1

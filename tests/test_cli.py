@@ -155,3 +155,16 @@ def test_schema_accepts_the_variants_as_editors_see_them():
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
         assert not [e.message for e in validator.iter_errors(data)], path.name
+
+
+def test_an_analysis_does_not_replace_earlier_output_without_asking(tmp_path):
+    out = tmp_path / "cmp"
+    first = negsim("compare", BASELINE, "scenarios/us_pressure.yaml", "--runs", "200", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    again = negsim("compare", BASELINE, "scenarios/remains_recovered.yaml", "--runs", "200", "--out", str(out))
+    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1 and "--overwrite" in again.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    forced = negsim("compare", BASELINE, "scenarios/remains_recovered.yaml", "--runs", "200", "--out", str(out),
+                    "--overwrite")
+    assert forced.returncode == 0 and "remains_recovered" in forced.stdout

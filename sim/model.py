@@ -65,6 +65,7 @@ class NegotiationModel(mesa.Model):
             rules.weighted_compromise(self.ideal[:, self.at_table], self.capability[:, self.at_table],
                                       self.salience[:, self.at_table]), self.box_low, self.box_high)
         self._setup_frontier()
+        self._setup_offers()
         self.trajectory_mask = self.runs < trajectories
         self.trajectory: list[dict] = []
 
@@ -121,6 +122,12 @@ class NegotiationModel(mesa.Model):
         i, j = self.pidx
         self.frontier = rules.frontier(self.ideal[:, i], self.ideal[:, j], self.salience[:, i], self.salience[:, j],
                                        self.box_low, self.box_high)
+
+    def _setup_offers(self):
+        """Where two-party offers start: Zeuthen aspirations at each principal's best, who proposes first,
+        and the subgame-perfect offers of every round (solved once, on the initial frontier)."""
+        if not hasattr(self, "frontier"):
+            return
         top = self.frontier[1]
         self.zeuthen_aspiration = np.stack([top[:, 0, 0], top[:, -1, 1]], axis=-1)
         first = self.spec.protocol.first_proposer

@@ -204,6 +204,14 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
                       [(f"{names.actor(pre[pid].actor)}: {names.preconditions[pid]}" if pid in pre else pid,
                         *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")))
                        for pid, shares in summary["preconditions"].items()], (0.46, 0.18, 0.18, 0.18))]
+    if summary.get("milestones"):
+        out += [Heading("Carrying a transition out", 2),
+                Paragraph("Declaring a transition is not implementing it. Of the runs with a declared transition, "
+                          "the share that reached each implementation milestone by the horizon:"),
+                Table(("Milestone", "Share", "95% interval", "Median rounds after the declaration"),
+                      [(r["milestone"], pct(r["p"]), f"{pct(r['low'])} – {pct(r['high'])}",
+                        "—" if r["median_rounds_after"] is None else f"{r['median_rounds_after']:g}")
+                       for r in summary["milestones"]], (0.4, 0.15, 0.2, 0.25))]
     return out
 
 

@@ -101,6 +101,21 @@ def conditionals(df: pd.DataFrame, horizon: int, names: Names | None = None) -> 
     return [r for r in rows if 0 < r["n"] < len(df)]
 
 
+def milestones(df: pd.DataFrame, ids: list[str], names: Names | None = None) -> list[dict]:
+    """Carrying a transition out: for each implementation milestone, the share of runs with a declared
+    transition that reached it by the horizon (Wilson interval) and the median rounds it took after."""
+    done = df[df["outcome"] == "transition"]
+    rows = []
+    for mid in ids:
+        at = done[f"event.{mid}.round"].to_numpy()
+        reached = at >= 0
+        lag = at[reached] - done["round"].to_numpy()[reached]
+        rows.append({"milestone": names.events.get(mid, mid) if names else mid,
+                     **proportion(int(reached.sum()), len(done)),
+                     "median_rounds_after": float(np.median(lag)) if reached.any() else None})
+    return rows if len(done) else []
+
+
 def packages(df: pd.DataFrame) -> dict:
     """Quantiles of the agreed package on each issue, over the runs with a transition."""
     done = df[df["outcome"] == "transition"]
@@ -136,6 +151,7 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
         "preconditions": preconditions(df),
         "conditional_transition": conditionals(df, horizon, names),
         "packages": packages(df),
+        "milestones": milestones(df, [e.id for e in scenario.events if e.milestone], names) if scenario else [],
     }
 
 
@@ -162,6 +178,12 @@ def text(summary: dict) -> str:
         for row in summary["conditional_transition"]:
             lines.append(f"{row['p']:>8.3f}   [{row['low']:.3f}, {row['high']:.3f}]  {row['share']:>6.1%}   "
                          f"{row['condition']}")
+    if summary.get("milestones"):
+        lines += ["", "carrying it out: share of declared transitions reaching each milestone by the horizon",
+                  f"{'P':>8}   95% interval    median rounds after   milestone"]
+        for row in summary["milestones"]:
+            lag = "-" if row["median_rounds_after"] is None else f"{row['median_rounds_after']:g}"
+            lines.append(f"{row['p']:>8.3f}   [{row['low']:.3f}, {row['high']:.3f}]   {lag:>19}   {row['milestone']}")
     if summary.get("packages"):
         lines += ["", f"agreed packages (runs with a transition)   {'5%':>6}{'25%':>6}{'median':>8}{'75%':>6}{'95%':>6}"]
         for issue, q in summary["packages"].items():

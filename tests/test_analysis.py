@@ -393,3 +393,19 @@ def test_compare_command_writes_the_comparison(tmp_path):
     assert (out / "figures" / "compare.png").exists()
     missing = runner.invoke(app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")])
     assert missing.exit_code == 2 and "nope.yaml" in missing.stderr and missing.stderr.count("\n") == 1
+
+
+def test_milestones_follow_a_declared_transition_and_are_summarised():
+    scenario = load(BASELINE)
+    df = run_batch(scenario, runs=1500)
+    ids = [e.id for e in scenario.events if e.milestone]
+    assert ids, "the baseline models implementation milestones"
+    for mid in ids:  # a milestone never happens without a transition, and only after its round
+        at = df[f"event.{mid}.round"]
+        assert (at[df["outcome"] != "transition"] < 0).all()
+        done = df[(df["outcome"] == "transition") & (at >= 0)]
+        assert (done[f"event.{mid}.round"] > done["round"]).all()
+    rows = summary.summarize(df, scenario=scenario)["milestones"]
+    assert [r["n"] for r in rows] == [int((df["outcome"] == "transition").sum())] * len(ids)
+    assert all(0 < r["p"] < 1 and r["low"] <= r["p"] <= r["high"] and r["median_rounds_after"] >= 1 for r in rows)
+    assert "carrying it out" in summary.text(summary.summarize(df, scenario=scenario))

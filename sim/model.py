@@ -16,7 +16,7 @@ import numpy as np
 
 from sim import rules
 from sim.agents import COLLAPSE, INCOMPATIBLE, ROLE_CLASSES, Principal
-from sim.parameters import Values, draw
+from sim.parameters import Values
 from sim.scenario import Scenario
 from sim.world import World
 
@@ -40,12 +40,7 @@ class NegotiationModel(mesa.Model):
         self.block_size = n = len(self.runs)
         self.horizon = spec.meta.horizon
         self.round = 0
-        drawn = draw(spec, seed, self.runs)
-        unknown = set(overrides or {}) - set(drawn)
-        if unknown:
-            raise KeyError(f"not an uncertain parameter of the scenario: {', '.join(sorted(unknown))}")
-        drawn.update({k: np.broadcast_to(np.asarray(v, dtype=float), n) for k, v in (overrides or {}).items()})
-        self.values = Values(spec, drawn)
+        self.values = Values(spec, seed, self.runs, overrides)
         self.actor_index = {a.id: i for i, a in enumerate(spec.actors)}
         self._setup_actors(n)
         self._setup_red_lines(n)

@@ -43,20 +43,23 @@ def uncertain(scenario: Scenario) -> dict[str, _Dist]:
     return {p: v for p, v in walk(scenario) if isinstance(v, _Dist)}
 
 
-def draw(scenario: Scenario, seed: int, runs: np.ndarray) -> dict[str, np.ndarray]:
-    """Each uncertain parameter's value for each run: a pure function of (seed, run, path)."""
-    return {
-        path: dist.ppf(streams.uniform(seed, runs, SAMPLE_STREAM, streams.key(path)))
-        for path, dist in uncertain(scenario).items()
-    }
-
-
 class Values:
-    """Read numbers from a scenario for a block of runs: fixed numbers as floats, drawn ones as arrays."""
+    """Read numbers from a scenario for a block of runs: fixed numbers as floats, drawn ones as arrays.
 
-    def __init__(self, scenario: Scenario, drawn: dict[str, np.ndarray]):
-        self._ids = {id(leaf): path for path, leaf in walk(scenario) if isinstance(leaf, _Dist)}
-        self.drawn = drawn
+    Each uncertain parameter's value for run *i* is a pure function of (seed, i, path), unless
+    ``overrides`` gives it (by path, one value per run), e.g. for a sensitivity design.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, runs: np.ndarray, overrides: dict | None = None):
+        dists = uncertain(scenario)
+        unknown = set(overrides or {}) - set(dists)
+        if unknown:
+            raise KeyError(f"not an uncertain parameter of the scenario: {', '.join(sorted(unknown))}")
+        self._ids = {id(dist): path for path, dist in dists.items()}
+        given = overrides or {}
+        self.drawn = {path: np.broadcast_to(np.asarray(given[path], dtype=float), len(runs)) if path in given
+                      else dist.ppf(streams.uniform(seed, runs, SAMPLE_STREAM, streams.key(path)))
+                      for path, dist in dists.items()}
 
     def __call__(self, value: Any, default: float = 0.0):
         if value is None:

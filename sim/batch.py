@@ -23,6 +23,7 @@ from sim.results import (
     RUNS,
     TRAJECTORIES,
     ResultsError,
+    atomic_write,
     chunk_ok,
     chunk_path,
     expected_rows,
@@ -32,7 +33,6 @@ from sim.results import (
     scenario_hash,
     write_meta,
     write_table,
-    atomic_write,
 )
 from sim.scenario import Scenario
 

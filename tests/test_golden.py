@@ -1,0 +1,47 @@
+"""Results pinned against golden tables: a change meant to keep the numbers must keep these.
+
+The golden tables were written by this module (``NEGSIM_WRITE_GOLDEN=1 pytest tests/test_golden.py``)
+before a structure-only change; rewrite them only for a change that is meant to move the numbers,
+and say so in its commit. Tables are compared as data (columns, dtypes, values), not as bytes.
+"""
+
+import copy
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.loader import read, validate
+
+GOLDEN = Path(__file__).parent / "golden"
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+RUNS, SEED, TRAJECTORIES = 500, 7, 4
+
+
+def _protocol_variant(rule: str, strategy: str | None = None):
+    data, _ = read(SCENARIOS / "baseline.yaml")
+    data = copy.deepcopy(data)
+    data["protocol"]["rule"] = rule
+    if strategy:
+        for actor in data["actors"][:2]:
+            actor["concession"] = {"strategy": strategy}
+    return validate(data)
+
+
+CASES = {f.stem: (lambda f=f: sim.load_scenario(f)) for f in sorted(SCENARIOS.glob("*.yaml"))}
+CASES["nash"] = lambda: _protocol_variant("nash")
+CASES["alternating_zeuthen"] = lambda: _protocol_variant("alternating", "zeuthen")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_results_match_golden_tables(name):
+    model = sim.simulate(CASES[name](), runs=RUNS, seed=SEED, trajectories=TRAJECTORIES)
+    tables = {"runs": sim.outcomes.table(model), "trajectories": sim.outcomes.trajectories(model)}
+    for kind, table in tables.items():
+        path = GOLDEN / f"{name}.{kind}.parquet"
+        if os.environ.get("NEGSIM_WRITE_GOLDEN"):
+            table.to_parquet(path, index=False, compression="zstd")
+        golden = pd.read_parquet(path)
+        pd.testing.assert_frame_equal(table.reset_index(drop=True), golden, check_exact=True, check_categorical=False)

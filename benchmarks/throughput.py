@@ -20,8 +20,8 @@ from pathlib import Path
 import psutil
 
 import sim
-from sim.batch import run_batch
-from sim.results import read_meta
+from sim.batch.runner import run_batch
+from sim.batch.folder import read_meta
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 

@@ -12,13 +12,13 @@ The API the command line is built on::
 
 __version__ = "0.1.0"
 
-from sim import outcomes  # noqa: E402  (outcomes.table(model): a played model's runs as a DataFrame)
-from sim.batch import load_results, load_trajectories, run_batch, simulate  # noqa: E402
-from sim.loader import ScenarioError, load as load_scenario  # noqa: E402
-from sim.model import NegotiationModel  # noqa: E402
-from sim.outputs import write_outputs  # noqa: E402
-from sim.results import ResultsError  # noqa: E402
-from sim.summary import summarize  # noqa: E402
+from sim.engine import outcomes  # noqa: E402  (outcomes.table(model): a played model's runs as a DataFrame)
+from sim.batch.runner import load_results, load_trajectories, run_batch, simulate  # noqa: E402
+from sim.scenario.loader import ScenarioError, load as load_scenario  # noqa: E402
+from sim.engine.model import NegotiationModel  # noqa: E402
+from sim.briefing.outputs import write_outputs  # noqa: E402
+from sim.batch.folder import ResultsError  # noqa: E402
+from sim.analysis.summary import summarize  # noqa: E402
 
 __all__ = ["NegotiationModel", "outcomes", "ResultsError", "ScenarioError", "load_results", "load_scenario",
            "load_trajectories", "run_batch", "simulate", "summarize", "write_outputs"]

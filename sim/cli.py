@@ -18,10 +18,10 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from sim.loader import ScenarioError, load
-from sim.executors import SchedulerError
-from sim.results import ResultsError
-from sim.scenario import MAX_RUNS
+from sim.scenario.loader import ScenarioError, load
+from sim.batch.executors import SchedulerError
+from sim.batch.folder import ResultsError
+from sim.scenario.schema import MAX_RUNS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Agent-based negotiation simulator: scenarios, Monte Carlo batches, briefings.")
@@ -83,9 +83,9 @@ def run(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ):
     """Run a Monte Carlo batch, write the results folder and print the summary."""
-    from sim.batch import default_out, run_batch
-    from sim.outputs import write_outputs
-    from sim.summary import text
+    from sim.batch.runner import default_out, run_batch
+    from sim.briefing.outputs import write_outputs
+    from sim.analysis.summary import text
 
     folder = out or default_out(scenario)
     with reported():
@@ -125,7 +125,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML fil
 @app.command()
 def schema():
     """Print the JSON Schema of scenario files (for editor autocompletion)."""
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
     schema = _partial(Scenario.model_json_schema(by_alias=True))
     schema["properties"]["extends"] = {"type": "string", "description": "scenario file this one deep-merges onto"}
@@ -149,8 +149,8 @@ def _partial(node):
 @app.command()
 def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Recompute and print the summary of a results folder."""
-    from sim.outputs import write_outputs
-    from sim.summary import text
+    from sim.briefing.outputs import write_outputs
+    from sim.analysis.summary import text
 
     with reported():
         typer.echo(text(write_outputs(folder)))
@@ -159,7 +159,7 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
 @app.command()
 def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
-    from sim.report import write_report
+    from sim.briefing.report import write_report
 
     with reported():
         for path in write_report(folder):
@@ -193,7 +193,7 @@ def output_folder(folder: Path, overwrite: bool) -> Path:
 
 def write_table(folder: Path, name: str, table, index: bool = False) -> None:
     """``name.csv`` and ``name.json`` (the table's attrs plus its rows) in ``folder``."""
-    from sim.results import atomic_write
+    from sim.batch.folder import atomic_write
 
     rows = (table.reset_index() if index else table).astype(object)
     atomic_write(folder / f"{name}.csv", rows.to_csv(index=False))
@@ -212,8 +212,9 @@ def sweep(
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
-    from sim import plots, sensitivity
-    from sim.batch import default_out
+    from sim.briefing import plots
+    from sim.analysis import sensitivity
+    from sim.batch.runner import default_out
 
     grid = dict(parse_vary(v) for v in vary)
     if len(grid) < len(vary):
@@ -249,9 +250,9 @@ def sensitivity(
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """Which uncertain parameters move P(transition) most: global indices over the scenario's distributions."""
-    from sim import plots
-    from sim import sensitivity as design
-    from sim.batch import default_out
+    from sim.briefing import plots
+    from sim.analysis import sensitivity as design
+    from sim.batch.runner import default_out
 
     folder = output_folder(out or Path(f"{default_out(scenario)}-{method.value}"), overwrite)
     with reported():
@@ -278,9 +279,9 @@ def compare(
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) side by side, and each item's change in P(transition) and P(collapse) from the first."""
-    from sim import plots
-    from sim.compare import compare as compared
-    from sim.compare import text
+    from sim.briefing import plots
+    from sim.analysis.compare import compare as compared
+    from sim.analysis.compare import text
 
     if len(items) < 2:
         fail("compare needs at least two scenario files or results folders")

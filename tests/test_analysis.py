@@ -14,14 +14,15 @@ import yaml
 from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
-from sim import plots, sensitivity, summary
-from sim.batch import load_trajectories, run_batch, simulate
+from sim.briefing import plots
+from sim.analysis import sensitivity, summary
+from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.cli import app
-from sim.compare import compare, difference, signed, text
-from sim.labels import Names
-from sim.loader import ScenarioError, load, read, validate
-from sim.model import TRANSITION
-from sim.parameters import uncertain
+from sim.analysis.compare import compare, difference, signed, text
+from sim.scenario.labels import Names
+from sim.scenario.loader import ScenarioError, load, read, validate
+from sim.engine.model import TRANSITION
+from sim.scenario.parameters import uncertain
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.loader import MAX_BYTES
+from sim.scenario.loader import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_FILE = ROOT / "scenarios" / "baseline.yaml"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import outcomes
-from sim.batch import load_results, run_batch
-from sim.results import ResultsError, chunk_path
+from sim.engine import outcomes
+from sim.batch.runner import load_results, run_batch
+from sim.batch.folder import ResultsError, chunk_path
 
 BASELINE = "scenarios/baseline.yaml"
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.batch import load_results
+from sim.batch.runner import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/baseline.yaml"

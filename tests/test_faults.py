@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.batch import load_results, run_batch
-from sim.results import ResultsError, chunk_path
+from sim.batch.runner import load_results, run_batch
+from sim.batch.folder import ResultsError, chunk_path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/baseline.yaml"

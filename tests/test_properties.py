@@ -14,9 +14,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import outcomes, summary
-from sim.loader import dump, validate
-from sim.model import TRANSITION, NegotiationModel
+from sim.engine import outcomes
+from sim.analysis import summary
+from sim.scenario.loader import dump, validate
+from sim.engine.model import TRANSITION, NegotiationModel
 
 RUNS = 300
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,13 +19,13 @@ from matplotlib.backends.backend_pdf import PdfPages
 from typer.testing import CliRunner
 
 import sim
-from sim import pdf, plots
+from sim.briefing import pdf, plots
 from sim.cli import app
-from sim.document import Figure, Table
-from sim.labels import Names
-from sim.loader import dump, load, validate
-from sim.outputs import write_outputs
-from sim.report import briefing, write_report
+from sim.briefing.document import Figure, Table
+from sim.scenario.labels import Names
+from sim.scenario.loader import dump, load, validate
+from sim.briefing.outputs import write_outputs
+from sim.briefing.report import briefing, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

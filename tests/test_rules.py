@@ -1,11 +1,11 @@
-"""Unit tests of the pure decision rules (sim.rules) and the counter-based random streams (sim.streams)."""
+"""Unit tests of the pure decision rules (sim.engine.rules) and the counter-based random streams (sim.engine.streams)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import rules, streams
+from sim.engine import rules, streams
 
 Z95 = 1.959963984540054
 

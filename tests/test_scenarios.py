@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.batch import run_batch
-from sim.loader import load
+from sim.batch.runner import run_batch
+from sim.scenario.loader import load
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.scenario import Actor, Event, Issue, Leverage, Precondition, RedLine
+from sim.scenario.schema import Actor, Event, Issue, Leverage, Precondition, RedLine
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGEST = ROOT / "seeds" / "gaza_phase2_2025-12.yaml"

@@ -2,7 +2,7 @@
 
 Scenarios are built in code and played by the real :class:`NegotiationModel`; the reference
 solutions (Rubinstein's split, the Nash bargaining solution, the weighted compromise) are
-computed here independently of :mod:`sim.rules` wherever the rule under test would otherwise
+computed here independently of :mod:`sim.engine.rules` wherever the rule under test would otherwise
 be checked against itself.
 """
 
@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from sim import rules
-from sim.loader import validate
-from sim.model import TRANSITION, NegotiationModel
+from sim.engine import rules
+from sim.scenario.loader import validate
+from sim.engine.model import TRANSITION, NegotiationModel
 
 ISSUES = ("a", "b", "c")
 

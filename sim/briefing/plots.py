@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.compare import p_text, signed  # noqa: E402
-from sim.results import atomic_write  # noqa: E402
+from sim.analysis.compare import p_text, signed  # noqa: E402
+from sim.batch.folder import atomic_write  # noqa: E402
 
 COLOURS = {"transition": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
 INK = "#264653"
@@ -188,7 +188,7 @@ PERCENT = matplotlib.ticker.PercentFormatter(1.0)
 
 
 def field_label(path: str, info: dict) -> str:
-    """A parameter path as the scenario names it (``info["labels"]``, from :mod:`sim.sensitivity`), else the path."""
+    """A parameter path as the scenario names it (``info["labels"]``, from :mod:`sim.analysis.sensitivity`), else the path."""
     return info.get("labels", {}).get(path, path)
 
 

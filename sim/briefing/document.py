@@ -1,6 +1,6 @@
 """A briefing as a list of blocks (headings, paragraphs, tables, figures), and its HTML rendering.
 
-The same blocks are drawn as PDF pages by :mod:`sim.pdf`. Claim ids in the text link to the
+The same blocks are drawn as PDF pages by :mod:`sim.briefing.pdf`. Claim ids in the text link to the
 table of sources.
 """
 

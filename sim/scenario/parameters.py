@@ -11,9 +11,9 @@ from typing import Any, Iterator
 import numpy as np
 from pydantic import BaseModel
 
-from sim import streams
-from sim.distributions import _Dist
-from sim.scenario import Scenario
+from sim.engine import streams
+from sim.scenario.distributions import _Dist
+from sim.scenario.schema import Scenario
 
 SAMPLE_STREAM = streams.key("parameters")
 

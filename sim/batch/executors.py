@@ -114,7 +114,7 @@ def _context():
     if sys.platform == "linux" and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batch"])
+    context.set_forkserver_preload(["sim.batch.runner"])
     return context
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sim.labels import Names
+from sim.scenario.labels import Names
 
-from sim.outcomes import OUTCOME_ORDER
-from sim.rules import wilson_interval
+from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.rules import wilson_interval
 
 
 def proportion(successes: int, n: int) -> dict:

@@ -19,13 +19,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from sim.batch import run_batch
-from sim.labels import Names
-from sim.loader import Problem, ScenarioError, read, validate
-from sim.model import TRANSITION, NegotiationModel
-from sim.parameters import uncertain, walk
-from sim.scenario import Scenario
-from sim.summary import probabilities
+from sim.batch.runner import run_batch
+from sim.scenario.labels import Names
+from sim.scenario.loader import Problem, ScenarioError, read, validate
+from sim.engine.model import TRANSITION, NegotiationModel
+from sim.scenario.parameters import uncertain, walk
+from sim.scenario.schema import Scenario
+from sim.analysis.summary import probabilities
 
 BLOCK_RUNS = 20_000
 EDGE = 1e-9

@@ -1,9 +1,9 @@
 """A self-contained briefing from a results folder: ``report.html`` and ``report.pdf``.
 
 The briefing is assembled once as a list of blocks (headings, paragraphs, tables, figures)
-(:mod:`sim.document`) and rendered twice: to one HTML file with the figures inlined as
-base64 PNG, and to PDF pages drawn with matplotlib (:mod:`sim.pdf`). Names come from the
-scenario (:mod:`sim.labels`). Claim ids in the scenario's ``basis`` are resolved against the
+(:mod:`sim.briefing.document`) and rendered twice: to one HTML file with the figures inlined as
+base64 PNG, and to PDF pages drawn with matplotlib (:mod:`sim.briefing.pdf`). Names come from the
+scenario (:mod:`sim.scenario.labels`). Claim ids in the scenario's ``basis`` are resolved against the
 seed digests (``seeds/*.yaml``) found beside the results; without a digest they are shown bare.
 """
 
@@ -21,15 +21,15 @@ import matplotlib.image as mpimg  # noqa: E402
 import yaml  # noqa: E402
 
 from sim import __version__  # noqa: E402
-from sim.distributions import Beta, Choice, Normal, Triangular, Uniform  # noqa: E402
-from sim.document import CLAIM_ID, Claim, Figure, Heading, Note, Paragraph, Table, to_html  # noqa: E402
-from sim.labels import Names, words  # noqa: E402
-from sim.loader import load  # noqa: E402
-from sim.outputs import drawn_figures  # noqa: E402
-from sim.parameters import uncertain  # noqa: E402
-from sim.pdf import to_pdf  # noqa: E402
-from sim.results import ResultsError, atomic_write, read_json, read_meta  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
+from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform  # noqa: E402
+from sim.briefing.document import CLAIM_ID, Claim, Figure, Heading, Note, Paragraph, Table, to_html  # noqa: E402
+from sim.scenario.labels import Names, words  # noqa: E402
+from sim.scenario.loader import load  # noqa: E402
+from sim.briefing.outputs import drawn_figures  # noqa: E402
+from sim.scenario.parameters import uncertain  # noqa: E402
+from sim.briefing.pdf import to_pdf  # noqa: E402
+from sim.batch.folder import ResultsError, atomic_write, read_json, read_meta  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
 
 SUMMARY_KEYS = ("runs", "seed", "probabilities", "transition_round", "blocking", "preconditions")
 ASSUMPTION = re.compile(r"\s*assumption\s*(?::\s*(.*))?$", re.S | re.I)

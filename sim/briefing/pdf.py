@@ -14,8 +14,8 @@ from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from sim import __version__  # noqa: E402
-from sim.document import Figure, Heading, Paragraph, Table  # noqa: E402
-from sim.plots import INK  # noqa: E402
+from sim.briefing.document import Figure, Heading, Paragraph, Table  # noqa: E402
+from sim.briefing.plots import INK  # noqa: E402
 
 A4 = (8.27, 11.69)
 MARGIN = 0.75

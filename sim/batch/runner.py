@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import __version__, outcomes
-from sim.executors import executor
-from sim.loader import dump, validate
-from sim.model import NegotiationModel
-from sim.results import (
+from sim.engine import outcomes
+from sim import __version__
+from sim.batch.executors import executor
+from sim.scenario.loader import dump, validate
+from sim.engine.model import NegotiationModel
+from sim.batch.folder import (
     RUNS,
     TRAJECTORIES,
     ResultsError,
@@ -34,7 +35,7 @@ from sim.results import (
     write_meta,
     write_table,
 )
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 DEFAULT_BLOCK = 10_000
 

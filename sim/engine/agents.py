@@ -12,8 +12,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import rules, streams
-from sim.scenario import Actor as ActorSpec
+from sim.engine import rules, streams
+from sim.scenario.schema import Actor as ActorSpec
 
 NOISE_STREAM = streams.key("decision-noise")
 

@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.distributions import Beta, Choice, Normal, Triangular, Uniform
-from sim.scenario import Scenario
+from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
+from sim.scenario.schema import Scenario
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from sim.batch import load_results, run_batch
-from sim.loader import load
-from sim.outcomes import OUTCOME_ORDER
-from sim.results import read_meta
-from sim.rules import wilson_interval
-from sim.summary import probabilities
+from sim.batch.runner import load_results, run_batch
+from sim.scenario.loader import load
+from sim.engine.outcomes import OUTCOME_ORDER
+from sim.batch.folder import read_meta
+from sim.engine.rules import wilson_interval
+from sim.analysis.summary import probabilities
 
 TESTED = ("transition", "collapse")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.agents import COLLAPSE, INCOMPATIBLE, PRECONDITION, REASONS, RED_LINE
-from sim.model import OUTCOMES, TRANSITION, NegotiationModel
+from sim.engine.agents import COLLAPSE, INCOMPATIBLE, PRECONDITION, REASONS, RED_LINE
+from sim.engine.model import OUTCOMES, TRANSITION, NegotiationModel
 
 OUTCOME_ORDER = ["transition", "collapse", "stalemate"]
 

@@ -154,7 +154,7 @@ def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     if "outcome" in out:
-        from sim.outcomes import OUTCOME_ORDER
+        from sim.engine.outcomes import OUTCOME_ORDER
 
         out["outcome"] = pd.Categorical(out["outcome"], categories=OUTCOME_ORDER)
     return out

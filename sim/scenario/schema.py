@@ -2,7 +2,7 @@
 
 A scenario names issues (0-100 axes), actors with positions and saliences, red lines,
 preconditions, leverage, world-state flags, events and a protocol. Any numeric field may be
-a :mod:`distribution <sim.distributions>` for Monte Carlo. Every object may carry a
+a :mod:`distribution <sim.scenario.distributions>` for Monte Carlo. Every object may carry a
 ``basis`` mapping from its field names to the seed claim ids or stated assumptions the
 numbers rest on.
 """
@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.distributions import Distribution
+from sim.scenario.distributions import Distribution
 
 Number = float | Distribution
 ROLES = ("principal", "broker", "mediator", "stakeholder")

@@ -1,7 +1,7 @@
 """The negotiation as a Mesa model that plays a block of independent runs in lockstep.
 
 Everything that differs between runs (sampled parameters, positions, flags, pressure,
-whether a run has ended) is an array over the block; the decision rules in :mod:`sim.rules`
+whether a run has ended) is an array over the block; the decision rules in :mod:`sim.engine.rules`
 broadcast over it. A block of one run is an ordinary single negotiation.
 
 One :meth:`NegotiationModel.step` is one round: events -> a package is tabled -> principals
@@ -14,11 +14,11 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.agents import COLLAPSE, INCOMPATIBLE, ROLE_CLASSES, Principal
-from sim.parameters import Values
-from sim.scenario import Scenario
-from sim.world import World
+from sim.engine import rules
+from sim.engine.agents import COLLAPSE, INCOMPATIBLE, ROLE_CLASSES, Principal
+from sim.scenario.parameters import Values
+from sim.scenario.schema import Scenario
+from sim.engine.world import World
 
 ONGOING, TRANSITION, COLLAPSED, STALEMATE = 0, 1, 2, 3
 OUTCOMES = {TRANSITION: "transition", COLLAPSED: "collapse", STALEMATE: "stalemate"}

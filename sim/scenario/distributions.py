@@ -1,6 +1,6 @@
 """Distributions a scenario may give instead of a number, and their inverse-CDF sampling.
 
-Sampling goes through the inverse CDF of counter-based uniforms (:mod:`sim.streams`), so
+Sampling goes through the inverse CDF of counter-based uniforms (:mod:`sim.engine.streams`), so
 a parameter's draw for run *i* depends only on the root seed, *i* and the parameter's path.
 """
 

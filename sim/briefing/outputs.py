@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim import plots, summary
-from sim.batch import load_results, load_trajectories
-from sim.labels import Names
-from sim.loader import load
-from sim.results import atomic_write, read_meta
+from sim.briefing import plots
+from sim.analysis import summary
+from sim.batch.runner import load_results, load_trajectories
+from sim.scenario.labels import Names
+from sim.scenario.loader import load
+from sim.batch.folder import atomic_write, read_meta
 
 
 def write_outputs(folder: str | Path) -> dict:

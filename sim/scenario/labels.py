@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel
 
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 TEXT_FIELDS = ("name", "description", "label", "low", "high")
 WORD = re.compile(r"[^\W\d_]\w*")

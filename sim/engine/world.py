@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import streams
-from sim.parameters import Values
-from sim.scenario import Event, Scenario, When
+from sim.engine import streams
+from sim.scenario.parameters import Values
+from sim.scenario.schema import Event, Scenario, When
 
 EVENT_STREAM = streams.key("events")
 COLLAPSE_STREAM = streams.key("collapse")

@@ -1,0 +1,1 @@
+"""What a batch says: summary statistics, comparisons and sensitivity analyses."""

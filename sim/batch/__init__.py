@@ -1,0 +1,1 @@
+"""Monte Carlo batches: the runner, its executors, and the results folder."""

@@ -1,0 +1,1 @@
+"""The scenario language: schema, loader, distributions, uncertain parameters, readable names, seed digest."""

@@ -10,6 +10,7 @@ process tree, and the block engine against a per-run Mesa loop of the same model
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
@@ -20,8 +21,8 @@ from pathlib import Path
 import psutil
 
 import sim
-from sim.batch.runner import run_batch
 from sim.batch.folder import read_meta
+from sim.batch.runner import run_batch
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
@@ -37,10 +38,8 @@ class PeakMemory:
         while not self._stop.is_set():
             rss = 0
             for p in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     rss += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, rss)
             time.sleep(self.interval)
 
@@ -63,9 +62,14 @@ def batch(scenario, runs: int, workers: int | None) -> dict:
         sim.write_outputs(folder)
         done = time.perf_counter()
         workers = read_meta(folder)["workers"]
-    return {"runs": runs, "workers": workers, "batch_seconds": round(played - start, 2),
-            "outputs_seconds": round(done - played, 2), "runs_per_second": round(runs / (played - start)),
-            "peak_memory_mb": round(mem.peak / 2**20)}
+    return {
+        "runs": runs,
+        "workers": workers,
+        "batch_seconds": round(played - start, 2),
+        "outputs_seconds": round(done - played, 2),
+        "runs_per_second": round(runs / (played - start)),
+        "peak_memory_mb": round(mem.peak / 2**20),
+    }
 
 
 def per_run_loop(scenario, runs: int) -> float:
@@ -99,17 +103,21 @@ def main():
     sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
     out["batches"] = [batch(scenario, n, None) for n in sizes]
     for row in out["batches"]:
-        print(f"{row['runs']:>9,} runs on {row['workers']} worker(s): {row['runs_per_second']:>7,} runs/s  "
-              f"(batch {row['batch_seconds']} s + summary and figures {row['outputs_seconds']} s; "
-              f"peak memory {row['peak_memory_mb']} MB)")
+        print(
+            f"{row['runs']:>9,} runs on {row['workers']} worker(s): {row['runs_per_second']:>7,} runs/s  "
+            f"(batch {row['batch_seconds']} s + summary and figures {row['outputs_seconds']} s; "
+            f"peak memory {row['peak_memory_mb']} MB)"
+        )
 
     n = 100_000 if args.quick else 1_000_000
     one = batch(scenario, n, 1)
     many = next((b for b in out["batches"] if b["runs"] == n), None) or batch(scenario, n, cores)
     efficiency = many["runs_per_second"] / (cores * one["runs_per_second"])
     out["scaling"] = {"one": one, "all": many, "efficiency": round(efficiency, 3)}
-    print(f"{n:,} runs on 1 worker: {one['runs_per_second']:,} runs/s; on {many['workers']}: "
-          f"{many['runs_per_second']:,} runs/s; parallel efficiency {efficiency:.0%} (worker start-up included)")
+    print(
+        f"{n:,} runs on 1 worker: {one['runs_per_second']:,} runs/s; on {many['workers']}: "
+        f"{many['runs_per_second']:,} runs/s; parallel efficiency {efficiency:.0%} (worker start-up included)"
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

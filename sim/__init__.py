@@ -8,17 +8,39 @@ The API the command line is built on::
     sim.run_batch(scenario, "results/baseline")              # all cores, a results folder
     df = sim.load_results("results/baseline")
     summary = sim.summarize(df, scenario=scenario)
+    model = sim.simulate(scenario, runs=1)                   # one negotiation, a Mesa model
+    sim.outcomes.run_table(model)                            # its outcome as a table
+
+Names are imported on first use, so ``import sim`` (and ``negsim --help``) stays quick.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from sim.engine import outcomes  # noqa: E402  (outcomes.table(model): a played model's runs as a DataFrame)
-from sim.batch.runner import load_results, load_trajectories, run_batch, simulate  # noqa: E402
-from sim.scenario.loader import ScenarioError, load as load_scenario  # noqa: E402
-from sim.engine.model import NegotiationModel  # noqa: E402
-from sim.briefing.outputs import write_outputs  # noqa: E402
-from sim.batch.folder import ResultsError  # noqa: E402
-from sim.analysis.summary import summarize  # noqa: E402
+_API = {
+    "load_scenario": ("sim.scenario.loader", "load"),
+    "ScenarioError": ("sim.scenario.problems", "ScenarioError"),
+    "NegotiationModel": ("sim.engine.model", "NegotiationModel"),
+    "outcomes": ("sim.engine.outcomes", None),
+    "run_batch": ("sim.batch.runner", "run_batch"),
+    "simulate": ("sim.batch.runner", "simulate"),
+    "load_results": ("sim.batch.runner", "load_results"),
+    "load_trajectories": ("sim.batch.runner", "load_trajectories"),
+    "ResultsError": ("sim.batch.errors", "ResultsError"),
+    "summarize": ("sim.analysis.summary", "summarize"),
+    "write_outputs": ("sim.briefing.outputs", "write_outputs"),
+}
+__all__ = sorted(_API)
 
-__all__ = ["NegotiationModel", "outcomes", "ResultsError", "ScenarioError", "load_results", "load_scenario",
-           "load_trajectories", "run_batch", "simulate", "summarize", "write_outputs"]
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    module, attr = _API[name]
+    value = importlib.import_module(module)
+    return value if attr is None else getattr(value, attr)
+
+
+def __dir__():
+    return sorted([*globals(), *_API])

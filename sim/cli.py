@@ -11,20 +11,24 @@ import math
 import os
 import re
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
-import numpy as np
 import typer
 
-from sim.scenario.loader import ScenarioError, load
-from sim.batch.executors import SchedulerError
-from sim.batch.folder import ResultsError
+from sim.batch.errors import ResultsError, SchedulerError
+from sim.scenario.loader import load
+from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None, help="Agent-based negotiation simulator: scenarios, Monte Carlo batches, briefings.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Agent-based negotiation simulator: scenarios, Monte Carlo batches, briefings.",
+)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -70,39 +74,59 @@ def progress_bar(enabled: bool, label: str):
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-    runs: Annotated[Optional[int], typer.Option(min=1, max=MAX_RUNS, help="number of runs (default: the scenario's meta.runs)")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="results folder (default: results/<scenario name>)")] = None,
-    workers: Annotated[Optional[int], typer.Option(
-        min=1, help="local worker processes (default: all cores from 50,000 runs, in-process below)")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
-    trajectories: Annotated[Optional[int], typer.Option(min=0, help="record per-round state for this many runs")] = None,
-    block_size: Annotated[Optional[int], typer.Option(min=1, help="runs played together in one block")] = None,
+    runs: Annotated[
+        int | None, typer.Option(min=1, max=MAX_RUNS, help="number of runs (default: the scenario's meta.runs)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    out: Annotated[Path | None, typer.Option(help="results folder (default: results/<scenario name>)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="local worker processes (default: all cores from 50,000 runs, in-process below)"),
+    ] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
+    trajectories: Annotated[int | None, typer.Option(min=0, help="record per-round state for this many runs")] = None,
+    block_size: Annotated[int | None, typer.Option(min=1, help="runs played together in one block")] = None,
     resume: Annotated[bool, typer.Option(help="finish an interrupted batch in --out")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace results already in --out")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ):
     """Run a Monte Carlo batch, write the results folder and print the summary."""
+    from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
     from sim.briefing.outputs import write_outputs
-    from sim.analysis.summary import text
 
     folder = out or default_out(scenario)
     with reported():
         spec = load(scenario)
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
-                run_batch(spec, folder, runs=runs, seed=seed, workers=workers, scheduler=scheduler,
-                          block_size=block_size, trajectories=trajectories, resume=resume, overwrite=overwrite,
-                          progress=progress)
+                run_batch(
+                    spec,
+                    folder,
+                    runs=runs,
+                    seed=seed,
+                    workers=workers,
+                    scheduler=scheduler,
+                    block_size=block_size,
+                    trajectories=trajectories,
+                    resume=resume,
+                    overwrite=overwrite,
+                    progress=progress,
+                )
         except KeyboardInterrupt:
-            fail(f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
-                 f"--out {folder} --resume", 130)
+            fail(
+                f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
+                f"--out {folder} --resume",
+                130,
+            )
         try:
             result = write_outputs(folder)
         except KeyboardInterrupt:
-            fail(f"{folder}: interrupted while writing the summary; the runs are all there. "
-                 f"Finish with: negsim summary {folder}", 130)
+            fail(
+                f"{folder}: interrupted while writing the summary; the runs are all there. "
+                f"Finish with: negsim summary {folder}",
+                130,
+            )
     typer.echo(text(result) + f"\nresults: {folder}")
 
 
@@ -149,8 +173,8 @@ def _partial(node):
 @app.command()
 def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Recompute and print the summary of a results folder."""
-    from sim.briefing.outputs import write_outputs
     from sim.analysis.summary import text
+    from sim.briefing.outputs import write_outputs
 
     with reported():
         typer.echo(text(write_outputs(folder)))
@@ -178,6 +202,8 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
         fail(f"--vary {text!r}: expected FIELD=LO:HI:STEPS, e.g. actors.israel.reservation=0.5:0.9:5")
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi or steps < 2:
         fail(f"--vary {text!r}: LO and HI must be two different numbers and STEPS at least 2")
+    import numpy as np
+
     return match["field"], [round(float(v), 12) for v in np.linspace(lo, hi, steps)]
 
 
@@ -191,7 +217,7 @@ def output_folder(folder: Path, overwrite: bool) -> Path:
     return folder
 
 
-def write_table(folder: Path, name: str, table, index: bool = False) -> None:
+def write_csv_json(folder: Path, name: str, table, index: bool = False) -> None:
     """``name.csv`` and ``name.json`` (the table's attrs plus its rows) in ``folder``."""
     from sim.batch.folder import atomic_write
 
@@ -204,17 +230,19 @@ def write_table(folder: Path, name: str, table, index: bool = False) -> None:
 @app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-    vary: Annotated[list[str], typer.Option(help="FIELD=LO:HI:STEPS, e.g. actors.israel.reservation=0.5:0.9:5; "
-                                                 "repeat for a tornado")],
-    runs: Annotated[Optional[int], typer.Option(min=1, help="runs per value (default: the scenario's meta.runs)")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/<scenario>-sweep)")] = None,
+    vary: Annotated[
+        list[str],
+        typer.Option(help="FIELD=LO:HI:STEPS, e.g. actors.israel.reservation=0.5:0.9:5; repeat for a tornado"),
+    ],
+    runs: Annotated[int | None, typer.Option(min=1, help="runs per value (default: the scenario's meta.runs)")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-sweep)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
-    from sim.briefing import plots
     from sim.analysis import sensitivity
     from sim.batch.runner import default_out
+    from sim.briefing import plots
 
     grid = dict(parse_vary(v) for v in vary)
     if len(grid) < len(vary):
@@ -222,18 +250,18 @@ def sweep(
     folder = output_folder(out or Path(f"{default_out(scenario)}-sweep"), overwrite)
     with reported():
         table = sensitivity.sweeps(scenario, grid, runs, seed)
-    write_table(folder, "sweep", table)
+    write_csv_json(folder, "sweep", table)
     plots.save(plots.sweep_figure(table, table.attrs), folder / "figures", "sweep")
     report = sensitivity.sweep_text(table)
     if len(grid) > 1:
         swings = sensitivity.swings(table)
-        write_table(folder, "tornado", swings)
+        write_csv_json(folder, "tornado", swings)
         plots.save(plots.tornado_figure(swings, swings.attrs), folder / "figures", "tornado")
         report += "\n" + sensitivity.swings_text(swings)
     typer.echo(report + f"\nresults: {folder}")
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     sobol = "sobol"
     morris = "morris"
 
@@ -242,17 +270,19 @@ class Method(str, Enum):
 def sensitivity(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
     method: Annotated[Method, typer.Option(help="Sobol indices or Morris elementary effects")] = Method.sobol,
-    points: Annotated[Optional[int], typer.Option(
-        min=1, help="Sobol: base points N, a power of 2 (default 256); Morris: trajectories (default 20)")] = None,
+    points: Annotated[
+        int | None,
+        typer.Option(min=1, help="Sobol: base points N, a power of 2 (default 256); Morris: trajectories (default 20)"),
+    ] = None,
     runs_per_point: Annotated[int, typer.Option(min=1, help="runs played at each design point")] = 50,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """Which uncertain parameters move P(transition) most: global indices over the scenario's distributions."""
-    from sim.briefing import plots
     from sim.analysis import sensitivity as design
     from sim.batch.runner import default_out
+    from sim.briefing import plots
 
     folder = output_folder(out or Path(f"{default_out(scenario)}-{method.value}"), overwrite)
     with reported():
@@ -264,7 +294,7 @@ def sensitivity(
                 indices = design.morris(spec, runs_per_point, points or 20, seed)
         except design.DesignError as exc:
             fail(str(exc))
-    write_table(folder, "indices", indices, index=True)
+    write_csv_json(folder, "indices", indices, index=True)
     plots.save(plots.indices_figure(indices, indices.attrs), folder / "figures", method.value)
     typer.echo(design.indices_text(indices) + f"\nresults: {folder}")
 
@@ -272,22 +302,23 @@ def sensitivity(
 @app.command()
 def compare(
     items: Annotated[list[Path], typer.Argument(help="scenario files or results folders; the first is the reference")],
-    runs: Annotated[Optional[int], typer.Option(min=1, help="runs per scenario file (default: its meta.runs)")] = None,
-    seed: Annotated[Optional[int], typer.Option(
-        min=0, help="root seed for scenario files (default: their meta.seed)")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="output folder (default: results/compare-<items>)")] = None,
+    runs: Annotated[int | None, typer.Option(min=1, help="runs per scenario file (default: its meta.runs)")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="root seed for scenario files (default: their meta.seed)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/compare-<items>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) side by side, and each item's change in P(transition) and P(collapse) from the first."""
-    from sim.briefing import plots
     from sim.analysis.compare import compare as compared
     from sim.analysis.compare import text
+    from sim.briefing import plots
 
     if len(items) < 2:
         fail("compare needs at least two scenario files or results folders")
     folder = output_folder(out or Path("results") / "-".join(["compare", *(Path(i).stem for i in items)]), overwrite)
     with reported():
         table = compared(items, runs, seed)
-    write_table(folder, "compare", table)
+    write_csv_json(folder, "compare", table)
     plots.save(plots.comparison_figure(table, table.attrs), folder / "figures", "compare")
     typer.echo(text(table) + f"\nresults: {folder}")

@@ -14,15 +14,16 @@ import yaml
 from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
-from sim.briefing import plots
 from sim.analysis import sensitivity, summary
-from sim.batch.runner import load_trajectories, run_batch, simulate
-from sim.cli import app
 from sim.analysis.compare import compare, difference, signed, text
+from sim.batch.runner import load_trajectories, run_batch, simulate
+from sim.briefing import plots
+from sim.cli import app
+from sim.engine.outcomes import TRANSITION, reason_words
 from sim.scenario.labels import Names
-from sim.scenario.loader import ScenarioError, load, read, validate
-from sim.engine.model import TRANSITION
+from sim.scenario.loader import load, read, validate
 from sim.scenario.parameters import uncertain
+from sim.scenario.problems import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -34,8 +35,10 @@ DUMMY = "events.committee_governing.hazard"  # a milestone: it can only happen a
 def with_dummy(tmp_path_factory) -> Path:
     """The baseline plus an uncertain parameter that cannot change P(transition)."""
     path = tmp_path_factory.mktemp("scenario") / "dummy.yaml"
-    path.write_text(f"extends: {BASELINE}\nmeta: {{name: baseline with a dummy parameter}}\n"
-                    "events:\n  - id: committee_governing\n    hazard: {dist: uniform, low: 0.1, high: 0.6}\n")
+    path.write_text(
+        f"extends: {BASELINE}\nmeta: {{name: baseline with a dummy parameter}}\n"
+        "events:\n  - id: committee_governing\n    hazard: {dist: uniform, low: 0.1, high: 0.6}\n"
+    )
     return path
 
 
@@ -70,8 +73,11 @@ def test_summary_has_conditionals_that_follow_from_the_rules():
     result = summary.summarize(df, scenario=scenario)
     rows = {r["condition"]: r for r in result["conditional_transition"]}
     # conditions are worded with the scenario's labels
-    remains, summit, recovered = "precondition remains recovered", "US-Israel summit at month's end", \
-        "last hostage's remains recovered"
+    remains, summit, recovered = (
+        "precondition remains recovered",
+        "US-Israel summit at month's end",
+        "last hostage's remains recovered",
+    )
     # Israel never accepts while its precondition is open, so those runs cannot reach a transition
     assert rows[f"{remains} never met nor waived"]["k"] == 0
     overall = result["probabilities"]["transition"]
@@ -88,9 +94,13 @@ def test_summary_has_conditionals_that_follow_from_the_rules():
 # ------------------------------------------------------------------ editing scenarios
 def test_set_field_addresses_list_items_by_id():
     data, _ = read(BASELINE)
-    for path, value in [("actors.israel.reservation", 0.7), ("events.remains_recovered.hazard", 0.05),
-                        ("leverage.us_on_israel_after_summit.strength", 0.02), ("meta.horizon", 30),
-                        ("actors.united_states.concession.patience", 0.8)]:
+    for path, value in [
+        ("actors.israel.reservation", 0.7),
+        ("events.remains_recovered.hazard", 0.05),
+        ("leverage.us_on_israel_after_summit.strength", 0.02),
+        ("meta.horizon", 30),
+        ("actors.united_states.concession.patience", 0.8),
+    ]:
         sensitivity.set_field(data, path, value)
     s = validate(data)
     assert s.actors[0].reservation == 0.7 and s.events[0].hazard == 0.05
@@ -98,13 +108,16 @@ def test_set_field_addresses_list_items_by_id():
     assert s.actors[2].concession.patience == 0.8  # a schema default the file never wrote
 
 
-@pytest.mark.parametrize("path, hint", [
-    ("actors.isreal.reservation", "did you mean 'israel'"),
-    ("actors.israel.reservaton", "did you mean 'reservation'"),
-    ("actors.0.reservation", "here: israel, hamas"),
-    ("actors.israel.reservation.low.deeper", "nothing called 'deeper'"),
-    ("leverage.nobody.strength", "here: us_on_israel"),
-])
+@pytest.mark.parametrize(
+    "path, hint",
+    [
+        ("actors.isreal.reservation", "did you mean 'israel'"),
+        ("actors.israel.reservaton", "did you mean 'reservation'"),
+        ("actors.0.reservation", "here: israel, hamas"),
+        ("actors.israel.reservation.low.deeper", "nothing called 'deeper'"),
+        ("leverage.nobody.strength", "here: us_on_israel"),
+    ],
+)
 def test_set_field_names_the_missing_path(path, hint):
     src = sensitivity.source(BASELINE)
     with pytest.raises(ScenarioError) as err:
@@ -131,9 +144,20 @@ def test_raising_israels_reservation_lowers_p_transition_beyond_noise():
 
 
 def test_tornado_ranks_by_swing_and_a_milestone_cannot_swing():
-    table = sensitivity.tornado(BASELINE, {"actors.israel.reservation": (0.55, 0.85), DUMMY: (0.05, 0.9),
-                                           "leverage.us_on_israel_after_summit.strength": (0.005, 0.03)}, runs=1000)
-    assert table["field"].tolist() == ["leverage.us_on_israel_after_summit.strength", "actors.israel.reservation", DUMMY]
+    table = sensitivity.tornado(
+        BASELINE,
+        {
+            "actors.israel.reservation": (0.55, 0.85),
+            DUMMY: (0.05, 0.9),
+            "leverage.us_on_israel_after_summit.strength": (0.005, 0.03),
+        },
+        runs=1000,
+    )
+    assert table["field"].tolist() == [
+        "leverage.us_on_israel_after_summit.strength",
+        "actors.israel.reservation",
+        DUMMY,
+    ]
     assert table["swing"].iloc[0] > 0.3 and table["swing"].iloc[1] < 0
     assert table["swing"].iloc[2] == 0  # same runs, and nothing before a transition depends on it
 
@@ -145,9 +169,9 @@ def test_design_points_play_as_scenarios_with_those_values_fixed(monkeypatch):
     unit = np.array([[0.2] * len(dists), [0.9] * len(dists), [0.5] * len(dists)])
     monkeypatch.setattr(sensitivity, "BLOCK_RUNS", 400)  # blocks of two points and of one
     got = sensitivity.transition_at(scenario, unit, 200, seed=7)
-    for row, p in zip(unit, got):
+    for row, p in zip(unit, got, strict=True):
         data, _ = read(BASELINE)
-        for (path, dist), u in zip(dists.items(), row):
+        for (path, dist), u in zip(dists.items(), row, strict=True):
             sensitivity.set_field(data, path, float(dist.ppf(np.array([u]))[0]))
         fixed = simulate(validate(data), 200, seed=7)
         assert p == pytest.approx(np.mean(fixed.outcome == TRANSITION))
@@ -258,7 +282,7 @@ def test_transition_curve_band_is_a_step_around_the_line_and_the_last_round_show
 def test_blocking_figure_names_actors_and_reasons_on_whole_percent_ticks(played):
     scenario, _, result = played
     names = Names(scenario)
-    reasons = {b["reason"]: names.reason(b["reason"]) for b in result["blocking"]}
+    reasons = {b["reason"]: reason_words(b["reason"], names) for b in result["blocking"]}
     fig = plots.blocking_figure(result, names.actors, reasons)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -274,8 +298,12 @@ def test_package_figure_draws_the_tables_5_to_95_range_and_the_red_line_it_sits_
     issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
     red_lines = [(r.id, r.issue, r.label) for r in scenario.red_lines]
     fig = plots.package_figure(df, result, issues, red_lines)
-    ranges = {seg[0][1]: (seg[0][0], seg[1][0]) for c in fig.axes[0].collections
-              if isinstance(c, LineCollection) and c.get_linewidth()[0] == 1 for seg in c.get_segments()}
+    ranges = {
+        seg[0][1]: (seg[0][0], seg[1][0])
+        for c in fig.axes[0].collections
+        if isinstance(c, LineCollection) and c.get_linewidth()[0] == 1
+        for seg in c.get_segments()
+    }
     for k, (issue, *_) in enumerate(issues):
         q = result["packages"][issue]
         assert ranges[len(issues) - k] == (pytest.approx(q["q05"]), pytest.approx(q["q95"]))
@@ -306,9 +334,17 @@ def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
     assert plots.save(one, tmp_path, "fan")[0].stat().st_size > 0
 
 
-SWEEP = pd.DataFrame({"field": ["leverage.us_on_israel.strength"] * 3, "value": [0.0, 0.01, 0.02],
-                      "p_transition": [0.2, 0.4, 0.6], "low": [0.15, 0.35, 0.55], "high": [0.25, 0.45, 0.65],
-                      "p_collapse": [0.1] * 3, "p_stalemate": [0.7, 0.5, 0.3]})
+SWEEP = pd.DataFrame(
+    {
+        "field": ["leverage.us_on_israel.strength"] * 3,
+        "value": [0.0, 0.01, 0.02],
+        "p_transition": [0.2, 0.4, 0.6],
+        "low": [0.15, 0.35, 0.55],
+        "high": [0.25, 0.45, 0.65],
+        "p_collapse": [0.1] * 3,
+        "p_stalemate": [0.7, 0.5, 0.3],
+    }
+)
 LABELS = {"leverage.us_on_israel.strength": "US on Israel: strength"}
 
 
@@ -325,11 +361,26 @@ def test_sweep_and_tornado_figures_use_the_scenarios_names_and_a_distinct_baseli
 
 
 def test_indices_figure_shows_whiskers_beyond_0_and_1_in_full():
-    indices = pd.DataFrame({"first": [0.9, -0.05], "first_conf": [0.3, 0.2], "total": [0.8, 0.01],
-                            "total_conf": [0.25, 0.02], "low": [0.0, 1.0], "high": [1.0, 2.0]},
-                           index=["leverage.us_on_israel.strength", "protocol.pressure_decay"])
-    info = {"scenario": "s", "runs": 10, "seed": 1, "method": "sobol", "points": 8, "runs_per_point": 2,
-            "labels": LABELS}
+    indices = pd.DataFrame(
+        {
+            "first": [0.9, -0.05],
+            "first_conf": [0.3, 0.2],
+            "total": [0.8, 0.01],
+            "total_conf": [0.25, 0.02],
+            "low": [0.0, 1.0],
+            "high": [1.0, 2.0],
+        },
+        index=["leverage.us_on_israel.strength", "protocol.pressure_decay"],
+    )
+    info = {
+        "scenario": "s",
+        "runs": 10,
+        "seed": 1,
+        "method": "sobol",
+        "points": 8,
+        "runs_per_point": 2,
+        "labels": LABELS,
+    }
     fig = plots.indices_figure(indices, info)
     left, right = fig.axes[0].get_xlim()
     assert left <= -0.25 and right >= 1.2
@@ -343,22 +394,43 @@ runner = CliRunner()
 
 def test_sweep_command_writes_tables_figures_and_a_tornado(tmp_path):
     out = tmp_path / "sweep"
-    result = runner.invoke(app, ["sweep", str(BASELINE), "--vary", "actors.israel.reservation=0.55:0.85:3",
-                                 "--vary", "leverage.us_on_israel_after_summit.strength=0.005:0.03:2",
-                                 "--runs", "300", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(BASELINE),
+            "--vary",
+            "actors.israel.reservation=0.55:0.85:3",
+            "--vary",
+            "leverage.us_on_israel_after_summit.strength=0.005:0.03:2",
+            "--runs",
+            "300",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "tornado" in result.stdout and "0.85" in result.stdout
     table = pd.read_csv(out / "sweep.csv")
     assert table["value"].tolist() == [0.55, 0.7, 0.85, 0.005, 0.03] and (table["runs"] == 300).all()
     tornado = json.loads((out / "tornado.json").read_text())
     assert tornado["rows"][0]["field"] == "leverage.us_on_israel_after_summit.strength"
-    assert tornado["labels"] == {"actors.israel.reservation": "Israel: reservation",
-                                 "leverage.us_on_israel_after_summit.strength": "US on Israel after summit: strength"}
+    assert tornado["labels"] == {
+        "actors.israel.reservation": "Israel: reservation",
+        "leverage.us_on_israel_after_summit.strength": "US on Israel after summit: strength",
+    }
     assert all((out / "figures" / f"{n}.png").exists() for n in ("sweep", "tornado"))
 
 
-@pytest.mark.parametrize("vary", ["actors.israel.reservation", "actors.israel.reservation=0.5:0.9",
-                                  "actors.israel.reservation=a:0.9:3", "actors.israel.reservation=0.5:0.9:1"])
+@pytest.mark.parametrize(
+    "vary",
+    [
+        "actors.israel.reservation",
+        "actors.israel.reservation=0.5:0.9",
+        "actors.israel.reservation=a:0.9:3",
+        "actors.israel.reservation=0.5:0.9:1",
+    ],
+)
 def test_sweep_command_rejects_bad_vary_in_one_line(tmp_path, vary):
     result = runner.invoke(app, ["sweep", str(BASELINE), "--vary", vary, "--out", str(tmp_path)])
     assert result.exit_code == 2
@@ -366,16 +438,30 @@ def test_sweep_command_rejects_bad_vary_in_one_line(tmp_path, vary):
 
 
 def test_sweep_command_reports_the_scenarios_own_errors(tmp_path):
-    result = runner.invoke(app, ["sweep", str(BASELINE), "--vary", "actors.israel.reservation=0.5:1.5:3",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["sweep", str(BASELINE), "--vary", "actors.israel.reservation=0.5:1.5:3", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "baseline.yaml:" in result.stderr and "reservation" in result.stderr
 
 
 def test_sensitivity_command_ranks_parameters(tmp_path, with_dummy):
     out = tmp_path / "morris"
-    result = runner.invoke(app, ["sensitivity", str(with_dummy), "--method", "morris", "--points", "8",
-                                 "--runs-per-point", "20", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "sensitivity",
+            str(with_dummy),
+            "--method",
+            "morris",
+            "--points",
+            "8",
+            "--runs-per-point",
+            "20",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "indices.json").read_text())["rows"]
     assert rows[0]["parameter"] == "leverage.us_on_israel_after_summit.strength" and rows[0]["rank"] == 1
@@ -392,7 +478,9 @@ def test_compare_command_writes_the_comparison(tmp_path):
     table = pd.read_csv(out / "compare.csv")
     assert table["item"].tolist() == ["baseline", "us_pressure"] and table["transition_p_value"].iloc[1] < 0.001
     assert (out / "figures" / "compare.png").exists()
-    missing = runner.invoke(app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")])
+    missing = runner.invoke(
+        app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")]
+    )
     assert missing.exit_code == 2 and "nope.yaml" in missing.stderr and missing.stderr.count("\n") == 1
 
 

@@ -39,44 +39,92 @@ TIME_LIMIT = 120  # seconds per command: generous, only there to turn a hang int
 
 SMALL = {  # every kind of object once, with distributions; two figures keep accepted runs quick
     "meta": {"name": "small", "horizon": 8, "runs": 100, "seed": 3},
-    "issues": [{"id": "land", "label": "Land", "low": "none", "high": "all"},
-               {"id": "guns", "label": "Guns", "low": "kept", "high": "handed over"}],
+    "issues": [
+        {"id": "land", "label": "Land", "low": "none", "high": "all"},
+        {"id": "guns", "label": "Guns", "low": "kept", "high": "handed over"},
+    ],
     "actors": [
-        {"id": "north", "role": "principal", "position": {"land": 80, "guns": 90},
-         "salience": {"land": 0.6, "guns": 0.4}, "capability": 0.8,
-         "reservation": {"dist": "uniform", "low": 0.4, "high": 0.6},
-         "concession": {"strategy": "boulware",
-                        "exponent": {"dist": "triangular", "low": 0.2, "mode": 0.4, "high": 0.8}}},
-        {"id": "south", "role": "principal", "position": {"land": 20, "guns": 10},
-         "salience": {"land": 0.5, "guns": 0.5}, "reservation": {"dist": "beta", "a": 2, "b": 3},
-         "noise": {"dist": "normal", "mean": 0.02, "sd": 0.01, "low": 0, "high": 0.1}},
-        {"id": "broker", "role": "broker", "position": {"land": 50, "guns": 50},
-         "salience": {"land": 0.5, "guns": 0.5}, "capability": {"dist": "choice", "values": [0.5, 1.0]}},
+        {
+            "id": "north",
+            "role": "principal",
+            "position": {"land": 80, "guns": 90},
+            "salience": {"land": 0.6, "guns": 0.4},
+            "capability": 0.8,
+            "reservation": {"dist": "uniform", "low": 0.4, "high": 0.6},
+            "concession": {
+                "strategy": "boulware",
+                "exponent": {"dist": "triangular", "low": 0.2, "mode": 0.4, "high": 0.8},
+            },
+        },
+        {
+            "id": "south",
+            "role": "principal",
+            "position": {"land": 20, "guns": 10},
+            "salience": {"land": 0.5, "guns": 0.5},
+            "reservation": {"dist": "beta", "a": 2, "b": 3},
+            "noise": {"dist": "normal", "mean": 0.02, "sd": 0.01, "low": 0, "high": 0.1},
+        },
+        {
+            "id": "broker",
+            "role": "broker",
+            "position": {"land": 50, "guns": 50},
+            "salience": {"land": 0.5, "guns": 0.5},
+            "capability": {"dist": "choice", "values": [0.5, 1.0]},
+        },
     ],
     "red_lines": [{"id": "keep_guns", "actor": "south", "issue": "guns", "max": 70}],
     "preconditions": [{"id": "calm", "actor": "north", "flag": "quiet", "waivable": True, "waiver_pressure": 0.1}],
     "leverage": [{"id": "push", "from": "broker", "to": "north", "strength": 0.02, "when": {"requires": ["talks"]}}],
     "world": {"flags": {"quiet": False, "talks": True}},
-    "events": [{"id": "lull", "hazard": 0.2, "effects": {"set": ["quiet"], "pressure": {"south": 0.05}}},
-               {"id": "clash", "rate": 0.3, "collapse": 0.02, "effects": {"reservation": {"north": 0.01}}}],
+    "events": [
+        {"id": "lull", "hazard": 0.2, "effects": {"set": ["quiet"], "pressure": {"south": 0.05}}},
+        {"id": "clash", "rate": 0.3, "collapse": 0.02, "effects": {"reservation": {"north": 0.01}}},
+    ],
     "protocol": {"rule": "compromise", "pressure_decay": 0.1},
     "outputs": {"trajectories": 5, "figures": ["outcomes", "blocking"]},
 }
 SCENARIOS = {"baseline": BASELINE, "small": SMALL}
 
 # mappings that are schema objects (unknown keys are errors there), by dotted path
-OBJECT = re.compile(r"^(|meta|world|protocol|outputs|(issues|actors|red_lines|preconditions|leverage|events)\.\d+"
-                    r"|actors\.\d+\.concession|(leverage|events)\.\d+\.when|events\.\d+\.effects)$")
+OBJECT = re.compile(
+    r"^(|meta|world|protocol|outputs|(issues|actors|red_lines|preconditions|leverage|events)\.\d+"
+    r"|actors\.\d+\.concession|(leverage|events)\.\d+\.when|events\.\d+\.effects)$"
+)
 # string values that name an actor, an issue or a flag
 REFERENCE = {
-    "actor": re.compile(r"^(red_lines|preconditions)\.\d+\.actor$|^leverage\.\d+\.(from|to)$"
-                        r"|^protocol\.at_table\.\d+$"),
+    "actor": re.compile(
+        r"^(red_lines|preconditions)\.\d+\.actor$|^leverage\.\d+\.(from|to)$"
+        r"|^protocol\.at_table\.\d+$"
+    ),
     "issue": re.compile(r"^red_lines\.\d+\.issue$"),
     "flag": re.compile(r"^preconditions\.\d+\.flag$|^(leverage|events)\.\d+\.when\.(requires|unless)\.\d+$"),
 }
 ODD_VALUES = st.one_of(
-    st.sampled_from([None, True, "", "many", [], {}, [1, 2], {"x": 1}, math.nan, math.inf, -math.inf, -1, 0, 0.5,
-                     101, 1e308, -1e308, 10**30, 2**63, "2025-13-01", {"dist": "uniform", "low": 0, "high": 1}]),
+    st.sampled_from(
+        [
+            None,
+            True,
+            "",
+            "many",
+            [],
+            {},
+            [1, 2],
+            {"x": 1},
+            math.nan,
+            math.inf,
+            -math.inf,
+            -1,
+            0,
+            0.5,
+            101,
+            1e308,
+            -1e308,
+            10**30,
+            2**63,
+            "2025-13-01",
+            {"dist": "uniform", "low": 0, "high": 1},
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(),
     st.text(max_size=12),
@@ -204,12 +252,17 @@ def report(family: str, tally: Counter) -> str:
 
 def fuzz(max_examples: int, *strategies, examples=()):
     """Run the decorated check over ``max_examples`` draws plus the explicit ``examples`` (no per-example deadline)."""
+
     def wrap(check):
         for args in examples:
             check = example(*args)(check)
-        return settings(max_examples=max_examples, deadline=None, database=None,
-                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                        )(given(*strategies)(check))
+        return settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )(given(*strategies)(check))
+
     return wrap
 
 
@@ -223,8 +276,12 @@ def test_odd_values_anywhere(tmp_path):
     """Wrong types, missing numbers, NaN, infinities, out-of-range and huge numbers at any place."""
     tally = Counter()
 
-    @fuzz(40, st.sampled_from(places(lambda p, v: True)), ODD_VALUES,
-          examples=[(("small", ("meta", "horizon"), 8), "many"), (("small", ("meta", "name"), "small"), "other")])
+    @fuzz(
+        40,
+        st.sampled_from(places(lambda p, v: True)),
+        ODD_VALUES,
+        examples=[(("small", ("meta", "horizon"), 8), "many"), (("small", ("meta", "name"), "small"), "other")],
+    )
     def check(place, value):
         name, path, _ = place
         judge(write(tmp_path, render(put(SCENARIOS[name], path, value))), tally)
@@ -238,8 +295,11 @@ def test_missing_fields(tmp_path):
     """Any key removed: required ones are reported, optional ones fall back to their defaults."""
     tally = Counter()
 
-    @fuzz(20, st.sampled_from(places(lambda p, v: isinstance(p[-1], str))),
-          examples=[(("small", ("meta",), None),), (("small", ("meta", "seed"), 3),)])
+    @fuzz(
+        20,
+        st.sampled_from(places(lambda p, v: isinstance(p[-1], str))),
+        examples=[(("small", ("meta",), None),), (("small", ("meta", "seed"), 3),)],
+    )
     def check(place):
         name, path, _ = place
         mutated = copy.deepcopy(SCENARIOS[name])
@@ -259,7 +319,8 @@ def is_object(path, value) -> bool:
 
 
 KEYS = [(name, (), key) for name, data in SCENARIOS.items() for key in data] + [
-    (name, path, key) for name, path, value in places(is_object) for key in value if key != "dist"]
+    (name, path, key) for name, path, value in places(is_object) for key in value if key != "dist"
+]
 
 
 def test_misspelt_keys_are_named_with_the_right_suggestion(tmp_path):
@@ -327,12 +388,16 @@ def distributions():
     keys = st.sampled_from(["low", "high", "mean", "sd", "a", "b", "mode", "values", "weights", "df"])
     values = st.floats(-2, 150) | st.sampled_from([math.nan, math.inf, 0, 1, [], [0.2, 0.5], "x"])
     params = st.dictionaries(keys, values, max_size=5)
-    return st.builds(lambda name, p: {"dist": name, **p}, names, params) | st.sampled_from([
-        {"dist": "uniform", "low": 0.1, "high": 0.3}, {"dist": "beta", "a": 2, "b": 2},
-        {"dist": "triangular", "low": 0, "mode": 0.2, "high": 0.5},
-        {"dist": "choice", "values": [0.1, 0.4], "weights": [1, 3]},
-        {"dist": "normal", "mean": 0.3, "sd": 0.1, "low": 0, "high": 1}, {"dist": "normal", "mean": 0.3, "sd": 0.1},
-    ])
+    return st.builds(lambda name, p: {"dist": name, **p}, names, params) | st.sampled_from(
+        [
+            {"dist": "uniform", "low": 0.1, "high": 0.3},
+            {"dist": "beta", "a": 2, "b": 2},
+            {"dist": "triangular", "low": 0, "mode": 0.2, "high": 0.5},
+            {"dist": "choice", "values": [0.1, 0.4], "weights": [1, 3]},
+            {"dist": "normal", "mean": 0.3, "sd": 0.1, "low": 0, "high": 1},
+            {"dist": "normal", "mean": 0.3, "sd": 0.1},
+        ]
+    )
 
 
 def test_distributions_in_place_of_numbers(tmp_path):
@@ -341,8 +406,12 @@ def test_distributions_in_place_of_numbers(tmp_path):
     numbers = [p for p, v in nodes(SMALL) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     uniform = {"dist": "uniform", "low": 0.1, "high": 0.3}
 
-    @fuzz(30, st.sampled_from(numbers), distributions(),
-          examples=[(("actors", 0, "capability"), uniform), (("meta", "horizon"), uniform)])
+    @fuzz(
+        30,
+        st.sampled_from(numbers),
+        distributions(),
+        examples=[(("actors", 0, "capability"), uniform), (("meta", "horizon"), uniform)],
+    )
     def check(path, dist):
         judge(write(tmp_path, render(put(SMALL, path, dist))), tally)
 
@@ -409,15 +478,23 @@ HOSTILE = {  # name -> (files, the message expected)
     "billion laughs": ({"scenario.yaml": alias_bomb()}, "alias expansion"),
     "huge file": ({"scenario.yaml": "# " + "x" * MAX_BYTES + "\n" + render(SMALL)}, "larger than"),
     "deep nesting": ({"scenario.yaml": nested(3000)}, "nested too deeply"),
-    "unknown tag": ({"scenario.yaml": render(SMALL).replace("name: small", "name: !shout small")},
-                    "meta.name: invalid value"),
+    "unknown tag": (
+        {"scenario.yaml": render(SMALL).replace("name: small", "name: !shout small")},
+        "meta.name: invalid value",
+    ),
     "python tag": ({"scenario.yaml": "meta: !!python/name:os.system ls\n"}, "meta: invalid value"),
-    "impossible date": ({"scenario.yaml": render(SMALL).replace("seed: 3", "seed: 3\n  start_date: 2025-02-30")},
-                        "meta.start_date: invalid value"),
-    "over-long integer": ({"scenario.yaml": render(SMALL).replace("horizon: 8", "horizon: 1" + "0" * 5000)},
-                          "meta.horizon: invalid value"),
-    "line break in a name": ({"scenario.yaml": render(put(SMALL, ("red_lines", 0, "actor"), "so\nuth"))},
-                             r"unknown actor 'so\nuth'"),
+    "impossible date": (
+        {"scenario.yaml": render(SMALL).replace("seed: 3", "seed: 3\n  start_date: 2025-02-30")},
+        "meta.start_date: invalid value",
+    ),
+    "over-long integer": (
+        {"scenario.yaml": render(SMALL).replace("horizon: 8", "horizon: 1" + "0" * 5000)},
+        "meta.horizon: invalid value",
+    ),
+    "line break in a name": (
+        {"scenario.yaml": render(put(SMALL, ("red_lines", 0, "actor"), "so\nuth"))},
+        r"unknown actor 'so\nuth'",
+    ),
     "empty file": ({"scenario.yaml": ""}, "must be a YAML mapping"),
     "a list": ({"scenario.yaml": "- meta\n- issues\n"}, "must be a YAML mapping"),
     "tabs": ({"scenario.yaml": "meta:\n\tname: x\n"}, "invalid YAML"),

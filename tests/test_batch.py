@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.engine import outcomes
-from sim.batch.runner import load_results, run_batch
 from sim.batch.folder import ResultsError, chunk_path
+from sim.batch.runner import load_results, run_batch
+from sim.engine import outcomes
 
 BASELINE = "scenarios/baseline.yaml"
 
@@ -25,15 +25,15 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 
 def test_block_of_one_is_a_single_run_with_the_same_outcome(baseline):
     """A run's outcome depends on (seed, run) only: played alone or inside a block of 400."""
-    block = outcomes.table(sim.NegotiationModel(baseline, range(400)).run())
-    alone = pd.concat([outcomes.table(sim.NegotiationModel(baseline, [i]).run()) for i in range(0, 400, 7)])
+    block = outcomes.run_table(sim.NegotiationModel(baseline, range(400)).run())
+    alone = pd.concat([outcomes.run_table(sim.NegotiationModel(baseline, [i]).run()) for i in range(0, 400, 7)])
     pd.testing.assert_frame_equal(_sorted(alone), _sorted(block.iloc[::7]), check_categorical=False)
 
 
 def test_block_of_one_gives_the_same_outcome_distribution(baseline):
     """Statistical check across independent runs: 300 single-run models vs one block of 3000 other runs."""
-    singles = pd.concat([outcomes.table(sim.NegotiationModel(baseline, [10_000 + i]).run()) for i in range(300)])
-    block = outcomes.table(sim.NegotiationModel(baseline, range(20_000, 23_000)).run())
+    singles = pd.concat([outcomes.run_table(sim.NegotiationModel(baseline, [10_000 + i]).run()) for i in range(300)])
+    block = outcomes.run_table(sim.NegotiationModel(baseline, range(20_000, 23_000)).run())
     for outcome in ("transition", "stalemate"):
         p1, p2 = (singles.outcome == outcome).mean(), (block.outcome == outcome).mean()
         pooled = (p1 * 300 + p2 * 3000) / 3300
@@ -64,10 +64,12 @@ def test_worker_count_does_not_change_results(baseline, tmp_path):
 
 def test_dask_cluster_gives_the_local_results(baseline, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                                  processes=True) as cluster:
-        remote = run_batch(baseline, tmp_path / "dask", runs=2000, seed=5, scheduler=cluster.scheduler_address,
-                           block_size=300)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
+        remote = run_batch(
+            baseline, tmp_path / "dask", runs=2000, seed=5, scheduler=cluster.scheduler_address, block_size=300
+        )
     local = run_batch(baseline, tmp_path / "local", runs=2000, seed=5, workers=1)
     pd.testing.assert_frame_equal(load_results(remote), load_results(local))
 

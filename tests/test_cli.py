@@ -31,8 +31,11 @@ def negsim(*args: str) -> subprocess.CompletedProcess:
 
 def fingerprint(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (hidden ones too) -> SHA-256 of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,7 @@ def baseline_run(tmp_path_factory):
 
 
 def test_run_writes_the_whole_results_folder(baseline_run):
-    out, done = baseline_run
+    out, _done = baseline_run
     for name in ("summary.json", "summary.txt", "scenario.yaml", "meta.json"):
         assert (out / name).stat().st_size > 0, name
     for figure in FIGURES:
@@ -141,7 +144,8 @@ def test_schema_is_a_json_schema_that_accepts_the_baseline_and_rejects_a_bad_fil
     schema = json.loads(done.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert {"meta", "issues", "actors", "red_lines", "preconditions", "leverage", "events", "protocol"} <= set(
-        schema["properties"])
+        schema["properties"]
+    )
     validator = jsonschema.Draft202012Validator(schema)
     data = json.loads(json.dumps(yaml.safe_load((ROOT / BASELINE).read_text()), default=str))
     assert not [e.message for e in validator.iter_errors(data)]
@@ -165,6 +169,7 @@ def test_an_analysis_does_not_replace_earlier_output_without_asking(tmp_path):
     again = negsim("compare", BASELINE, "scenarios/remains_recovered.yaml", "--runs", "200", "--out", str(out))
     assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1 and "--overwrite" in again.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    forced = negsim("compare", BASELINE, "scenarios/remains_recovered.yaml", "--runs", "200", "--out", str(out),
-                    "--overwrite")
+    forced = negsim(
+        "compare", BASELINE, "scenarios/remains_recovered.yaml", "--runs", "200", "--out", str(out), "--overwrite"
+    )
     assert forced.returncode == 0 and "remains_recovered" in forced.stdout

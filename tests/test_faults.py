@@ -7,6 +7,7 @@ duplicated are printed (``pytest -s``) and carried in the assertion messages.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
@@ -21,8 +22,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.batch.runner import load_results, run_batch
 from sim.batch.folder import ResultsError, chunk_path
+from sim.batch.runner import load_results, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/baseline.yaml"
@@ -40,14 +41,21 @@ def baseline():
 @pytest.fixture(scope="module")
 def reference(baseline, tmp_path_factory):
     """The uninterrupted batch, played in this process."""
-    return load_results(run_batch(baseline, tmp_path_factory.mktemp("reference") / "r", runs=RUNS, workers=1,
-                                  block_size=BLOCK))
+    return load_results(
+        run_batch(baseline, tmp_path_factory.mktemp("reference") / "r", runs=RUNS, workers=1, block_size=BLOCK)
+    )
 
 
 def start(out: Path, *extra: str) -> subprocess.Popen:
     """``negsim run`` in a session of its own, so that killing its group kills its workers too."""
-    return subprocess.Popen([str(NEGSIM), *BATCH, "--out", str(out), *extra], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [str(NEGSIM), *BATCH, "--out", str(out), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def chunks(out: Path) -> int:
@@ -77,10 +85,8 @@ def unlocked(out: Path) -> bool:
 def kill(proc: subprocess.Popen, out: Path) -> str:
     """SIGKILL the batch and all its processes; return where the kill landed."""
     with_chunks = chunks(out)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.communicate(timeout=PATIENCE)
     wait_for(lambda: unlocked(out), f"the lock of {out} to be released")
     state = "killed" if proc.returncode == -signal.SIGKILL else f"had exited {proc.returncode}"
@@ -118,7 +124,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_results(re
         time.sleep(rng.uniform(0.5, 4))
         landed.append(kill(proc, out))
     proc = start(out, "--resume")
-    stdout, stderr = proc.communicate(timeout=PATIENCE)
+    _stdout, stderr = proc.communicate(timeout=PATIENCE)
     story = f"seed {seed}: kill points {landed}"
     assert proc.returncode == 0 and "Traceback" not in stderr, f"{story}\n{stderr}"
     survived = sum(s.startswith("killed") for s in landed)
@@ -169,8 +175,13 @@ def test_a_second_batch_into_a_busy_folder_is_refused(reference, tmp_path):
     out = tmp_path / "busy"
     first = start(out)
     wait_for(lambda: (out / "meta.json").exists() or first.poll() is not None, "the first batch to start")
-    second = subprocess.run([str(NEGSIM), *BATCH, "--out", str(out), "--overwrite"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=PATIENCE)
+    second = subprocess.run(
+        [str(NEGSIM), *BATCH, "--out", str(out), "--overwrite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+    )
     assert second.returncode == 2, second.stderr
     assert second.stderr.splitlines() == [f"{out}: another batch is writing to this folder"], second.stderr
     _, stderr = first.communicate(timeout=PATIENCE)
@@ -190,13 +201,14 @@ def test_a_dask_worker_killed_mid_batch_loses_nothing(baseline, reference, tmp_p
         os.kill(nanny.process.process.pid, signal.SIGKILL)
         killed.append((name, chunks(out)))
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         killer = threading.Thread(target=kill_a_worker, args=(cluster,), daemon=True)
         killer.start()
         run_batch(baseline, out, runs=RUNS, scheduler=cluster.scheduler_address, block_size=BLOCK)
         killer.join(timeout=PATIENCE)
-    (name, at), = killed
+    ((name, at),) = killed
     story = f"Dask: worker {name} killed at {at}/{RUNS // BLOCK} chunks"
     assert at < RUNS // BLOCK, story  # the batch still had blocks to play
     sim.write_outputs(out)

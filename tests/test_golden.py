@@ -38,7 +38,7 @@ CASES["alternating_zeuthen"] = lambda: _protocol_variant("alternating", "zeuthen
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_results_match_golden_tables(name):
     model = sim.simulate(CASES[name](), runs=RUNS, seed=SEED, trajectories=TRAJECTORIES)
-    tables = {"runs": sim.engine.outcomes.table(model), "trajectories": sim.engine.outcomes.trajectories(model)}
+    tables = {"runs": sim.outcomes.run_table(model), "trajectories": sim.outcomes.trajectory_table(model)}
     for kind, table in tables.items():
         path = GOLDEN / f"{name}.{kind}.parquet"
         if os.environ.get("NEGSIM_WRITE_GOLDEN"):

@@ -33,8 +33,11 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_gives_two_commands_and_ci_runs_the_second():
     assert readme_commands() == ["make baseline", "make test"]
-    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
-          if line.strip() and not line.lstrip().startswith("#")]
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert [line for line in ci if "make" in line or "pytest" in line] == ["make test"], ci
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
 

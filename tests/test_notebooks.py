@@ -31,11 +31,16 @@ def execute(tmp_path, monkeypatch):
         before = repo_state()
         # "python3" is this interpreter's ipykernel: jupyter_client replaces the spec's "python" with
         # sys.executable, and supplies the native spec itself when none is installed.
-        NotebookClient(nb, kernel_name="python3", timeout=600,
-                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        NotebookClient(
+            nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
         assert repo_state() == before, "the notebook wrote inside the repo although NEGSIM_OUT was set"
-        return "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-                         for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        return "\n".join(
+            o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+        )
 
     return run
 

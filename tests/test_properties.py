@@ -7,6 +7,8 @@ concession strategies, and numbers given as distributions. Also a monotone respo
 implies: a likelier recovery never lowers P(transition).
 """
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,10 +16,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import outcomes
 from sim.analysis import summary
+from sim.engine import outcomes
+from sim.engine.model import NegotiationModel
+from sim.engine.outcomes import TRANSITION
 from sim.scenario.loader import dump, validate
-from sim.engine.model import TRANSITION, NegotiationModel
 
 RUNS = 300
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -32,12 +35,18 @@ def number(lo: float, hi: float):
     return st.one_of(
         x,
         pair.map(lambda p: {"dist": "uniform", "low": p[0], "high": p[1]}),
-        st.tuples(x, x, x).map(sorted).filter(lambda t: t[0] < t[2])
+        st.tuples(x, x, x)
+        .map(sorted)
+        .filter(lambda t: t[0] < t[2])
         .map(lambda t: {"dist": "triangular", "low": t[0], "mode": t[1], "high": t[2]}),
-        st.builds(lambda a, b: {"dist": "beta", "a": a, "b": b, "low": lo, "high": hi},
-                  st.floats(0.5, 5), st.floats(0.5, 5)),
-        st.builds(lambda m, sd: {"dist": "normal", "mean": m, "sd": sd, "low": lo, "high": hi},
-                  x, st.floats(0.01 * (hi - lo), hi - lo)),
+        st.builds(
+            lambda a, b: {"dist": "beta", "a": a, "b": b, "low": lo, "high": hi}, st.floats(0.5, 5), st.floats(0.5, 5)
+        ),
+        st.builds(
+            lambda m, sd: {"dist": "normal", "mean": m, "sd": sd, "low": lo, "high": hi},
+            x,
+            st.floats(0.01 * (hi - lo), hi - lo),
+        ),
         st.lists(x, min_size=1, max_size=3).map(lambda v: {"dist": "choice", "values": v}),
     )
 
@@ -73,39 +82,63 @@ def red_lines(draw, principals, issues):
 def scenarios(draw):
     """A random valid scenario as plain data (what a YAML file would hold)."""
     issues = [f"issue{k}" for k in range(draw(st.integers(1, 4)))]
-    roles = ["principal", "principal"] + draw(st.lists(st.sampled_from(["broker", "mediator", "stakeholder"]),
-                                                       max_size=3))
+    roles = [
+        "principal",
+        "principal",
+        *draw(st.lists(st.sampled_from(["broker", "mediator", "stakeholder"]), max_size=3)),
+    ]
     ids = [f"actor{k}" for k in range(len(roles))]
     principals = ids[:2]
     actors = []
-    for id_, role in zip(ids, roles):
+    for id_, role in zip(ids, roles, strict=True):
         weights = draw(st.lists(st.floats(0.05, 1), min_size=len(issues), max_size=len(issues)))
-        actors.append({
-            "id": id_, "role": role,
-            "position": {i: draw(number(0, 100)) for i in issues},
-            "salience": {i: w / sum(weights) for i, w in zip(issues, weights)},
-            "capability": draw(number(0, 1)),
-            "reservation": draw(number(0, 0.9)),
-            "concession": draw(concessions()),
-            "noise": draw(st.one_of(st.just(0.0), number(0, 0.1))),
-        })
-    events = [{
-        "id": "incident", "rate": draw(number(0, 0.5)), "collapse": draw(number(0, 0.3)),
-        "effects": {"pressure": {draw(st.sampled_from(principals)): draw(number(-0.1, 0.1))},
-                    "position": {draw(st.sampled_from(principals)): {draw(st.sampled_from(issues)): draw(number(-20, 20))}}},
-    }]
+        actors.append(
+            {
+                "id": id_,
+                "role": role,
+                "position": {i: draw(number(0, 100)) for i in issues},
+                "salience": {i: w / sum(weights) for i, w in zip(issues, weights, strict=True)},
+                "capability": draw(number(0, 1)),
+                "reservation": draw(number(0, 0.9)),
+                "concession": draw(concessions()),
+                "noise": draw(st.one_of(st.just(0.0), number(0, 0.1))),
+            }
+        )
+    events = [
+        {
+            "id": "incident",
+            "rate": draw(number(0, 0.5)),
+            "collapse": draw(number(0, 0.3)),
+            "effects": {
+                "pressure": {draw(st.sampled_from(principals)): draw(number(-0.1, 0.1))},
+                "position": {draw(st.sampled_from(principals)): {draw(st.sampled_from(issues)): draw(number(-20, 20))}},
+            },
+        }
+    ]
     preconditions = []
     if draw(st.booleans()):
         events.append({"id": "found", "hazard": draw(number(0, 0.5)), "effects": {"set": ["ready"]}})
         events[0]["boost"] = {"ready": draw(number(0, 3))}
-        preconditions.append({
-            "id": "ready_first", "actor": draw(st.sampled_from(principals)), "flag": "ready",
-            "waivable": draw(st.booleans()), "waiver_pressure": draw(number(0, 0.5)),
-            "earliest_waiver_round": draw(st.integers(0, 5)),
-        })
-    leverage = [{"id": f"lever{k}", "from": draw(st.sampled_from(ids)), "to": draw(st.sampled_from(principals)),
-                 "strength": draw(number(0, 0.1)), "on": draw(st.sampled_from(["block", "always"]))}
-                for k in range(draw(st.integers(0, 2)))]
+        preconditions.append(
+            {
+                "id": "ready_first",
+                "actor": draw(st.sampled_from(principals)),
+                "flag": "ready",
+                "waivable": draw(st.booleans()),
+                "waiver_pressure": draw(number(0, 0.5)),
+                "earliest_waiver_round": draw(st.integers(0, 5)),
+            }
+        )
+    leverage = [
+        {
+            "id": f"lever{k}",
+            "from": draw(st.sampled_from(ids)),
+            "to": draw(st.sampled_from(principals)),
+            "strength": draw(number(0, 0.1)),
+            "on": draw(st.sampled_from(["block", "always"])),
+        }
+        for k in range(draw(st.integers(0, 2)))
+    ]
     return {
         "meta": {"name": "random", "horizon": draw(st.integers(1, 30)), "seed": draw(st.integers(0, 2**40))},
         "issues": [{"id": i, "label": i, "low": "none", "high": "all"} for i in issues],
@@ -114,8 +147,10 @@ def scenarios(draw):
         "preconditions": preconditions,
         "leverage": leverage,
         "events": events,
-        "protocol": {"rule": draw(st.sampled_from(["compromise", "nash", "alternating"])),
-                     "pressure_decay": draw(number(0, 0.3))},
+        "protocol": {
+            "rule": draw(st.sampled_from(["compromise", "nash", "alternating"])),
+            "pressure_decay": draw(number(0, 0.3)),
+        },
     }
 
 
@@ -142,7 +177,7 @@ def test_transitions_respect_red_lines_and_preconditions(data):
 @given(scenarios())
 def test_outcomes_are_exhaustive_and_packages_only_for_transitions(data):
     model = played(data)
-    df = outcomes.table(model)
+    df = outcomes.run_table(model)
     assert len(df) == RUNS and df["outcome"].notna().all()
     assert set(df["outcome"]) <= {"transition", "collapse", "stalemate"}
     assert df["round"].between(1, model.horizon).all()
@@ -165,10 +200,10 @@ def test_same_seed_same_table_whatever_the_blocks(data, cuts, principals):
         for actor in data["actors"][:2]:
             actor["concession"] = {"strategy": "zeuthen", "step": 0.05}
     spec = validate(data)
-    whole = outcomes.table(NegotiationModel(spec, range(RUNS)).run())
-    pd.testing.assert_frame_equal(whole, outcomes.table(NegotiationModel(spec, range(RUNS)).run()))
+    whole = outcomes.run_table(NegotiationModel(spec, range(RUNS)).run())
+    pd.testing.assert_frame_equal(whole, outcomes.run_table(NegotiationModel(spec, range(RUNS)).run()))
     edges = [0, *sorted(set(cuts) - {RUNS}), RUNS]
-    blocks = [outcomes.table(NegotiationModel(spec, range(a, b)).run()) for a, b in zip(edges, edges[1:])]
+    blocks = [outcomes.run_table(NegotiationModel(spec, range(a, b)).run()) for a, b in itertools.pairwise(edges)]
     pd.testing.assert_frame_equal(whole, pd.concat(blocks, ignore_index=True))
 
 

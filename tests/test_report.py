@@ -20,12 +20,13 @@ from typer.testing import CliRunner
 
 import sim
 from sim.briefing import pdf, plots
-from sim.cli import app
 from sim.briefing.document import Figure, Table
-from sim.scenario.labels import Names
-from sim.scenario.loader import dump, load, validate
 from sim.briefing.outputs import write_outputs
 from sim.briefing.report import briefing, write_report
+from sim.cli import app
+from sim.engine.outcomes import reason_words
+from sim.scenario.labels import Names
+from sim.scenario.loader import dump, load, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -110,20 +111,23 @@ def summary(folder):
 def test_key_numbers_are_those_of_the_summary(page, summary):
     probs = summary["probabilities"]
     assert page.table("Outcome") == [
-        [o, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}", f"{p['k']:,} of {p['n']:,}"]
-        for o, p in probs.items()]
+        [o, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}", f"{p['k']:,} of {p['n']:,}"] for o, p in probs.items()
+    ]
     t = summary["transition_round"]
     assert page.table("Round of transition") == [
-        [label, f"{t[k]:g}", day(t[f"{k}_date"])] for label, k in
-        (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))]
+        [label, f"{t[k]:g}", day(t[f"{k}_date"])]
+        for label, k in (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))
+    ]
     blocking = page.table("Share of runs")
     assert [row[0] for row in blocking] == [pct(b["share"]) for b in summary["blocking"]]
     assert {row[1] for row in blocking} <= {"Israel", "Hamas", "—"}
     assert "precondition: remains recovered" in [row[2] for row in blocking]
     assert not any("_" in row[2] for row in blocking)
     shares = summary["preconditions"]["remains"]
-    assert page.table("Precondition")[0] == ["Israel: remains recovered",
-                                             *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet"))]
+    assert page.table("Precondition")[0] == [
+        "Israel: remains recovered",
+        *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")),
+    ]
 
 
 def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
@@ -132,8 +136,9 @@ def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
     assert len(images) == len(wanted) == 5  # the four summary figures and the fan chart of positions
     prefix = "data:image/png;base64,"
     assert all(src.startswith(prefix) for src in images)
-    assert [base64.b64decode(src[len(prefix):]) for src in images] == [
-        (folder / "figures" / f"{name}.png").read_bytes() for name in wanted]
+    assert [base64.b64decode(src[len(prefix) :]) for src in images] == [
+        (folder / "figures" / f"{name}.png").read_bytes() for name in wanted
+    ]
     assert all(ref.startswith(("data:", "#")) for _, ref in page.links)
     assert not {tag for tag, _ in page.tags} & {"script", "link", "iframe"}
 
@@ -154,11 +159,14 @@ def test_cited_claims_are_listed_with_their_paraphrase_and_attribution(folder, p
 def test_names_are_those_of_the_scenario_and_ids_are_made_readable():
     names = Names(load(BASELINE))
     assert [names.readable(i) for i in ("us_on_israel", "egyptian_teams_searching", "summit_held")] == [
-        "US on Israel", "Egyptian teams searching", "summit held"]  # capitals as the scenario's own text writes them
+        "US on Israel",
+        "Egyptian teams searching",
+        "summit held",
+    ]  # capitals as the scenario's own text writes them
     assert names.actor("united_states") == "United States"
-    assert names.reason("precondition: remains") == "precondition: remains recovered"
-    assert names.reason("collapse: violent_incident") == "collapse: violent incident"
-    assert names.reason("red line: no_forced_disarmament") == "red line: no forced disarmament"
+    assert reason_words("precondition: remains", names) == "precondition: remains recovered"
+    assert reason_words("collapse: violent_incident", names) == "collapse: violent incident"
+    assert reason_words("red line: no_forced_disarmament", names) == "red line: no forced disarmament"
     assert names.field("actors.israel.position.weapons") == "Israel: position (Factional weapons)"
     assert names.field("events.remains_recovered.hazard") == "last hostage's remains recovered: hazard"
     assert names.field("leverage.us_on_israel_after_summit.strength") == "US on Israel after summit: strength"
@@ -167,11 +175,18 @@ def test_names_are_those_of_the_scenario_and_ids_are_made_readable():
 
 def test_assumption_tables_name_things_as_the_scenario_does(page):
     assert [row[0] for row in page.table("Leverage")] == [
-        "US on Israel", "US on Israel after summit", "Egypt on Hamas", "Qatar on Hamas", "Turkey on Hamas"]
+        "US on Israel",
+        "US on Israel after summit",
+        "Egypt on Hamas",
+        "Qatar on Hamas",
+        "Turkey on Hamas",
+    ]
     events = {row[0]: row for row in page.table("Event")}
     assert "×1.5 while Egyptian teams searching" in events["last hostage's remains recovered (remains_recovered)"][1]
-    assert "Hamas position on Factional weapons +15" in events[
-        "factions agree a weapons formula in Cairo (cairo_consensus)"][2]
+    assert (
+        "Hamas position on Factional weapons +15"
+        in events["factions agree a weapons formula in Cairo (cairo_consensus)"][2]
+    )
     basis = [row[3] for row in page.table("Issue")]
     assert basis[0].startswith("gz-18") and not any("label" in b for b in basis)  # the key of the issue's own basis
 
@@ -224,7 +239,7 @@ def test_pdf_table_headers_are_never_broken_inside_a_word(folder):
     for t in tables:
         widths = pdf.column_widths(t, 0.05)
         assert sum(widths) == pytest.approx(pdf.TEXT_WIDTH)
-        for header, width in zip(t.header, widths):
+        for header, width in zip(t.header, widths, strict=True):
             assert " ".join(pdf.wrap(header, width - 0.1, "head")).split() == header.split()
 
 

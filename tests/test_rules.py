@@ -1,17 +1,18 @@
-"""Unit tests of the pure decision rules (sim.engine.rules) and the counter-based random streams (sim.engine.streams)."""
+"""Unit tests of the pure decision rules (sim.engine.rules) and the counter-based streams (sim.engine.streams)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.analysis import intervals
 from sim.engine import rules, streams
 
 Z95 = 1.959963984540054
 
 
 def dominated(candidates, utilities, tol=1e-9):
-    """Whether any candidate utility pair (M, 2) beats ``utilities`` (2,) for one principal without losing for the other."""
+    """Whether a candidate utility pair (M, 2) beats ``utilities`` (2,) for one principal, not worse for the other."""
     better = candidates >= utilities - tol
     strictly = candidates > utilities + tol
     return bool(np.any(better.all(axis=-1) & strictly.any(axis=-1)))
@@ -94,8 +95,9 @@ def test_weighted_compromise_by_hand():
 
 
 def test_project_clips_into_the_box():
-    np.testing.assert_allclose(rules.project(np.array([10.0, 90.0, 50.0]), np.array([20.0, 0, 0]),
-                                             np.array([100.0, 60, 100])), [20, 60, 50])
+    np.testing.assert_allclose(
+        rules.project(np.array([10.0, 90.0, 50.0]), np.array([20.0, 0, 0]), np.array([100.0, 60, 100])), [20, 60, 50]
+    )
 
 
 # ----------------------------------------------------------------- frontier
@@ -140,8 +142,9 @@ def test_frontier_at_inverts_the_frontier(n_issues, seed, who, where):
     target = lo + where * (hi - lo)
     package, u = rules.frontier_at(packages, utilities, who, target)
     assert u[who] == pytest.approx(target, abs=1e-9)
-    np.testing.assert_allclose(u, [rules.utility(package, ideal1, sal1), rules.utility(package, ideal2, sal2)],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        u, [rules.utility(package, ideal1, sal1), rules.utility(package, ideal2, sal2)], atol=1e-9
+    )
     _, above = rules.frontier_at(packages, utilities, who, hi + 0.5)
     _, below = rules.frontier_at(packages, utilities, who, lo - 0.5)
     assert above[who] == pytest.approx(hi) and below[who] == pytest.approx(lo)
@@ -168,7 +171,7 @@ def test_zeuthen_risk_is_the_share_of_surplus_lost():
 
 # ----------------------------------------------------------------- Wilson
 def test_wilson_interval_known_value():
-    low, high = rules.wilson_interval(50, 100)
+    low, high = intervals.wilson_interval(50, 100)
     z2 = Z95**2
     half = Z95 * np.sqrt(0.25 / 100 + z2 / (4 * 100**2)) / (1 + z2 / 100)
     assert (low, high) == pytest.approx((0.5 - half, 0.5 + half), abs=1e-12)
@@ -177,10 +180,10 @@ def test_wilson_interval_known_value():
 
 def test_wilson_interval_closed_forms_at_the_edges_and_broadcast():
     n = np.array([10, 40, 1000])
-    low0, high0 = rules.wilson_interval(np.zeros(3), n)
+    low0, high0 = intervals.wilson_interval(np.zeros(3), n)
     assert np.all(low0 == 0)
     np.testing.assert_allclose(high0, Z95**2 / (n + Z95**2))
-    low1, high1 = rules.wilson_interval(n, n)
+    low1, high1 = intervals.wilson_interval(n, n)
     np.testing.assert_allclose(low1, n / (n + Z95**2))
     assert np.all(high1 == 1)
 
@@ -188,8 +191,8 @@ def test_wilson_interval_closed_forms_at_the_edges_and_broadcast():
 @pytest.mark.parametrize("n", [1, 7, 100, 10_000])
 def test_wilson_interval_always_contains_the_estimate(n):
     k = np.arange(n + 1)
-    low, high = rules.wilson_interval(k, n)
-    assert np.all((0 <= low) & (low <= k / n) & (k / n <= high) & (high <= 1))
+    low, high = intervals.wilson_interval(k, n)
+    assert np.all((low >= 0) & (low <= k / n) & (k / n <= high) & (high <= 1))
 
 
 # ----------------------------------------------------------------- streams

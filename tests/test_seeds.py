@@ -19,11 +19,32 @@ DIGEST = ROOT / "seeds" / "gaza_phase2_2025-12.yaml"
 SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
 KINDS = {"actor", "position", "red_line", "precondition", "leverage", "event"}
 CLAIM_ID = re.compile(r"gz-\d+")
-SECTIONS = {"issues": Issue, "actors": Actor, "red_lines": RedLine, "preconditions": Precondition,
-            "leverage": Leverage, "events": Event}
+SECTIONS = {
+    "issues": Issue,
+    "actors": Actor,
+    "red_lines": RedLine,
+    "preconditions": Precondition,
+    "leverage": Leverage,
+    "events": Event,
+}
 # Keys that name, point or switch rather than quantify.
-NOT_QUANTITIES = {"id", "label", "name", "role", "actor", "issue", "flag", "from", "to", "when", "milestone",
-                  "waivable", "low", "high", "strategy"}
+NOT_QUANTITIES = {
+    "id",
+    "label",
+    "name",
+    "role",
+    "actor",
+    "issue",
+    "flag",
+    "from",
+    "to",
+    "when",
+    "milestone",
+    "waivable",
+    "low",
+    "high",
+    "strategy",
+}
 
 
 def claims() -> list[dict]:
@@ -91,9 +112,12 @@ def test_cited_claims_exist():
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
 def test_every_number_set_has_a_basis(path):
-    missing = [f"{where}.{key}" for where, _, obj in objects(raw(path))
-               for key, value in obj.items()
-               if key not in NOT_QUANTITIES | {"basis"} and is_quantity(value) and key not in obj.get("basis", {})]
+    missing = [
+        f"{where}.{key}"
+        for where, _, obj in objects(raw(path))
+        for key, value in obj.items()
+        if key not in NOT_QUANTITIES | {"basis"} and is_quantity(value) and key not in obj.get("basis", {})
+    ]
     assert not missing, f"numbers without a basis: {missing}"
 
 

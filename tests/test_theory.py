@@ -13,20 +13,23 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 from sim.engine import rules
+from sim.engine.model import NegotiationModel
+from sim.engine.outcomes import TRANSITION
 from sim.scenario.loader import validate
-from sim.engine.model import TRANSITION, NegotiationModel
 
 ISSUES = ("a", "b", "c")
 
 
 def scenario(issues, actors, rule, horizon=26, red_lines=(), **protocol):
-    return validate({
-        "meta": {"name": "theory", "horizon": horizon, "seed": 11},
-        "issues": [{"id": i, "label": i, "low": "0", "high": "100"} for i in issues],
-        "actors": actors,
-        "red_lines": list(red_lines),
-        "protocol": {"rule": rule, **protocol},
-    })
+    return validate(
+        {
+            "meta": {"name": "theory", "horizon": horizon, "seed": 11},
+            "issues": [{"id": i, "label": i, "low": "0", "high": "100"} for i in issues],
+            "actors": actors,
+            "red_lines": list(red_lines),
+            "protocol": {"rule": rule, **protocol},
+        }
+    )
 
 
 def actor(id_, position, salience, role="principal", **fields):
@@ -39,7 +42,9 @@ def uniform(low, high):
 
 def utilities(package, ideals, saliences):
     """Both principals' utilities (..., 2) of ``package``, written out from the definition."""
-    return np.stack([1 - np.sum(s * np.abs(package - x), axis=-1) / 100 for x, s in zip(ideals, saliences)], axis=-1)
+    return np.stack(
+        [1 - np.sum(s * np.abs(package - x), axis=-1) / 100 for x, s in zip(ideals, saliences, strict=True)], axis=-1
+    )
 
 
 def nash_by_search(ideals, saliences, disagreement, low, high):
@@ -52,7 +57,7 @@ def nash_by_search(ideals, saliences, disagreement, low, high):
     """
     best = np.clip(ideals, low, high)
     lo, hi = best.min(axis=0), best.max(axis=0)
-    axes = [np.linspace(a, b, 41) for a, b in zip(lo, hi)]
+    axes = [np.linspace(a, b, 41) for a, b in zip(lo, hi, strict=True)]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(lo))
     surplus = utilities(grid, ideals, saliences) - disagreement
     product = np.where((surplus > 0).all(axis=-1), surplus.prod(axis=-1), -np.inf)
@@ -62,17 +67,29 @@ def nash_by_search(ideals, saliences, disagreement, low, high):
         s = utilities(x, ideals, saliences) - disagreement
         return -np.sum(np.log(np.maximum(s, 1e-300)))
 
-    fit = optimize.minimize(loss, grid[np.argmax(product)], method="L-BFGS-B", bounds=list(zip(lo, hi)),
-                            options={"ftol": 1e-15, "gtol": 1e-12})
+    fit = optimize.minimize(
+        loss,
+        grid[np.argmax(product)],
+        method="L-BFGS-B",
+        bounds=list(zip(lo, hi, strict=True)),
+        options={"ftol": 1e-15, "gtol": 1e-12},
+    )
     return utilities(fit.x, ideals, saliences)
 
 
 # ----------------------------------------------------------------- Rubinstein
 def rubinstein(d1, d2, first):
     """A pie split between a (wants 0) and b (wants 100) by subgame-perfect alternating offers."""
+
     def side(id_, ideal, patience):
-        return actor(id_, {"pie": ideal}, {"pie": 1}, reservation=0,
-                     concession={"strategy": "subgame_perfect", "patience": patience})
+        return actor(
+            id_,
+            {"pie": ideal},
+            {"pie": 1},
+            reservation=0,
+            concession={"strategy": "subgame_perfect", "patience": patience},
+        )
+
     return scenario(["pie"], [side("a", 0, d1), side("b", 100, d2)], "alternating", horizon=400, first_proposer=first)
 
 
@@ -109,8 +126,13 @@ def test_zeuthen_concessions_reach_the_nash_solution(n_issues):
     issues = ISSUES[:n_issues]
 
     def side(id_):
-        return actor(id_, {i: uniform(0, 100) for i in issues}, {i: uniform(0.1, 1) for i in issues},
-                     reservation=uniform(0.05, 0.35), concession={"strategy": "zeuthen", "step": step})
+        return actor(
+            id_,
+            {i: uniform(0, 100) for i in issues},
+            {i: uniform(0.1, 1) for i in issues},
+            reservation=uniform(0.05, 0.35),
+            concession={"strategy": "zeuthen", "step": step},
+        )
 
     red_line = {"id": "floor", "actor": "p", "issue": "a", "min": 30}
     spec = scenario(issues, [side("p"), side("q")], "alternating", horizon=520, red_lines=[red_line])
@@ -126,8 +148,13 @@ def test_zeuthen_concessions_reach_the_nash_solution(n_issues):
 
 # ----------------------------------------------------------------- Nash rule
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(0, 100), min_size=4, max_size=4), st.floats(0.02, 0.98), st.floats(0.02, 0.98),
-       st.floats(0, 0.7), st.floats(0, 0.7))
+@given(
+    st.lists(st.floats(0, 100), min_size=4, max_size=4),
+    st.floats(0.02, 0.98),
+    st.floats(0.02, 0.98),
+    st.floats(0, 0.7),
+    st.floats(0, 0.7),
+)
 def test_nash_point_beats_every_package_on_a_grid(position, w1, w2, d1, d2):
     ideals = np.array(position).reshape(2, 2)
     sal = np.array([[w1, 1 - w1], [w2, 1 - w2]])
@@ -153,10 +180,15 @@ def test_engine_tables_and_agrees_on_the_nash_point():
 
     spec = scenario(
         ISSUES[:2],
-        [side("p", {"a": 10, "b": uniform(50, 90)}, {"a": 0.5, "b": 0.5}),
-         side("q", {"a": uniform(60, 100), "b": 5}, {"a": 0.4, "b": 0.6}),
-         actor("m", {"a": 50, "b": 50}, {"a": 0.5, "b": 0.5}, role="mediator")],
-        "nash", horizon=20, red_lines=[{"id": "cap", "actor": "q", "issue": "b", "max": 40}])
+        [
+            side("p", {"a": 10, "b": uniform(50, 90)}, {"a": 0.5, "b": 0.5}),
+            side("q", {"a": uniform(60, 100), "b": 5}, {"a": 0.4, "b": 0.6}),
+            actor("m", {"a": 50, "b": 50}, {"a": 0.5, "b": 0.5}, role="mediator"),
+        ],
+        "nash",
+        horizon=20,
+        red_lines=[{"id": "cap", "actor": "q", "issue": "b", "max": 40}],
+    )
     model = NegotiationModel(spec, range(30))
     model.step()
     tabled = model.tabled.copy()
@@ -186,9 +218,13 @@ def test_first_package_is_the_capability_salience_weighted_compromise(at_table):
     model = NegotiationModel(scenario(ISSUES, actors, "compromise", at_table=at_table), range(3))
     model.step()
     seated = [p for p in people if not at_table or p[0] in at_table]
-    expected = [sum(c * sal[i] * pos[i] for _, _, c, pos, sal in seated) / sum(c * sal[i] for _, _, c, _, sal in seated)
-                for i in ISSUES]
+    expected = [
+        sum(c * sal[i] * pos[i] for _, _, c, pos, sal in seated) / sum(c * sal[i] for _, _, c, _, sal in seated)
+        for i in ISSUES
+    ]
     np.testing.assert_allclose(model.tabled, np.tile(expected, (3, 1)), rtol=1e-12)
     if not at_table:
-        assert expected[0] == pytest.approx((0.9 * .5 * 90 + .5 * .2 * 10 + 1 * .4 * 70 + .6 * .1 * 40)
-                                            / (0.9 * .5 + .5 * .2 + 1 * .4 + .6 * .1))
+        assert expected[0] == pytest.approx(
+            (0.9 * 0.5 * 90 + 0.5 * 0.2 * 10 + 1 * 0.4 * 70 + 0.6 * 0.1 * 40)
+            / (0.9 * 0.5 + 0.5 * 0.2 + 1 * 0.4 + 0.6 * 0.1)
+        )

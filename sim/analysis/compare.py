@@ -9,19 +9,17 @@ which makes the independent-samples test conservative.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-from sim.batch.runner import load_results, run_batch
-from sim.scenario.loader import load
-from sim.engine.outcomes import OUTCOME_ORDER
-from sim.batch.folder import read_meta
-from sim.engine.rules import wilson_interval
+from sim.analysis.intervals import difference
 from sim.analysis.summary import probabilities
+from sim.batch.folder import read_meta
+from sim.batch.runner import load_results, run_batch
+from sim.engine.outcomes import OUTCOME_ORDER
+from sim.scenario.loader import load
 
 TESTED = ("transition", "collapse")
 
@@ -34,35 +32,28 @@ def outcomes_of(item: str | Path, runs: int | None = None, seed: int | None = No
         df = load_results(path, columns=["outcome"])
         return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"]}, df
     spec = load(path)
-    seed = spec.meta.seed if seed is None else seed
+    seed = spec.meta.seed_or(seed)
     df = run_batch(spec, runs=runs, seed=seed)
     return {"scenario": spec.meta.name, "runs": len(df), "seed": seed}, df
-
-
-def difference(k1: int, n1: int, k2: int, n2: int) -> dict:
-    """p2 - p1 with Newcombe's 95% interval, and the two-sided p-value of the pooled z-test."""
-    p1, p2 = k1 / n1, k2 / n2
-    (l1, u1), (l2, u2) = wilson_interval(k1, n1), wilson_interval(k2, n2)
-    diff = p2 - p1
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    z = diff / se if se > 0 else 0.0
-    return {"diff": diff, "low": diff - math.hypot(p2 - l2, u1 - p1), "high": diff + math.hypot(u2 - p2, p1 - l1),
-            "p_value": float(special.erfc(abs(z) / math.sqrt(2)))}
 
 
 def labels(items) -> list[str]:
     """Item names: a file's stem or a folder's name; where names clash, with the path (folders end in ``/``)."""
     paths = [Path(i) for i in items]
     names = [p.name if p.is_dir() else p.stem for p in paths]
-    out = [f"{n} ({p}{'/' if p.is_dir() else ''})" if names.count(n) > 1 else n for n, p in zip(names, paths)]
+    out = [
+        f"{n} ({p}{'/' if p.is_dir() else ''})" if names.count(n) > 1 else n for n, p in zip(names, paths, strict=True)
+    ]
     return [f"{x} #{k + 1}" if out.count(x) > 1 else x for k, x in enumerate(out)]
 
 
 def mismatch(table: pd.DataFrame) -> str:
     """A warning when the items differ in seed or in run count, else ``""``."""
-    differ = [f"{what} ({', '.join(format(v, fmt) for v in dict.fromkeys(table[col]))})"
-              for col, what, fmt in (("seed", "seed", ""), ("runs", "run count", ",")) if table[col].nunique() > 1]
+    differ = [
+        f"{what} ({', '.join(format(v, fmt) for v in dict.fromkeys(table[col]))})"
+        for col, what, fmt in (("seed", "seed", ""), ("runs", "run count", ","))
+        if table[col].nunique() > 1
+    ]
     return f"items differ in {' and '.join(differ)}" if differ else ""
 
 
@@ -75,24 +66,37 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
     if len(items) < 2:
         raise ValueError("compare needs at least two scenarios or results folders")
     rows, first = [], None
-    for item, label in zip(items, labels(items)):
+    for item, label in zip(items, labels(items), strict=True):
         info, df = outcomes_of(item, runs, seed)
         probs = probabilities(df)
         row = {"item": label, "kind": "results folder" if Path(item).is_dir() else "scenario file", **info}
         for o in OUTCOME_ORDER:
             row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
         for o in TESTED:
-            d = difference(first[o]["k"], first[o]["n"], probs[o]["k"], probs[o]["n"]) if first else dict.fromkeys(
-                ("diff", "low", "high", "p_value"), np.nan)
-            row.update({f"{o}_diff": d["diff"], f"{o}_diff_low": d["low"], f"{o}_diff_high": d["high"],
-                        f"{o}_p_value": d["p_value"]})
+            d = (
+                difference(first[o]["k"], first[o]["n"], probs[o]["k"], probs[o]["n"])
+                if first
+                else dict.fromkeys(("diff", "low", "high", "p_value"), np.nan)
+            )
+            row.update(
+                {
+                    f"{o}_diff": d["diff"],
+                    f"{o}_diff_low": d["low"],
+                    f"{o}_diff_high": d["high"],
+                    f"{o}_p_value": d["p_value"],
+                }
+            )
         first = first or probs
         rows.append(row)
     table = pd.DataFrame(rows)
     seeds = set(table["seed"])
     others = table["item"].iloc[1] if len(table) == 2 else f"{len(table) - 1} scenarios"
-    table.attrs = {"scenario": f"{others} against {table['item'].iloc[0]}", "runs": int(table["runs"].sum()),
-                   "seed": seeds.pop() if len(seeds) == 1 else "various", "warning": mismatch(table)}
+    table.attrs = {
+        "scenario": f"{others} against {table['item'].iloc[0]}",
+        "runs": int(table["runs"].sum()),
+        "seed": seeds.pop() if len(seeds) == 1 else "various",
+        "warning": mismatch(table),
+    }
     return table
 
 
@@ -101,16 +105,23 @@ def text(table: pd.DataFrame) -> str:
     w = max(26, table["item"].str.len().max() + 2)
     lines = [f"{'item':<{w}}{'runs':>8}{'seed':>12}   {'P(transition)':<24}{'P(collapse)':<24}P(stalemate)"]
     for r in table.to_dict(orient="records"):
-        cells = "".join(f"{r[f'p_{o}']:.3f} [{r[f'p_{o}_low']:.3f}, {r[f'p_{o}_high']:.3f}]".ljust(24)
-                        for o in OUTCOME_ORDER)
+        cells = "".join(
+            f"{r[f'p_{o}']:.3f} [{r[f'p_{o}_low']:.3f}, {r[f'p_{o}_high']:.3f}]".ljust(24) for o in OUTCOME_ORDER
+        )
         lines.append(f"{r['item']:<{w}}{r['runs']:>8,}{r['seed']:>12}   {cells}".rstrip())
     if table.attrs.get("warning"):
-        lines += ["", f"note: {table.attrs['warning']}: results folders keep their own runs and seed, "
-                      "--runs and --seed apply to scenario files only"]
+        lines += [
+            "",
+            f"note: {table.attrs['warning']}: results folders keep their own runs and seed, "
+            "--runs and --seed apply to scenario files only",
+        ]
     lines += ["", f"change from {table['item'].iloc[0]} (95% interval, two-proportion z-test)"]
     for r in table.iloc[1:].to_dict(orient="records"):
-        cells = "   ".join(f"{o} {signed(r[f'{o}_diff'], 3)} [{signed(r[f'{o}_diff_low'], 3)}, "
-                           f"{signed(r[f'{o}_diff_high'], 3)}] p {p_text(r[f'{o}_p_value'])}" for o in TESTED)
+        cells = "   ".join(
+            f"{o} {signed(r[f'{o}_diff'], 3)} [{signed(r[f'{o}_diff_low'], 3)}, "
+            f"{signed(r[f'{o}_diff_high'], 3)}] p {p_text(r[f'{o}_p_value'])}"
+            for o in TESTED
+        )
         lines.append(f"{r['item']:<{w}}{cells}")
     return "\n".join(lines) + "\n"
 

@@ -12,20 +12,21 @@ design point and a parameter that cannot matter gets an index of exactly zero.
 from __future__ import annotations
 
 import copy
-import difflib
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from sim.batch.runner import run_batch
-from sim.scenario.labels import Names
-from sim.scenario.loader import Problem, ScenarioError, read, validate
-from sim.engine.model import TRANSITION, NegotiationModel
-from sim.scenario.parameters import uncertain, walk
-from sim.scenario.schema import Scenario
 from sim.analysis.summary import probabilities
+from sim.batch.runner import run_batch
+from sim.engine.model import NegotiationModel
+from sim.engine.outcomes import TRANSITION
+from sim.scenario.labels import Names
+from sim.scenario.loader import read, validate
+from sim.scenario.parameters import uncertain, walk
+from sim.scenario.problems import Problem, ScenarioError, did_you_mean
+from sim.scenario.schema import Scenario
 
 BLOCK_RUNS = 20_000
 EDGE = 1e-9
@@ -88,8 +89,7 @@ def _left_at_default(data: dict, path: str) -> bool:
 
 
 def _no_field(path: str, part: str, options: list[str], where, file: str, located: str) -> ScenarioError:
-    close = difflib.get_close_matches(part, options, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else f" (here: {', '.join(options)})" if options else ""
+    hint = did_you_mean(part, options, f" (here: {', '.join(options)})" if options else "")
     line = (where or {}).get(located, (file, 1))
     return ScenarioError([Problem(line[0], line[1], path, f"no such field: nothing called '{part}'{hint}")])
 
@@ -105,16 +105,26 @@ def edited(src: Source, field: str, value: Any) -> Scenario:
 def _play(scenario: Scenario, runs: int | None, seed: int | None) -> dict:
     probs = probabilities(run_batch(scenario, runs=runs, seed=seed))
     t = probs["transition"]
-    return {"runs": t["n"], "p_transition": t["p"], "low": t["low"], "high": t["high"],
-            "p_collapse": probs["collapse"]["p"], "p_stalemate": probs["stalemate"]["p"]}
+    return {
+        "runs": t["n"],
+        "p_transition": t["p"],
+        "low": t["low"],
+        "high": t["high"],
+        "p_collapse": probs["collapse"]["p"],
+        "p_stalemate": probs["stalemate"]["p"],
+    }
 
 
 def _info(scenario: Scenario, fields, runs: int | None, seed: int | None, **extra) -> dict:
     """Scenario name, runs and seed, and ``labels``: each of ``fields`` as the scenario names it."""
     names = Names(scenario)
-    return {"scenario": scenario.meta.name, "runs": runs or scenario.meta.runs,
-            "seed": scenario.meta.seed if seed is None else seed,
-            "labels": {f: names.field(f) for f in fields}, **extra}
+    return {
+        "scenario": scenario.meta.name,
+        "runs": runs or scenario.meta.runs,
+        "seed": scenario.meta.seed_or(seed),
+        "labels": {f: names.field(f) for f in fields},
+        **extra,
+    }
 
 
 def sweeps(path_or_data, grid: dict[str, list], runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
@@ -135,8 +145,9 @@ def sweep(path_or_data, field: str, values, runs: int | None = None, seed: int |
     return sweeps(path_or_data, {field: list(values)}, runs, seed)
 
 
-def tornado(path_or_data, ranges: dict[str, tuple[float, float]], runs: int | None = None,
-            seed: int | None = None) -> pd.DataFrame:
+def tornado(
+    path_or_data, ranges: dict[str, tuple[float, float]], runs: int | None = None, seed: int | None = None
+) -> pd.DataFrame:
     """P(transition) with each field at its low and its high value, against the baseline; widest swing first."""
     return swings(sweeps(path_or_data, {field: list(lo_hi) for field, lo_hi in ranges.items()}, runs, seed))
 
@@ -149,9 +160,17 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for field, rows_of in table.groupby("field", sort=False):
         lo, hi = rows_of.loc[rows_of["value"].idxmin()], rows_of.loc[rows_of["value"].idxmax()]
-        rows.append({"field": field, "low": lo["value"], "high": hi["value"], "p_at_low": lo["p_transition"],
-                     "p_at_high": hi["p_transition"], "swing": hi["p_transition"] - lo["p_transition"],
-                     "margin": max(lo["high"] - lo["low"], hi["high"] - hi["low"]) / 2})
+        rows.append(
+            {
+                "field": field,
+                "low": lo["value"],
+                "high": hi["value"],
+                "p_at_low": lo["p_transition"],
+                "p_at_high": hi["p_transition"],
+                "swing": hi["p_transition"] - lo["p_transition"],
+                "margin": max(lo["high"] - lo["low"], hi["high"] - hi["low"]) / 2,
+            }
+        )
     out = pd.DataFrame(rows).sort_values("swing", key=abs, ascending=False, kind="stable", ignore_index=True)
     out.attrs = dict(table.attrs)
     return out
@@ -206,19 +225,33 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
 
     if N < 2 or N & (N - 1):
         raise DesignError(f"Sobol needs a power of 2 base points (got {N})")
-    seed = scenario.meta.seed if seed is None else seed
+    seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario)
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
     p = transition_at(scenario, unit, runs_per_point, seed)
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
-    info = _info(scenario, problem["names"], len(unit) * runs_per_point, seed, method="sobol", points=len(unit),
-                 runs_per_point=runs_per_point, p_transition=float(p.mean()), p_spread=float(p.std()))
-    return _ranked(scenario, {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"],
-                              "total_conf": si["ST_conf"]}, "total", info)
+    info = _info(
+        scenario,
+        problem["names"],
+        len(unit) * runs_per_point,
+        seed,
+        method="sobol",
+        points=len(unit),
+        runs_per_point=runs_per_point,
+        p_transition=float(p.mean()),
+        p_spread=float(p.std()),
+    )
+    return _ranked(
+        scenario,
+        {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"], "total_conf": si["ST_conf"]},
+        "total",
+        info,
+    )
 
 
-def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
-           levels: int = 4) -> pd.DataFrame:
+def morris(
+    scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None, levels: int = 4
+) -> pd.DataFrame:
     """Morris elementary effects of P(transition): mu* (mean absolute effect, with 95% half-width) and sigma.
 
     Each parameter moves on ``levels`` equally likely quantiles of its distribution (the
@@ -227,35 +260,56 @@ def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20,
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
-    seed = scenario.meta.seed if seed is None else seed
+    seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario, margin=0.5 / levels)
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     p = transition_at(scenario, unit, runs_per_point, seed)
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
-    info = _info(scenario, problem["names"], len(unit) * runs_per_point, seed, method="morris", points=len(unit),
-                 runs_per_point=runs_per_point, p_transition=float(p.mean()), p_spread=float(p.std()))
-    return _ranked(scenario, {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"],
-                              "sigma": si["sigma"]}, "mu_star", info)
+    info = _info(
+        scenario,
+        problem["names"],
+        len(unit) * runs_per_point,
+        seed,
+        method="morris",
+        points=len(unit),
+        runs_per_point=runs_per_point,
+        p_transition=float(p.mean()),
+        p_spread=float(p.std()),
+    )
+    return _ranked(
+        scenario,
+        {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"], "sigma": si["sigma"]},
+        "mu_star",
+        info,
+    )
 
 
 # ------------------------------------------------------------------ plain text
 def sweep_text(table: pd.DataFrame) -> str:
     """A sweep table as readable lines, one per value."""
     w = table["field"].str.len().max() + 2
-    lines = [f"{table.attrs.get('scenario', '')}  ({table.attrs.get('runs', 0):,} runs per value, seed "
-             f"{table.attrs.get('seed')}; baseline P(transition) {table.attrs.get('baseline', float('nan')):.3f})", "",
-             f"{'field':<{w}}{'value':>10}{'P(transition)':>15}   95% interval    {'P(collapse)':>12}{'P(stalemate)':>13}"]
+    lines = [
+        f"{table.attrs.get('scenario', '')}  ({table.attrs.get('runs', 0):,} runs per value, seed "
+        f"{table.attrs.get('seed')}; baseline P(transition) {table.attrs.get('baseline', float('nan')):.3f})",
+        "",
+        f"{'field':<{w}}{'value':>10}{'P(transition)':>15}   95% interval    {'P(collapse)':>12}{'P(stalemate)':>13}",
+    ]
     for r in table.itertuples():
-        lines.append(f"{r.field:<{w}}{r.value:>10g}{r.p_transition:>15.3f}   [{r.low:.3f}, {r.high:.3f}]  "
-                     f"{r.p_collapse:>12.3f}{r.p_stalemate:>13.3f}")
+        lines.append(
+            f"{r.field:<{w}}{r.value:>10g}{r.p_transition:>15.3f}   [{r.low:.3f}, {r.high:.3f}]  "
+            f"{r.p_collapse:>12.3f}{r.p_stalemate:>13.3f}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def swings_text(table: pd.DataFrame) -> str:
     """A tornado table as readable lines, widest swing first."""
     w = table["field"].str.len().max() + 2
-    lines = [f"tornado: P(transition) at each field's low and high value (baseline {table.attrs['baseline']:.3f})", "",
-             f"{'rank':<6}{'field':<{w}}{'P at low value':<20}{'P at high value':<20}{'swing':>7}   noise +/-"]
+    lines = [
+        f"tornado: P(transition) at each field's low and high value (baseline {table.attrs['baseline']:.3f})",
+        "",
+        f"{'rank':<6}{'field':<{w}}{'P at low value':<20}{'P at high value':<20}{'swing':>7}   noise +/-",
+    ]
     for rank, r in enumerate(table.itertuples(), 1):
         at_low, at_high = f"{r.p_at_low:.3f} at {r.low:g}", f"{r.p_at_high:.3f} at {r.high:g}"
         lines.append(f"{rank:<6}{r.field:<{w}}{at_low:<20}{at_high:<20}{r.swing:>+7.3f}   {r.margin:.3f}")
@@ -266,8 +320,10 @@ def indices_text(indices: pd.DataFrame) -> str:
     """Sobol or Morris indices as readable lines, most influential first."""
     a = indices.attrs
     sobol = a.get("method") == "sobol"
-    head = (f"{a.get('scenario', '')}  ({a['method']}: {a['points']:,} design points x {a['runs_per_point']} runs, "
-            f"seed {a['seed']}; mean P(transition) {a['p_transition']:.3f}, spread across points {a['p_spread']:.3f})")
+    head = (
+        f"{a.get('scenario', '')}  ({a['method']}: {a['points']:,} design points x {a['runs_per_point']} runs, "
+        f"seed {a['seed']}; mean P(transition) {a['p_transition']:.3f}, spread across points {a['p_spread']:.3f})"
+    )
     cols = ("first", "total") if sobol else ("mu_star", "sigma")
     names = ("first-order", "total") if sobol else ("mu*", "sigma")
     lines = [head, "", f"{'rank':<6}{'parameter':<46}{'range':>16}{names[0]:>20}{names[1]:>20}"]

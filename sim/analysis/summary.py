@@ -7,15 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from sim.analysis.intervals import proportion, wilson_interval
+from sim.engine.outcomes import OUTCOME_ORDER, SUCCESS, column, idents, reason_words
 from sim.scenario.labels import Names
-
-from sim.engine.outcomes import OUTCOME_ORDER
-from sim.engine.rules import wilson_interval
-
-
-def proportion(successes: int, n: int) -> dict:
-    low, high = wilson_interval(successes, n)
-    return {"p": successes / n if n else float("nan"), "low": float(low), "high": float(high), "k": int(successes), "n": int(n)}
 
 
 def probabilities(df: pd.DataFrame) -> dict:
@@ -29,11 +23,13 @@ def transition_timing(df: pd.DataFrame, start: dt.date | None = None, round_days
 
     Each quartile is a round some run reached a transition in (the inverse of the empirical CDF).
     """
-    rounds = df.loc[df["outcome"] == "transition", "round"]
+    rounds = df.loc[df["outcome"] == SUCCESS, "round"]
     if rounds.empty:
         return {"q1": None, "median": None, "q3": None}
-    out = {k: float(np.quantile(rounds, q, method="inverted_cdf")) for k, q in (("q1", 0.25), ("median", 0.5),
-                                                                                 ("q3", 0.75))}
+    out = {
+        k: float(np.quantile(rounds, q, method="inverted_cdf"))
+        for k, q in (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+    }
     if start is not None:
         out.update({f"{k}_date": str(start + dt.timedelta(days=round(v * round_days))) for k, v in list(out.items())})
     return out
@@ -41,7 +37,7 @@ def transition_timing(df: pd.DataFrame, start: dt.date | None = None, round_days
 
 def cumulative_transition(df: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """P(transition by round k) for k = 1..horizon, with Wilson bands."""
-    rounds = df.loc[df["outcome"] == "transition", "round"].to_numpy()
+    rounds = df.loc[df["outcome"] == SUCCESS, "round"].to_numpy()
     k = np.arange(1, horizon + 1)
     hits = np.searchsorted(np.sort(rounds), k, side="right")
     low, high = wilson_interval(hits, len(df))
@@ -50,7 +46,7 @@ def cumulative_transition(df: pd.DataFrame, horizon: int) -> pd.DataFrame:
 
 def blocking(df: pd.DataFrame, top: int = 8) -> pd.DataFrame:
     """What stopped the runs without a transition: blocker and reason, most frequent first."""
-    failed = df[df["outcome"] != "transition"]
+    failed = df[df["outcome"] != SUCCESS]
     if failed.empty:
         return pd.DataFrame(columns=["blocker", "reason", "runs", "share"])
     who = failed["blocker"].replace("", "-")
@@ -62,11 +58,13 @@ def blocking(df: pd.DataFrame, top: int = 8) -> pd.DataFrame:
 
 def preconditions(df: pd.DataFrame) -> dict:
     """Share of runs in which each precondition was met, waived or left unmet."""
-    cols = [c for c in df.columns if c.startswith("precondition.") and not c.endswith(".round")]
-    return {c.split(".", 1)[1]: {k: float(v) for k, v in df[c].value_counts(normalize=True).items()} for c in cols}
+    return {
+        pid: {k: float(v) for k, v in df[column("precondition", pid)].value_counts(normalize=True).items()}
+        for pid in idents(df.columns, "precondition")
+    }
 
 
-def conditional(df: pd.DataFrame, condition, outcome: str = "transition") -> dict:
+def conditional(df: pd.DataFrame, condition, outcome: str = SUCCESS) -> dict:
     """P(outcome | condition) with its Wilson interval, plus ``share``: how often the condition held."""
     held = np.asarray(condition, dtype=bool)
     hits = int((df["outcome"].to_numpy() == outcome)[held].sum())
@@ -85,17 +83,21 @@ def conditionals(df: pd.DataFrame, horizon: int, names: Names | None = None) -> 
     checkpoints = sorted({max(1, round(horizon * q)) for q in (0.25, 0.5, 0.75)})
     rows = []
     for pid in preconditions(df):
-        status, met = df[f"precondition.{pid}"].to_numpy(), f"precondition.{pid}.round"
+        status, met = df[column("precondition", pid)].to_numpy(), column("precondition_round", pid)
         what = f"precondition {names.preconditions.get(pid, pid) if names else pid}"
-        rows += [{"condition": f"{what} met (not waived) by round {k}",
-                  **conditional(df, (status == "met") & happened_by(df, met, k))} for k in checkpoints]
+        rows += [
+            {
+                "condition": f"{what} met (not waived) by round {k}",
+                **conditional(df, (status == "met") & happened_by(df, met, k)),
+            }
+            for k in checkpoints
+        ]
         rows.append({"condition": f"{what} waived", **conditional(df, status == "waived")})
         rows.append({"condition": f"{what} never met nor waived", **conditional(df, status == "unmet")})
     mid = checkpoints[len(checkpoints) // 2]
-    for column in (c for c in df.columns if c.startswith("event.") and c.endswith(".round")):
-        name = column[len("event."):-len(".round")]
-        name = names.events.get(name, name) if names else name
-        by = happened_by(df, column, mid)
+    for event in idents(df.columns, "event_round"):
+        name = names.events.get(event, event) if names else event
+        by = happened_by(df, column("event_round", event), mid)
         rows.append({"condition": f"{name} by round {mid}", **conditional(df, by)})
         rows.append({"condition": f"{name} not by round {mid}", **conditional(df, ~by)})
     return [r for r in rows if 0 < r["n"] < len(df)]
@@ -104,28 +106,35 @@ def conditionals(df: pd.DataFrame, horizon: int, names: Names | None = None) -> 
 def milestones(df: pd.DataFrame, ids: list[str], names: Names | None = None) -> list[dict]:
     """Carrying a transition out: for each implementation milestone, the share of runs with a declared
     transition that reached it by the horizon (Wilson interval) and the median rounds it took after."""
-    done = df[df["outcome"] == "transition"]
+    done = df[df["outcome"] == SUCCESS]
     rows = []
     for mid in ids:
-        at = done[f"event.{mid}.round"].to_numpy()
+        at = done[column("event_round", mid)].to_numpy()
         reached = at >= 0
         lag = at[reached] - done["round"].to_numpy()[reached]
-        rows.append({"milestone": names.events.get(mid, mid) if names else mid,
-                     **proportion(int(reached.sum()), len(done)),
-                     "median_rounds_after": float(np.median(lag)) if reached.any() else None})
+        rows.append(
+            {
+                "milestone": names.events.get(mid, mid) if names else mid,
+                **proportion(int(reached.sum()), len(done)),
+                "median_rounds_after": float(np.median(lag)) if reached.any() else None,
+            }
+        )
     return rows if len(done) else []
 
 
 def packages(df: pd.DataFrame) -> dict:
     """Quantiles of the agreed package on each issue, over the runs with a transition."""
-    done = df[df["outcome"] == "transition"]
+    done = df[df["outcome"] == SUCCESS]
     out = {}
-    for column in (c for c in df.columns if c.startswith("package.")):
-        values = done[column].dropna().to_numpy()
+    for issue in idents(df.columns, "package"):
+        values = done[column("package", issue)].dropna().to_numpy()
         if len(values):
             q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
-            out[column.split(".", 1)[1]] = {"n": len(values), "mean": float(values.mean()),
-                                            **{k: float(v) for k, v in zip(("q05", "q25", "median", "q75", "q95"), q)}}
+            out[issue] = {
+                "n": len(values),
+                "mean": float(values.mean()),
+                **{k: float(v) for k, v in zip(("q05", "q25", "median", "q75", "q95"), q, strict=True)},
+            }
     return out
 
 
@@ -139,7 +148,7 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
     blocks = blocking(df)
     if names is not None:  # readable words beside the ids
         blocks["who"] = [names.actor(b) if b != "-" else "-" for b in blocks["blocker"]]
-        blocks["why"] = [names.reason(r) for r in blocks["reason"]]
+        blocks["why"] = [reason_words(r, names) for r in blocks["reason"]]
     return {
         "scenario": meta.get("scenario", scenario.meta.name if scenario is not None else ""),
         "runs": len(df),
@@ -173,19 +182,29 @@ def text(summary: dict) -> str:
         parts = ", ".join(f"{k} {v:.1%}" for k, v in sorted(shares.items()))
         lines += ["", f"precondition {pid}: {parts}"]
     if summary.get("conditional_transition"):
-        lines += ["", "P(transition | condition); share = how often the condition held",
-                  f"{'P':>8}   95% interval    {'share':>6}   condition"]
+        lines += [
+            "",
+            "P(transition | condition); share = how often the condition held",
+            f"{'P':>8}   95% interval    {'share':>6}   condition",
+        ]
         for row in summary["conditional_transition"]:
-            lines.append(f"{row['p']:>8.3f}   [{row['low']:.3f}, {row['high']:.3f}]  {row['share']:>6.1%}   "
-                         f"{row['condition']}")
+            lines.append(
+                f"{row['p']:>8.3f}   [{row['low']:.3f}, {row['high']:.3f}]  {row['share']:>6.1%}   {row['condition']}"
+            )
     if summary.get("milestones"):
-        lines += ["", "carrying it out: share of declared transitions reaching each milestone by the horizon",
-                  f"{'P':>8}   95% interval    median rounds after   milestone"]
+        lines += [
+            "",
+            "carrying it out: share of declared transitions reaching each milestone by the horizon",
+            f"{'P':>8}   95% interval    median rounds after   milestone",
+        ]
         for row in summary["milestones"]:
             lag = "-" if row["median_rounds_after"] is None else f"{row['median_rounds_after']:g}"
             lines.append(f"{row['p']:>8.3f}   [{row['low']:.3f}, {row['high']:.3f}]   {lag:>19}   {row['milestone']}")
     if summary.get("packages"):
-        lines += ["", f"agreed packages (runs with a transition)   {'5%':>6}{'25%':>6}{'median':>8}{'75%':>6}{'95%':>6}"]
+        lines += [
+            "",
+            f"agreed packages (runs with a transition)   {'5%':>6}{'25%':>6}{'median':>8}{'75%':>6}{'95%':>6}",
+        ]
         for issue, q in summary["packages"].items():
             cells = "".join(f"{q[k]:>{8 if k == 'median' else 6}.0f}" for k in ("q05", "q25", "median", "q75", "q95"))
             lines.append(f"  {issue:<40}{cells}")

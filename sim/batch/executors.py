@@ -14,9 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-
-class SchedulerError(Exception):
-    """A Dask scheduler that cannot be reached; the message names the address."""
+from sim.batch.errors import SchedulerError
 
 
 class Inline:
@@ -80,7 +78,7 @@ class Dask:
             raise SchedulerError(f"{address}: not a scheduler address (expected tcp://HOST:PORT)")
         try:
             self._client = Client(address, set_as_default=False, timeout=timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
+        except Exception as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise SchedulerError(f"{address}: cannot reach the Dask scheduler ({reason})") from None
         self.workers = max(1, sum(self._client.nthreads().values()))
@@ -89,7 +87,9 @@ class Dask:
         from distributed import as_completed
 
         tasks = iter(tasks)
-        first = [self._client.submit(fn, *task, pure=False) for _, task in zip(range(2 * self.workers), tasks)]
+        first = [
+            self._client.submit(fn, *task, pure=False) for _, task in zip(range(2 * self.workers), tasks, strict=False)
+        ]
         if not first:
             return
         running = as_completed(first, loop=self._client.loop)

@@ -17,28 +17,24 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.batch.errors import ResultsError
+from sim.engine.outcomes import decoded
+
 RUNS, TRAJECTORIES = "runs", "trajectories"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-class ResultsError(Exception):
-    """A results folder that cannot be used as asked; the message names the path and the problem."""
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
+    fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
@@ -51,7 +47,17 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def write_table(path: Path, df: pd.DataFrame) -> None:
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new hidden file beside ``path``, mode 0666 less the umask (results are meant to be shared)."""
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def write_parquet(path: Path, df: pd.DataFrame) -> None:
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink, compression="zstd")
     atomic_write(path, sink.getvalue().to_pybytes())
@@ -75,21 +81,19 @@ def locked(folder: Path):
         raise ResultsError(f"{folder}: is a file, not a results folder")
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / ".lock", "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ResultsError(f"{folder}: another batch is writing to this folder") from None
-    try:
-        yield
-    except BaseException:
-        if created and {p.name for p in folder.iterdir()} <= {".lock"}:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+    with open(folder / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResultsError(f"{folder}: another batch is writing to this folder") from None
+        try:
+            yield
+        except BaseException:
+            if created and {p.name for p in folder.iterdir()} <= {".lock"}:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_json(path: Path, required: tuple[str, ...], missing: str, hint: str = "") -> dict:
@@ -108,10 +112,16 @@ def read_json(path: Path, required: tuple[str, ...], missing: str, hint: str = "
 
 def read_meta(folder: Path) -> dict:
     if not Path(folder).is_dir():
-        raise ResultsError(f"{folder}: no such results folder" if not Path(folder).exists() else
-                           f"{folder}: is a file, not a results folder")
-    return read_json(Path(folder) / "meta.json", ("runs", "seed", "block_size", "scenario_hash"),
-                     "not a results folder (no meta.json)")
+        raise ResultsError(
+            f"{folder}: no such results folder"
+            if not Path(folder).exists()
+            else f"{folder}: is a file, not a results folder"
+        )
+    return read_json(
+        Path(folder) / "meta.json",
+        ("runs", "seed", "block_size", "scenario_hash"),
+        "not a results folder (no meta.json)",
+    )
 
 
 def write_meta(folder: Path, meta: dict) -> None:
@@ -127,7 +137,7 @@ def chunk_ok(path: Path, rows: int) -> bool:
     """True if ``path`` is a complete, readable chunk of ``rows`` rows (its data read, not just its footer)."""
     try:
         return pq.read_table(path).num_rows == rows
-    except Exception:  # noqa: BLE001 - any failure to read means the chunk is not usable
+    except Exception:
         return False
 
 
@@ -145,7 +155,7 @@ def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None
             continue
         try:
             df = pq.read_table(path, columns=columns).to_pandas()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ResultsError(f"{path}: corrupt or truncated chunk ({type(exc).__name__})") from None
         if kind == RUNS and len(df) != expected_rows(meta, index):
             raise ResultsError(f"{path}: has {len(df)} rows, expected {expected_rows(meta, index)}")
@@ -153,8 +163,4 @@ def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
-    if "outcome" in out:
-        from sim.engine.outcomes import OUTCOME_ORDER
-
-        out["outcome"] = pd.Categorical(out["outcome"], categories=OUTCOME_ORDER)
-    return out
+    return decoded(out)

@@ -15,11 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.engine import outcomes
 from sim import __version__
 from sim.batch.executors import executor
-from sim.scenario.loader import dump, validate
-from sim.engine.model import NegotiationModel
 from sim.batch.folder import (
     RUNS,
     TRAJECTORIES,
@@ -33,8 +30,11 @@ from sim.batch.folder import (
     read_meta,
     scenario_hash,
     write_meta,
-    write_table,
+    write_parquet,
 )
+from sim.engine import outcomes
+from sim.engine.model import NegotiationModel
+from sim.scenario.loader import dump, validate
 from sim.scenario.schema import Scenario
 
 DEFAULT_BLOCK = 10_000
@@ -47,8 +47,9 @@ def _scenario(text: str) -> Scenario:
     return validate(yaml.safe_load(text))
 
 
-def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectories: int,
-               folder: str | None = None, index: int = 0):
+def play_block(
+    scenario_yaml: str, seed: int, start: int, stop: int, trajectories: int, folder: str | None = None, index: int = 0
+):
     """Play runs [start, stop) as one block.
 
     With ``folder`` the worker writes the block's chunks itself (local workers share the disk)
@@ -56,7 +57,7 @@ def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectorie
     """
     model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
     model.run()
-    runs, traj = outcomes.table(model), outcomes.trajectories(model)
+    runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
     if folder is None:
         return start, len(runs), runs, traj
     write_chunk(Path(folder), index, runs, traj)
@@ -66,12 +67,17 @@ def play_block(scenario_yaml: str, seed: int, start: int, stop: int, trajectorie
 def write_chunk(folder: Path, index: int, runs: pd.DataFrame, traj: pd.DataFrame) -> None:
     """Trajectories first, runs last: a block counts as done once its runs chunk exists."""
     if len(traj):
-        write_table(chunk_path(folder, TRAJECTORIES, index), traj)
-    write_table(chunk_path(folder, RUNS, index), runs)
+        write_parquet(chunk_path(folder, TRAJECTORIES, index), traj)
+    write_parquet(chunk_path(folder, RUNS, index), runs)
 
 
-def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None, trajectories: int = 0,
-             overrides: dict | None = None) -> NegotiationModel:
+def simulate(
+    scenario: Scenario,
+    runs: int | None = None,
+    seed: int | None = None,
+    trajectories: int = 0,
+    overrides: dict | None = None,
+) -> NegotiationModel:
     """Play ``runs`` runs in this process as one block and return the played model (for notebooks)."""
     runs = runs or scenario.meta.runs
     return NegotiationModel(scenario, range(runs), seed=seed, trajectories=trajectories, overrides=overrides).run()
@@ -97,9 +103,15 @@ class Batch:
 
     def meta(self) -> dict:
         return {
-            "version": __version__, "scenario": self.scenario.meta.name, "scenario_hash": scenario_hash(self.text),
-            "seed": self.seed, "runs": self.runs, "block_size": self.block_size, "trajectories": self.trajectories,
-            "status": "running", "python": sys.version.split()[0],
+            "version": __version__,
+            "scenario": self.scenario.meta.name,
+            "scenario_hash": scenario_hash(self.text),
+            "seed": self.seed,
+            "runs": self.runs,
+            "block_size": self.block_size,
+            "trajectories": self.trajectories,
+            "status": "running",
+            "python": sys.version.split()[0],
         }
 
     def task(self, index: int, folder: Path | None):
@@ -113,10 +125,20 @@ def block_size_for(runs: int, workers: int) -> int:
     return max(1, min(DEFAULT_BLOCK, -(-runs // (4 * max(workers, 1)))))
 
 
-def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | None = None, seed: int | None = None,
-              workers: int | None = None, scheduler: str | None = None, block_size: int | None = None,
-              trajectories: int | None = None, resume: bool = False, overwrite: bool = False,
-              progress=None) -> pd.DataFrame | Path:
+def run_batch(
+    scenario: Scenario,
+    out: str | Path | None = None,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    block_size: int | None = None,
+    trajectories: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress=None,
+) -> pd.DataFrame | Path:
     """Run a Monte Carlo batch.
 
     With ``out=None`` the runs are played in this process and returned as a DataFrame.
@@ -129,11 +151,11 @@ def run_batch(scenario: Scenario, out: str | Path | None = None, *, runs: int | 
         begun = read_meta(Path(out))
         runs, seed = runs or begun["runs"], begun["seed"] if seed is None else seed
     runs = runs or scenario.meta.runs
-    seed = scenario.meta.seed if seed is None else seed
+    seed = scenario.meta.seed_or(seed)
     trajectories = scenario.outputs.trajectories if trajectories is None else trajectories
     if out is None:
         model = simulate(scenario, runs, seed, trajectories)
-        return outcomes.table(model)
+        return outcomes.run_table(model)
     folder = Path(out)
     pool = executor(workers, scheduler, runs)
     try:
@@ -151,9 +173,11 @@ def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[
     if has_meta and resume:
         meta = read_meta(folder)
         asked = batch.meta()
-        for key, what in (("scenario_hash", "the scenario has changed since the batch began"),
-                          ("seed", f"the seed differs (the batch began with seed {meta['seed']})"),
-                          ("runs", f"the run count differs (the batch began with {meta['runs']:,} runs)")):
+        for key, what in (
+            ("scenario_hash", "the scenario has changed since the batch began"),
+            ("seed", f"the seed differs (the batch began with seed {meta['seed']})"),
+            ("runs", f"the run count differs (the batch began with {meta['runs']:,} runs)"),
+        ):
             if meta[key] != asked[key]:
                 raise ResultsError(f"{folder / 'meta.json'}: cannot resume: {what}")
         batch.block_size = meta["block_size"]
@@ -163,7 +187,9 @@ def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[
             tmp.unlink()
         return [i for i in range(batch.n_blocks) if not chunk_ok(chunk_path(folder, RUNS, i), expected_rows(meta, i))]
     if has_meta and not overwrite:
-        raise ResultsError(f"{folder}: already holds results (use --overwrite to replace them or --resume to finish them)")
+        raise ResultsError(
+            f"{folder}: already holds results (use --overwrite to replace them or --resume to finish them)"
+        )
     if any(not _leftover(p) for p in folder.iterdir()) and not has_meta and not overwrite:
         raise ResultsError(f"{folder}: exists and is not a results folder (choose another --out)")
     for name in (RUNS, TRAJECTORIES, "figures"):
@@ -202,8 +228,11 @@ def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
         raise
     elapsed = time.perf_counter() - started
     played = sum(expected_rows(meta, i) for i in todo)
-    meta.update(status="complete", seconds=round(elapsed, 3),
-                runs_per_second=round(played / elapsed, 1) if elapsed > 0 else None)
+    meta.update(
+        status="complete",
+        seconds=round(elapsed, 3),
+        runs_per_second=round(played / elapsed, 1) if elapsed > 0 else None,
+    )
     write_meta(folder, meta)
 
 
@@ -218,4 +247,3 @@ def load_trajectories(folder: str | Path) -> pd.DataFrame:
 
 def default_out(scenario_path: str | Path) -> Path:
     return Path("results") / Path(scenario_path).stem
-

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.scenario.digest import Claim
+
 CLAIM_ID = re.compile(r"\b[a-z]{1,8}-\d{1,4}\b")
 
 
@@ -53,12 +55,6 @@ class Figure:
     caption: str
 
 
-@dataclass(frozen=True)
-class Claim:
-    text: str
-    attribution: str
-
-
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;max-width:58rem;margin:2rem auto;
 padding:0 1.2rem;line-height:1.45;font-size:15px}
@@ -77,6 +73,7 @@ figure{margin:1.2rem 0 2rem}figure img{width:100%;height:auto}figcaption{color:#
 
 def _linked(text: str, claims: dict[str, Claim]) -> str:
     """Escaped text with claim ids linked to the Sources table (hover shows the paraphrase)."""
+
     def link(m):
         c = claims.get(m.group(0))
         title = f' title="{html.escape(c.text)} ({html.escape(c.attribution)})"' if c else ""
@@ -106,18 +103,25 @@ def _html_block(b, claims) -> str:
         return f'<p class="{b.style}">{html.escape(b.text)}</p>'
     if isinstance(b, Figure):
         data = base64.b64encode(b.png).decode()
-        return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(b.caption)}">'
-                f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+        return (
+            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(b.caption)}">'
+            f"<figcaption>{html.escape(b.caption)}</figcaption></figure>"
+        )
     head = "".join(f"<th>{html.escape(h)}</th>" for h in b.header)
     cols = "".join(f'<col style="width:{100 * w:.0f}%">' for w in b.widths)
     body = "".join(
         (f'<tr id="{b.anchor}{html.escape(r[0])}">' if b.anchor else "<tr>")
-        + "".join(f"<td>{_cell(c, claims)}</td>" for c in r) + "</tr>" for r in b.rows)
+        + "".join(f"<td>{_cell(c, claims)}</td>" for c in r)
+        + "</tr>"
+        for r in b.rows
+    )
     return f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def to_html(title: str, blocks: list, claims: dict[str, Claim]) -> str:
     body = "\n".join(_html_block(b, claims) for b in blocks)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
-            f"<body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
+        f"<body>\n{body}\n</body></html>\n"
+    )

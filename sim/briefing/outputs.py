@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.briefing import plots
 from sim.analysis import summary
+from sim.batch.folder import atomic_write, read_meta
 from sim.batch.runner import load_results, load_trajectories
+from sim.briefing import plots
+from sim.engine.outcomes import reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import load
-from sim.batch.folder import atomic_write, read_meta
 
 
 def write_outputs(folder: str | Path) -> dict:
@@ -28,18 +29,22 @@ def write_outputs(folder: str | Path) -> dict:
     if "outcomes" in wanted:
         plots.save(plots.outcome_figure(result), figures, "outcomes")
     if "transition_curve" in wanted:
-        plots.save(plots.transition_curve_figure(result, scenario.meta.start_date, scenario.meta.round_days),
-                   figures, "transition_curve")
+        plots.save(
+            plots.transition_curve_figure(result, scenario.meta.start_date, scenario.meta.round_days),
+            figures,
+            "transition_curve",
+        )
     if "blocking" in wanted:
-        reasons = {row["reason"]: names.reason(row["reason"]) for row in result["blocking"]}
+        reasons = {row["reason"]: reason_words(row["reason"], names) for row in result["blocking"]}
         plots.save(plots.blocking_figure(result, names.actors, reasons), figures, "blocking")
     if "packages" in wanted:
         issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
         red_lines = [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines]
         plots.save(plots.package_figure(df, result, issues, red_lines), figures, "packages")
     if "positions" in wanted:
-        plots.save(plots.fan_figure(load_trajectories(folder), result, names.issues, names=names.actors), figures,
-                   "positions")
+        plots.save(
+            plots.fan_figure(load_trajectories(folder), result, names.issues, names=names.actors), figures, "positions"
+        )
     return result
 
 

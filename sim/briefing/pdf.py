@@ -5,27 +5,31 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import matplotlib.figure
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_agg import RendererAgg  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from sim import __version__  # noqa: E402
-from sim.briefing.document import Figure, Heading, Paragraph, Table  # noqa: E402
-from sim.briefing.plots import INK  # noqa: E402
+from sim import __version__
+from sim.briefing.document import Figure, Heading, Paragraph, Table
+from sim.briefing.plots import INK
 
 A4 = (8.27, 11.69)
 MARGIN = 0.75
 TEXT_WIDTH = A4[0] - 2 * MARGIN
 STYLES = {  # size, weight, colour, style, space before (in)
-    "title": (17, "bold", INK, "normal", 0.0), "h1": (13.5, "bold", INK, "normal", 0.22),
-    "h2": (11, "bold", INK, "normal", 0.14), "body": (9.5, "normal", "#222222", "normal", 0.06),
-    "lead": (10.5, "normal", "#222222", "normal", 0.06), "note": (8.5, "normal", "#666666", "italic", 0.04),
-    "cell": (7.6, "normal", "#222222", "normal", 0.0), "head": (7.6, "bold", "#222222", "normal", 0.0),
-    "tag": (7.6, "normal", "#8a5a00", "normal", 0.0), "caption": (8.5, "normal", "#555555", "italic", 0.04),
+    "title": (17, "bold", INK, "normal", 0.0),
+    "h1": (13.5, "bold", INK, "normal", 0.22),
+    "h2": (11, "bold", INK, "normal", 0.14),
+    "body": (9.5, "normal", "#222222", "normal", 0.06),
+    "lead": (10.5, "normal", "#222222", "normal", 0.06),
+    "note": (8.5, "normal", "#666666", "italic", 0.04),
+    "cell": (7.6, "normal", "#222222", "normal", 0.0),
+    "head": (7.6, "bold", "#222222", "normal", 0.0),
+    "tag": (7.6, "normal", "#8a5a00", "normal", 0.0),
+    "caption": (8.5, "normal", "#555555", "italic", 0.04),
 }
 _MEASURE = RendererAgg(1, 1, 720)
 
@@ -74,11 +78,11 @@ def column_widths(t: Table, pad: float) -> list[float]:
     the room taken from columns with width to spare."""
     widths = [w * TEXT_WIDTH for w in t.widths]
     need = [max(text_width(word, "head") for word in h.split() or [""]) + 2 * pad + 0.02 for h in t.header]
-    short = sum(max(0.0, n - w) for n, w in zip(need, widths))
-    spare = [max(0.0, w - n) for n, w in zip(need, widths)]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
     if not short or short > sum(spare):
         return widths
-    return [n if n > w else w - short * room / sum(spare) for w, n, room in zip(widths, need, spare)]
+    return [n if n > w else w - short * room / sum(spare) for w, n, room in zip(widths, need, spare, strict=True)]
 
 
 def _height(cells: list[list[tuple[str, str]]], pad: float) -> float:
@@ -94,7 +98,7 @@ class Pages:
     def new_page(self) -> None:
         self.close_page()
         self.number += 1
-        self.fig = plt.figure(figsize=A4)
+        self.fig = matplotlib.figure.Figure(figsize=A4)
         self.y = MARGIN
         self.fig.text(MARGIN / A4[0], 0.45 / A4[1], self.footer, fontsize=7, color="#888888", parse_math=False)
         self.fig.text(1 - MARGIN / A4[0], 0.45 / A4[1], str(self.number), fontsize=7, color="#888888", ha="right")
@@ -102,7 +106,6 @@ class Pages:
     def close_page(self) -> None:
         if self.fig is not None:
             self.pdf.savefig(self.fig)
-            plt.close(self.fig)
             self.fig = None
 
     def room(self, height: float) -> None:
@@ -113,8 +116,17 @@ class Pages:
         size, weight, colour, slant, _ = STYLES[style]
         top = self.y if y is None else y
         for k, line in enumerate(lines):
-            self.fig.text(x / A4[0], 1 - (top + k * _leading(style)) / A4[1], line, fontsize=size, weight=weight,
-                          color=colour, style=slant, va="top", parse_math=False)
+            self.fig.text(
+                x / A4[0],
+                1 - (top + k * _leading(style)) / A4[1],
+                line,
+                fontsize=size,
+                weight=weight,
+                color=colour,
+                style=slant,
+                va="top",
+                parse_math=False,
+            )
         return len(lines) * _leading(style)
 
     def paragraph(self, text: str, style: str, keep: float = 0.0) -> None:
@@ -126,8 +138,10 @@ class Pages:
     def table(self, t: Table) -> None:
         pad = 0.05
         widths = column_widths(t, pad)
-        head = [[(line, "head") for line in wrap(h, w - 2 * pad, "head")] for h, w in zip(t.header, widths)]
-        rows = [[self._cell_lines(c, w - 2 * pad) for c, w in zip(row, widths)] for row in t.rows]
+        head = [
+            [(line, "head") for line in wrap(h, w - 2 * pad, "head")] for h, w in zip(t.header, widths, strict=True)
+        ]
+        rows = [[self._cell_lines(c, w - 2 * pad) for c, w in zip(row, widths, strict=True)] for row in t.rows]
         self.room(0.06 + _height(head, pad) + (_height(rows[0], pad) if rows else 0))  # never a header alone
         self.y += 0.06
         self._row(head, widths, pad, shade=True)
@@ -154,11 +168,14 @@ class Pages:
         height = _height(cells, pad)
         bottom = 1 - (self.y + height) / A4[1]
         if shade:
-            self.fig.add_artist(Rectangle((MARGIN / A4[0], bottom), TEXT_WIDTH / A4[0], height / A4[1],
-                                          color="#eef3f2", lw=0, zorder=-1))
-        self.fig.add_artist(plt.Line2D([MARGIN / A4[0], 1 - MARGIN / A4[0]], [bottom, bottom], color="#cccccc", lw=0.5))
+            self.fig.add_artist(
+                Rectangle(
+                    (MARGIN / A4[0], bottom), TEXT_WIDTH / A4[0], height / A4[1], color="#eef3f2", lw=0, zorder=-1
+                )
+            )
+        self.fig.add_artist(Line2D([MARGIN / A4[0], 1 - MARGIN / A4[0]], [bottom, bottom], color="#cccccc", lw=0.5))
         x = MARGIN
-        for cell, w in zip(cells, widths):
+        for cell, w in zip(cells, widths, strict=True):
             y = self.y + pad
             for line, s in cell:
                 y += self.lines([line], s, x + pad, y)
@@ -173,8 +190,9 @@ class Pages:
         width = height * w_px / h_px
         self.room(height + len(caption) * _leading("caption") + 0.3)
         self.y += 0.1
-        ax = self.fig.add_axes(((MARGIN + (TEXT_WIDTH - width) / 2) / A4[0], 1 - (self.y + height) / A4[1],
-                                width / A4[0], height / A4[1]))
+        ax = self.fig.add_axes(
+            ((MARGIN + (TEXT_WIDTH - width) / 2) / A4[0], 1 - (self.y + height) / A4[1], width / A4[0], height / A4[1])
+        )
         ax.imshow(f.image, interpolation="none")
         ax.set_axis_off()
         self.y += height + 0.05
@@ -184,7 +202,7 @@ class Pages:
 def to_pdf(title: str, blocks: list, footer: str) -> bytes:
     buf = io.BytesIO()
     info = {"Title": title, "Creator": f"negsim {__version__}"}
-    with plt.rc_context({"pdf.fonttype": 42}), PdfPages(buf, metadata=info) as pdf:
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(buf, metadata=info) as pdf:
         pages = Pages(pdf, footer)
         for b in blocks:
             if isinstance(b, Heading):

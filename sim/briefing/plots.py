@@ -8,58 +8,89 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import textwrap
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.analysis.compare import p_text, signed  # noqa: E402
-from sim.batch.folder import atomic_write  # noqa: E402
+from sim.analysis.compare import p_text, signed
+from sim.batch.folder import atomic_write
+from sim.engine.outcomes import SUCCESS, column, is_collapse
 
 COLOURS = {"transition": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
 INK = "#264653"
 STYLE = {
-    "figure.dpi": 110, "savefig.dpi": 160, "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold",
-    "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#555555", "axes.grid": True,
-    "grid.color": "#e5e5e5", "grid.linewidth": 0.8, "axes.axisbelow": True, "svg.fonttype": "none",
+    "figure.dpi": 110,
+    "savefig.dpi": 160,
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#555555",
+    "axes.grid": True,
+    "grid.color": "#e5e5e5",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "svg.fonttype": "none",
 }
 
 
 def footer(fig, summary: dict, extra: str = "", runs: str = "") -> None:
     """Scenario name, run count (or ``runs`` as given), seed and date along the bottom edge."""
-    parts = [summary.get("scenario", ""), runs or f"{summary.get('runs', 0):,} runs", f"seed {summary.get('seed')}",
-             dt.date.today().isoformat(), "negsim"]
+    parts = [
+        summary.get("scenario", ""),
+        runs or f"{summary.get('runs', 0):,} runs",
+        f"seed {summary.get('seed')}",
+        dt.date.today().isoformat(),
+        "negsim",
+    ]
     if extra:
         parts.insert(1, extra)
     fig.text(0.01, 0.01, "  |  ".join(str(p) for p in parts), fontsize=7.5, color="#666666", ha="left", va="bottom")
 
 
 def _figure(width=7.0, height=4.0):
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(width, height))
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height))
+        ax = fig.subplots()
     fig.subplots_adjust(bottom=0.2, top=0.88, left=0.12, right=0.97)
     return fig, ax
 
 
 def outcome_figure(summary: dict):
     """P(transition), P(collapse), P(stalemate) with 95% intervals."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure(6.5, 3.8)
         probs = summary["probabilities"]
         names = list(probs)
         p = [probs[n]["p"] for n in names]
         err = [[probs[n]["p"] - probs[n]["low"] for n in names], [probs[n]["high"] - probs[n]["p"] for n in names]]
-        bars = ax.bar(names, p, color=[COLOURS[n] for n in names], width=0.6, yerr=err, capsize=6,
-                      error_kw={"ecolor": INK, "lw": 1.2})
-        for bar, n in zip(bars, names):
-            ax.annotate(f"{probs[n]['p']:.0%}\n[{probs[n]['low']:.0%}–{probs[n]['high']:.0%}]",
-                        (bar.get_x() + bar.get_width() / 2, probs[n]["high"]), xytext=(0, 4),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=9, color=INK)
+        bars = ax.bar(
+            names,
+            p,
+            color=[COLOURS[n] for n in names],
+            width=0.6,
+            yerr=err,
+            capsize=6,
+            error_kw={"ecolor": INK, "lw": 1.2},
+        )
+        for bar, n in zip(bars, names, strict=True):
+            ax.annotate(
+                f"{probs[n]['p']:.0%}\n[{probs[n]['low']:.0%}–{probs[n]['high']:.0%}]",
+                (bar.get_x() + bar.get_width() / 2, probs[n]["high"]),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color=INK,
+            )
         ax.set_ylim(0, min(1.0, max(x["high"] for x in probs.values()) + 0.2))
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_ylabel("probability by the horizon")
@@ -71,14 +102,15 @@ def outcome_figure(summary: dict):
 
 def transition_curve_figure(summary: dict, start: dt.date | None = None, round_days: int = 7):
     """Cumulative probability of a declared transition by round, with its 95% band."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure()
         cum = pd.DataFrame(summary["cumulative_transition"])
         horizon = int(cum["round"].max())
         cum = pd.concat([cum, cum.tail(1).assign(round=horizon + 0.5)])  # the last round's level, drawn in full
         x = cum["round"]
-        ax.fill_between(x, cum["low"], cum["high"], step="post", color=COLOURS["transition"], alpha=0.25, lw=0,
-                        label="95% band")
+        ax.fill_between(
+            x, cum["low"], cum["high"], step="post", color=COLOURS["transition"], alpha=0.25, lw=0, label="95% band"
+        )
         ax.step(x, cum["p"], where="post", color=COLOURS["transition"], lw=2, label="P(transition by round)")
         ax.set_xlim(1, horizon + 0.5)
         ax.set_ylim(0, max(0.05, min(1.0, cum["high"].max() * 1.15)))
@@ -87,8 +119,12 @@ def transition_curve_figure(summary: dict, start: dt.date | None = None, round_d
         if start is not None:
             secax = ax.secondary_xaxis("top", functions=(lambda r: r, lambda r: r))
             ticks = list(range(1, horizon + 1, max(1, horizon // 6)))
-            secax.set_xticks(ticks, [(start + dt.timedelta(days=round_days * t)).strftime("%d %b %y") for t in ticks],
-                             fontsize=8, color="#666666")
+            secax.set_xticks(
+                ticks,
+                [(start + dt.timedelta(days=round_days * t)).strftime("%d %b %y") for t in ticks],
+                fontsize=8,
+                color="#666666",
+            )
         ax.set_ylabel("cumulative probability")
         ax.set_title("When phase two is declared", pad=22 if start else 6)
         ax.legend(loc="upper left", frameon=False)
@@ -98,7 +134,7 @@ def transition_curve_figure(summary: dict, start: dt.date | None = None, round_d
 
 def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons: dict[str, str] | None = None):
     """What stopped the runs that ended without a transition; ``actors`` and ``reasons`` map ids to names."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         rows = pd.DataFrame(summary["blocking"])
         fig, ax = _figure(7.0, 0.9 + 0.45 * max(len(rows), 1))
         fig.subplots_adjust(left=0.42, bottom=0.22 if len(rows) > 2 else 0.35)
@@ -106,9 +142,11 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
             ax.text(0.5, 0.5, "every run reached a transition", ha="center", transform=ax.transAxes)
         else:
             actors, reasons = actors or {}, reasons or {}
-            labels = [f"{actors.get(b, b)} — {reasons.get(r, r)}" if b != "-" else reasons.get(r, r)
-                      for b, r in zip(rows["blocker"], rows["reason"])]
-            colour = [COLOURS["collapse"] if r.startswith("collapse") else COLOURS["stalemate"] for r in rows["reason"]]
+            labels = [
+                f"{actors.get(b, b)} — {reasons.get(r, r)}" if b != "-" else reasons.get(r, r)
+                for b, r in zip(rows["blocker"], rows["reason"], strict=True)
+            ]
+            colour = [COLOURS["collapse"] if is_collapse(r) else COLOURS["stalemate"] for r in rows["reason"]]
             ax.barh(labels[::-1], rows["share"][::-1], color=colour[::-1])
             for y, v in enumerate(rows["share"][::-1]):
                 ax.annotate(f"{v:.1%}", (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8.5)
@@ -123,44 +161,62 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
     return fig
 
 
-def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]],
-                   red_lines: list[tuple[str, str, str]] = ()):
+def package_figure(
+    df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]], red_lines: list[tuple[str, str, str]] = ()
+):
     """Agreed packages per issue in the runs with a transition: distribution, median and 5–95% range.
 
     ``issues``: (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose packages
     mostly sit on a red line's bound says so.
     """
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure(8.0, 1.2 + 0.75 * len(issues))
         fig.subplots_adjust(left=0.31, bottom=0.2)
-        done = df[df["outcome"] == "transition"]
+        done = df[df["outcome"] == SUCCESS]
         y = np.arange(len(issues), 0, -1)
         if len(done):
-            data = [done[f"package.{i[0]}"].dropna().to_numpy() for i in issues]
+            data = [done[column("package", i[0])].dropna().to_numpy() for i in issues]
             parts = ax.violinplot(data, positions=y, orientation="horizontal", showextrema=False, widths=0.8)
             for body in parts["bodies"]:
                 body.set_facecolor(COLOURS["transition"])
                 body.set_alpha(0.35)
-            for yi, (issue, *_) in zip(y, issues):  # the quantiles of the summary's table
+            for yi, (issue, *_) in zip(y, issues, strict=True):  # the quantiles of the summary's table
                 q = summary["packages"][issue]
                 ax.hlines(yi, q["q05"], q["q95"], color=INK, lw=1)
                 ax.hlines(yi, q["q25"], q["q75"], color=INK, lw=4)
                 ax.plot(q["median"], yi, "o", ms=5, mfc="white", mec=INK, mew=1.2)
-            row = {issue: yi for yi, (issue, *_) in zip(y, issues)}
+            row = {issue: yi for yi, (issue, *_) in zip(y, issues, strict=True)}
             for red_line, issue, label in red_lines:
                 on = done[f"red_line.{red_line}.bound"].mean()
                 if on >= 0.5:
                     share = "every package" if on == 1 else f"{100 * on:.{0 if on < 0.99 else 1}f}% of packages"
                     at = np.clip(summary["packages"][issue]["median"], 25, 75)
-                    ax.annotate(f"{share} on the red line: {label}", (at, row[issue]), xytext=(0, 9),
-                                textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                                color=COLOURS["collapse"])
+                    ax.annotate(
+                        f"{share} on the red line: {label}",
+                        (at, row[issue]),
+                        xytext=(0, 9),
+                        textcoords="offset points",
+                        ha="center",
+                        va="bottom",
+                        fontsize=8,
+                        color=COLOURS["collapse"],
+                    )
         else:
-            ax.text(50, (len(issues) + 1) / 2, "no run reached a transition:\nno agreed package to show", ha="center",
-                    va="center", fontsize=11, color=INK)
+            ax.text(
+                50,
+                (len(issues) + 1) / 2,
+                "no run reached a transition:\nno agreed package to show",
+                ha="center",
+                va="center",
+                fontsize=11,
+                color=INK,
+            )
             ax.set_ylim(0.5, len(issues) + 0.5)
-        ax.set_yticks(y, ["\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)])
-                          for i in issues], fontsize=7.5)
+        ax.set_yticks(
+            y,
+            ["\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)]) for i in issues],
+            fontsize=7.5,
+        )
         ax.set_xlim(0, 100)
         ax.set_xlabel("agreed package (0–100 on each issue)")
         ax.set_title("What the agreed packages look like")
@@ -170,14 +226,13 @@ def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str,
 
 
 def save(fig, folder: Path, name: str) -> list[Path]:
-    """Write ``fig`` as ``name.png`` and ``name.svg`` in ``folder`` (atomically) and close it."""
+    """Write ``fig`` as ``name.png`` and ``name.svg`` in ``folder`` (atomically)."""
     paths = []
     for fmt in ("png", "svg"):
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, bbox_inches="tight")
         paths.append(folder / f"{name}.{fmt}")
         atomic_write(paths[-1], buf.getvalue())
-    plt.close(fig)
     return paths
 
 
@@ -188,7 +243,7 @@ PERCENT = matplotlib.ticker.PercentFormatter(1.0)
 
 
 def field_label(path: str, info: dict) -> str:
-    """A parameter path as the scenario names it (``info["labels"]``, from :mod:`sim.analysis.sensitivity`), else the path."""
+    """A parameter path as the scenario names it (``info["labels"]``, from the analysis), else the path."""
     return info.get("labels", {}).get(path, path)
 
 
@@ -196,8 +251,9 @@ def _grid(n: int, width: float, height: float, columns: int = 3, xlabel: str = "
     """``n`` panels in rows of ``columns``; ``xlabel`` goes under the lowest panel of each column."""
     cols = min(n, columns)
     rows = -(-n // cols)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 0.8, height * rows + 1.1), squeeze=False, **kw)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width * cols + 0.8, height * rows + 1.1))
+        axes = fig.subplots(rows, cols, squeeze=False, **kw)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for i, ax in enumerate(axes.flat[:n]):
@@ -215,11 +271,11 @@ def _margins(fig, top: float = 0.85, bottom: float = 0.8, left: float = 0.75, ri
 
 def sweep_figure(table: pd.DataFrame, info: dict):
     """P(outcome) across each swept field, one panel per field, with the 95% band on P(transition)."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fields = list(dict.fromkeys(table["field"]))
         one = len(fields) == 1
         fig, axes = _grid(len(fields), 6.4 if one else 3.6, 3.4 if one else 2.9, sharey=True)
-        for ax, field in zip(axes, fields):
+        for ax, field in zip(axes, fields, strict=True):
             rows = table[table["field"] == field].sort_values("value")
             x = rows["value"]
             ax.fill_between(x, rows["low"], rows["high"], color=COLOURS["transition"], alpha=0.25, lw=0)
@@ -234,8 +290,14 @@ def sweep_figure(table: pd.DataFrame, info: dict):
         axes[0].yaxis.set_major_formatter(PERCENT)
         axes[0].set_ylabel("probability by the horizon")
         fig.suptitle("How the outcome moves with one assumption", fontweight="bold", fontsize=12)
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=4, frameon=False,
-                   bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]), fontsize=8.5)
+        fig.legend(
+            *axes[0].get_legend_handles_labels(),
+            loc="upper center",
+            ncol=4,
+            frameon=False,
+            bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]),
+            fontsize=8.5,
+        )
         _margins(fig)
         fig.subplots_adjust(hspace=0.45, wspace=0.12)
         footer(fig, info, "band: 95% Wilson interval; each value played with the same runs")
@@ -244,21 +306,31 @@ def sweep_figure(table: pd.DataFrame, info: dict):
 
 def tornado_figure(table: pd.DataFrame, info: dict):
     """P(transition) with each field at its low and high value, widest swing on top, around the baseline."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure(7.5, 1.4 + 0.55 * len(table))
         fig.subplots_adjust(left=0.34, right=0.95, bottom=0.55 / (0.55 + 0.55 * len(table) / 1.4 + 0.5), top=0.85)
         base = info["baseline"]
         y = range(len(table))[::-1]
-        for end, colour in zip(("low", "high"), LOW_HIGH):
+        for end, colour in zip(("low", "high"), LOW_HIGH, strict=True):
             p = table[f"p_at_{end}"]
             ax.barh(y, p - base, left=base, height=0.6, color=colour, label=f"at the {end} value")
-            for yi, pi, v in zip(y, p, table[end]):
-                ax.annotate(f"{v:g}", (pi, yi), xytext=(4 if pi >= base else -4, 0), textcoords="offset points",
-                            ha="left" if pi >= base else "right", va="center", fontsize=8, color=INK)
+            for yi, pi, v in zip(y, p, table[end], strict=True):
+                ax.annotate(
+                    f"{v:g}",
+                    (pi, yi),
+                    xytext=(4 if pi >= base else -4, 0),
+                    textcoords="offset points",
+                    ha="left" if pi >= base else "right",
+                    va="center",
+                    fontsize=8,
+                    color=INK,
+                )
         ax.axvline(base, color=INK, lw=1)
         ax.set_yticks(list(y), [field_label(f, info) for f in table["field"]])
-        lo, hi = min(table["p_at_low"].min(), table["p_at_high"].min(), base), max(
-            table["p_at_low"].max(), table["p_at_high"].max(), base)
+        lo, hi = (
+            min(table["p_at_low"].min(), table["p_at_high"].min(), base),
+            max(table["p_at_low"].max(), table["p_at_high"].max(), base),
+        )
         pad = 0.06 + 0.1 * (hi - lo)
         ax.set_xlim(lo - pad, hi + pad)
         step = 0.2 if hi - lo > 0.5 else 0.1 if hi - lo > 0.2 else 0.05
@@ -275,15 +347,18 @@ def tornado_figure(table: pd.DataFrame, info: dict):
 def indices_figure(indices: pd.DataFrame, info: dict):
     """Global sensitivity of P(transition): Sobol first-order and total indices, or Morris mu* and sigma."""
     sobol = info.get("method") == "sobol"
-    measures = ((("first", "first-order (alone)"), ("total", "total (with interactions)")) if sobol else
-                (("mu_star", "mu* (mean absolute effect)"), ("sigma", "sigma (interactions, non-linearity)")))
-    with plt.rc_context(STYLE):
+    measures = (
+        (("first", "first-order (alone)"), ("total", "total (with interactions)"))
+        if sobol
+        else (("mu_star", "mu* (mean absolute effect)"), ("sigma", "sigma (interactions, non-linearity)"))
+    )
+    with matplotlib.rc_context(STYLE):
         n = len(indices)
         fig, ax = _figure(7.5, 1.4 + 0.5 * n)
         _margins(fig, top=0.45, bottom=0.8, left=2.6, right=0.25)
         y = np.arange(n)[::-1]
         ends = [0.0]
-        for k, ((col, label), colour) in enumerate(zip(measures, ("#8ab17d", INK))):
+        for k, ((col, label), colour) in enumerate(zip(measures, ("#8ab17d", INK), strict=True)):
             at = y + (0.2 if k == 0 else -0.2)
             ax.barh(at, indices[col].clip(lower=0), height=0.38, color=colour, label=label)
             if f"{col}_conf" in indices:  # whiskers around the estimate itself, drawn in full
@@ -291,15 +366,18 @@ def indices_figure(indices: pd.DataFrame, info: dict):
                 ax.errorbar(indices[col], at, xerr=conf, fmt="none", ecolor="#555555", elinewidth=1, capsize=3)
                 ends += [(indices[col] - conf).min(), (indices[col] + conf).max()]
             ends.append(indices[col].max())
-        labels = [f"{field_label(p, info)}\n{lo:g} – {hi:g}"
-                  for p, lo, hi in zip(indices.index, indices["low"], indices["high"])]
+        labels = [
+            f"{field_label(p, info)}\n{lo:g} – {hi:g}"
+            for p, lo, hi in zip(indices.index, indices["low"], indices["high"], strict=True)
+        ]
         ax.set_yticks(y, labels, fontsize=8.5)
         lo, hi = min(ends), max(ends)
         left, right = lo - 0.04 * (hi - lo), hi + 0.06 * (hi - lo)
         ax.set_xlim(left, right)
         ax.axvline(0, color="#555555", lw=0.8)
-        measure = ("share of the variance of P(transition)" if sobol else
-                   "mean effect on P(transition) per unit of quantile")
+        measure = (
+            "share of the variance of P(transition)" if sobol else "mean effect on P(transition) per unit of quantile"
+        )
         ax.set_xlabel(f"{measure}; whiskers: 95% bootstrap")
         design = f"{'Sobol' if sobol else 'Morris'}: {info['points']:,} points x {info['runs_per_point']} runs"
         if sobol and (lo < 0 or hi > 1):  # an index lies in [0, 1]: shade what lies outside
@@ -325,7 +403,7 @@ def comparison_figure(table: pd.DataFrame, info: dict):
 
     ``info["warning"]`` (items differing in seed or runs) goes into the footer.
     """
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         n = len(table)
         fig, ax = _figure(8.0, 1.4 + 0.75 * n)
         _margins(fig, top=0.7, bottom=0.75, left=1.75, right=1.8)
@@ -334,17 +412,32 @@ def comparison_figure(table: pd.DataFrame, info: dict):
             p = table[f"p_{outcome}"]
             err = [p - table[f"p_{outcome}_low"], table[f"p_{outcome}_high"] - p]
             pos = y + 0.25 * (1 - k)
-            ax.barh(pos, p, height=0.24, color=COLOURS[outcome], label=outcome, xerr=err,
-                    error_kw={"ecolor": INK, "lw": 0.9, "capsize": 2})
-            for yi, pi, hi in zip(pos, p, table[f"p_{outcome}_high"]):
+            ax.barh(
+                pos,
+                p,
+                height=0.24,
+                color=COLOURS[outcome],
+                label=outcome,
+                xerr=err,
+                error_kw={"ecolor": INK, "lw": 0.9, "capsize": 2},
+            )
+            for yi, pi, hi in zip(pos, p, table[f"p_{outcome}_high"], strict=True):
                 ax.annotate(f"{pi:.0%}", (hi, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5)
         ax.set_yticks(y, [_item(s) for s in table["item"]])
-        for yi, (_, row) in zip(y[1:], table.iloc[1:].iterrows()):
-            ax.annotate(f"transition {signed(100 * row['transition_diff'], 0)} pts\n"
-                        f"[{signed(100 * row['transition_diff_low'], 0)}, "
-                        f"{signed(100 * row['transition_diff_high'], 0)}], p {p_text(row['transition_p_value'])}",
-                        (1.0, yi), xycoords=("axes fraction", "data"), xytext=(8, 0), textcoords="offset points",
-                        va="center", fontsize=8, color=INK, annotation_clip=False)
+        for yi, (_, row) in zip(y[1:], table.iloc[1:].iterrows(), strict=True):
+            ax.annotate(
+                f"transition {signed(100 * row['transition_diff'], 0)} pts\n"
+                f"[{signed(100 * row['transition_diff_low'], 0)}, "
+                f"{signed(100 * row['transition_diff_high'], 0)}], p {p_text(row['transition_p_value'])}",
+                (1.0, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                color=INK,
+                annotation_clip=False,
+            )
         ax.set_xlim(0, min(1, table[[f"p_{o}_high" for o in COLOURS]].to_numpy().max() + 0.1))
         ax.xaxis.set_major_formatter(PERCENT)
         ax.set_xlabel("probability by the horizon")
@@ -352,15 +445,27 @@ def comparison_figure(table: pd.DataFrame, info: dict):
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
         if info.get("warning"):
-            fig.text(0.01, 0.01 + 0.2 / fig.get_size_inches()[1], f"note: {info['warning']}", fontsize=8,
-                     color=COLOURS["collapse"], ha="left", va="bottom")
+            fig.text(
+                0.01,
+                0.01 + 0.2 / fig.get_size_inches()[1],
+                f"note: {info['warning']}",
+                fontsize=8,
+                color=COLOURS["collapse"],
+                ha="left",
+                va="bottom",
+            )
         footer(fig, info, "bars: 95% Wilson intervals")
     return fig
 
 
-def fan_figure(trajectories: pd.DataFrame, info: dict, labels: dict[str, str] | None = None,
-               issues: list[str] | None = None, actors: list[str] | None = None,
-               names: dict[str, str] | None = None):
+def fan_figure(
+    trajectories: pd.DataFrame,
+    info: dict,
+    labels: dict[str, str] | None = None,
+    issues: list[str] | None = None,
+    actors: list[str] | None = None,
+    names: dict[str, str] | None = None,
+):
     """Stated positions over rounds: median and 50%/90% bands per actor, one panel per issue.
 
     ``labels`` maps issue ids to titles and ``names`` actor ids to names; ``issues`` and ``actors``
@@ -369,14 +474,25 @@ def fan_figure(trajectories: pd.DataFrame, info: dict, labels: dict[str, str] | 
     issues = issues or list(dict.fromkeys(trajectories["issue"]))
     actors = actors or list(dict.fromkeys(trajectories["actor"]))
     columns = 3 if len(issues) > 6 else 2
-    with plt.rc_context(STYLE):
-        fig, axes = _grid(len(issues), 3.9 if len(issues) > 1 else 7.4, 2.8 if len(issues) > 1 else 3.6,
-                          columns=columns, xlabel="round", sharex=True, sharey=True)
-        for ax, issue in zip(axes, issues):
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _grid(
+            len(issues),
+            3.9 if len(issues) > 1 else 7.4,
+            2.8 if len(issues) > 1 else 3.6,
+            columns=columns,
+            xlabel="round",
+            sharex=True,
+            sharey=True,
+        )
+        for ax, issue in zip(axes, issues, strict=True):
             on_issue = trajectories[trajectories["issue"] == issue]
-            for actor, colour in zip(actors, ACTOR_COLOURS * 2):
-                q = on_issue[on_issue["actor"] == actor].groupby("round")["position"].quantile(
-                    [0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+            for actor, colour in zip(actors, itertools.cycle(ACTOR_COLOURS), strict=False):
+                q = (
+                    on_issue[on_issue["actor"] == actor]
+                    .groupby("round")["position"]
+                    .quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+                    .unstack()
+                )
                 ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.10, lw=0)
                 ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
                 ax.plot(q.index, q[0.5], color=colour, lw=1.6, label=(names or {}).get(actor, actor.replace("_", " ")))
@@ -385,11 +501,21 @@ def fan_figure(trajectories: pd.DataFrame, info: dict, labels: dict[str, str] | 
         for ax in axes[::columns]:
             ax.set_ylabel("stated position (0–100)")
         fig.suptitle("Stated positions over the rounds", fontweight="bold", fontsize=12)
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=min(len(actors), 6), frameon=False,
-                   bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]), fontsize=8.5)
+        fig.legend(
+            *axes[0].get_legend_handles_labels(),
+            loc="upper center",
+            ncol=min(len(actors), 6),
+            frameon=False,
+            bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]),
+            fontsize=8.5,
+        )
         _margins(fig, top=0.95)
         fig.subplots_adjust(hspace=0.35, wspace=0.08)
         recorded = f"{trajectories['run'].nunique():,} recorded runs"
-        footer(fig, info, "median, 50% and 90% bands",
-               runs=f"{recorded} of {info['runs']:,}" if info.get("runs") else recorded)
+        footer(
+            fig,
+            info,
+            "median, 50% and 90% bands",
+            runs=f"{recorded} of {info['runs']:,}" if info.get("runs") else recorded,
+        )
     return fig

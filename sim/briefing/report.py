@@ -14,33 +14,30 @@ import io
 import re
 from pathlib import Path
 
-import matplotlib
+import matplotlib.image as mpimg
 
-matplotlib.use("Agg")
-import matplotlib.image as mpimg  # noqa: E402
-import yaml  # noqa: E402
-
-from sim import __version__  # noqa: E402
-from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform  # noqa: E402
-from sim.briefing.document import CLAIM_ID, Claim, Figure, Heading, Note, Paragraph, Table, to_html  # noqa: E402
-from sim.scenario.labels import Names, words  # noqa: E402
-from sim.scenario.loader import load  # noqa: E402
-from sim.briefing.outputs import drawn_figures  # noqa: E402
-from sim.scenario.parameters import uncertain  # noqa: E402
-from sim.briefing.pdf import to_pdf  # noqa: E402
-from sim.batch.folder import ResultsError, atomic_write, read_json, read_meta  # noqa: E402
-from sim.scenario.schema import Scenario  # noqa: E402
+from sim import __version__
+from sim.batch.folder import ResultsError, atomic_write, read_json, read_meta
+from sim.briefing.document import CLAIM_ID, Figure, Heading, Note, Paragraph, Table, to_html
+from sim.briefing.outputs import drawn_figures
+from sim.briefing.pdf import to_pdf
+from sim.engine.outcomes import reason_words
+from sim.scenario.digest import Claim, find_seeds, read_digests
+from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
+from sim.scenario.labels import Names, words
+from sim.scenario.loader import load
+from sim.scenario.parameters import uncertain
+from sim.scenario.schema import Scenario
 
 SUMMARY_KEYS = ("runs", "seed", "probabilities", "transition_round", "blocking", "preconditions")
 ASSUMPTION = re.compile(r"\s*assumption\s*(?::\s*(.*))?$", re.S | re.I)
 CAPTIONS = {
     "outcomes": "How the runs end by the horizon. Bars: 95% Wilson intervals.",
     "transition_curve": "Cumulative probability that a transition has been declared, by round and date, "
-                        "with its 95% band.",
+    "with its 95% band.",
     "blocking": "What stopped the runs that ended without a transition: the blocking actor and its reason.",
     "packages": "The packages agreed in the runs with a transition, issue by issue (0-100 scale of each issue).",
-    "positions": "What each actor says it wants, round by round, in the recorded runs: median with 50% and 90% "
-                 "bands.",
+    "positions": "What each actor says it wants, round by round, in the recorded runs: median with 50% and 90% bands.",
 }
 TABLE_RULES = {
     "compromise": "a capability- and salience-weighted compromise of the actors' stated positions",
@@ -50,34 +47,6 @@ TABLE_RULES = {
 
 
 # ------------------------------------------------------------------ reading the folder
-def read_digests(seeds: Path | None) -> tuple[dict[str, Claim], list[str]]:
-    """Claims by id from every seed digest in ``seeds`` (files with a ``claims:`` list), and the digests used."""
-    claims, used = {}, []
-    for path in sorted(seeds.glob("*.yaml")) if seeds else []:
-        try:
-            data = yaml.safe_load(path.read_text())
-        except (yaml.YAMLError, OSError, UnicodeDecodeError):
-            continue
-        if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
-            continue
-        source = data.get("source") if isinstance(data.get("source"), dict) else {}
-        about = ", ".join(str(source[k]) for k in ("outlet", "date") if source.get(k))
-        used.append(f"{path.name} ({about})" if about else path.name)
-        for c in data["claims"]:
-            if isinstance(c, dict) and "id" in c:
-                claims[str(c["id"])] = Claim(str(c.get("claim", "")), str(c.get("attribution", "")))
-    return claims, used
-
-
-def find_seeds(folder: Path) -> Path | None:
-    """The ``seeds/`` folder beside the results (walking up), else the one of the repo holding ``sim``."""
-    here = Path(__file__).resolve().parent.parent
-    for base in (*folder.resolve().parents, here):
-        if (base / "seeds").is_dir():
-            return base / "seeds"
-    return None
-
-
 def read_summary(folder: Path) -> dict:
     hint = f"; rewrite it with: negsim summary {folder}"
     return read_json(folder / "summary.json", SUMMARY_KEYS, f"missing (write it with: negsim summary {folder})", hint)
@@ -91,8 +60,9 @@ def read_figures(folder: Path, scenario: Scenario) -> list[Figure]:
             png = path.read_bytes()
             image = mpimg.imread(io.BytesIO(png), format="png")
         except (OSError, ValueError, SyntaxError) as exc:
-            raise ResultsError(f"{path}: missing or unreadable figure ({type(exc).__name__}); "
-                               f"redraw it with: negsim summary {folder}") from None
+            raise ResultsError(
+                f"{path}: missing or unreadable figure ({type(exc).__name__}); redraw it with: negsim summary {folder}"
+            ) from None
         figures.append(Figure(name, png, image, CAPTIONS.get(name, f"{words(name).capitalize()}.")))
     return figures
 
@@ -161,57 +131,116 @@ def titled(label: str, ident: str) -> str:
 def question(scenario: Scenario, summary: dict) -> list:
     m = scenario.meta
     names = " and ".join(a.name or a.id for a in scenario.principals)
-    ask = (f"How likely is a transition, both principals ({names}) accepting one package, within "
-           f"{m.horizon} rounds of {m.round_days} days ({day(m.start_date)} to {day(m.date_of(m.horizon))}); "
-           "by when does it come; and what blocks it?")
-    out = [Heading(m.name, 0), Paragraph(f"Briefing from {summary['runs']:,} simulated runs (seed {summary['seed']}), "
-                                        f"negsim {__version__}, {day(dt.date.today())}.", "note"),
-           Heading("The question"), Paragraph(ask, "lead")]
+    ask = (
+        f"How likely is a transition, both principals ({names}) accepting one package, within "
+        f"{m.horizon} rounds of {m.round_days} days ({day(m.start_date)} to {day(m.date_of(m.horizon))}); "
+        "by when does it come; and what blocks it?"
+    )
+    out = [
+        Heading(m.name, 0),
+        Paragraph(
+            f"Briefing from {summary['runs']:,} simulated runs (seed {summary['seed']}), "
+            f"negsim {__version__}, {day(dt.date.today())}.",
+            "note",
+        ),
+        Heading("The question"),
+        Paragraph(ask, "lead"),
+    ]
     return out + ([Paragraph(" ".join(m.description.split()))] if m.description else [])
 
 
 def key_numbers(scenario: Scenario, summary: dict) -> list:
     m, probs, t = scenario.meta, summary["probabilities"], summary["transition_round"]
     names = Names(scenario)
-    lines = [f"A transition is declared by {day(m.date_of(m.horizon))} in {interval(probs['transition'])} of runs; "
-             f"the truce collapses in {pct(probs['collapse']['p'])} and talks are still stalled at the horizon in "
-             f"{pct(probs['stalemate']['p'])} (95% Wilson intervals in brackets below)."]
+    lines = [
+        f"A transition is declared by {day(m.date_of(m.horizon))} in {interval(probs['transition'])} of runs; "
+        f"the truce collapses in {pct(probs['collapse']['p'])} and talks are still stalled at the horizon in "
+        f"{pct(probs['stalemate']['p'])} (95% Wilson intervals in brackets below)."
+    ]
     if t.get("median") is not None:
-        lines.append(f"When a transition comes, half come by round {t['median']:g} ({day(t['median_date'])}); "
-                     f"the middle half fall between round {t['q1']:g} ({day(t['q1_date'])}) and "
-                     f"round {t['q3']:g} ({day(t['q3_date'])}).")
+        lines.append(
+            f"When a transition comes, half come by round {t['median']:g} ({day(t['median_date'])}); "
+            f"the middle half fall between round {t['q1']:g} ({day(t['q1_date'])}) and "
+            f"round {t['q3']:g} ({day(t['q3_date'])})."
+        )
     else:
         lines.append("No run reached a transition within the horizon.")
-    out = [Heading("Key numbers"), *(Paragraph(s) for s in lines),
-           Table(("Outcome", "Probability", "95% interval", "Runs"),
-                 [(name, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}", f"{p['k']:,} of {p['n']:,}")
-                  for name, p in probs.items()], (0.3, 0.2, 0.3, 0.2))]
+    out = [
+        Heading("Key numbers"),
+        *(Paragraph(s) for s in lines),
+        Table(
+            ("Outcome", "Probability", "95% interval", "Runs"),
+            [
+                (name, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}", f"{p['k']:,} of {p['n']:,}")
+                for name, p in probs.items()
+            ],
+            (0.3, 0.2, 0.3, 0.2),
+        ),
+    ]
     if t.get("median") is not None:
-        out.append(Table(("Round of transition", "Round", "Date"),
-                         [(label, f"{t[k]:g}", day(t[f"{k}_date"])) for label, k in
-                          (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))],
-                         (0.4, 0.2, 0.4)))
+        out.append(
+            Table(
+                ("Round of transition", "Round", "Date"),
+                [
+                    (label, f"{t[k]:g}", day(t[f"{k}_date"]))
+                    for label, k in (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))
+                ],
+                (0.4, 0.2, 0.4),
+            )
+        )
     if summary["blocking"]:
-        out += [Heading("What blocks a transition", 2),
-                Table(("Share of runs", "Blocked by", "Reason"),
-                      [(pct(b["share"]), names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
-                        names.reason(b["reason"]))
-                       for b in summary["blocking"]], (0.2, 0.25, 0.55))]
+        out += [
+            Heading("What blocks a transition", 2),
+            Table(
+                ("Share of runs", "Blocked by", "Reason"),
+                [
+                    (
+                        pct(b["share"]),
+                        names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
+                        reason_words(b["reason"], names),
+                    )
+                    for b in summary["blocking"]
+                ],
+                (0.2, 0.25, 0.55),
+            ),
+        ]
     pre = {p.id: p for p in scenario.preconditions}
     if summary["preconditions"]:
-        out += [Heading("Preconditions at the end of the runs", 2),
-                Table(("Precondition", "Met", "Waived", "Unmet"),
-                      [(f"{names.actor(pre[pid].actor)}: {names.preconditions[pid]}" if pid in pre else pid,
-                        *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")))
-                       for pid, shares in summary["preconditions"].items()], (0.46, 0.18, 0.18, 0.18))]
+        out += [
+            Heading("Preconditions at the end of the runs", 2),
+            Table(
+                ("Precondition", "Met", "Waived", "Unmet"),
+                [
+                    (
+                        f"{names.actor(pre[pid].actor)}: {names.preconditions[pid]}" if pid in pre else pid,
+                        *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")),
+                    )
+                    for pid, shares in summary["preconditions"].items()
+                ],
+                (0.46, 0.18, 0.18, 0.18),
+            ),
+        ]
     if summary.get("milestones"):
-        out += [Heading("Carrying a transition out", 2),
-                Paragraph("Declaring a transition is not implementing it. Of the runs with a declared transition, "
-                          "the share that reached each implementation milestone by the horizon:"),
-                Table(("Milestone", "Share", "95% interval", "Median rounds after the declaration"),
-                      [(r["milestone"], pct(r["p"]), f"{pct(r['low'])} – {pct(r['high'])}",
-                        "—" if r["median_rounds_after"] is None else f"{r['median_rounds_after']:g}")
-                       for r in summary["milestones"]], (0.4, 0.15, 0.2, 0.25))]
+        out += [
+            Heading("Carrying a transition out", 2),
+            Paragraph(
+                "Declaring a transition is not implementing it. Of the runs with a declared transition, "
+                "the share that reached each implementation milestone by the horizon:"
+            ),
+            Table(
+                ("Milestone", "Share", "95% interval", "Median rounds after the declaration"),
+                [
+                    (
+                        r["milestone"],
+                        pct(r["p"]),
+                        f"{pct(r['low'])} – {pct(r['high'])}",
+                        "—" if r["median_rounds_after"] is None else f"{r['median_rounds_after']:g}",
+                    )
+                    for r in summary["milestones"]
+                ],
+                (0.4, 0.15, 0.2, 0.25),
+            ),
+        ]
     return out
 
 
@@ -246,8 +275,11 @@ def effects(e, names: Names) -> str:
     out = [f"sets {names.readable(f)}" for f in fx.set] + [f"clears {names.readable(f)}" for f in fx.unset]
     out += [f"pressure on {names.actor(a)} {shift(v)}" for a, v in fx.pressure.items()]
     out += [f"{names.actor(a)} reservation {shift(v)}" for a, v in fx.reservation.items()]
-    out += [f"{names.actor(a)} position on {names.issues[i]} {shift(v)}"
-            for a, shifts in fx.position.items() for i, v in shifts.items()]
+    out += [
+        f"{names.actor(a)} position on {names.issues[i]} {shift(v)}"
+        for a, shifts in fx.position.items()
+        for i, v in shifts.items()
+    ]
     if e.collapse:
         out.append(f"collapse chance {value(e.collapse)} each time")
     return "\n".join(out) or "—"
@@ -268,50 +300,117 @@ def bound(r, names: Names) -> str:
 
 def assumptions(s: Scenario) -> list:
     names = Names(s)
-    out = [Heading("Assumptions"),
-           Paragraph("Every number of the scenario with the basis it rests on: seed claims (listed under Sources) "
-                     "or a stated assumption, marked as such. Ranges are sampled afresh in every run. Ids in "
-                     "brackets are those to use in the scenario file and in negsim sweep."),
-           Heading("Issues", 2),
-           Table(("Issue", "0 means", "100 means", "Basis"),
-                 [(titled(i.label, i.id), i.low, i.high, notes(i.basis)) for i in s.issues], (0.2, 0.22, 0.26, 0.32)),
-           Heading("Actors", 2),
-           Table(("Actor", "Position (salience)", "Reservation", "Strategy", "Basis"),
-                 [(f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}",
-                   "\n".join(f"{i} {value(a.position[i])} ({value(a.salience[i])})" for i in s.issue_ids()),
-                   value(a.reservation), strategy(a.concession), notes(basis_of(a)))
-                  for a in s.actors], (0.13, 0.2, 0.12, 0.15, 0.40))]
+    out = [
+        Heading("Assumptions"),
+        Paragraph(
+            "Every number of the scenario with the basis it rests on: seed claims (listed under Sources) "
+            "or a stated assumption, marked as such. Ranges are sampled afresh in every run. Ids in "
+            "brackets are those to use in the scenario file and in negsim sweep."
+        ),
+        Heading("Issues", 2),
+        Table(
+            ("Issue", "0 means", "100 means", "Basis"),
+            [(titled(i.label, i.id), i.low, i.high, notes(i.basis)) for i in s.issues],
+            (0.2, 0.22, 0.26, 0.32),
+        ),
+        Heading("Actors", 2),
+        Table(
+            ("Actor", "Position (salience)", "Reservation", "Strategy", "Basis"),
+            [
+                (
+                    f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}",
+                    "\n".join(f"{i} {value(a.position[i])} ({value(a.salience[i])})" for i in s.issue_ids()),
+                    value(a.reservation),
+                    strategy(a.concession),
+                    notes(basis_of(a)),
+                )
+                for a in s.actors
+            ],
+            (0.13, 0.2, 0.12, 0.15, 0.40),
+        ),
+    ]
     if s.red_lines:
-        out += [Heading("Red lines", 2),
-                Table(("Red line", "Actor", "Bound", "Basis"),
-                      [(titled(names.red_lines[r.id], r.id), names.actor(r.actor), bound(r, names), notes(r.basis))
-                       for r in s.red_lines], (0.28, 0.14, 0.18, 0.40))]
+        out += [
+            Heading("Red lines", 2),
+            Table(
+                ("Red line", "Actor", "Bound", "Basis"),
+                [
+                    (titled(names.red_lines[r.id], r.id), names.actor(r.actor), bound(r, names), notes(r.basis))
+                    for r in s.red_lines
+                ],
+                (0.28, 0.14, 0.18, 0.40),
+            ),
+        ]
     if s.preconditions:
-        out += [Heading("Preconditions", 2),
-                Table(("Precondition", "Actor", "Waiver", "Basis"),
-                      [(titled(names.preconditions[p.id], p.id), names.actor(p.actor),
+        out += [
+            Heading("Preconditions", 2),
+            Table(
+                ("Precondition", "Actor", "Waiver", "Basis"),
+                [
+                    (
+                        titled(names.preconditions[p.id], p.id),
+                        names.actor(p.actor),
                         f"under pressure ≥ {value(p.waiver_pressure)}\nfrom round {p.earliest_waiver_round}"
-                        if p.waivable else "never waived", notes(p.basis)) for p in s.preconditions],
-                      (0.2, 0.14, 0.26, 0.40))]
+                        if p.waivable
+                        else "never waived",
+                        notes(p.basis),
+                    )
+                    for p in s.preconditions
+                ],
+                (0.2, 0.14, 0.26, 0.40),
+            ),
+        ]
     if s.leverage:
-        out += [Heading("Leverage", 2),
-                Table(("Leverage", "From → to", "Pressure per round", "Basis"),
-                      [(titled(names.readable(lev.id), lev.id),
+        out += [
+            Heading("Leverage", 2),
+            Table(
+                ("Leverage", "From → to", "Pressure per round", "Basis"),
+                [
+                    (
+                        titled(names.readable(lev.id), lev.id),
                         f"{names.actor(lev.source)} → {names.actor(lev.target)}",
-                        "\n".join(filter(None, [value(lev.strength),
-                                                "when blocking" if lev.on == "block" else "every round",
-                                                when(lev.when, names)])), notes(lev.basis)) for lev in s.leverage],
-                      (0.2, 0.2, 0.22, 0.38))]
+                        "\n".join(
+                            filter(
+                                None,
+                                [
+                                    value(lev.strength),
+                                    "when blocking" if lev.on == "block" else "every round",
+                                    when(lev.when, names),
+                                ],
+                            )
+                        ),
+                        notes(lev.basis),
+                    )
+                    for lev in s.leverage
+                ],
+                (0.2, 0.2, 0.22, 0.38),
+            ),
+        ]
     if s.events:
-        out += [Heading("Events", 2),
-                Table(("Event", "When", "Effects", "Basis"),
-                      [(titled(names.events[e.id], e.id),
+        out += [
+            Heading("Events", 2),
+            Table(
+                ("Event", "When", "Effects", "Basis"),
+                [
+                    (
+                        titled(names.events[e.id], e.id),
                         "\n".join(filter(None, [trigger(e, names), when(e.when, names)])),
-                        effects(e, names), notes(e.basis)) for e in s.events], (0.2, 0.22, 0.2, 0.38))]
+                        effects(e, names),
+                        notes(e.basis),
+                    )
+                    for e in s.events
+                ],
+                (0.2, 0.22, 0.2, 0.38),
+            ),
+        ]
     flags = ", ".join(f"{names.readable(f)} {'yes' if v else 'no'}" for f, v in s.world.flags.items()) or "no flags"
-    out.append(Paragraph(f"Protocol: the package on the table is {TABLE_RULES[s.protocol.rule]}; pressure decays by "
-                         f"{value(s.protocol.pressure_decay)} of itself each round. World at the start: {flags}.",
-                         "note"))
+    out.append(
+        Paragraph(
+            f"Protocol: the package on the table is {TABLE_RULES[s.protocol.rule]}; pressure decays by "
+            f"{value(s.protocol.pressure_decay)} of itself each round. World at the start: {flags}.",
+            "note",
+        )
+    )
     return out
 
 
@@ -330,15 +429,30 @@ def citations(s: Scenario) -> dict[str, list[str]]:
 
 def sources(s: Scenario, claims: dict[str, Claim], digests: list[str]) -> list:
     cited, rank = citations(s), {cid: k for k, cid in enumerate(claims)}
-    rows = [(cid, claims[cid].text if cid in claims else "— not in the seed digest —",
-             claims[cid].attribution if cid in claims else "", ", ".join(cited[cid]))
-            for cid in sorted(cited, key=lambda c: (rank.get(c, len(rank)), c))]
-    where = (f"Claims are paraphrases from the seed digest {', '.join(digests)}, in our own words, with their "
-             "attribution." if digests else
-             "No seed digest was found beside the results: claim ids are shown without their text.")
-    return [Heading("Sources", 2), Paragraph(where, "note"),
-            Table(("Claim", "What the source says", "Attribution", "Cited for"), rows, (0.07, 0.45, 0.15, 0.33),
-                  anchor="claim-")]
+    rows = [
+        (
+            cid,
+            claims[cid].text if cid in claims else "— not in the seed digest —",
+            claims[cid].attribution if cid in claims else "",
+            ", ".join(cited[cid]),
+        )
+        for cid in sorted(cited, key=lambda c: (rank.get(c, len(rank)), c))
+    ]
+    where = (
+        f"Claims are paraphrases from the seed digest {', '.join(digests)}, in our own words, with their attribution."
+        if digests
+        else "No seed digest was found beside the results: claim ids are shown without their text."
+    )
+    return [
+        Heading("Sources", 2),
+        Paragraph(where, "note"),
+        Table(
+            ("Claim", "What the source says", "Attribution", "Cited for"),
+            rows,
+            (0.07, 0.45, 0.15, 0.33),
+            anchor="claim-",
+        ),
+    ]
 
 
 def method(s: Scenario, meta: dict) -> list:
@@ -349,13 +463,18 @@ def method(s: Scenario, meta: dict) -> list:
         f"negsim is an agent-based model built on Mesa. Each actor is an agent: the principals ({principals}) hold "
         "a veto and judge every package on the table against their red lines, their preconditions and an aspiration "
         "that falls over time from their ideal towards their reservation value, following their concession strategy"
-        + (f"; {others} shape the package and apply leverage, pressure that builds on whoever blocks and can make "
-           "a principal waive a precondition" if others else "")
+        + (
+            f"; {others} shape the package and apply leverage, pressure that builds on whoever blocks and can make "
+            "a principal waive a precondition"
+            if others
+            else ""
+        )
         + f". The talks advance in rounds of {m.round_days} days from {day(m.start_date)} for {m.horizon} rounds. "
         "In each round world events fire (scheduled, by hazard or at a rate), the package tabled is "
         f"{TABLE_RULES[s.protocol.rule]}, the principals respond, leverage falls on whoever blocked and actors "
         "concede. A run ends in a transition when both principals accept the same package, in collapse when an "
-        "incident breaks the truce, or in stalemate at the horizon.")
+        "incident breaks the truce, or in stalemate at the horizon."
+    )
     monte_carlo = (
         f"The batch is a Monte Carlo of {meta['runs']:,} runs. Each run draws the scenario's {len(uncertain(s))} "
         "uncertain parameters (the ranges in the tables above) once and then plays out with its own random stream. "
@@ -363,7 +482,8 @@ def method(s: Scenario, meta: dict) -> list:
         "index and a named key, so the results are identical whatever the block size or number of workers, and any "
         "run can be replayed alone. Probabilities are shares of runs with 95% Wilson score intervals. These "
         "intervals measure Monte Carlo error only: they say how precisely the model's probability is known, not "
-        "whether the assumptions above are right.")
+        "whether the assumptions above are right."
+    )
     provenance = f"Scenario hash {meta['scenario_hash']}, negsim {meta.get('version', __version__)}."
     return [Heading("Method"), Paragraph(model), Paragraph(monte_carlo), Paragraph(provenance, "note")]
 
@@ -372,14 +492,20 @@ def briefing(folder: Path, seeds: Path | None = None) -> tuple[Scenario, dict, l
     """The briefing of a complete results folder: its scenario, metadata, blocks and the claims cited."""
     meta = read_meta(folder)
     if meta.get("status") != "complete":
-        raise ResultsError(f"{folder}: batch incomplete (status {meta.get('status')}); "
-                           "finish it with negsim run --resume")
+        raise ResultsError(
+            f"{folder}: batch incomplete (status {meta.get('status')}); finish it with negsim run --resume"
+        )
     summary = read_summary(folder)
     scenario = load(folder / "scenario.yaml")
     claims, digests = read_digests(seeds or find_seeds(folder))
-    blocks = [*question(scenario, summary), *key_numbers(scenario, summary),
-              *figures_section(read_figures(folder, scenario)), *assumptions(scenario),
-              *sources(scenario, claims, digests), *method(scenario, meta)]
+    blocks = [
+        *question(scenario, summary),
+        *key_numbers(scenario, summary),
+        *figures_section(read_figures(folder, scenario)),
+        *assumptions(scenario),
+        *sources(scenario, claims, digests),
+        *method(scenario, meta),
+    ]
     return scenario, meta, blocks, claims
 
 

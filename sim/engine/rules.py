@@ -82,8 +82,8 @@ def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
 
 
 def _point(packages, utilities, seg, lam):
-    pick = lambda arr: np.take_along_axis(arr, seg[..., None, None], axis=-2)[..., 0, :]  # noqa: E731
-    nxt = lambda arr: np.take_along_axis(arr, seg[..., None, None] + 1, axis=-2)[..., 0, :]  # noqa: E731
+    pick = lambda arr: np.take_along_axis(arr, seg[..., None, None], axis=-2)[..., 0, :]
+    nxt = lambda arr: np.take_along_axis(arr, seg[..., None, None] + 1, axis=-2)[..., 0, :]
     lam_ = lam[..., None]
     return pick(packages) + lam_ * (nxt(packages) - pick(packages)), pick(utilities) + lam_ * (
         nxt(utilities) - pick(utilities)
@@ -134,6 +134,36 @@ def zeuthen_risk(own_aspiration, offer_from_other, disagreement):
     return np.where(surplus > EPS, (own_aspiration - offer_from_other) / np.maximum(surplus, EPS), 0.0)
 
 
+def zeuthen_step(packages, utilities, aspiration, disagreement, step, movable):
+    """One round of Zeuthen's protocol between two principals: the aspirations (..., 2) after it.
+
+    Each principal offers the frontier package that gives it its aspiration; the one whose risk
+    limit is no larger (both when they tie) concedes ``step`` in utility, never below its
+    ``disagreement`` value. Only principals marked ``movable`` (..., 2) concede.
+    """
+    offers = [frontier_at(packages, utilities, k, aspiration[..., k])[1] for k in (0, 1)]
+    risk = np.stack(
+        [zeuthen_risk(aspiration[..., k], offers[1 - k][..., k], disagreement[..., k]) for k in (0, 1)], axis=-1
+    )
+    concede = movable & (risk <= risk[..., ::-1])
+    return np.where(concede, np.maximum(aspiration - step, disagreement), aspiration)
+
+
+def red_line_crossed(value, low, high):
+    """Whether a package's ``value`` on an issue lies outside a red line's bounds [low, high]."""
+    return (value < low - 1e-9) | (value > high + 1e-9)
+
+
+def accepts(value, threshold):
+    """Whether a package worth ``value`` to an actor meets the ``threshold`` it holds out for."""
+    return value >= threshold - 1e-9
+
+
+def waives(pressure, waiver_pressure):
+    """Whether the pressure on an actor has reached the level at which it waives a precondition."""
+    return pressure >= waiver_pressure
+
+
 def subgame_perfect_values(packages, utilities, patience, reservation, rounds: int, first: int):
     """Proposer's utility in each round of finite-horizon alternating offers (backward induction).
 
@@ -154,14 +184,3 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
         values[t] = u
         responder_floor = u[..., proposer]  # next-earlier round's responder is this round's proposer
     return values
-
-
-def wilson_interval(successes, n, z: float = 1.959963984540054):
-    """Wilson score interval for a binomial proportion; broadcasts over arrays."""
-    successes, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = successes / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(np.minimum(centre - half, p), 0, 1), np.clip(np.maximum(centre + half, p), 0, 1)

@@ -9,20 +9,20 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import streams
-from sim.scenario.parameters import Values
+from sim.engine.values import Values
 from sim.scenario.schema import Event, Scenario, When
 
 EVENT_STREAM = streams.key("events")
 COLLAPSE_STREAM = streams.key("collapse")
 
 
-class World:
+class WorldState:
     """Flags (runs x flags) and the record of which event happened when in each run."""
 
-    def __init__(self, scenario: Scenario, values: Values, runs: np.ndarray):
+    def __init__(self, scenario: Scenario, values: Values, run_ids: np.ndarray):
         self.flags_names = scenario.flag_names()
-        self.runs = runs
-        n = len(runs)
+        self.run_ids = run_ids
+        n = len(run_ids)
         self.flags = np.zeros((n, len(self.flags_names)), dtype=bool)
         for name, on in scenario.world.flags.items():
             self.flags[:, self.flag(name)] = on
@@ -48,7 +48,7 @@ class World:
 
     def happen(self, seed: int, round_: int, live: np.ndarray, negotiating: np.ndarray):
         """Draw this round's events. Yields (index, event, fired mask, collapsed mask) for each event."""
-        for j, (event, key) in enumerate(zip(self.events, self._keys)):
+        for j, (event, key) in enumerate(zip(self.events, self._keys, strict=True)):
             eligible = live & self.active(event.when, round_)
             if event.milestone:
                 eligible = eligible & self.flags[:, self.flag("transition")]
@@ -56,13 +56,13 @@ class World:
                 eligible = eligible & (self.first_round[:, j] < 0)
             if not np.any(eligible):
                 continue
-            u = streams.uniform(seed, self.runs, EVENT_STREAM, key, round_)
+            u = streams.uniform(seed, self.run_ids, EVENT_STREAM, key, round_)
             occurrences = self._occurrences(event, round_, u)
             fired = eligible & (occurrences > 0)
             collapse = self._values(event.collapse)
             collapsed = np.zeros_like(fired)
             if np.any(collapse):
-                u2 = streams.uniform(seed, self.runs, COLLAPSE_STREAM, key, round_)
+                u2 = streams.uniform(seed, self.run_ids, COLLAPSE_STREAM, key, round_)
                 p = 1.0 - (1.0 - collapse) ** occurrences
                 collapsed = fired & negotiating & (u2 < p)
             self.first_round[:, j] = np.where(fired & (self.first_round[:, j] < 0), round_, self.first_round[:, j])

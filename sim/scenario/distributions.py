@@ -7,14 +7,15 @@ a parameter's draw for run *i* depends only on the root seed, *i* and the parame
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import special
 
 
-class _Dist(BaseModel):
+class BaseDistribution(BaseModel):
+    """What every distribution has: its support, and ``ppf`` (the inverse CDF) for sampling."""
+
     model_config = ConfigDict(extra="forbid")
 
     def support(self) -> tuple[float, float]:
@@ -27,7 +28,7 @@ def _finite(*values: float) -> None:
         raise ValueError("distribution parameters must be finite numbers")
 
 
-class Uniform(_Dist):
+class Uniform(BaseDistribution):
     """Uniform on [low, high]."""
 
     dist: Literal["uniform"]
@@ -48,7 +49,7 @@ class Uniform(_Dist):
         return self.low + (self.high - self.low) * u
 
 
-class Normal(_Dist):
+class Normal(BaseDistribution):
     """Normal(mean, sd), clipped to [low, high] when given."""
 
     dist: Literal["normal"]
@@ -70,10 +71,12 @@ class Normal(_Dist):
         return self.low, self.high
 
     def ppf(self, u):
+        from scipy import special
+
         return np.clip(self.mean_ + self.sd * special.ndtri(u), self.low, self.high)
 
 
-class Beta(_Dist):
+class Beta(BaseDistribution):
     """Beta(a, b) scaled to [low, high] (default [0, 1])."""
 
     dist: Literal["beta"]
@@ -93,10 +96,12 @@ class Beta(_Dist):
         return self.low, self.high
 
     def ppf(self, u):
+        from scipy import special
+
         return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
 
 
-class Triangular(_Dist):
+class Triangular(BaseDistribution):
     """Triangular on [low, high] with its peak at mode."""
 
     dist: Literal["triangular"]
@@ -122,7 +127,7 @@ class Triangular(_Dist):
         return np.where(u < cut, left, right)
 
 
-class Choice(_Dist):
+class Choice(BaseDistribution):
     """One of a list of values, with optional weights."""
 
     dist: Literal["choice"]
@@ -152,4 +157,4 @@ class Choice(_Dist):
         return np.asarray(self.values, dtype=float)[idx]
 
 
-Distribution = Annotated[Union[Uniform, Normal, Beta, Triangular, Choice], Field(discriminator="dist")]
+Distribution = Annotated[Uniform | Normal | Beta | Triangular | Choice, Field(discriminator="dist")]

@@ -43,7 +43,7 @@ def capitals(scenario: Scenario) -> dict[str, str]:
     lower, capital = set(), {}
     for text in _texts(scenario):
         for m in WORD.finditer(text):
-            before = text[:m.start()].rstrip()
+            before = text[: m.start()].rstrip()
             word = m.group(0)
             if word.islower():
                 lower.add(word)
@@ -70,22 +70,24 @@ class Names:
     def actor(self, ident: str) -> str:
         return self.actors.get(ident) or self.readable(ident)
 
-    def reason(self, reason: str) -> str:
-        """Why a run failed, in labels: ``precondition: remains`` -> ``precondition: remains recovered``."""
-        kind, _, ref = reason.partition(": ")
-        refs = {"precondition": self.preconditions, "red line": self.red_lines, "collapse": self.events,
-                "red lines incompatible": self.issues}.get(kind, {})
-        return f"{kind}: {refs.get(ref) or self.readable(ref)}" if ref else kind
-
     def field(self, path: str) -> str:
         """A parameter path as words: ``actors.israel.reservation`` -> ``Israel: reservation``."""
         section, _, rest = path.partition(".")
         ident, _, name = rest.partition(".")
-        named = {"actors": self.actors, "issues": self.issues, "events": self.events, "red_lines": self.red_lines,
-                 "preconditions": self.preconditions, "leverage": {}}.get(section)
+        named = {
+            "actors": self.actors,
+            "issues": self.issues,
+            "events": self.events,
+            "red_lines": self.red_lines,
+            "preconditions": self.preconditions,
+            "leverage": {},
+        }.get(section)
         if named is None or not name:
             return self.readable((rest or section).replace(".", "_"))
         *head, last = name.split(".")
-        what = (f"{self.readable('_'.join(head))} ({self.issues[last]})" if head and last in self.issues
-                else self.readable(name.replace(".", "_")))
+        what = (
+            f"{self.readable('_'.join(head))} ({self.issues[last]})"
+            if head and last in self.issues
+            else self.readable(name.replace(".", "_"))
+        )
         return f"{named.get(ident) or self.readable(ident)}: {what}"

@@ -5,9 +5,7 @@ Every problem becomes a :class:`Problem` printed as ``file:line: field.path: mes
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +13,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
+from sim.scenario.parameters import join
+from sim.scenario.problems import Problem, ScenarioError, did_you_mean
 from sim.scenario.schema import Scenario
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 8
-# a problem prints on one line even when a key or value in the file holds a line break
-_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path or '(file)'}: {self.message}".translate(_LINE_BREAKS)
-
-
-class ScenarioError(Exception):
-    """One or more problems with a scenario file; ``str()`` is one line per problem."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 class _Where(dict):
@@ -55,7 +34,9 @@ def _compose(path: Path, origin: tuple[str, int, str]) -> yaml.Node | None:
     except FileNotFoundError:
         raise ScenarioError([Problem(*origin, f"file not found: {path}")]) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise ScenarioError([Problem(*origin, f"cannot read {path} ({getattr(exc, 'strerror', None) or exc})")]) from None
+        raise ScenarioError(
+            [Problem(*origin, f"cannot read {path} ({getattr(exc, 'strerror', None) or exc})")]
+        ) from None
     if len(raw) > MAX_BYTES:
         raise ScenarioError([Problem(str(path), 1, "", f"file is larger than {MAX_BYTES} bytes")])
     try:
@@ -88,20 +69,16 @@ def _to_data(node: yaml.Node, file: str, where: _Where, path: str = "", budget: 
                 raise ScenarioError([Problem(file, k.start_mark.line + 1, path, "mapping keys must be plain names")])
             key = k.value
             if key in out:
-                raise ScenarioError([Problem(file, k.start_mark.line + 1, _join(path, key), "duplicate key")])
-            out[key] = _to_data(v, file, where, _join(path, key), budget)
+                raise ScenarioError([Problem(file, k.start_mark.line + 1, join(path, key), "duplicate key")])
+            out[key] = _to_data(v, file, where, join(path, key), budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_data(v, file, where, _join(path, str(i)), budget) for i, v in enumerate(node.value)]
+        return [_to_data(v, file, where, join(path, str(i)), budget) for i, v in enumerate(node.value)]
     try:
         return yaml.SafeLoader(" ").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
     except (yaml.YAMLError, ValueError) as exc:  # unknown tags, impossible dates, over-long integers
         what = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError([Problem(file, node.start_mark.line + 1, path, f"invalid value: {what}")]) from None
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _merge(base: Any, over: Any, moves: dict[str, str], opath: str = "", mpath: str = "") -> Any:
@@ -112,16 +89,16 @@ def _merge(base: Any, over: Any, moves: dict[str, str], opath: str = "", mpath: 
     if isinstance(base, dict) and isinstance(over, dict) and "dist" not in over:  # a distribution replaces
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base[k], v, moves, _join(opath, k), _join(mpath, k)) if k in base else v
+            out[k] = _merge(base[k], v, moves, join(opath, k), join(mpath, k)) if k in base else v
         return out
     if isinstance(base, list) and isinstance(over, list) and all(_has_id(x) for x in base + over):
         out = list(base)
         index = {x["id"]: i for i, x in enumerate(base)}
         for j, item in enumerate(over):
             i = index.get(item["id"], len(out))
-            moves[_join(opath, str(j))] = _join(mpath, str(i))
+            moves[join(opath, str(j))] = join(mpath, str(i))
             if i < len(out):
-                out[i] = _merge(base[i], item, moves, _join(opath, str(j)), _join(mpath, str(i)))
+                out[i] = _merge(base[i], item, moves, join(opath, str(j)), join(mpath, str(i)))
             else:
                 out.append(item)
         return out
@@ -134,11 +111,12 @@ def _has_id(x: Any) -> bool:
 
 def _moved(path: str, moves: dict[str, str]) -> str:
     best = max((p for p in moves if path == p or path.startswith(p + ".")), key=len, default=None)
-    return path if best is None else moves[best] + path[len(best):]
+    return path if best is None else moves[best] + path[len(best) :]
 
 
-def read(path: str | Path, _chain: tuple[Path, ...] = (),
-         _origin: tuple[str, int, str] | None = None) -> tuple[dict, _Where]:
+def read(
+    path: str | Path, _chain: tuple[Path, ...] = (), _origin: tuple[str, int, str] | None = None
+) -> tuple[dict, _Where]:
     """Read a scenario file into merged plain data (``extends:`` resolved) and its line map."""
     path = Path(path)
     node = _compose(path, _origin or (str(path), 0, ""))
@@ -214,7 +192,7 @@ def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -
     errors = exc.errors()
     locs = [[str(x) for x in err["loc"] if not _is_union_tag(x)] for err in errors]
     paths = [".".join(loc) for loc in locs]
-    for err, loc, path in zip(errors, locs, paths):
+    for err, loc, path in zip(errors, locs, paths, strict=True):
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown key{_suggest(loc, data)}"
@@ -251,8 +229,7 @@ def _suggest(loc: list[str], data: dict) -> str:
     if model is None:
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
-    close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(names)})"
+    return did_you_mean(loc[-1], names, f" (expected one of: {', '.join(names)})")
 
 
 def _distribution_at(loc: list[str], data: Any) -> type[BaseModel] | None:

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.distributions import Distribution
+from sim.scenario.problems import did_you_mean
 
 Number = float | Distribution
 ROLES = ("principal", "broker", "mediator", "stakeholder")
@@ -68,6 +69,10 @@ class Meta(Strict):
     seed: int = Field(20251215, ge=0, lt=2**63)
     runs: int = Field(10_000, ge=1, le=MAX_RUNS)
 
+    def seed_or(self, seed: int | None) -> int:
+        """``seed``, or the scenario's own when none is given."""
+        return self.seed if seed is None else seed
+
     def date_of(self, round_: int) -> dt.date:
         return self.start_date + dt.timedelta(days=self.round_days * round_)
 
@@ -85,7 +90,8 @@ class Concession(Sourced):
     patience: Unit = Field(0.95, description="per-round discount factor (subgame-perfect offers)")
     step: ranged(1e-6, 1) = Field(0.02, description="Zeuthen concession step in utility")
     deadline: ranged(1, 10_000) | None = Field(
-        None, description="rounds by which a time-based actor reaches its reservation (default: horizon)")
+        None, description="rounds by which a time-based actor reaches its reservation (default: horizon)"
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -172,7 +178,8 @@ class Effects(Strict):
     pressure: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> pressure added")
     reservation: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> reservation shift")
     position: dict[str, dict[str, ranged(-100, 100)]] = Field(
-        default_factory=dict, description="actor -> issue -> shift")
+        default_factory=dict, description="actor -> issue -> shift"
+    )
 
 
 class Event(Sourced):
@@ -204,7 +211,9 @@ class Event(Sourced):
 
 class Protocol(Sourced):
     rule: Literal["compromise", "nash", "alternating"] = "compromise"
-    at_table: list[str] = Field(default_factory=list, description="actors whose positions enter the compromise (default: all)")
+    at_table: list[str] = Field(
+        default_factory=list, description="actors whose positions enter the compromise (default: all)"
+    )
     pressure_decay: Unit = Field(0.0, description="share of pressure lost each round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
 
@@ -213,7 +222,7 @@ class Outputs(Strict):
     trajectories: int = Field(0, ge=0, description="runs whose per-round state is recorded")
     figures: list[Literal["outcomes", "transition_curve", "blocking", "packages", "positions"]] = Field(
         default_factory=lambda: ["outcomes", "transition_curve", "blocking", "packages", "positions"],
-        description="figures to draw; 'positions' (a fan chart) needs recorded trajectories"
+        description="figures to draw; 'positions' (a fan chart) needs recorded trajectories",
     )
 
 
@@ -238,6 +247,12 @@ class Scenario(Strict):
     @property
     def principals(self) -> list[Actor]:
         return [a for a in self.actors if a.role == "principal"]
+
+    @property
+    def two_party(self) -> bool:
+        """Whether the protocol or a strategy is one of two principals' (Nash, offers, Zeuthen, subgame-perfect)."""
+        strategies = {a.concession.strategy for a in self.principals}
+        return self.protocol.rule != "compromise" or bool(strategies & {"zeuthen", "subgame_perfect"})
 
     def actor_index(self, actor_id: str) -> int:
         return [a.id for a in self.actors].index(actor_id)
@@ -295,7 +310,7 @@ class Scenario(Strict):
             out += _duplicates([x.id for x in getattr(self, field)], field, "id")
         for path, kind, value in self.references():
             if value not in known[kind]:
-                out.append((path, f"unknown {kind} '{value}'{_did_you_mean(value, known[kind])}"))
+                out.append((path, f"unknown {kind} '{value}'{did_you_mean(value, known[kind])}"))
         issues = set(self.issue_ids())
         for i, a in enumerate(self.actors):
             for field in ("position", "salience"):
@@ -308,11 +323,14 @@ class Scenario(Strict):
         if not principals:
             out.append(("actors", "a negotiation needs at least one principal"))
         strategies = {a.concession.strategy for a in principals}
-        two_party = self.protocol.rule != "compromise" or strategies & {"zeuthen", "subgame_perfect"}
-        if two_party and len(principals) != 2:
+        if self.two_party and len(principals) != 2:
             out.append(("protocol.rule", "nash, alternating, zeuthen and subgame-perfect need exactly two principals"))
-        if "subgame_perfect" in strategies and (self.protocol.rule != "alternating" or strategies != {"subgame_perfect"}):
-            out.append(("protocol.rule", "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect"))
+        if "subgame_perfect" in strategies and (
+            self.protocol.rule != "alternating" or strategies != {"subgame_perfect"}
+        ):
+            out.append(
+                ("protocol.rule", "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect")
+            )
         if self.protocol.first_proposer and self.protocol.first_proposer not in [p.id for p in principals]:
             out.append(("protocol.first_proposer", "must be a principal"))
         for i, r in enumerate(self.red_lines):
@@ -337,10 +355,3 @@ def _duplicates(ids: list[str], path: str, what: str):
             out.append((f"{path}.{i}.id", f"duplicate {what} '{x}'"))
         seen.add(x)
     return out
-
-
-def _did_you_mean(word: str, options: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -279,7 +279,7 @@ def sensitivity(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Which uncertain parameters move P(transition) most: global indices over the scenario's distributions."""
+    """Which uncertain parameters move P(declared) most: global indices over the scenario's distributions."""
     from sim.analysis import sensitivity as design
     from sim.batch.runner import default_out
     from sim.briefing import plots
@@ -309,7 +309,7 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/compare-<items>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """P(outcome) side by side, and each item's change in P(transition) and P(collapse) from the first."""
+    """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first."""
     from sim.analysis.compare import compare as compared
     from sim.analysis.compare import text
     from sim.briefing import plots

@@ -19,7 +19,7 @@ from sim.analysis.compare import compare, difference, signed, text
 from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.briefing import plots
 from sim.cli import app
-from sim.engine.outcomes import TRANSITION, reason_words
+from sim.engine.outcomes import DECLARED, reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read, validate
 from sim.scenario.parameters import uncertain
@@ -174,7 +174,7 @@ def test_design_points_play_as_scenarios_with_those_values_fixed(monkeypatch):
         for (path, dist), u in zip(dists.items(), row, strict=True):
             sensitivity.set_field(data, path, float(dist.ppf(np.array([u]))[0]))
         fixed = simulate(validate(data), 200, seed=7)
-        assert p == pytest.approx(np.mean(fixed.outcome == TRANSITION))
+        assert p == pytest.approx(np.mean(fixed.outcome == DECLARED))
     assert got[1] != got[0]
 
 

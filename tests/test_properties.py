@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sim.analysis import summary
 from sim.engine import outcomes
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import TRANSITION
+from sim.engine.outcomes import DECLARED
 from sim.scenario.loader import dump, validate
 
 RUNS = 300
@@ -162,7 +162,7 @@ def played(data) -> NegotiationModel:
 @given(scenarios())
 def test_transitions_respect_red_lines_and_preconditions(data):
     model = played(data)
-    done = model.outcome == TRANSITION
+    done = model.outcome == DECLARED
     package = model.package[done]
     for j, issue in enumerate(model.red_line_issue):
         assert np.all(package[:, issue] >= model.red_line_min[done, j] - 1e-9)
@@ -230,7 +230,7 @@ def test_a_likelier_recovery_never_lowers_the_chance_of_transition(data, low, st
         found = next(e for e in data["events"] if e["id"] == "found")
         found["hazard"] = hazard
         model = NegotiationModel(validate(data), range(runs)).run()
-        return float(np.mean(model.outcome == TRANSITION))
+        return float(np.mean(model.outcome == DECLARED))
 
     p_low, p_high = p_transition(low), p_transition(min(1.0, low + step))
     se = np.sqrt(max(p_low * (1 - p_low), p_high * (1 - p_high), 1 / runs) * 2 / runs)

@@ -2,7 +2,7 @@
 
 Items are scenario files (played here) or results folders (read back, with their own runs and
 seed: a note warns when items differ in either). Differences in
-P(transition) and P(collapse) come with Newcombe's hybrid score interval and a pooled
+P(declared) and P(collapse) come with Newcombe's hybrid score interval and a pooled
 two-proportion z-test. Scenario files played with the same seed share their random streams,
 which makes the independent-samples test conservative.
 """
@@ -21,7 +21,7 @@ from sim.batch.runner import load_results, run_batch
 from sim.engine.outcomes import OUTCOME_ORDER
 from sim.scenario.loader import load
 
-TESTED = ("transition", "collapse")
+TESTED = ("declared", "collapse")
 
 
 def outcomes_of(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, pd.DataFrame]:
@@ -103,7 +103,7 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
 def text(table: pd.DataFrame) -> str:
     """A comparison as readable lines: P(outcome) per item, then each item's change from the first."""
     w = max(26, table["item"].str.len().max() + 2)
-    lines = [f"{'item':<{w}}{'runs':>8}{'seed':>12}   {'P(transition)':<24}{'P(collapse)':<24}P(stalemate)"]
+    lines = [f"{'item':<{w}}{'runs':>8}{'seed':>12}   {'P(declared)':<24}{'P(collapse)':<24}P(stalemate)"]
     for r in table.to_dict(orient="records"):
         cells = "".join(
             f"{r[f'p_{o}']:.3f} [{r[f'p_{o}_low']:.3f}, {r[f'p_{o}_high']:.3f}]".ljust(24) for o in OUTCOME_ORDER

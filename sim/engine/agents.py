@@ -84,22 +84,24 @@ class Principal(ActorAgent):
         red line crossed on the issues on the table, then a value below its threshold; a proposal it
         accepts still needs each of its domestic veto players, whose own red lines it must pass.
         """
-        m, package, on = self.model, proposal.package, proposal.on_table
-        reason = np.zeros(m.block_size, dtype=np.int8)
-        ref = np.full(m.block_size, -1)
+        m, package, on, rows = self.model, proposal.package, proposal.on_table, proposal.rows
+        reason = np.zeros(len(rows), dtype=np.int8)
+        ref = np.full(len(rows), -1)
         for j in reversed(self.red_lines):
             i = m.red_line_issue[j]
-            crossed = on[:, i] & rules.red_line_crossed(package[:, i], m.red_line_min[:, j], m.red_line_max[:, j])
+            low, high = m.red_line_min[rows, j], m.red_line_max[rows, j]
+            crossed = on[:, i] & rules.red_line_crossed(package[:, i], low, high)
             reason, ref = np.where(crossed, RED_LINE, reason), np.where(crossed, j, ref)
-        short = ~rules.accepts(value, m.threshold[:, self.index]) & (reason == 0)
+        short = ~rules.accepts(value, m.threshold[rows, self.index]) & (reason == 0)
         reason = np.where(short, OFFER, reason)
         for v in reversed(self.veto_players):
             holds = m.world.active(m.spec.veto_players[v].when, round_)
-            refused = holds & (reason == 0) & np.any(
-                on & rules.red_line_crossed(package, m.veto_min[:, v], m.veto_max[:, v]), axis=-1)  # fmt: skip
+            holds = holds[rows] if isinstance(holds, np.ndarray) else holds
+            crossed = on & rules.red_line_crossed(package, m.veto_min[rows, v], m.veto_max[rows, v])
+            refused = holds & (reason == 0) & np.any(crossed, axis=-1)
             reason, ref = np.where(refused, RATIFICATION, reason), np.where(refused, v, ref)
         if proposal.gate:
-            pending = m.pending_precondition(self.index, proposal.phase)
+            pending = m.pending_precondition(rows, self.index, proposal.phase)
             reason, ref = np.where(pending >= 0, PRECONDITION, reason), np.where(pending >= 0, pending, ref)
         return reason == 0, reason, ref
 
@@ -123,8 +125,10 @@ class ThirdParty(ActorAgent):
             if m.guarantee_void[g]:
                 continue
             target = m.actor_index[offer.target]
-            cost = m.values(offer.cost)
             give = m.live & (m.guarantee_round[:, g] < 0) & (answers["reason"][:, target] == OFFER)
+            if not give.any():
+                continue
+            cost = m.values(offer.cost)
             give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
             give &= answers["shortfall"][:, target] <= m.values(offer.value) + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
@@ -138,9 +142,9 @@ class ThirdParty(ActorAgent):
         ``own``: inside the zone of agreement, the package it likes best, else the maximin package;
         ``nash``: the Nash product of the surpluses over the thresholds; ``maximin``: equal surpluses.
         """
-        m = self.model
+        own = self.model.ideal[proposal.rows, self.index]
         if self.spec.bridging == "own":
-            return rules.zone_best(*frontier, thresholds, m.ideal[:, self.index], proposal.salience[:, self.index])[0]
+            return rules.zone_best(*frontier, thresholds, own, proposal.salience[:, self.index])[0]
         if self.spec.bridging == "nash":
             return rules.nash_point(*frontier, thresholds)[0]
         return rules.maximin_point(*frontier, thresholds)[0]

@@ -35,10 +35,7 @@ from sim.engine.outcomes import (
     DECLARED,
     INCOMPATIBLE,
     NO_TALKS,
-    OFFER,
-    PRECONDITION,
     RATIFICATION,
-    RED_LINE,
     STALEMATE,
 )
 from sim.engine.values import Values
@@ -72,16 +69,16 @@ class Proposal:
     """One proposal of a round, over a block: which runs negotiate it, on which issues, between whom."""
 
     gate: bool  # a phase's gate (else the issues still open inside declared phases)
-    active: np.ndarray  # (n,) runs where it is on the table this round
-    on_table: np.ndarray  # (n, I) issues it settles
-    parties: np.ndarray  # (n, A) principals whose consent it needs
-    phase: np.ndarray  # (n,) the phase a gate declares
-    low: np.ndarray  # (n, I) the packages the parties' red lines allow
+    rows: np.ndarray  # (m,) the runs where it is on the table this round; the arrays below are theirs
+    on_table: np.ndarray  # (m, I) issues it settles
+    parties: np.ndarray  # (m, A) principals whose consent it needs
+    phase: np.ndarray  # (m,) the phase a gate declares
+    low: np.ndarray  # (m, I) the packages the parties' red lines allow
     high: np.ndarray
-    salience: np.ndarray  # (n, A, I) saliences over the issues on the table
-    bonus: np.ndarray  # (n, A) what guarantees add to each principal's value
-    contested: np.ndarray  # (n, I) issues whose red lines cannot meet (waiting for a relaxation)
-    package: np.ndarray | None = None  # (n, I) what is tabled
+    salience: np.ndarray  # (m, A, I) saliences over the issues on the table
+    bonus: np.ndarray  # (m, A) what guarantees add to each principal's value
+    contested: np.ndarray  # (n, I) issues whose red lines cannot meet (waiting for a relaxation), in all runs
+    package: np.ndarray | None = None  # (m, I) what is tabled
 
 
 class NegotiationModel(mesa.Model):
@@ -156,6 +153,8 @@ class NegotiationModel(mesa.Model):
         self.roles = np.array([a.role for a in spec.actors])
         tablers = [self.actor_index[a] for a in spec.protocol.tabled_by]
         self.judges = np.array(sorted({*self.principal_index, *tablers}))  # who weighs the issues on the table
+        self._needs_positions = spec.protocol.rule == "compromise" or any(v.scaled_by_distance for v in spec.leverage)
+        self.positions = None  # stated positions at the start of the round, where something uses them
         self.phases = spec.gates()
         self._setup_actors(n)
         self._setup_red_lines(n)
@@ -409,7 +408,8 @@ class NegotiationModel(mesa.Model):
         self._world(t)
         self._preconditions_met(t)
         self._open_talks(t)
-        self.positions = self.stated_positions()
+        if self._needs_positions:
+            self.positions = self.stated_positions()
         answers = self._answers
         for actor in self.agents:
             actor.act(t, answers)
@@ -419,7 +419,7 @@ class NegotiationModel(mesa.Model):
         contested = np.zeros((self.block_size, len(self.issue_index)), dtype=bool)
         for proposal in (self._gate_proposal(), self._open_proposal(t)):
             contested |= proposal.contested
-            if proposal.active.any():
+            if proposal.rows.size:
                 self._negotiate(t, proposal)
         self._milestones(t)
         self.pressure *= 1.0 - np.where(self.live, self.values(self.spec.protocol.pressure_decay), 0.0)[:, None]
@@ -480,13 +480,13 @@ class NegotiationModel(mesa.Model):
         return np.sum(self.declared_round >= 0, axis=-1)
 
     def _gate_proposal(self) -> Proposal:
-        n, H = self.block_size, len(self.phases)
+        H = len(self.phases)
         h = self._next_phase()
         pending = h < H
         hh = np.minimum(h, H - 1)
         on_table = self.phase_settle[hh] & (self.agreed_round < 0)
         active = self.live & self.talks_open & pending
-        return self._proposal(True, active, on_table, self.phase_consent[hh] & pending[:, None], hh)
+        return self._proposal(True, active, on_table, self.phase_consent[hh], hh)
 
     def _open_proposal(self, t) -> Proposal:
         """The issues deferred into phases declared before this round and not agreed yet."""
@@ -497,59 +497,65 @@ class NegotiationModel(mesa.Model):
         return self._proposal(False, active, open_, parties, np.zeros(self.block_size, dtype=int))
 
     def _proposal(self, gate, active, on_table, parties, phase) -> Proposal:
-        """A proposal on ``on_table`` between ``parties``. A gate with an issue whose red lines cannot meet
-        fails; inside a phase such an issue waits off the table (for a red line to be relaxed)."""
+        """A proposal on ``on_table`` between ``parties``, for the runs where it is ``active``. A gate with an
+        issue whose red lines cannot meet fails; inside a phase such an issue waits off the table (for a red
+        line to be relaxed)."""
         low, high = self.box(parties)
         contested = on_table & (low > high) & active[:, None]
         if not gate:
             on_table = on_table & ~contested
-            active = active & on_table.any(axis=-1)
-            stuck = contested.any(axis=-1) & ~active
+            stuck = contested.any(axis=-1) & ~on_table.any(axis=-1)
             self.open_blocker = np.where(stuck, -1, self.open_blocker)
             self.open_reason = np.where(stuck, INCOMPATIBLE, self.open_reason)
             self.open_ref = np.where(stuck, np.argmax(contested, axis=-1), self.open_ref)
-        salience = np.zeros_like(self.salience)
-        salience[:, self.judges] = rules.restricted(self.salience[:, self.judges], on_table[:, None, :])
-        return Proposal(gate, active, on_table, parties, phase, low, high, salience, self._bonus(salience), contested)
+            active = active & on_table.any(axis=-1)
+        rows = np.flatnonzero(active)
+        on_table = on_table[rows]
+        salience = np.zeros((len(rows), *self.salience.shape[1:]))
+        salience[:, self.judges] = rules.restricted(self.salience[np.ix_(rows, self.judges)], on_table[:, None, :])
+        return Proposal(gate, rows, on_table, parties[rows], phase[rows], low[rows], high[rows], salience,
+                        self._bonus(rows, salience), contested)  # fmt: skip
 
-    def _bonus(self, salience) -> np.ndarray:
+    def _bonus(self, rows, salience) -> np.ndarray:
         """What the guarantees offered so far add to each principal's value of a proposal."""
         bonus = np.zeros(salience.shape[:2])
         for g, guarantee in enumerate(self.spec.guarantees):
-            if self.guarantee_void[g]:
+            offered = self.guarantee_round[rows, g] >= 0
+            if self.guarantee_void[g] or not offered.any():
                 continue
             target = self.actor_index[guarantee.target]
             share = np.sum(salience[:, target] * self.guarantee_issues[g], axis=-1)
-            bonus[:, target] += np.where(self.guarantee_round[:, g] >= 0, self.values(guarantee.value) * share, 0.0)
+            value = np.broadcast_to(self.values(guarantee.value), self.block_size)[rows]
+            bonus[:, target] += np.where(offered, value * share, 0.0)
         return bonus
 
     def _negotiate(self, t, proposal: Proposal) -> None:
         """Table ``proposal``, collect the principals' answers and record what is declared and agreed."""
+        rows = proposal.rows
         proposal.package = self.table_package(t, proposal)
         values = self._values_of(proposal)
         if proposal.gate:
-            self.value = np.where(proposal.active[:, None] & proposal.parties, values, self.value)
-        on = proposal.on_table & proposal.active[:, None]
-        self.tabled = np.where(on, proposal.package, self.tabled)
-        incompatible = on & (proposal.low > proposal.high)
-        accept = proposal.active & ~incompatible.any(axis=-1)
-        worst = np.full(self.block_size, -np.inf)
-        rank = np.full(self.block_size, RANK.max())
-        blocker, reason, ref = self._no_reason(self.block_size)
+            self.value[rows] = np.where(proposal.parties, values, np.nan)
+        self.tabled[rows] = np.where(proposal.on_table, proposal.package, self.tabled[rows])
+        incompatible = proposal.on_table & (proposal.low > proposal.high)
+        accept = ~incompatible.any(axis=-1)
+        worst = np.full(len(rows), -np.inf)
+        rank = np.full(len(rows), RANK.max())
+        blocker, reason, ref = self._no_reason(len(rows))
+        threshold, reservation = self.threshold[rows], self.reservation[rows]
         for p in self.principals:
-            takes_part = proposal.active & proposal.parties[:, p.index]
-            yes, why, what = p.respond(proposal, values[:, p.index], t)
-            no = takes_part & ~yes
-            accept &= yes | ~proposal.parties[:, p.index]
-            short = (self.threshold[:, p.index] - values[:, p.index]) / np.maximum(
-                1.0 - self.reservation[:, p.index], rules.EPS)  # fmt: skip
+            a = p.index
+            yes, why, what = p.respond(proposal, values[:, a], t)
+            no = proposal.parties[:, a] & ~yes
+            accept &= yes | ~proposal.parties[:, a]
+            short = (threshold[:, a] - values[:, a]) / np.maximum(1.0 - reservation[:, a], rules.EPS)
             r = RANK[why]
             take = no & ((r < rank) | ((r == rank) & (short > worst)))
             rank, worst = np.where(take, r, rank), np.where(take, short, worst)
-            who = np.where(why == RATIFICATION, len(self.spec.actors) + what, p.index)
+            who = np.where(why == RATIFICATION, len(self.spec.actors) + what, a)
             blocker, reason, ref = np.where(take, who, blocker), np.where(take, why, reason), np.where(take, what, ref)
-            self._remember(p.index, no, why, short, proposal.on_table)
-        stuck = proposal.active & incompatible.any(axis=-1)
+            self._remember(rows, a, no, why, threshold[:, a] - values[:, a], proposal.on_table)
+        stuck = incompatible.any(axis=-1)
         blocker = np.where(stuck, -1, blocker)
         reason = np.where(stuck, INCOMPATIBLE, reason)
         ref = np.where(stuck, np.argmax(incompatible, axis=-1), ref)
@@ -558,72 +564,72 @@ class NegotiationModel(mesa.Model):
     def _values_of(self, proposal) -> np.ndarray:
         """Each principal's value of the tabled package (NaN for other actors): utility over the issues on
         the table, plus its guarantees and its per-run bias."""
-        p = self.principal_index
-        values = np.full(self.bias.shape, np.nan)
-        u = rules.utility(proposal.package[:, None, :], self.ideal[:, p], proposal.salience[:, p])
-        values[:, p] = u + proposal.bonus[:, p] + self.bias[:, p]
+        p, rows = self.principal_index, proposal.rows
+        values = np.full((len(rows), len(self.spec.actors)), np.nan)
+        u = rules.utility(proposal.package[:, None, :], self.ideal[rows][:, p], proposal.salience[:, p])
+        values[:, p] = u + proposal.bonus[:, p] + self.bias[rows][:, p]
         return values
 
-    def _remember(self, actor, no, why, short, on_table):
+    def _remember(self, rows, actor, no, why, shortfall, on_table):
+        """Keep the first refusal of a round (the gate's before the open issues') for the third parties."""
         a = self._answers
-        first = no & ~a["blocked"][:, actor]
-        a["reason"][:, actor] = np.where(first, why, a["reason"][:, actor])
-        a["shortfall"][:, actor] = np.where(first, short * (1.0 - self.reservation[:, actor]), a["shortfall"][:, actor])
-        a["issues"][:, actor] = np.where(first[:, None], on_table, a["issues"][:, actor])
-        a["blocked"][:, actor] |= no
+        first = no & ~a["blocked"][rows, actor]
+        a["reason"][rows, actor] = np.where(first, why, a["reason"][rows, actor])
+        a["shortfall"][rows, actor] = np.where(first, shortfall, a["shortfall"][rows, actor])
+        a["issues"][rows, actor] = np.where(first[:, None], on_table, a["issues"][rows, actor])
+        a["blocked"][rows, actor] |= no
 
     def _record(self, t, proposal, accept, blocker, reason, ref):
-        failed = proposal.active & ~accept
+        rows = proposal.rows
+        failed = ~accept
         if proposal.gate:
-            first = failed & (proposal.phase == 0)
-            self.blocker = np.where(first, blocker, self.blocker)
-            self.reason = np.where(first, reason, self.reason)
-            self.reason_ref = np.where(first, ref, self.reason_ref)
+            first = proposal.phase == 0
+            for name, value in (("blocker", blocker), ("reason", reason), ("reason_ref", ref)):
+                column = getattr(self, name)
+                column[rows] = np.where(failed & first, value, column[rows])
+            self.blocker[rows] = np.where(accept & first, -1, self.blocker[rows])
+            self.reason[rows] = np.where(accept & first, 0, self.reason[rows])
             for h, phase in enumerate(self.phases):
                 declared = accept & (proposal.phase == h)
-                self.declared_round[:, h] = np.where(declared, t, self.declared_round[:, h])
-                self.world.set_flag(f"declared_{phase.id}", declared)
-            later = failed & (proposal.phase > 0)
+                self.declared_round[rows, h] = np.where(declared, t, self.declared_round[rows, h])
+                self.world.flags[rows, self.world.flag(f"declared_{phase.id}")] |= declared
+            later = failed & ~first
         else:
             later = failed
-        self.open_blocker = np.where(later, blocker, self.open_blocker)
-        self.open_reason = np.where(later, reason, self.open_reason)
-        self.open_ref = np.where(later, ref, self.open_ref)
+            self.open_blocker[rows] = np.where(accept, -1, self.open_blocker[rows])
+            self.open_reason[rows] = np.where(accept, 0, self.open_reason[rows])
+        for name, value in (("open_blocker", blocker), ("open_reason", reason), ("open_ref", ref)):
+            column = getattr(self, name)
+            column[rows] = np.where(later, value, column[rows])
         agreed = accept[:, None] & proposal.on_table
-        self.agreed_round = np.where(agreed, t, self.agreed_round).astype(np.int32)
-        self.agreed_value = np.where(agreed, proposal.package, self.agreed_value)
+        self.agreed_round[rows] = np.where(agreed, t, self.agreed_round[rows])
+        self.agreed_value[rows] = np.where(agreed, proposal.package, self.agreed_value[rows])
         for i, issue in enumerate(self.issue_index):
-            self.world.set_flag(f"agreed_{issue}", agreed[:, i])
-        self.progress_round = np.where(accept, t, self.progress_round).astype(np.int32)
-        if proposal.gate:  # a declared first phase has no blocker; open issues may
-            self.blocker = np.where(accept & (proposal.phase == 0), -1, self.blocker)
-            self.reason = np.where(accept & (proposal.phase == 0), 0, self.reason)
-        else:
-            self.open_blocker = np.where(accept, -1, self.open_blocker)
-            self.open_reason = np.where(accept, 0, self.open_reason)
+            self.world.flags[rows, self.world.flag(f"agreed_{issue}")] |= agreed[:, i]
+        self.progress_round[rows] = np.where(accept, t, self.progress_round[rows])
 
     def table_package(self, t: int, proposal: Proposal) -> np.ndarray:
         """The package tabled for ``proposal`` under the protocol's rule (values off the table are unused)."""
-        rule = self.spec.protocol.rule
+        rule, rows = self.spec.protocol.rule, proposal.rows
         if rule == "compromise":
-            stated = self.positions
             k = self.at_table
-            weight = self.salience[:, k] * ~self.vetoed[k][None]  # a vetoed third party has no say on that issue
-            raw = rules.weighted_compromise(stated[:, k], self.capability[:, k], weight)
+            weight = self.salience[np.ix_(rows, k)] * ~self.vetoed[k][None]  # a vetoed third party has no say there
+            raw = rules.weighted_compromise(self.positions[np.ix_(rows, k)], self.capability[np.ix_(rows, k)], weight)
             return rules.project(raw, proposal.low, proposal.high)
         p = self.principal_index
-        frontier = self._frontier(proposal.salience, proposal.low, proposal.high)
+        frontier = rules.frontier(self.ideal[rows, p[0]], self.ideal[rows, p[1]], proposal.salience[:, p[0]],
+                                  proposal.salience[:, p[1]], proposal.low, proposal.high)  # fmt: skip
         if rule == "nash":
-            disagreement = np.maximum(self.reservation - self.pressure, 0.0)[:, p]
+            disagreement = np.maximum(self.reservation[rows] - self.pressure[rows], 0.0)[:, p]
             return rules.nash_point(*frontier, disagreement)[0]
         if rule == "alternating":
             proposer = (self.first_proposer + t - 1) % 2
             column = p[proposer]
-            package, u = rules.frontier_at(*frontier, proposer, self.threshold[:, column])
-            self.threshold[:, column] = np.minimum(self.threshold[:, column], u[:, proposer])
+            package, u = rules.frontier_at(*frontier, proposer, self.threshold[rows, column])
+            self.threshold[rows, column] = np.minimum(self.threshold[rows, column], u[:, proposer])
             return package
         tabler = self.spec.protocol.tabled_by[(t - 1) % len(self.spec.protocol.tabled_by)]
-        thresholds = (self.threshold - proposal.bonus)[:, p]
+        thresholds = (self.threshold[rows] - proposal.bonus)[:, p]
         return self.agents[self.actor_index[tabler]].bridge(frontier, thresholds, proposal)
 
     # ----------------------------------------------------------------- after the answers
@@ -664,12 +670,12 @@ class NegotiationModel(mesa.Model):
             newly &= self.precondition_waived[:, j] < 0
             self.precondition_met[:, j] = np.where(newly, t, self.precondition_met[:, j])
 
-    def pending_precondition(self, actor: int, phase: np.ndarray) -> np.ndarray:
+    def pending_precondition(self, rows: np.ndarray, actor: int, phase: np.ndarray) -> np.ndarray:
         """The first precondition of ``actor`` that ``phase``'s gate applies and that is neither met nor
-        waived, or -1, per run."""
-        out = np.full(self.block_size, -1)
+        waived, or -1, in each of the runs ``rows``."""
+        out = np.full(len(rows), -1)
         for j in reversed(np.flatnonzero(self.precondition_owner == actor)):
-            open_ = (self.precondition_met[:, j] < 0) & (self.precondition_waived[:, j] < 0)
+            open_ = (self.precondition_met[rows, j] < 0) & (self.precondition_waived[rows, j] < 0)
             out = np.where(open_ & self.phase_preconditions[phase, j], j, out)
         return out
 

@@ -61,16 +61,19 @@ def cumulative(df: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """P(declared by round k) and P(collapse before a declaration by round k), k = 1..horizon, with bands."""
     k = np.arange(1, horizon + 1)
     out = {"round": k}
-    for name, rounds in (("declared", declared_rounds(df)),
-                         ("collapse", df.loc[df["outcome"] == "collapse", "round"].to_numpy())):  # fmt: skip
+    for name, rounds in (
+        ("declared", declared_rounds(df)),
+        ("collapse", df.loc[df["outcome"] == "collapse", "round"].to_numpy()),
+    ):
         hits = np.searchsorted(np.sort(rounds), k, side="right")
         low, high = wilson_interval(hits, len(df))
         out.update({name: hits / len(df), f"{name}_low": low, f"{name}_high": high})
     return pd.DataFrame(out)
 
 
-def blocking(df: pd.DataFrame, top: int = 8, blocker: str = "blocker", reason: str = "reason",
-             among=None) -> pd.DataFrame:  # fmt: skip
+def blocking(
+    df: pd.DataFrame, top: int = 8, blocker: str = "blocker", reason: str = "reason", among=None
+) -> pd.DataFrame:
     """What stopped the runs ``among`` (default: those without a declaration): blocker and reason,
     most frequent first, as a share of all runs."""
     among = df["outcome"] != SUCCESS if among is None else among
@@ -120,10 +123,12 @@ def conditionals(df: pd.DataFrame, horizon: int, names: Names | None = None) -> 
         status, met = df[column("precondition", pid)].to_numpy(), column("precondition_round", pid)
         what = f"precondition {names.preconditions.get(pid, pid) if names else pid}"
         rows += [
-            {"condition": f"{what} met (not waived) by round {k}",
-             **conditional(df, (status == "met") & happened_by(df, met, k))}
+            {
+                "condition": f"{what} met (not waived) by round {k}",
+                **conditional(df, (status == "met") & happened_by(df, met, k)),
+            }
             for k in checkpoints
-        ]  # fmt: skip
+        ]
         rows.append({"condition": f"{what} waived", **conditional(df, status == "waived")})
         rows.append({"condition": f"{what} never met nor waived", **conditional(df, status == "unmet")})
     mid = checkpoints[len(checkpoints) // 2]
@@ -135,20 +140,24 @@ def conditionals(df: pd.DataFrame, horizon: int, names: Names | None = None) -> 
     return [r for r in rows if 0 < r["n"] < len(df)]
 
 
-def agreements(df: pd.DataFrame, names: Names | None = None, start: dt.date | None = None,
-               round_days: int = 7) -> list[dict]:  # fmt: skip
+def agreements(
+    df: pd.DataFrame, names: Names | None = None, start: dt.date | None = None, round_days: int = 7
+) -> list[dict]:
     """Each issue: P(agreed by the horizon) with its interval, when, and the values agreed (5-95%)."""
     rows = []
     for issue in idents(df.columns, "agreed_round"):
         at = df[column("agreed_round", issue)].to_numpy()
         values = df[column("agreed_value", issue)].to_numpy()[at >= 0]
         q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95]) if values.size else [np.nan] * 5
-        rows.append({
-            "issue": issue, "label": names.issues.get(issue, issue) if names else issue,
-            **proportion(int((at >= 0).sum()), len(df)),
-            "rounds": quartiles(at[at >= 0], start, round_days),
-            "values": {k: float(v) for k, v in zip(("q05", "q25", "median", "q75", "q95"), q, strict=True)},
-        })  # fmt: skip
+        rows.append(
+            {
+                "issue": issue,
+                "label": names.issues.get(issue, issue) if names else issue,
+                **proportion(int((at >= 0).sum()), len(df)),
+                "rounds": quartiles(at[at >= 0], start, round_days),
+                "values": {k: float(v) for k, v in zip(("q05", "q25", "median", "q75", "q95"), q, strict=True)},
+            }
+        )
     return rows
 
 
@@ -161,22 +170,28 @@ def milestones(df: pd.DataFrame, names: Names | None = None) -> list[dict]:
         at = df[column("milestone_round", mid)].to_numpy()
         done = at >= 0
         lag = at[done & declared] - df["round"].to_numpy()[done & declared]
-        rows.append({
-            "milestone": mid, "label": names.milestones.get(mid, mid) if names else mid,
-            **proportion(int(done.sum()), len(df)),
-            "given_declared": proportion(int((done & declared).sum()), int(declared.sum())),
-            "median_rounds_after": float(np.median(lag)) if lag.size else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "milestone": mid,
+                "label": names.milestones.get(mid, mid) if names else mid,
+                **proportion(int(done.sum()), len(df)),
+                "given_declared": proportion(int((done & declared).sum()), int(declared.sum())),
+                "median_rounds_after": float(np.median(lag)) if lag.size else None,
+            }
+        )
     return rows
 
 
 def phases(df: pd.DataFrame, names: Names | None = None) -> list[dict]:
     """Each phase: P(declared by the horizon) with its interval."""
     return [
-        {"phase": pid, "label": names.phases.get(pid, pid) if names else pid,
-         **proportion(int((df[column("phase_round", pid)] >= 0).sum()), len(df))}
+        {
+            "phase": pid,
+            "label": names.phases.get(pid, pid) if names else pid,
+            **proportion(int((df[column("phase_round", pid)] >= 0).sum()), len(df)),
+        }
         for pid in idents(df.columns, "phase_round")
-    ]  # fmt: skip
+    ]
 
 
 def shares_of(df: pd.DataFrame, family: str, names: dict | None = None) -> dict:
@@ -258,8 +273,10 @@ def text(summary: dict) -> str:
         for m in summary["milestones"]:
             lag = "-" if m["median_rounds_after"] is None else f"{m['median_rounds_after']:g}"
             lines.append(f"{_row(m)}    {m['label']} ({m['given_declared']['p']:.1%}; {lag})")
-    for title, rows in (("what blocked the runs without a declaration:", summary["blocking"]),
-                        ("what held up the issues still open in declared runs:", summary.get("open_blocking"))):  # fmt: skip
+    for title, rows in (
+        ("what blocked the runs without a declaration:", summary["blocking"]),
+        ("what held up the issues still open in declared runs:", summary.get("open_blocking")),
+    ):
         if rows:
             lines += ["", title]
             for row in rows:
@@ -273,8 +290,11 @@ def text(summary: dict) -> str:
         if summary.get(key):
             lines += ["", f"{title}: " + ", ".join(f"{k} {v:.1%}" for k, v in summary[key].items())]
     if summary.get("conditional"):
-        lines += ["", "P(declared | condition); share = how often the condition held",
-                  f"{'P':>8}   95% interval    {'share':>6}   condition"]  # fmt: skip
+        lines += [
+            "",
+            "P(declared | condition); share = how often the condition held",
+            f"{'P':>8}   95% interval    {'share':>6}   condition",
+        ]
         for row in summary["conditional"]:
             lines.append(f"{_row(row)}  {row['share']:>6.1%}   {row['condition']}")
     return "\n".join(lines) + "\n"

@@ -32,17 +32,20 @@ def write_outputs(folder: str | Path) -> dict:
         ),
         "agreements": lambda: plots.agreements_figure(result),
         "blocking": lambda: plots.blocking_figure(
-            result, {**names.actors, **names.veto_players},
+            result,
+            {**names.actors, **names.veto_players},
             {row["reason"]: reason_words(row["reason"], names) for row in result["blocking"]},
         ),
         "packages": lambda: plots.package_figure(
-            df, result, [(i.id, i.label, i.low, i.high) for i in scenario.issues],
+            df,
+            result,
+            [(i.id, i.label, i.low, i.high) for i in scenario.issues],
             [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines],
         ),
         "positions": lambda: plots.fan_figure(
             load_trajectories(folder), result, names.issues, actors=[a.id for a in scenario.seated], names=names.actors
         ),
-    }  # fmt: skip
+    }
     for name in drawn_figures(scenario, meta):
         plots.save(draw[name](), figures, name)
     return result

@@ -72,12 +72,26 @@ def outcome_figure(summary: dict):
         names = list(probs)
         p = [probs[n]["p"] for n in names]
         err = [[probs[n]["p"] - probs[n]["low"] for n in names], [probs[n]["high"] - probs[n]["p"] for n in names]]
-        bars = ax.bar(names, p, color=[COLOURS[n] for n in names], width=0.6, yerr=err, capsize=6,
-                      error_kw={"ecolor": INK, "lw": 1.2})  # fmt: skip
+        bars = ax.bar(
+            names,
+            p,
+            color=[COLOURS[n] for n in names],
+            width=0.6,
+            yerr=err,
+            capsize=6,
+            error_kw={"ecolor": INK, "lw": 1.2},
+        )
         for bar, n in zip(bars, names, strict=True):
-            ax.annotate(f"{probs[n]['p']:.0%}\n[{probs[n]['low']:.0%}–{probs[n]['high']:.0%}]",
-                        (bar.get_x() + bar.get_width() / 2, probs[n]["high"]), xytext=(0, 4),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=9, color=INK)  # fmt: skip
+            ax.annotate(
+                f"{probs[n]['p']:.0%}\n[{probs[n]['low']:.0%}–{probs[n]['high']:.0%}]",
+                (bar.get_x() + bar.get_width() / 2, probs[n]["high"]),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color=INK,
+            )
         ax.set_ylim(0, min(1.0, max(x["high"] for x in probs.values()) + 0.2))
         ax.yaxis.set_major_formatter(PERCENT)
         ax.set_ylabel("probability by the horizon")
@@ -96,8 +110,9 @@ def declaration_curve_figure(summary: dict, start: dt.date | None = None, round_
         cum = pd.concat([cum, cum.tail(1).assign(round=horizon + 0.5)])  # the last round's level, drawn in full
         x = cum["round"]
         for outcome, label in (("declared", "P(declared by round)"), ("collapse", "P(collapse first, by round)")):
-            ax.fill_between(x, cum[f"{outcome}_low"], cum[f"{outcome}_high"], step="post", color=COLOURS[outcome],
-                            alpha=0.25, lw=0)  # fmt: skip
+            ax.fill_between(
+                x, cum[f"{outcome}_low"], cum[f"{outcome}_high"], step="post", color=COLOURS[outcome], alpha=0.25, lw=0
+            )
             ax.step(x, cum[outcome], where="post", color=COLOURS[outcome], lw=2, label=label)
         ax.set_xlim(1, horizon + 0.5)
         top = max(cum["declared_high"].max(), cum["collapse_high"].max())
@@ -132,8 +147,9 @@ def agreements_figure(summary: dict):
         err = [p - [r[1]["low"] for r in rows], [r[1]["high"] for r in rows] - p]
         ax.barh(y, p, color=[r[2] for r in rows], xerr=err, error_kw={"ecolor": INK, "lw": 1, "capsize": 3})
         for yi, pi, r in zip(y, p, rows, strict=True):
-            ax.annotate(f"{pi:.0%}", (r[1]["high"], yi), xytext=(4, 0), textcoords="offset points", va="center",
-                        fontsize=8.5)  # fmt: skip
+            ax.annotate(
+                f"{pi:.0%}", (r[1]["high"], yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8.5
+            )
         ax.set_yticks(y, [textwrap.shorten(r[0], 48) for r in rows], fontsize=8.5)
         ax.set_xlim(0, min(1.0, max([r[1]["high"] for r in rows], default=0.5) + 0.12))
         ax.xaxis.set_major_formatter(PERCENT)
@@ -154,8 +170,10 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
             ax.text(0.5, 0.5, "every run reached a declaration", ha="center", transform=ax.transAxes)
         else:
             actors, reasons = actors or {}, reasons or {}
-            labels = [f"{actors.get(b, b)} — {reasons.get(r, r)}" if b != "-" else reasons.get(r, r)
-                      for b, r in zip(rows["blocker"], rows["reason"], strict=True)]  # fmt: skip
+            labels = [
+                f"{actors.get(b, b)} — {reasons.get(r, r)}" if b != "-" else reasons.get(r, r)
+                for b, r in zip(rows["blocker"], rows["reason"], strict=True)
+            ]
             colour = [COLOURS["collapse"] if is_collapse(r) else COLOURS["stalemate"] for r in rows["reason"]]
             ax.barh(labels[::-1], rows["share"][::-1], color=colour[::-1])
             for y, v in enumerate(rows["share"][::-1]):
@@ -171,8 +189,9 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
     return fig
 
 
-def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]],
-                   red_lines: list[tuple[str, str, str]] = ()):  # fmt: skip
+def package_figure(
+    df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]], red_lines: list[tuple[str, str, str]] = ()
+):
     """The values each issue was agreed at, in the runs that agreed it: distribution, median and 5–95% range.
 
     ``issues``: (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose agreements
@@ -187,8 +206,13 @@ def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str,
         agreed = {i[0]: df[column("agreed_value", i[0])].dropna().to_numpy() for i in issues}
         shown = [i for i in issues if agreed[i[0]].size]
         if shown:
-            parts = ax.violinplot([agreed[i[0]] for i in shown], positions=[row[i[0]] for i in shown],
-                                  orientation="horizontal", showextrema=False, widths=0.8)  # fmt: skip
+            parts = ax.violinplot(
+                [agreed[i[0]] for i in shown],
+                positions=[row[i[0]] for i in shown],
+                orientation="horizontal",
+                showextrema=False,
+                widths=0.8,
+            )
             for body in parts["bodies"]:
                 body.set_facecolor(COLOURS["declared"])
                 body.set_alpha(0.35)
@@ -206,12 +230,20 @@ def package_figure(df: pd.DataFrame, summary: dict, issues: list[tuple[str, str,
             if on >= 0.5:
                 share = "every agreement" if on == 1 else f"{100 * on:.{0 if on < 0.99 else 1}f}% of agreements"
                 at = np.clip(quantiles[issue]["median"], 25, 75)
-                ax.annotate(f"{share} on the red line: {label}", (at, row[issue]), xytext=(0, 9),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                            color=COLOURS["collapse"])  # fmt: skip
+                ax.annotate(
+                    f"{share} on the red line: {label}",
+                    (at, row[issue]),
+                    xytext=(0, 9),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color=COLOURS["collapse"],
+                )
         ax.set_ylim(0.5, len(issues) + 0.5)
-        labels = ["\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)])
-                  for i in issues]  # fmt: skip
+        labels = [
+            "\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)]) for i in issues
+        ]
         ax.set_yticks(y, labels, fontsize=7.5)
         ax.set_xlim(0, 100)
         ax.set_xlabel("value agreed (0–100 on each issue)")

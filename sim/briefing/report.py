@@ -206,30 +206,40 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
                     for label, k in (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))
                 ],
                 (0.4, 0.2, 0.4),
-            )  # fmt: skip
+            )
         )
     if summary["blocking"]:
         out += [
             Heading("What blocks the declaration", 2),
             Table(
                 ("Share of runs", "Blocked by", "Reason"),
-                [(pct(b["share"]), names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
-                  reason_words(b["reason"], names)) for b in summary["blocking"]],
+                [
+                    (
+                        pct(b["share"]),
+                        names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
+                        reason_words(b["reason"], names),
+                    )
+                    for b in summary["blocking"]
+                ],
                 (0.2, 0.3, 0.5),
             ),
-        ]  # fmt: skip
+        ]
     pre = {p.id: p for p in scenario.preconditions}
     if summary["preconditions"]:
         out += [
             Heading("Preconditions at the end of the runs", 2),
             Table(
                 ("Precondition", "Met", "Waived", "Unmet"),
-                [(f"{names.actor(pre[pid].actor)}: {names.preconditions[pid]}" if pid in pre else pid,
-                  *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")))
-                 for pid, shares in summary["preconditions"].items()],
+                [
+                    (
+                        f"{names.actor(pre[pid].actor)}: {names.preconditions[pid]}" if pid in pre else pid,
+                        *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")),
+                    )
+                    for pid, shares in summary["preconditions"].items()
+                ],
                 (0.46, 0.18, 0.18, 0.18),
             ),
-        ]  # fmt: skip
+        ]
     if summary.get("agreements"):
         out += [
             Heading("Declared is not agreed, agreed is not done", 2),
@@ -254,7 +264,7 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
                         for b in summary["open_blocking"]
                     ],
                     (0.2, 0.3, 0.5),
-                )  # fmt: skip
+                )
             )
     return out
 
@@ -306,8 +316,10 @@ def effects(e, names: Names) -> str:
         for a, shifts in fx.position.items()
         for i, v in shifts.items()
     ]
-    out += [f"{names.actor(a)} moves {value(x.share)} of the way toward {names.actor(x.toward)}"
-            for a, x in fx.align.items()]  # fmt: skip
+    out += [
+        f"{names.actor(a)} moves {value(x.share)} of the way toward {names.actor(x.toward)}"
+        for a, x in fx.align.items()
+    ]
     if e.collapse:
         out.append(f"collapse chance {value(e.collapse)} each time")
     return "\n".join(out) or "—"
@@ -339,8 +351,10 @@ def _lever(lev, names: Names) -> str:
     if lev.cost:
         parts.append(f"cost {value(lev.cost)} a round")
     if lev.follow_through:
-        parts.append(f"credibility {value(lev.credibility)}, loses {value(lev.erosion)} a round not followed "
-                     f"through (cost {value(lev.follow_through)})")  # fmt: skip
+        parts.append(
+            f"credibility {value(lev.credibility)}, loses {value(lev.erosion)} a round not followed "
+            f"through (cost {value(lev.follow_through)})"
+        )
     if lev.scaled_by_distance:
         parts.append("scaled by how far apart they stand")
     return "\n".join(filter(None, parts))
@@ -356,50 +370,158 @@ def assumptions(s: Scenario) -> list:
             "or a stated assumption, marked as such. Ranges are sampled afresh in every run. Ids in "
             "brackets are those to use in the scenario file and in negsim sweep."
         ),
-        *section("Issues", ("Issue", "0 means", "100 means", "Basis"),
-                 [(titled(i.label, i.id), i.low, i.high, notes(i.basis)) for i in s.issues], (0.2, 0.22, 0.26, 0.32)),
-        *section("Actors", ("Actor", "Position (salience)", "Reservation", "Strategy", "Basis"),
-                 [(f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}"
-                   + (f"\nbudget {value(a.budget)}" if a.budget else ""),
-                   _position(a, s), value(a.reservation) if a.role == "principal" else "—", strategy(a),
-                   notes(basis_of(a))) for a in s.actors], (0.15, 0.2, 0.1, 0.15, 0.40)),
-        *section("Phases and their gates", ("Phase", "Consent", "Settled / deferred", "Basis"),
-                 [(titled(names.phases[p.id], p.id), ", ".join(map(names.actor, p.gate.consent)),
-                   "settles: " + ", ".join(names.issues[i] for i in s.settled(p))
-                   + ("\ndefers: " + ", ".join(names.issues[i] for i in p.gate.defer) if p.gate.defer else "")
-                   + (f"\nafter {names.phases[p.gate.after]}" if p.gate.after else ""),
-                   notes(p.basis | p.gate.basis)) for p in s.phases], (0.18, 0.17, 0.27, 0.38)),
-        *section("Red lines", ("Red line", "Actor", "Bound", "Basis"),
-                 [(titled(names.red_lines[r.id], r.id), names.actor(r.actor), bound(r, names),
-                   notes(r.basis | (r.relax.basis if r.relax else {}))) for r in s.red_lines], (0.22, 0.12, 0.26, 0.40)),
-        *section("Domestic veto players", ("Veto player", "Of", "Their own red lines", "Basis"),
-                 [(titled(names.veto_players[v.id], v.id), names.actor(v.principal),
-                   "\n".join(f"{names.issues[i]} {sign} {value(x)}" for i, b in v.bounds.items()
-                             for sign, x in (("≥", b.min), ("≤", b.max)) if x is not None)
-                   + (f"\n{when(v.when, names)}" if when(v.when, names) else ""),
-                   notes(v.basis)) for v in s.veto_players], (0.2, 0.12, 0.28, 0.40)),
-        *section("Preconditions", ("Precondition", "Actor", "Waiver", "Basis"),
-                 [(titled(names.preconditions[p.id], p.id), names.actor(p.actor),
-                   f"under pressure ≥ {value(p.waiver_pressure)}\nfrom round {p.earliest_waiver_round}"
-                   if p.waivable else "never waived", notes(p.basis)) for p in s.preconditions],
-                 (0.2, 0.14, 0.26, 0.40)),
-        *section("Leverage", ("Leverage", "From → to", "Pressure per round", "Basis"),
-                 [(titled(names.leverage[lev.id], lev.id), f"{names.actor(lev.source)} → {names.actor(lev.target)}",
-                   _lever(lev, names), notes(lev.basis)) for lev in s.leverage], (0.2, 0.18, 0.24, 0.38)),
-        *section("Guarantees", ("Guarantee", "From → to", "Value, cost", "Basis"),
-                 [(titled(names.guarantees[g.id], g.id), f"{names.actor(g.source)} → {names.actor(g.target)}",
-                   f"{value(g.value)} on {', '.join(names.issues[i] for i in g.issues)}\ncost {value(g.cost)}",
-                   notes(g.basis)) for g in s.guarantees], (0.2, 0.18, 0.24, 0.38)),
-        *section("Vetoed roles", ("Vetoed", "By", "On", "Basis"),
-                 [(names.actor(v.of), names.actor(v.by), names.issues[v.issue], notes(v.basis)) for v in s.vetoes],
-                 (0.2, 0.18, 0.24, 0.38)),
-        *section("Events", ("Event", "When", "Effects", "Basis"),
-                 [(titled(names.events[e.id], e.id), "\n".join(filter(None, [trigger(e, names), when(e.when, names)])),
-                   effects(e, names), notes(e.basis)) for e in s.events], (0.2, 0.22, 0.2, 0.38)),
-        *section("Implementation milestones", ("Milestone", "Follows", "Chance per round", "Basis"),
-                 [(titled(names.milestones[m.id], m.id), ", ".join(names.issues[i] for i in m.issues) + " agreed",
-                   value(m.hazard), notes(m.basis)) for m in s.milestones], (0.22, 0.2, 0.2, 0.38)),
-    ]  # fmt: skip
+        *section(
+            "Issues",
+            ("Issue", "0 means", "100 means", "Basis"),
+            [(titled(i.label, i.id), i.low, i.high, notes(i.basis)) for i in s.issues],
+            (0.2, 0.22, 0.26, 0.32),
+        ),
+        *section(
+            "Actors",
+            ("Actor", "Position (salience)", "Reservation", "Strategy", "Basis"),
+            [
+                (
+                    f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}"
+                    + (f"\nbudget {value(a.budget)}" if a.budget else ""),
+                    _position(a, s),
+                    value(a.reservation) if a.role == "principal" else "—",
+                    strategy(a),
+                    notes(basis_of(a)),
+                )
+                for a in s.actors
+            ],
+            (0.15, 0.2, 0.1, 0.15, 0.40),
+        ),
+        *section(
+            "Phases and their gates",
+            ("Phase", "Consent", "Settled / deferred", "Basis"),
+            [
+                (
+                    titled(names.phases[p.id], p.id),
+                    ", ".join(map(names.actor, p.gate.consent)),
+                    "settles: "
+                    + ", ".join(names.issues[i] for i in s.settled(p))
+                    + ("\ndefers: " + ", ".join(names.issues[i] for i in p.gate.defer) if p.gate.defer else "")
+                    + (f"\nafter {names.phases[p.gate.after]}" if p.gate.after else ""),
+                    notes(p.basis | p.gate.basis),
+                )
+                for p in s.phases
+            ],
+            (0.18, 0.17, 0.27, 0.38),
+        ),
+        *section(
+            "Red lines",
+            ("Red line", "Actor", "Bound", "Basis"),
+            [
+                (
+                    titled(names.red_lines[r.id], r.id),
+                    names.actor(r.actor),
+                    bound(r, names),
+                    notes(r.basis | (r.relax.basis if r.relax else {})),
+                )
+                for r in s.red_lines
+            ],
+            (0.22, 0.12, 0.26, 0.40),
+        ),
+        *section(
+            "Domestic veto players",
+            ("Veto player", "Of", "Their own red lines", "Basis"),
+            [
+                (
+                    titled(names.veto_players[v.id], v.id),
+                    names.actor(v.principal),
+                    "\n".join(
+                        f"{names.issues[i]} {sign} {value(x)}"
+                        for i, b in v.bounds.items()
+                        for sign, x in (("≥", b.min), ("≤", b.max))
+                        if x is not None
+                    )
+                    + (f"\n{when(v.when, names)}" if when(v.when, names) else ""),
+                    notes(v.basis),
+                )
+                for v in s.veto_players
+            ],
+            (0.2, 0.12, 0.28, 0.40),
+        ),
+        *section(
+            "Preconditions",
+            ("Precondition", "Actor", "Waiver", "Basis"),
+            [
+                (
+                    titled(names.preconditions[p.id], p.id),
+                    names.actor(p.actor),
+                    f"under pressure ≥ {value(p.waiver_pressure)}\nfrom round {p.earliest_waiver_round}"
+                    if p.waivable
+                    else "never waived",
+                    notes(p.basis),
+                )
+                for p in s.preconditions
+            ],
+            (0.2, 0.14, 0.26, 0.40),
+        ),
+        *section(
+            "Leverage",
+            ("Leverage", "From → to", "Pressure per round", "Basis"),
+            [
+                (
+                    titled(names.leverage[lev.id], lev.id),
+                    f"{names.actor(lev.source)} → {names.actor(lev.target)}",
+                    _lever(lev, names),
+                    notes(lev.basis),
+                )
+                for lev in s.leverage
+            ],
+            (0.2, 0.18, 0.24, 0.38),
+        ),
+        *section(
+            "Guarantees",
+            ("Guarantee", "From → to", "Value, cost", "Basis"),
+            [
+                (
+                    titled(names.guarantees[g.id], g.id),
+                    f"{names.actor(g.source)} → {names.actor(g.target)}",
+                    f"{value(g.value)} on {', '.join(names.issues[i] for i in g.issues)}\ncost {value(g.cost)}",
+                    notes(g.basis),
+                )
+                for g in s.guarantees
+            ],
+            (0.2, 0.18, 0.24, 0.38),
+        ),
+        *section(
+            "Vetoed roles",
+            ("Vetoed", "By", "On", "Basis"),
+            [(names.actor(v.of), names.actor(v.by), names.issues[v.issue], notes(v.basis)) for v in s.vetoes],
+            (0.2, 0.18, 0.24, 0.38),
+        ),
+        *section(
+            "Events",
+            ("Event", "When", "Effects", "Basis"),
+            [
+                (
+                    titled(names.events[e.id], e.id),
+                    "\n".join(filter(None, [trigger(e, names), when(e.when, names)])),
+                    effects(e, names),
+                    notes(e.basis),
+                )
+                for e in s.events
+            ],
+            (0.2, 0.22, 0.2, 0.38),
+        ),
+        *section(
+            "Implementation milestones",
+            ("Milestone", "Follows", "Chance per round", "Basis"),
+            [
+                (
+                    titled(names.milestones[m.id], m.id),
+                    ", ".join(names.issues[i] for i in m.issues) + " agreed",
+                    value(m.hazard),
+                    notes(m.basis),
+                )
+                for m in s.milestones
+            ],
+            (0.22, 0.2, 0.2, 0.38),
+        ),
+    ]
     r, pr = s.risk, s.protocol
     flags = ", ".join(f"{names.readable(f)} {'yes' if v else 'no'}" for f, v in s.world.flags.items()) or "no flags"
     tablers = f" (tabled in turn by {', '.join(map(names.actor, pr.tabled_by))})" if pr.tabled_by else ""
@@ -421,12 +543,24 @@ def assumptions(s: Scenario) -> list:
 def citations(s: Scenario) -> dict[str, list[str]]:
     """Claim id -> the scenario fields citing it (``object.field``), in order of first citation."""
     cited: dict[str, list[str]] = {}
-    objects = [*s.issues, *s.actors, *s.red_lines, *s.preconditions, *s.phases, *s.veto_players, *s.leverage,
-               *s.guarantees, *s.events, *s.milestones]  # fmt: skip
+    objects = [
+        *s.issues,
+        *s.actors,
+        *s.red_lines,
+        *s.preconditions,
+        *s.phases,
+        *s.veto_players,
+        *s.leverage,
+        *s.guarantees,
+        *s.events,
+        *s.milestones,
+    ]
     named = [(o.id, basis_of(o)) for o in objects] + [
-        ("risk", s.risk.basis), ("protocol", s.protocol.basis), ("world", s.world.basis),
+        ("risk", s.risk.basis),
+        ("protocol", s.protocol.basis),
+        ("world", s.world.basis),
         *((f"veto of {v.of} on {v.issue}", v.basis) for v in s.vetoes),
-    ]  # fmt: skip
+    ]
     for ident, basis in named:
         for name, text in basis.items():
             for cid in CLAIM_ID.findall(text):
@@ -475,13 +609,17 @@ def method(s: Scenario, meta: dict) -> list:
         "principal judges a package on the issues on the table against its red lines and what it holds out for, "
         "which falls on its own clock from its ideal toward its reservation value once talks open; a package it "
         "accepts must also pass its domestic veto players"
-        + (f". The third parties ({others}) act by stated rules: they draft bridging packages in turn, press a "
-           "principal who said no while they can pay for it, offer guarantees, and convene meetings" if others else "")
+        + (
+            f". The third parties ({others}) act by stated rules: they draft bridging packages in turn, press a "
+            "principal who said no while they can pay for it, offer guarantees, and convene meetings"
+            if others
+            else ""
+        )
         + f". Rounds last {m.round_days} days from {day(m.start_date)}; the horizon of {m.horizon} rounds only ends "
         "the observation. The risk of collapse grows while talks stall and falls with agreements; a declared phase "
         "can still collapse. A run's outcome is 'declared' if the first phase is declared by the horizon, "
         "'collapse' if the ceasefire breaks down before that, and 'stalemate' otherwise."
-    )  # fmt: skip
+    )
     monte_carlo = (
         f"The batch is a Monte Carlo of {meta['runs']:,} runs. Each run draws the scenario's {len(uncertain(s))} "
         "uncertain parameters (the ranges in the tables above) once and then plays out with its own random stream. "
@@ -492,8 +630,13 @@ def method(s: Scenario, meta: dict) -> list:
         "whether the assumptions above are right."
     )
     provenance = f"Scenario hash {meta['scenario_hash']}, negsim {meta.get('version', __version__)}."
-    return [Heading("Method"), Paragraph(model), Paragraph(monte_carlo), Paragraph(LIMITS),
-            Paragraph(provenance, "note")]  # fmt: skip
+    return [
+        Heading("Method"),
+        Paragraph(model),
+        Paragraph(monte_carlo),
+        Paragraph(LIMITS),
+        Paragraph(provenance, "note"),
+    ]
 
 
 def briefing(folder: Path, seeds: Path | None = None) -> tuple[Scenario, dict, list, dict[str, Claim]]:

@@ -166,5 +166,10 @@ class Spoiler(ActorAgent):
     """An armed group or faction outside the talks; the events it is ``by`` time violence to progress."""
 
 
-ROLE_CLASSES = {"principal": Principal, "broker": Broker, "mediator": Mediator, "stakeholder": Stakeholder,
-                "spoiler": Spoiler}  # fmt: skip
+ROLE_CLASSES = {
+    "principal": Principal,
+    "broker": Broker,
+    "mediator": Mediator,
+    "stakeholder": Stakeholder,
+    "spoiler": Spoiler,
+}

@@ -136,8 +136,14 @@ class NegotiationModel(mesa.Model):
     None where the protocol has no use for it.
     """
 
-    def __init__(self, spec: Scenario, run_ids, seed: int | None = None, trajectories: int = 0,
-                 overrides: dict[str, np.ndarray] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        spec: Scenario,
+        run_ids,
+        seed: int | None = None,
+        trajectories: int = 0,
+        overrides: dict[str, np.ndarray] | None = None,
+    ):
         seed = spec.meta.seed_or(seed)
         super().__init__(rng=seed)
         self.spec, self.seed = spec, seed
@@ -207,9 +213,12 @@ class NegotiationModel(mesa.Model):
     def _per_issue(self, field, n):
         issues = self.spec.issue_ids()
         return np.stack(
-            [np.stack([np.broadcast_to(self.values(field(a).get(i), 0.0), n) for i in issues], axis=-1)
-             for a in self.spec.actors], axis=1,
-        ).astype(float)  # fmt: skip
+            [
+                np.stack([np.broadcast_to(self.values(field(a).get(i), 0.0), n) for i in issues], axis=-1)
+                for a in self.spec.actors
+            ],
+            axis=1,
+        ).astype(float)
 
     def _setup_actors(self, n):
         spec = self.spec
@@ -227,9 +236,12 @@ class NegotiationModel(mesa.Model):
         self.strategy = [a.strategy for a in spec.actors]
         noise = self._per_actor(lambda a: a.noise, n)
         self.bias = np.stack(
-            [noise[:, k] * streams.normal(self.seed, self.run_ids, NOISE_STREAM, streams.key(a.id))
-             for k, a in enumerate(spec.actors)], axis=1,
-        )  # fmt: skip
+            [
+                noise[:, k] * streams.normal(self.seed, self.run_ids, NOISE_STREAM, streams.key(a.id))
+                for k, a in enumerate(spec.actors)
+            ],
+            axis=1,
+        )
         self.budget = self._per_actor(lambda a: a.budget, n)
         shape = (n, len(spec.actors))
         self.pressure, self.clock, self.share = np.zeros(shape), np.zeros(shape), np.zeros(shape)
@@ -248,10 +260,9 @@ class NegotiationModel(mesa.Model):
         self.relax_to = stack([bound(r.relax.to if r.relax else None, np.nan) for r in lines])
         self.relax_cost = stack([bound(r.relax.audience_cost if r.relax else None, np.inf) for r in lines])
         players = self.spec.veto_players
-        I = len(self.issue_index)
+        shape = (n, len(players), len(self.issue_index))
         self.veto_owner = np.array([self.actor_index[v.principal] for v in players], dtype=int)
-        self.veto_min = np.full((n, len(players), I), -np.inf)
-        self.veto_max = np.full((n, len(players), I), np.inf)
+        self.veto_min, self.veto_max = np.full(shape, -np.inf), np.full(shape, np.inf)
         for v, player in enumerate(players):
             for issue, b in player.bounds.items():
                 self.veto_min[:, v, self.issue_index[issue]] = self.values(b.min, -np.inf)
@@ -264,16 +275,16 @@ class NegotiationModel(mesa.Model):
         self.precondition_owner = np.array([self.actor_index[p.actor] for p in pcs], dtype=int)
         self.waiver_pressure = (
             np.stack([np.broadcast_to(self.values(p.waiver_pressure), n) for p in pcs], axis=1)
-            if pcs else np.zeros((n, 0))
-        )  # fmt: skip
+            if pcs
+            else np.zeros((n, 0))
+        )
 
     def _setup_phases(self, n):
-        spec, A, I = self.spec, len(self.spec.actors), len(self.issue_index)
-        H = len(self.phases)
-        self.phase_consent = np.zeros((H, A), dtype=bool)
-        self.phase_settle = np.zeros((H, I), dtype=bool)
-        self.phase_defer = np.zeros((H, I), dtype=bool)
-        self.phase_preconditions = np.zeros((H, len(spec.preconditions)), dtype=bool)
+        spec, actors, issues, phases = self.spec, len(self.spec.actors), len(self.issue_index), len(self.phases)
+        self.phase_consent = np.zeros((phases, actors), dtype=bool)
+        self.phase_settle = np.zeros((phases, issues), dtype=bool)
+        self.phase_defer = np.zeros((phases, issues), dtype=bool)
+        self.phase_preconditions = np.zeros((phases, len(spec.preconditions)), dtype=bool)
         ids = [p.id for p in spec.preconditions]
         for h, phase in enumerate(self.phases):
             g = phase.gate
@@ -282,11 +293,11 @@ class NegotiationModel(mesa.Model):
             self.phase_defer[h, [self.issue_index[i] for i in g.defer]] = True
             chosen = ids if g.preconditions is None else g.preconditions
             self.phase_preconditions[h, [ids.index(p) for p in chosen]] = True
-        self.declared_round = np.full((n, H), -1, dtype=np.int32)
-        self.agreed_round = np.full((n, I), -1, dtype=np.int32)
-        self.agreed_value = np.full((n, I), np.nan)
+        self.declared_round = np.full((n, phases), -1, dtype=np.int32)
+        self.agreed_round = np.full((n, issues), -1, dtype=np.int32)
+        self.agreed_value = np.full((n, issues), np.nan)
         milestones = spec.milestones
-        self.milestone_issues = np.zeros((len(milestones), I), dtype=bool)
+        self.milestone_issues = np.zeros((len(milestones), issues), dtype=bool)
         for k, m in enumerate(milestones):
             self.milestone_issues[k, [self.issue_index[i] for i in m.issues]] = True
         phase_ids = [p.id for p in self.phases]
@@ -296,14 +307,20 @@ class NegotiationModel(mesa.Model):
 
     def _setup_third_parties(self, n):
         spec = self.spec
-        self.credibility = np.stack(
-            [np.broadcast_to(self.values(lev.credibility), n) for lev in spec.leverage], axis=1
-        ) if spec.leverage else np.zeros((n, 0))  # fmt: skip
+        self.credibility = (
+            np.stack([np.broadcast_to(self.values(lev.credibility), n) for lev in spec.leverage], axis=1)
+            if spec.leverage
+            else np.zeros((n, 0))
+        )
         src = lambda lev: self.actor_index[lev.source]
         tgt = lambda lev: self.actor_index[lev.target]
-        self.lever_distance = np.stack(  # how far apart source and target started (for scaled pressure)
-            [self.distance(src(lev), self.ideal[:, tgt(lev)]) for lev in spec.leverage], axis=1
-        ) if spec.leverage else np.zeros((n, 0))  # fmt: skip
+        self.lever_distance = (
+            np.stack(  # how far apart source and target started (for scaled pressure)
+                [self.distance(src(lev), self.ideal[:, tgt(lev)]) for lev in spec.leverage], axis=1
+            )
+            if spec.leverage
+            else np.zeros((n, 0))
+        )
         vetoed = {(v.of, v.issue) for v in spec.vetoes}
         self.guarantee_void = np.array([any((g.source, i) in vetoed for i in g.issues) for g in spec.guarantees])
         self.guarantee_issues = np.zeros((len(spec.guarantees), len(self.issue_index)), dtype=bool)
@@ -339,8 +356,12 @@ class NegotiationModel(mesa.Model):
     def _no_answers(self, n):
         """The last round's answers, which third parties act on: who said no, why, and by how much."""
         A = len(self.spec.actors)
-        return {"blocked": np.zeros((n, A), dtype=bool), "reason": np.zeros((n, A), dtype=np.int8),
-                "shortfall": np.zeros((n, A)), "issues": np.zeros((n, A, len(self.issue_index)), dtype=bool)}  # fmt: skip
+        return {
+            "blocked": np.zeros((n, A), dtype=bool),
+            "reason": np.zeros((n, A), dtype=np.int8),
+            "shortfall": np.zeros((n, A)),
+            "issues": np.zeros((n, A, len(self.issue_index)), dtype=bool),
+        }
 
     # ----------------------------------------------------------------- state
     @property
@@ -386,8 +407,8 @@ class NegotiationModel(mesa.Model):
 
     def box(self, parties: np.ndarray):
         """The packages (n, I) low..high that the red lines of ``parties`` (n, A) allow."""
-        n, I = parties.shape[0], len(self.issue_index)
-        low, high = np.zeros((n, I)), np.full((n, I), 100.0)
+        shape = (parties.shape[0], len(self.issue_index))
+        low, high = np.zeros(shape), np.full(shape, 100.0)
         for j, (i, owner) in enumerate(zip(self.red_line_issue, self.red_line_owner, strict=True)):
             binds = parties[:, owner]
             low[:, i] = np.where(binds, np.maximum(low[:, i], self.red_line_min[:, j]), low[:, i])
@@ -513,8 +534,18 @@ class NegotiationModel(mesa.Model):
         on_table = on_table[rows]
         salience = np.zeros((len(rows), *self.salience.shape[1:]))
         salience[:, self.judges] = rules.restricted(self.salience[np.ix_(rows, self.judges)], on_table[:, None, :])
-        return Proposal(gate, rows, on_table, parties[rows], phase[rows], low[rows], high[rows], salience,
-                        self._bonus(rows, salience), contested)  # fmt: skip
+        return Proposal(
+            gate,
+            rows,
+            on_table,
+            parties[rows],
+            phase[rows],
+            low[rows],
+            high[rows],
+            salience,
+            self._bonus(rows, salience),
+            contested,
+        )
 
     def _bonus(self, rows, salience) -> np.ndarray:
         """What the guarantees offered so far add to each principal's value of a proposal."""
@@ -617,8 +648,14 @@ class NegotiationModel(mesa.Model):
             raw = rules.weighted_compromise(self.positions[np.ix_(rows, k)], self.capability[np.ix_(rows, k)], weight)
             return rules.project(raw, proposal.low, proposal.high)
         p = self.principal_index
-        frontier = rules.frontier(self.ideal[rows, p[0]], self.ideal[rows, p[1]], proposal.salience[:, p[0]],
-                                  proposal.salience[:, p[1]], proposal.low, proposal.high)  # fmt: skip
+        frontier = rules.frontier(
+            self.ideal[rows, p[0]],
+            self.ideal[rows, p[1]],
+            proposal.salience[:, p[0]],
+            proposal.salience[:, p[1]],
+            proposal.low,
+            proposal.high,
+        )
         if rule == "nash":
             disagreement = np.maximum(self.reservation[rows] - self.pressure[rows], 0.0)[:, p]
             return rules.nash_point(*frontier, disagreement)[0]
@@ -727,9 +764,12 @@ class NegotiationModel(mesa.Model):
             disagreement = np.maximum(self.reservation - self.pressure, 0.0)[:, p]
             low, high = self.box(np.ones_like(engaged))
             self.zeuthen_aspiration = rules.zeuthen_step(
-                *self._frontier(self.salience, low, high), self.zeuthen_aspiration, disagreement,
-                self.step_size[:, p], engaged[:, p] & zeuthen,
-            )  # fmt: skip
+                *self._frontier(self.salience, low, high),
+                self.zeuthen_aspiration,
+                disagreement,
+                self.step_size[:, p],
+                engaged[:, p] & zeuthen,
+            )
 
     def _others_moved(self) -> np.ndarray:
         """For each principal, how far the other principals conceded last round (their mean share)."""

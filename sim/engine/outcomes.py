@@ -206,15 +206,19 @@ def trajectory_table(model: NegotiationModel) -> pd.DataFrame:
         runs = records["run"][k]
         r, a, i = np.meshgrid(np.arange(len(runs)), np.arange(len(actors)), np.arange(len(issues)), indexing="ij")
         per_actor = {name: records[name][k][r, a].ravel() for name in ("threshold", "value", "pressure")}
-        frames.append(pd.DataFrame({
-            "run": runs[r.ravel()],
-            "round": round_,
-            "actor": np.array(actors)[a.ravel()],
-            "issue": np.array(issues)[i.ravel()],
-            "position": records["position"][k][r, a, i].ravel(),
-            "package": records["package"][k][r, i].ravel(),
-            **per_actor,
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run": runs[r.ravel()],
+                    "round": round_,
+                    "actor": np.array(actors)[a.ravel()],
+                    "issue": np.array(issues)[i.ravel()],
+                    "position": records["position"][k][r, a, i].ravel(),
+                    "package": records["package"][k][r, i].ravel(),
+                    **per_actor,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[TRAJECTORY_COLUMNS]
 
 

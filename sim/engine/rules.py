@@ -168,8 +168,11 @@ def zone_best(packages, utilities, thresholds, own_ideal, own_salience):
     pick = lambda arr: np.take_along_axis(arr, best[..., None, None], axis=-2)[..., 0, :]
     exists = feasible.any(axis=-1)
     fallback, fallback_u = maximin_point(packages, utilities, thresholds)
-    return (np.where(exists[..., None], pick(cand), fallback), np.where(exists[..., None], pick(cand_u), fallback_u),
-            exists)  # fmt: skip
+    return (
+        np.where(exists[..., None], pick(cand), fallback),
+        np.where(exists[..., None], pick(cand_u), fallback_u),
+        exists,
+    )
 
 
 def zeuthen_risk(own_aspiration, offer_from_other, disagreement):

@@ -63,8 +63,9 @@ class WorldState:
             ok = ok & ~self.flags[:, self.flag(name)]
         return ok
 
-    def happen(self, seed: int, round_: int, live: np.ndarray, risk: np.ndarray, budget: np.ndarray,
-               since_progress: np.ndarray):  # fmt: skip
+    def happen(
+        self, seed: int, round_: int, live: np.ndarray, risk: np.ndarray, budget: np.ndarray, since_progress: np.ndarray
+    ):
         """Draw this round's events; yield a :class:`Happened` for each event that fired somewhere.
 
         ``risk`` multiplies each occurrence's chance of collapsing the ceasefire; ``budget`` (runs x

@@ -520,8 +520,16 @@ class Scenario(Strict):
         out = []
         for field, ids, what in (("issues", self.issue_ids(), "issue"), ("actors", known["actor"], "actor")):
             out += _duplicates(ids, field, what)
-        for field in ("red_lines", "preconditions", "phases", "leverage", "guarantees", "veto_players", "events",
-                      "milestones"):  # fmt: skip
+        for field in (
+            "red_lines",
+            "preconditions",
+            "phases",
+            "leverage",
+            "guarantees",
+            "veto_players",
+            "events",
+            "milestones",
+        ):
             out += _duplicates([x.id for x in getattr(self, field)], field, "id")
         for path, kind, value in self.references():
             if value not in known[kind]:
@@ -551,8 +559,10 @@ class Scenario(Strict):
             if a.role == "principal":
                 c = a.concession
                 if c is not None and c.timed and c.deadline is None:
-                    yield (f"actors.{i}.concession.deadline",
-                           f"a {c.strategy} principal needs an explicit deadline (rounds of talks)")  # fmt: skip
+                    yield (
+                        f"actors.{i}.concession.deadline",
+                        f"a {c.strategy} principal needs an explicit deadline (rounds of talks)",
+                    )
         if not self.principals:
             yield ("actors", "a negotiation needs at least one principal")
         for i, r in enumerate(self.red_lines):

@@ -34,8 +34,12 @@ def third(id_, position, salience, role="mediator", **fields):
 
 
 def build(actors, issues=("a", "b"), horizon=10, **sections):
-    data = {"meta": {"name": "constructed", "horizon": horizon, "seed": 5}, "issues": [issue(i) for i in issues],
-            "actors": actors, **sections}  # fmt: skip
+    data = {
+        "meta": {"name": "constructed", "horizon": horizon, "seed": 5},
+        "issues": [issue(i) for i in issues],
+        "actors": actors,
+        **sections,
+    }
     return validate(data)
 
 
@@ -91,7 +95,7 @@ def test_the_risk_of_collapse_grows_while_talks_stall_and_falls_with_agreements(
     assert p_stall > p_calm + 0.2
     agreeing = {"hazard": 0.05, "agreement_factor": 0.1}
     late = (play(build(TWO_ALIKE, phases=[PHASE], risk=agreeing, horizon=30), runs=3000).collapse_round >= 0).mean()
-    never = (play(build(TWO_ALIKE, phases=[PHASE], risk={"hazard": 0.05}, horizon=30), runs=3000).collapse_round >= 0)
+    never = play(build(TWO_ALIKE, phases=[PHASE], risk={"hazard": 0.05}, horizon=30), runs=3000).collapse_round >= 0
     assert late < never.mean() / 2
 
 
@@ -114,8 +118,10 @@ def test_what_happens_by_round_26_is_the_same_under_horizons_26_and_52(path):
         model = NegotiationModel(validate(longer), range(runs))
         model.run()
         first = model.declared_round[:, 0]
-        outcome[horizon] = (np.where((first >= 0) & (first <= 26), first, -1),
-                            np.where((model.collapse_round >= 0) & (model.collapse_round <= 26), model.collapse_round, -1))  # fmt: skip
+        outcome[horizon] = (
+            np.where((first >= 0) & (first <= 26), first, -1),
+            np.where((model.collapse_round >= 0) & (model.collapse_round <= 26), model.collapse_round, -1),
+        )
     np.testing.assert_array_equal(outcome[26][0], outcome[52][0])
     np.testing.assert_array_equal(outcome[26][1], outcome[52][1])
 
@@ -153,8 +159,7 @@ def test_a_domestic_veto_player_refuses_what_its_principal_would_accept_until_it
 # ----------------------------------------------------------------- third parties act, and their actions matter
 def apart_with(**fields):
     p = principal("p", {"a": 20, "b": 20}, EVEN, reservation=0.2, concession={"strategy": "hardline"})
-    q = principal("q", {"a": 80, "b": 80}, EVEN, reservation=0.2,
-                  concession={"strategy": "linear", "deadline": 4})  # fmt: skip
+    q = principal("q", {"a": 80, "b": 80}, EVEN, reservation=0.2, concession={"strategy": "linear", "deadline": 4})
     return [p, q, third("m", {"a": 50, "b": 50}, EVEN, **fields)]
 
 
@@ -172,17 +177,19 @@ def test_pressure_needs_a_budget_and_loses_credibility_when_it_cannot_be_followe
 def test_a_guarantee_is_offered_once_paid_for_and_closes_a_small_gap():
     p = principal("p", {"a": 20, "b": 20}, EVEN, reservation=0.0, concession={"strategy": "linear", "deadline": 200})
     q = principal("q", {"a": 20, "b": 20}, EVEN)
-    spec_data = dict(
-        leverage=[],
-        guarantees=[{"id": "cover", "from": "m", "to": "p", "issues": ["a", "b"], "value": 0.3, "cost": 4}],
-    )
+    spec_data = {
+        "leverage": [],
+        "guarantees": [{"id": "cover", "from": "m", "to": "p", "issues": ["a", "b"], "value": 0.3, "cost": 4}],
+    }
     offset = [p, {**q, "position": {"a": 40, "b": 40}}, third("m", SAME, EVEN, budget=10)]
     with_guarantee = play(build(offset, **spec_data))
     without = play(build(offset, **{**spec_data, "guarantees": []}))
     assert np.all(with_guarantee.guarantee_round[:, 0] >= 1)
     assert np.all(with_guarantee.budget[:, 2] == 6)
-    assert with_guarantee.declared_round[:, 0].max() < np.where(without.declared_round[:, 0] < 0, 99,
-                                                                without.declared_round[:, 0]).min()  # fmt: skip
+    assert (
+        with_guarantee.declared_round[:, 0].max()
+        < np.where(without.declared_round[:, 0] < 0, 99, without.declared_round[:, 0]).min()
+    )
     vetoed = play(build(offset, **spec_data, vetoes=[{"by": "q", "of": "m", "issue": "a"}]))
     assert np.all(vetoed.guarantee_round < 0)
 
@@ -210,8 +217,10 @@ def test_a_summit_moves_the_brokers_own_position_and_with_it_the_package_it_tabl
 
 # ----------------------------------------------------------------- red lines, relaxed only at a cost
 def test_incompatible_red_lines_hold_the_issue_until_one_is_relaxed_under_pressure_at_a_recorded_cost():
-    lines = [{"id": "floor", "actor": "p", "issue": "b", "min": 70, "relax": {"to": 40, "audience_cost": 0.1}},
-             {"id": "cap", "actor": "q", "issue": "b", "max": 60}]  # fmt: skip
+    lines = [
+        {"id": "floor", "actor": "p", "issue": "b", "min": 70, "relax": {"to": 40, "audience_cost": 0.1}},
+        {"id": "cap", "actor": "q", "issue": "b", "max": 60},
+    ]
     push = {"id": "push", "from": "m", "to": "p", "strength": 0.05, "on": "always"}
     conceding = {"concession": {"strategy": "linear", "deadline": 4}, "reservation": 0.5}
     actors = [{**a, **conceding} for a in TWO_ALIKE] + [third("m", SAME, EVEN)]
@@ -226,9 +235,14 @@ def test_incompatible_red_lines_hold_the_issue_until_one_is_relaxed_under_pressu
 # ----------------------------------------------------------------- concession on its own clock
 def test_a_responsive_principal_concedes_faster_when_the_other_side_concedes():
     def pair(other):
-        p = principal("p", {"a": 0, "b": 0}, EVEN, reservation=0.2,
-                      concession={"strategy": "responsive", "deadline": 40, "reciprocity": 1.0})
-        q = principal("q", {"a": 100, "b": 100}, EVEN, reservation=0.2, concession=other)  # fmt: skip
+        p = principal(
+            "p",
+            {"a": 0, "b": 0},
+            EVEN,
+            reservation=0.2,
+            concession={"strategy": "responsive", "deadline": 40, "reciprocity": 1.0},
+        )
+        q = principal("q", {"a": 100, "b": 100}, EVEN, reservation=0.2, concession=other)
         model = NegotiationModel(build([p, q], horizon=6), range(1))
         for _ in range(5):
             model.step()
@@ -259,15 +273,22 @@ def nash_by_grid(ideals, saliences, disagreement, step=0.25):
 def test_a_bridging_package_drafted_by_the_nash_product_is_the_nash_solution_and_log_rolls():
     """With thresholds at the reservation values, the mediator's Nash bridging package is the Nash
     bargaining solution; with opposite saliences each issue goes (mostly) to the side that cares more."""
-    p = principal("p", {"a": 0, "b": 0}, {"a": 0.8, "b": 0.2}, reservation=0.3,
-                  concession={"strategy": "linear", "deadline": 1})
-    q = principal("q", {"a": 100, "b": 100}, {"a": 0.3, "b": 0.7}, reservation=0.2,
-                  concession={"strategy": "linear", "deadline": 1})  # fmt: skip
+    p = principal(
+        "p", {"a": 0, "b": 0}, {"a": 0.8, "b": 0.2}, reservation=0.3, concession={"strategy": "linear", "deadline": 1}
+    )
+    q = principal(
+        "q",
+        {"a": 100, "b": 100},
+        {"a": 0.3, "b": 0.7},
+        reservation=0.2,
+        concession={"strategy": "linear", "deadline": 1},
+    )
     mediator = third("m", {"a": 50, "b": 50}, EVEN, bridging="nash")
     model = play(build([p, q, mediator], protocol={"rule": "bridging", "tabled_by": ["m"]}), runs=3)
     assert np.all(model.declared_round[:, 0] == 2)
-    package, u = nash_by_grid([np.zeros(2), np.full(2, 100.0)], [np.array([0.8, 0.2]), np.array([0.3, 0.7])],
-                              np.array([0.3, 0.2]))  # fmt: skip
+    _package, u = nash_by_grid(
+        [np.zeros(2), np.full(2, 100.0)], [np.array([0.8, 0.2]), np.array([0.3, 0.7])], np.array([0.3, 0.2])
+    )
     got = np.stack([rules.utility(model.agreed_value, model.ideal[:, k], model.salience[:, k]) for k in (0, 1)], -1)
     np.testing.assert_allclose(got, np.tile(u, (3, 1)), atol=2e-3)
     assert np.all(model.agreed_value[:, 0] < 50) and np.all(model.agreed_value[:, 1] > 50)

@@ -49,7 +49,8 @@ class ActorAgent(mesa.Agent):
             active = active & (m.budget[:, me] >= cost - 1e-12)
             strength = m.values(lever.strength) * m.credibility[:, k]
             if lever.scaled_by_distance:
-                strength = strength * m.distance(me, m.positions[:, target]) / np.maximum(m.lever_distance[:, k], 1e-9)
+                stated = m.stated_positions([target])[:, 0]
+                strength = strength * m.distance(me, stated) / np.maximum(m.lever_distance[:, k], 1e-9)
             m.pressure[:, target] += np.where(active, strength, 0.0)
             m.budget[:, me] -= np.where(active, cost, 0.0)
             follow = m.values(lever.follow_through)

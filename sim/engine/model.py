@@ -159,8 +159,7 @@ class NegotiationModel(mesa.Model):
         self.roles = np.array([a.role for a in spec.actors])
         tablers = [self.actor_index[a] for a in spec.protocol.tabled_by]
         self.judges = np.array(sorted({*self.principal_index, *tablers}))  # who weighs the issues on the table
-        self._needs_positions = spec.protocol.rule == "compromise" or any(v.scaled_by_distance for v in spec.leverage)
-        self.positions = None  # stated positions at the start of the round, where something uses them
+        self.positions = None  # stated positions at the start of the round, for a compromise
         self.phases = spec.gates()
         self._setup_actors(n)
         self._setup_red_lines(n)
@@ -397,13 +396,13 @@ class NegotiationModel(mesa.Model):
                 asp[:, p.index] = self.subgame_perfect[min(self.steps, self.horizon) - 1][:, k]
         return asp
 
-    def stated_positions(self) -> np.ndarray:
-        """What each actor says it wants now (runs x actors x issues): a principal's ideal moved by its
-        concessions toward the table; a third party's ideal as it stands."""
-        asp = self.aspirations()
-        share = 1.0 - (asp - self.reservation) / np.maximum(1.0 - self.reservation, rules.EPS)
-        share[:, self.roles != "principal"] = 0.0
-        return rules.stated_position(self.ideal, self.tabled[:, None, :], np.clip(share, 0, 1))
+    def stated_positions(self, actors=slice(None)) -> np.ndarray:
+        """What ``actors`` (default: all) say they want now (runs x actors x issues): a principal's ideal moved
+        by its concessions toward the table; a third party's ideal as it stands."""
+        asp, reservation = self.aspirations()[:, actors], self.reservation[:, actors]
+        share = 1.0 - (asp - reservation) / np.maximum(1.0 - reservation, rules.EPS)
+        share = np.where(self.roles[actors] == "principal", share, 0.0)
+        return rules.stated_position(self.ideal[:, actors], self.tabled[:, None, :], np.clip(share, 0, 1))
 
     def box(self, parties: np.ndarray):
         """The packages (n, I) low..high that the red lines of ``parties`` (n, A) allow."""
@@ -429,7 +428,7 @@ class NegotiationModel(mesa.Model):
         self._world(t)
         self._preconditions_met(t)
         self._open_talks(t)
-        if self._needs_positions:
+        if self.spec.protocol.rule == "compromise":
             self.positions = self.stated_positions()
         answers = self._answers
         for actor in self.agents:

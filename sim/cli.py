@@ -276,10 +276,13 @@ def sensitivity(
     ] = None,
     runs_per_point: Annotated[int, typer.Option(min=1, help="runs played at each design point")] = 50,
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    outcome: Annotated[
+        str, typer.Option(help="what to explain: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    ] = "declared",
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Which uncertain parameters move P(declared) most: global indices over the scenario's distributions."""
+    """Which uncertain parameters move P(declared), or another outcome, most: global indices over the distributions."""
     from sim.analysis import sensitivity as design
     from sim.batch.runner import default_out
     from sim.briefing import plots
@@ -289,9 +292,9 @@ def sensitivity(
         spec = load(scenario)
         try:
             if method is Method.sobol:
-                indices = design.sobol(spec, runs_per_point, points or 256, seed)
+                indices = design.sobol(spec, runs_per_point, points or 256, seed, outcome=outcome)
             else:
-                indices = design.morris(spec, runs_per_point, points or 20, seed)
+                indices = design.morris(spec, runs_per_point, points or 20, seed, outcome=outcome)
         except design.DesignError as exc:
             fail(str(exc))
     write_csv_json(folder, "indices", indices, index=True)

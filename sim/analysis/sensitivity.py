@@ -21,7 +21,7 @@ import pandas as pd
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import DECLARED
+from sim.engine.outcomes import measure, measures
 from sim.scenario.labels import Names
 from sim.scenario.loader import read, validate
 from sim.scenario.parameters import uncertain, walk
@@ -177,8 +177,9 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ global
-def declared_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None) -> np.ndarray:
-    """P(declared) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
+def reached_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None,
+               outcome: str = "declared") -> np.ndarray:  # fmt: skip
+    """P(``outcome``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
 
     Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
     0..runs_per_point-1, so points differ only in their parameters.
@@ -192,8 +193,17 @@ def declared_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed:
         n = points.stop - points.start
         overrides = {p: np.repeat(v[points], runs_per_point) for p, v in values.items()}
         model = NegotiationModel(scenario, np.tile(np.arange(runs_per_point), n), seed=seed, overrides=overrides)
-        out[points] = (model.run().outcome == DECLARED).reshape(n, runs_per_point).mean(axis=1)
+        out[points] = measure(model.run(), outcome).reshape(n, runs_per_point).mean(axis=1)
     return out
+
+
+def checked(scenario: Scenario, outcome: str) -> str:
+    """``outcome`` if the scenario can reach it (see :func:`sim.engine.outcomes.measures`), else a DesignError."""
+    known = measures(scenario)
+    if outcome not in known:
+        raise DesignError(f"--outcome {outcome!r}: not an outcome of {scenario.meta.name}"
+                          f"{did_you_mean(outcome, known, ' (one of: ' + ', '.join(known) + ')')}")  # fmt: skip
+    return outcome
 
 
 def _problem(scenario: Scenario, margin: float = 0.0) -> dict:
@@ -214,8 +224,9 @@ def _ranked(scenario: Scenario, columns: dict, by: str, info: dict) -> pd.DataFr
     return out
 
 
-def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int | None = None) -> pd.DataFrame:
-    """First-order and total Sobol indices of P(declared) over the uncertain parameters (Saltelli design).
+def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int | None = None,
+          outcome: str = "declared") -> pd.DataFrame:  # fmt: skip
+    """First-order and total Sobol indices of P(``outcome``) over the uncertain parameters (Saltelli design).
 
     ``N`` (a power of 2) base points give N x (parameters + 2) design points. Rows are parameters,
     most influential (total index) first, with 95% bootstrap half-widths.
@@ -228,7 +239,7 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario)
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
-    p = declared_at(scenario, unit, runs_per_point, seed)
+    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
     info = _info(
         scenario,
@@ -238,7 +249,8 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
         method="sobol",
         points=len(unit),
         runs_per_point=runs_per_point,
-        p_declared=float(p.mean()),
+        outcome=outcome,
+        p_mean=float(p.mean()),
         p_spread=float(p.std()),
     )
     return _ranked(
@@ -249,10 +261,9 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     )
 
 
-def morris(
-    scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None, levels: int = 4
-) -> pd.DataFrame:
-    """Morris elementary effects of P(declared): mu* (mean absolute effect, with 95% half-width) and sigma.
+def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
+           levels: int = 4, outcome: str = "declared") -> pd.DataFrame:  # fmt: skip
+    """Morris elementary effects of P(``outcome``): mu* (mean absolute effect, with 95% half-width) and sigma.
 
     Each parameter moves on ``levels`` equally likely quantiles of its distribution (the
     centres of ``levels`` equal-probability bins); effects are per unit of quantile.
@@ -263,7 +274,7 @@ def morris(
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario, margin=0.5 / levels)
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    p = declared_at(scenario, unit, runs_per_point, seed)
+    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
     info = _info(
         scenario,
@@ -273,7 +284,8 @@ def morris(
         method="morris",
         points=len(unit),
         runs_per_point=runs_per_point,
-        p_declared=float(p.mean()),
+        outcome=outcome,
+        p_mean=float(p.mean()),
         p_spread=float(p.std()),
     )
     return _ranked(
@@ -322,7 +334,8 @@ def indices_text(indices: pd.DataFrame) -> str:
     sobol = a.get("method") == "sobol"
     head = (
         f"{a.get('scenario', '')}  ({a['method']}: {a['points']:,} design points x {a['runs_per_point']} runs, "
-        f"seed {a['seed']}; mean P(declared) {a['p_declared']:.3f}, spread across points {a['p_spread']:.3f})"
+        f"seed {a['seed']}; mean P({a.get('outcome', 'declared')}) {a['p_mean']:.3f}, "
+        f"spread across points {a['p_spread']:.3f})"
     )
     cols = ("first", "total") if sobol else ("mu_star", "sigma")
     names = ("first-order", "total") if sobol else ("mu*", "sigma")

@@ -371,8 +371,9 @@ def tornado_figure(table: pd.DataFrame, info: dict):
 
 
 def indices_figure(indices: pd.DataFrame, info: dict):
-    """Global sensitivity of P(declared): Sobol first-order and total indices, or Morris mu* and sigma."""
+    """Global sensitivity of P(outcome): Sobol first-order and total indices, or Morris mu* and sigma."""
     sobol = info.get("method") == "sobol"
+    target = f"P({info.get('outcome', 'declared')})"
     measures = (
         (("first", "first-order (alone)"), ("total", "total (with interactions)"))
         if sobol
@@ -401,7 +402,7 @@ def indices_figure(indices: pd.DataFrame, info: dict):
         left, right = lo - 0.04 * (hi - lo), hi + 0.06 * (hi - lo)
         ax.set_xlim(left, right)
         ax.axvline(0, color="#555555", lw=0.8)
-        measure = "share of the variance of P(declared)" if sobol else "mean effect on P(declared) per unit of quantile"
+        measure = f"share of the variance of {target}" if sobol else f"mean effect on {target} per unit of quantile"
         ax.set_xlabel(f"{measure}; whiskers: 95% bootstrap")
         design = f"{'Sobol' if sobol else 'Morris'}: {info['points']:,} points x {info['runs_per_point']} runs"
         if sobol and (lo < 0 or hi > 1):  # an index lies in [0, 1]: shade what lies outside
@@ -409,7 +410,7 @@ def indices_figure(indices: pd.DataFrame, info: dict):
                 if a < b:
                     ax.axvspan(a, b, color="#eeeeee", lw=0, zorder=0)
             design += "; grey: outside [0, 1], whiskers there call for more points"
-        ax.set_title("Which assumptions move P(declared)")
+        ax.set_title(f"Which assumptions move {target}")
         ax.legend(loc="lower right", frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
         footer(fig, info, design)

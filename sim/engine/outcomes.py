@@ -112,6 +112,25 @@ def is_collapse(text: str) -> bool:
     return text.partition(": ")[0] == REASONS[COLLAPSE]
 
 
+def measures(spec) -> list[str]:
+    """What a run can reach, by name: ``declared``, ``collapse`` (before a declaration), ``agreed:<issue>``,
+    ``implemented:<milestone>``."""
+    return ["declared", "collapse", *(f"agreed:{i}" for i in spec.issue_ids()),
+            *(f"implemented:{m.id}" for m in spec.milestones)]  # fmt: skip
+
+
+def measure(model: NegotiationModel, what: str) -> np.ndarray:
+    """Whether each run of a played model reached ``what`` (one of :func:`measures`) by the horizon."""
+    kind, _, ident = what.partition(":")
+    if what == "declared":
+        return model.outcome == DECLARED
+    if what == "collapse":
+        return model.outcome == COLLAPSED
+    if kind == "agreed":
+        return model.agreed_round[:, model.issue_index[ident]] >= 0
+    return model.milestone_round[:, [m.id for m in model.spec.milestones].index(ident)] >= 0
+
+
 def _reason_texts(codes: np.ndarray, refs: np.ndarray, spec) -> np.ndarray:
     """A reason text per run from reason codes and the index of what each refers to."""
     named = {

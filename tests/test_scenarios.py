@@ -48,14 +48,6 @@ STORIES = {
     "spoiler_campaign": [("collapse after a declaration", +1)],
     "turkey_excluded_from_force": [("declared", -1)],
 }
-# Stories the shipped scenarios do not bear out (reported; strict, so a fix shows up as a failure here).
-NOT_BORNE_OUT = {
-    ("turkey_excluded_from_force", "declared"): (
-        "Without the Turkish contingent guarantee P(declared) does not fall (paired z about -0.3 at 20,000 runs): "
-        "the guarantee only raises Hamas's value of the force, and Hamas is rarely the blocker of phase two "
-        "(Israel and the domestic veto players are), so removing it changes almost no run's outcome"
-    ),
-}
 
 
 @functools.cache
@@ -111,14 +103,9 @@ def test_baseline_is_not_a_foregone_conclusion():
     assert shares.get("collapse", 0) > 0.01
 
 
-def _story(variant, event):
-    marks = []
-    if (variant, event) in NOT_BORNE_OUT:
-        marks.append(pytest.mark.xfail(strict=True, reason=NOT_BORNE_OUT[(variant, event)]))
-    return pytest.param(variant, event, marks=marks, id=f"{variant}-{event}")
-
-
-@pytest.mark.parametrize("variant, event", [_story(v, e) for v, moves in STORIES.items() for e, _ in moves])
+@pytest.mark.parametrize(
+    "variant, event", [(v, e) for v, moves in STORIES.items() for e, _ in moves], ids=lambda x: str(x)
+)
 def test_variant_moves_the_odds_its_story_says(variant, event):
     direction = dict(STORIES[variant])[event]
     base, other = (EVENTS[event](played(name)).to_numpy() for name in ("baseline", variant))

@@ -73,7 +73,9 @@ def test_make_baseline_in_a_fresh_clone_writes_the_baseline_results(tmp_path):
     summary = json.loads((results / "summary.json").read_text())
     assert math.isclose(sum(p["p"] for p in summary["probabilities"].values()), 1)
     assert summary["runs"] == 10_000
-    for figure in ("outcomes", "transition_curve", "blocking", "packages"):
+    for figure in ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0, figure
         assert (results / "figures" / f"{figure}.svg").stat().st_size > 0, figure
-    assert re.search(r"^transition\s+0\.\d{3}\s+\[", done.stdout, re.M), done.stdout[-3000:]
+    printed = re.search(r"^declared\s+(0\.\d{3})\s+\[", done.stdout, re.M)
+    assert printed, done.stdout[-3000:]
+    assert float(printed.group(1)) == round(summary["probabilities"]["declared"]["p"], 3)

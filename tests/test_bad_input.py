@@ -680,12 +680,6 @@ def test_each_new_field_is_checked_in_one_line_at_its_place(tmp_path, case):
     assert line.strip().startswith(key), f"line {line!r} for {path}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a misspelt key inside a mapping of schema objects by name (veto_players.*.bounds.<issue>, "
-    "events.*.effects.align.<actor>) is reported as 'unknown key' without the suggestion every other object "
-    "gives: sim/scenario/loader.py _model_at() stops at a dict key that is not a field name",
-)
 @pytest.mark.parametrize(
     "path, key",
     [(("veto_players", 0, "bounds", "land"), "min"), (("events", 2, "effects", "align", "broker"), "share")],

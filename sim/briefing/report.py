@@ -523,20 +523,29 @@ def assumptions(s: Scenario) -> list:
         ),
     ]
     r, pr = s.risk, s.protocol
+    tablers = f"\ntabled in turn by {', '.join(map(names.actor, pr.tabled_by))}" if pr.tabled_by else ""
+    opens = f"\ntalks open {when(pr.opens_when, names)}" if when(pr.opens_when, names) else ""
+    rules_rows = [
+        (
+            "Protocol",
+            f"{TABLE_RULES[pr.rule]}{tablers}\npressure decays by {value(pr.pressure_decay)} of itself "
+            f"each round{opens}",
+            notes(pr.basis),
+        ),
+        (
+            "Risk of collapse",
+            f"breakdown chance {value(r.hazard)} a round; ×(1 + {value(r.stall_growth)} per round "
+            f"beyond {r.stall_after} without progress), up to ×{value(r.stall_cap)}; "
+            f"×{value(r.agreement_factor)} per agreed issue; ×{value(r.declared_factor)} once a "
+            "phase is declared; the same factors scale each incident's collapse chance",
+            notes(r.basis),
+        ),
+    ]
     flags = ", ".join(f"{names.readable(f)} {'yes' if v else 'no'}" for f, v in s.world.flags.items()) or "no flags"
-    tablers = f" (tabled in turn by {', '.join(map(names.actor, pr.tabled_by))})" if pr.tabled_by else ""
-    opens = f" Talks open {when(pr.opens_when, names)}." if when(pr.opens_when, names) else ""
-    out.append(
-        Paragraph(
-            f"Protocol: the package on the table is {TABLE_RULES[pr.rule]}{tablers}; pressure decays by "
-            f"{value(pr.pressure_decay)} of itself each round.{opens} Risk: a breakdown chance of {value(r.hazard)} a "
-            f"round, growing by {value(r.stall_growth)} for each round beyond {r.stall_after} without progress (up "
-            f"to ×{value(r.stall_cap)}), ×{value(r.agreement_factor)} for each agreed issue and "
-            f"×{value(r.declared_factor)} once a phase is declared; the same factors scale each incident's chance of "
-            f"a collapse. World at the start: {flags}.",
-            "note",
-        )
-    )
+    out += [
+        *section("Protocol and risk", ("", "What the scenario sets", "Basis"), rules_rows, (0.16, 0.44, 0.40)),
+        Paragraph(f"World at the start: {flags}.", "note"),
+    ]
     return out
 
 

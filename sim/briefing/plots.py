@@ -257,7 +257,8 @@ def save(fig, folder: Path, name: str) -> list[Path]:
     paths = []
     for fmt in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, bbox_inches="tight")
+        with matplotlib.rc_context(STYLE):  # the style's resolution and SVG text apply when saving
+            fig.savefig(buf, format=fmt, bbox_inches="tight")
         paths.append(folder / f"{name}.{fmt}")
         atomic_write(paths[-1], buf.getvalue())
     return paths

@@ -57,6 +57,8 @@ class _NoDraws:
         self._name = name
 
     def __getattr__(self, attr):
+        if attr.startswith("__"):  # copy, pickle and numpy probe for these: say there are none
+            raise AttributeError(attr)
         raise RuntimeError(
             f"model.{self._name}.{attr}: negsim draws every random number from sim.engine.streams "
             "(a function of the seed, the run and named keys), so that a run's numbers do not depend on "

@@ -113,7 +113,10 @@ def nash_point(packages, utilities, disagreement):
     denom = 2.0 * beta * delta
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = np.where(np.abs(denom) > EPS, -(beta * gamma + alpha * delta) / denom, 0.0)
-    candidates = np.stack([np.zeros_like(lam), np.clip(lam, 0.0, 1.0), np.ones_like(lam)], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # where the two surpluses are equal (the fallback's best)
+        even = np.where(np.abs(beta - delta) > EPS, (gamma - alpha) / (beta - delta), 0.0)
+    ends = [np.zeros_like(lam), np.ones_like(lam)]
+    candidates = np.stack([ends[0], np.clip(lam, 0.0, 1.0), np.clip(even, 0.0, 1.0), ends[1]], axis=-1)
     s1 = alpha[..., None] + beta[..., None] * candidates
     s2 = gamma[..., None] + delta[..., None] * candidates
     product = np.where((s1 > 0) & (s2 > 0), s1 * s2, -np.inf)
@@ -121,7 +124,7 @@ def nash_point(packages, utilities, disagreement):
     score = np.where(np.isfinite(product), product, fallback)
     flat = score.reshape(*score.shape[:-2], -1)
     best = np.argmax(flat, axis=-1)
-    seg = best // 3
+    seg = best // candidates.shape[-1]
     lam_best = np.take_along_axis(candidates.reshape(flat.shape), best[..., None], axis=-1)[..., 0]
     package, u = _point(packages, utilities, seg, lam_best)
     feasible = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0] >= 0

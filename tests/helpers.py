@@ -50,3 +50,10 @@ def assert_image(path: Path, min_width: int = 300, min_height: int = 150) -> np.
     assert image.ndim == 3 and image.shape[2] in (3, 4), (path, image.shape)
     assert np.ptp(image[..., :3]) > 0.5, f"{path}: a blank image"  # dark ink on a light ground
     return image
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF (pypdf: no external tool needed)."""
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(path).pages]

@@ -57,3 +57,35 @@ def pdf_pages(path: Path) -> list[str]:
     from pypdf import PdfReader
 
     return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def svg_texts(path: Path) -> list[str]:
+    """The texts drawn in an SVG written by matplotlib: as text elements, or as paths each under a comment."""
+    import html
+    import re
+
+    svg = path.read_text()
+    assert svg.lstrip().startswith(("<?xml", "<svg")) and svg.rstrip().endswith("</svg>"), path
+    found = re.findall(r"<!-- (.*?) -->|<text\b[^>]*>(.*?)</text>", svg, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", comment or text)) for comment, text in found]
+
+
+TITLES = {
+    "outcomes": "How the negotiation ends",
+    "transition_curve": "When phase two is declared",
+    "blocking": "What blocked a transition",
+    "packages": "What the agreed packages look like",
+}
+
+
+def assert_standard_figures(folder: Path, summary: dict, prefix: str = "") -> None:
+    """The four standard figures in ``folder`` are real images whose SVGs carry their title, the summary's
+    run count and seed, and (the outcome figure) its rounded probabilities and intervals."""
+    for name, title in TITLES.items():
+        assert_image(folder / f"{prefix}{name}.png")
+        texts = svg_texts(folder / f"{prefix}{name}.svg")
+        assert title in texts, (name, texts)
+        assert any(f"{summary['runs']:,} runs  |  seed {summary['seed']}" in t for t in texts), (name, texts)
+    texts = svg_texts(folder / f"{prefix}outcomes.svg")
+    for outcome, p in summary["probabilities"].items():
+        assert outcome in texts and f"{p['p']:.0%}" in texts and f"[{p['low']:.0%}–{p['high']:.0%}]" in texts, outcome

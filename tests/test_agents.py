@@ -94,7 +94,7 @@ def test_the_reason_refs_name_the_scenarios_items():
     assert named == ["p_first", "p_second", "p_cap_b", "p_cap_a", None, None, None]
 
 
-def test_decision_noise_is_drawn_per_run_and_round_not_from_mesa():
+def test_decision_noise_is_drawn_per_run_and_round_whatever_the_block():
     actors = [
         actor("p", {"a": 0}, {"a": 1}, noise=0.2),
         actor("q", {"a": 100}, {"a": 1}),

@@ -89,6 +89,7 @@ def test_exploration_runs_the_baseline_and_plots_the_slices(execute, tmp_path):
     assert "leverage.us_on_israel_after_summit.strength" in text
 
 
+@pytest.mark.slow
 def test_briefing_compares_two_scenarios_and_exports_figures_and_reports(execute, tmp_path):
     text = execute("briefing")
     out = tmp_path / "briefing"

@@ -87,6 +87,16 @@ def _basis_entries(data: dict):
                     yield obj["id"], field, text
 
 
+def digest_claims() -> dict[str, dict]:
+    return {c["id"]: c for c in yaml.safe_load(DIGEST.read_text())["claims"]}
+
+
+def cited(folder: Path) -> set[str]:
+    """The claim ids the basis entries of a results folder's scenario cite."""
+    basis = [text for _, _, text in _basis_entries(yaml.safe_load((folder / "scenario.yaml").read_text()))]
+    return set(re.findall(r"gz-\d+", " ".join(basis)))
+
+
 def batch(scenario, folder: Path, runs: int) -> Path:
     sim.run_batch(scenario, folder, runs=runs, workers=1)
     sim.write_outputs(folder)
@@ -146,16 +156,14 @@ def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
 
 
 def test_cited_claims_are_listed_with_their_paraphrase_and_attribution(folder, page):
-    claims = {c["id"]: c for c in yaml.safe_load(DIGEST.read_text())["claims"]}
-    basis = [text for _, _, text in _basis_entries(yaml.safe_load((folder / "scenario.yaml").read_text()))]
-    cited = set(re.findall(r"gz-\d+", " ".join(basis)))
+    claims, ids = digest_claims(), cited(folder)
     rows = {row[0]: row for row in page.table("Claim")}
-    assert set(rows) == cited
-    for cid in cited:
+    assert set(rows) == ids
+    for cid in ids:
         assert rows[cid][1:3] == [claims[cid]["claim"], claims[cid]["attribution"]]
         assert f"claim-{cid}" in page.ids
     assert "israel.concession" in rows["gz-10"][3]
-    assert {ref for tag, ref in page.links if tag == "a"} == {f"#claim-{cid}" for cid in cited}
+    assert {ref for tag, ref in page.links if tag == "a"} == {f"#claim-{cid}" for cid in ids}
 
 
 def test_names_are_those_of_the_scenario_and_ids_are_made_readable():
@@ -304,11 +312,8 @@ def test_pdf_text_has_the_key_numbers_and_claims(folder, summary):
         assert row in text, row
     t = summary["transition_round"]
     assert f"median {t['median']:g} {day(t['median_date'])}" in text
-    claims = {c["id"]: c for c in yaml.safe_load(DIGEST.read_text())["claims"]}
-    basis = [b for _, _, b in _basis_entries(yaml.safe_load((folder / "scenario.yaml").read_text()))]
-    cited = set(re.findall(r"gz-\d+", " ".join(basis)))
-    assert cited and cited <= set(re.findall(r"gz-\d+", text))
-    assert claims["gz-10"]["claim"] in text
+    assert cited(folder) and cited(folder) <= set(re.findall(r"gz-\d+", text))
+    assert digest_claims()["gz-10"]["claim"] in text
     assert "label:" not in text and "label (assumption)" not in text
     meta = json.loads((folder / "meta.json").read_text())
     assert "Method" in text and "Wilson" in text and f"Scenario hash {meta['scenario_hash']}" in text

@@ -8,6 +8,8 @@ be checked against itself.
 
 import numpy as np
 import pytest
+from helpers import actor, uniform
+from helpers import scenario as build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
@@ -15,29 +17,12 @@ from scipy import optimize
 from sim.engine import rules
 from sim.engine.model import NegotiationModel
 from sim.engine.outcomes import TRANSITION
-from sim.scenario.loader import validate
 
 ISSUES = ("a", "b", "c")
 
 
 def scenario(issues, actors, rule, horizon=26, red_lines=(), **protocol):
-    return validate(
-        {
-            "meta": {"name": "theory", "horizon": horizon, "seed": 11},
-            "issues": [{"id": i, "label": i, "low": "0", "high": "100"} for i in issues],
-            "actors": actors,
-            "red_lines": list(red_lines),
-            "protocol": {"rule": rule, **protocol},
-        }
-    )
-
-
-def actor(id_, position, salience, role="principal", **fields):
-    return {"id": id_, "role": role, "position": position, "salience": salience, **fields}
-
-
-def uniform(low, high):
-    return {"dist": "uniform", "low": low, "high": high}
+    return build(issues, actors, horizon=horizon, red_lines=list(red_lines), protocol={"rule": rule, **protocol})
 
 
 def utilities(package, ideals, saliences):

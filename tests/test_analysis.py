@@ -3,15 +3,20 @@ scenario comparisons, their figures and their commands."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
 
+import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import assert_image, svg_texts
 from matplotlib.collections import LineCollection
+from matplotlib.container import BarContainer
 from typer.testing import CliRunner
 
 from sim.analysis import sensitivity, summary
@@ -229,6 +234,14 @@ def test_compare_finds_a_real_difference_and_not_a_fake_one(tmp_path):
     assert real["transition_p_value"].iloc[1] < 1e-6 and real["transition_diff_low"].iloc[1] > 0.2
     assert np.isnan(real["transition_diff"].iloc[0])
     assert real.attrs["scenario"] == "us_pressure against baseline" and real.attrs["warning"] == ""
+    fig = plots.comparison_figure(real, {"scenario": real.attrs["scenario"], "runs": 1500, "seed": 1})
+    ax = fig.axes[0]
+    bars = {c.get_label(): [b.get_width() for b in c] for c in ax.containers if isinstance(c, BarContainer)}
+    assert list(bars) == ["transition", "collapse", "stalemate"]
+    for outcome in ("transition", "collapse", "stalemate"):
+        assert bars[outcome] == pytest.approx(real[f"p_{outcome}"].tolist())
+    change = next(t.get_text() for t in ax.texts if t.get_text().startswith("transition "))
+    assert change.startswith(f"transition {signed(100 * real['transition_diff'].iloc[1], 0)} pts")
 
 
 def test_compare_tells_a_file_from_a_folder_of_the_same_name_and_warns_of_other_run_counts(tmp_path):
@@ -269,6 +282,65 @@ def texts(fig) -> list[str]:
     return [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts]
 
 
+def test_outcome_figure_draws_the_summarys_probabilities_and_intervals(played):
+    scenario, _, result = played
+    probs = result["probabilities"]
+    fig = plots.outcome_figure(result)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    (bars,) = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["transition", "collapse", "stalemate"] == list(probs)
+    assert [b.get_height() for b in bars] == pytest.approx([p["p"] for p in probs.values()])
+    whiskers = [tuple(seg[:, 1]) for seg in bars.errorbar.lines[2][0].get_segments()]
+    assert whiskers == [(pytest.approx(p["low"]), pytest.approx(p["high"])) for p in probs.values()]
+    assert [t.get_text() for t in ax.texts] == [
+        f"{p['p']:.0%}\n[{p['low']:.0%}–{p['high']:.0%}]" for p in probs.values()
+    ]
+    assert (ax.get_title(), ax.get_ylabel()) == ("How the negotiation ends", "probability by the horizon")
+    assert f"{scenario.meta.name}  |  bars: 95% Wilson intervals  |  1,500 runs  |  seed {scenario.meta.seed}" in (
+        fig.texts[-1].get_text()
+    )
+
+
+def test_transition_curve_is_the_share_of_runs_with_a_transition_by_each_round(played):
+    scenario, df, result = played
+    fig = plots.transition_curve_figure(result, scenario.meta.start_date)
+    ax = fig.axes[0]
+    (line,) = ax.get_lines()
+    horizon = scenario.meta.horizon
+    done = df["outcome"] == "transition"
+    by_round = [float((done & (df["round"] <= k)).mean()) for k in range(1, horizon + 1)]
+    assert line.get_drawstyle() == "steps-post"
+    assert list(line.get_xdata()) == [*range(1, horizon + 1), horizon + 0.5]
+    assert list(line.get_ydata()) == pytest.approx([*by_round, by_round[-1]])
+    assert by_round[-1] == pytest.approx(result["probabilities"]["transition"]["p"]) and by_round[-1] > 0.2
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "When phase two is declared",
+        "round (weeks)",
+        "cumulative probability",
+    )
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["95% band", "P(transition by round)"]
+    fig.canvas.draw()
+    (secondary,) = ax.child_axes
+    dates = [t.get_text() for t in secondary.get_xticklabels()]
+    assert dates[0] == (scenario.meta.start_date + dt.timedelta(days=7)).strftime("%d %b %y")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="plots.save calls savefig outside rc_context(STYLE), so STYLE's savefig.dpi (160) and "
+    "svg.fonttype ('none') never apply: PNGs are written at the figure's 110 dpi, SVG text as paths",
+)
+def test_saved_figures_have_the_styles_resolution_and_svg_text_as_text(played, tmp_path):
+    fig = plots.outcome_figure(played[2])
+    png, svg = plots.save(fig, tmp_path, "outcomes")
+    at_style_dpi = io.BytesIO()
+    fig.savefig(at_style_dpi, format="png", dpi=plots.STYLE["savefig.dpi"], bbox_inches="tight")
+    at_style_dpi.seek(0)
+    assert mpimg.imread(png).shape == mpimg.imread(at_style_dpi).shape
+    assert re.search(r"<text\b[^>]*>How the negotiation ends</text>", svg.read_text())
+
+
 def test_transition_curve_band_is_a_step_around_the_line_and_the_last_round_shows(played):
     scenario, _, result = played
     ax = plots.transition_curve_figure(result, scenario.meta.start_date).axes[0]
@@ -291,6 +363,10 @@ def test_blocking_figure_names_actors_and_reasons_on_whole_percent_ticks(played)
     fig.canvas.draw()
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert 3 <= len(ticks) <= 7 and all(re.fullmatch(r"\d+%", t) for t in ticks)
+    shares = [b["share"] for b in result["blocking"]][::-1]  # the most frequent on top
+    assert [bar.get_width() for bar in ax.patches] == pytest.approx(shares)
+    assert [t.get_text() for t in ax.texts] == [f"{v:.1%}" for v in shares]
+    assert labels[-1] == f"{names.actor(result['blocking'][0]['blocker'])} — {reasons[result['blocking'][0]['reason']]}"
 
 
 def test_package_figure_draws_the_tables_5_to_95_range_and_the_red_line_it_sits_on(played):
@@ -331,7 +407,9 @@ def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
     one = plots.fan_figure(traj, info, issues=["truce"], actors=["israel", "hamas"])
     assert len([ax for ax in one.axes if ax.get_visible()]) == 1 and len(one.axes[0].get_lines()) == 2
     assert [t.get_text() for t in one.legends[0].get_texts()] == ["israel", "hamas"]  # ids, without names
-    assert plots.save(one, tmp_path, "fan")[0].stat().st_size > 0
+    png, svg = plots.save(one, tmp_path, "fan")
+    assert_image(png)
+    assert {"Stated positions over the rounds", "israel", "hamas"} <= set(svg_texts(svg))
 
 
 SWEEP = pd.DataFrame(
@@ -354,9 +432,18 @@ def test_sweep_and_tornado_figures_use_the_scenarios_names_and_a_distinct_baseli
     styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
     assert styles["baseline P(transition)"] not in (styles["stalemate"], styles["collapse"], styles["transition"])
     assert ax.get_xlabel() == "US on Israel: strength"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for outcome in ("transition", "collapse", "stalemate"):
+        assert list(lines[outcome].get_xdata()) == SWEEP["value"].tolist()
+        assert list(lines[outcome].get_ydata()) == SWEEP[f"p_{outcome}"].tolist()
+    assert list(lines["baseline P(transition)"].get_ydata()) == [0.4, 0.4]
     swings = sensitivity.swings(SWEEP)
     tornado = plots.tornado_figure(swings, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
     assert [t.get_text() for t in tornado.axes[0].get_yticklabels()] == ["US on Israel: strength"]
+    low, high = tornado.axes[0].patches  # each bar starts at the baseline and ends at P(transition) there
+    assert (low.get_x(), low.get_x() + low.get_width()) == pytest.approx((0.4, 0.2))
+    assert (high.get_x(), high.get_x() + high.get_width()) == pytest.approx((0.4, 0.6))
+    assert [t.get_text() for t in tornado.axes[0].texts] == ["0", "0.02"]
     assert plots.field_label("protocol.pressure_decay", {}) == "protocol.pressure_decay"  # no names: the path
 
 
@@ -382,6 +469,8 @@ def test_indices_figure_shows_whiskers_beyond_0_and_1_in_full():
         "labels": LABELS,
     }
     fig = plots.indices_figure(indices, info)
+    widths = [bar.get_width() for bar in fig.axes[0].patches if bar.get_height() == pytest.approx(0.38)]
+    assert widths == pytest.approx([0.9, 0.0, 0.8, 0.01])  # first-order then total, negatives drawn at 0
     left, right = fig.axes[0].get_xlim()
     assert left <= -0.25 and right >= 1.2
     assert fig.axes[0].get_yticklabels()[0].get_text().startswith("US on Israel: strength")
@@ -419,7 +508,12 @@ def test_sweep_command_writes_tables_figures_and_a_tornado(tmp_path):
         "actors.israel.reservation": "Israel: reservation",
         "leverage.us_on_israel_after_summit.strength": "US on Israel after summit: strength",
     }
-    assert all((out / "figures" / f"{n}.png").exists() for n in ("sweep", "tornado"))
+    for name, title in (("sweep", "How the outcome moves with one assumption"), ("tornado", "What moves the odds")):
+        assert_image(out / "figures" / f"{name}.png")
+        assert any(t.startswith(title) for t in svg_texts(out / "figures" / f"{name}.svg")), name
+    assert {"Israel: reservation", "US on Israel after summit: strength"} <= set(
+        svg_texts(out / "figures" / "sweep.svg")
+    )
 
 
 @pytest.mark.parametrize(
@@ -465,7 +559,8 @@ def test_sensitivity_command_ranks_parameters(tmp_path, with_dummy):
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "indices.json").read_text())["rows"]
     assert rows[0]["parameter"] == "leverage.us_on_israel_after_summit.strength" and rows[0]["rank"] == 1
-    assert (out / "figures" / "morris.png").exists()
+    assert_image(out / "figures" / "morris.png")
+    assert any(t.startswith("US on Israel after summit: strength") for t in svg_texts(out / "figures" / "morris.svg"))
     bad = runner.invoke(app, ["sensitivity", str(BASELINE), "--points", "30", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and bad.stderr == "negsim: Sobol needs a power of 2 base points (got 30)\n"
 
@@ -477,7 +572,9 @@ def test_compare_command_writes_the_comparison(tmp_path):
     assert "change from baseline" in result.stdout
     table = pd.read_csv(out / "compare.csv")
     assert table["item"].tolist() == ["baseline", "us_pressure"] and table["transition_p_value"].iloc[1] < 0.001
-    assert (out / "figures" / "compare.png").exists()
+    assert_image(out / "figures" / "compare.png")
+    texts = svg_texts(out / "figures" / "compare.svg")
+    assert any(t.startswith("Scenarios compared") for t in texts) and "us pressure" in texts
     missing = runner.invoke(
         app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")]
     )

@@ -272,6 +272,7 @@ def places(keep) -> list[tuple]:
 
 
 # ------------------------------------------------------------------ families of mutations
+@pytest.mark.slow
 def test_odd_values_anywhere(tmp_path):
     """Wrong types, missing numbers, NaN, infinities, out-of-range and huge numbers at any place."""
     tally = Counter()
@@ -291,6 +292,7 @@ def test_odd_values_anywhere(tmp_path):
     assert tally["rejected"] > 0 and tally["accepted"] > 0, line
 
 
+@pytest.mark.slow
 def test_missing_fields(tmp_path):
     """Any key removed: required ones are reported, optional ones fall back to their defaults."""
     tally = Counter()

@@ -9,12 +9,14 @@ import io
 import json
 import re
 import shutil
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib.image as mpimg
 import pytest
 import yaml
+from helpers import pdf_pages
 from matplotlib.backends.backend_pdf import PdfPages
 from typer.testing import CliRunner
 
@@ -85,6 +87,16 @@ def _basis_entries(data: dict):
                     yield obj["id"], field, text
 
 
+def digest_claims() -> dict[str, dict]:
+    return {c["id"]: c for c in yaml.safe_load(DIGEST.read_text())["claims"]}
+
+
+def cited(folder: Path) -> set[str]:
+    """The claim ids the basis entries of a results folder's scenario cite."""
+    basis = [text for _, _, text in _basis_entries(yaml.safe_load((folder / "scenario.yaml").read_text()))]
+    return set(re.findall(r"gz-\d+", " ".join(basis)))
+
+
 def batch(scenario, folder: Path, runs: int) -> Path:
     sim.run_batch(scenario, folder, runs=runs, workers=1)
     sim.write_outputs(folder)
@@ -144,16 +156,14 @@ def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
 
 
 def test_cited_claims_are_listed_with_their_paraphrase_and_attribution(folder, page):
-    claims = {c["id"]: c for c in yaml.safe_load(DIGEST.read_text())["claims"]}
-    basis = [text for _, _, text in _basis_entries(yaml.safe_load((folder / "scenario.yaml").read_text()))]
-    cited = set(re.findall(r"gz-\d+", " ".join(basis)))
+    claims, ids = digest_claims(), cited(folder)
     rows = {row[0]: row for row in page.table("Claim")}
-    assert set(rows) == cited
-    for cid in cited:
+    assert set(rows) == ids
+    for cid in ids:
         assert rows[cid][1:3] == [claims[cid]["claim"], claims[cid]["attribution"]]
         assert f"claim-{cid}" in page.ids
     assert "israel.concession" in rows["gz-10"][3]
-    assert {ref for tag, ref in page.links if tag == "a"} == {f"#claim-{cid}" for cid in cited}
+    assert {ref for tag, ref in page.links if tag == "a"} == {f"#claim-{cid}" for cid in ids}
 
 
 def test_names_are_those_of_the_scenario_and_ids_are_made_readable():
@@ -292,17 +302,21 @@ def test_pdf_has_text_pages_and_the_figures(folder):
     assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 5
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler) to read the PDF's text")
-def test_pdf_text_has_the_key_numbers_and_claims(folder, summary, tmp_path):
-    import subprocess
-
-    subprocess.run(["pdftotext", "-layout", folder / "report.pdf", tmp_path / "report.txt"], check=True)
-    text = (tmp_path / "report.txt").read_text()
-    p = summary["probabilities"]["transition"]
-    assert f"{pct(p['low'])} – {pct(p['high'])}" in text
-    assert "gz-10" in text and "Israel demands that the body of the final hostage" in text
+def test_pdf_text_has_the_key_numbers_and_claims(folder, summary):
+    pages = pdf_pages(folder / "report.pdf")
+    text = " ".join(" ".join(pages).split())
+    name = sim.load_scenario(folder / "scenario.yaml").meta.name
+    assert len(pages) > 1 and all(f"{name}  |  600 runs  |  seed {summary['seed']}  |" in page for page in pages)
+    for outcome, p in summary["probabilities"].items():
+        row = f"{outcome} {pct(p['p'])} {pct(p['low'])} – {pct(p['high'])} {p['k']:,} of {p['n']:,}"
+        assert row in text, row
+    t = summary["transition_round"]
+    assert f"median {t['median']:g} {day(t['median_date'])}" in text
+    assert cited(folder) and cited(folder) <= set(re.findall(r"gz-\d+", text))
+    assert digest_claims()["gz-10"]["claim"] in text
     assert "label:" not in text and "label (assumption)" not in text
-    assert "Method" in text and "Wilson" in text
+    meta = json.loads((folder / "meta.json").read_text())
+    assert "Method" in text and "Wilson" in text and f"Scenario hash {meta['scenario_hash']}" in text
 
 
 def test_cli_report_writes_both_files(folder, tmp_path):
@@ -310,7 +324,15 @@ def test_cli_report_writes_both_files(folder, tmp_path):
     result = CliRunner().invoke(app, ["report", str(copy)])
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == [str(copy / "report.html"), str(copy / "report.pdf")]
-    assert (copy / "report.pdf").stat().st_size > 0
+    meta = sim.load_scenario(copy / "scenario.yaml").meta
+    p = json.loads((copy / "summary.json").read_text())["probabilities"]["transition"]
+    claim = (
+        f"declared by {day(meta.date_of(meta.horizon).isoformat())} in {pct(p['p'])} ({pct(p['low'])}–{pct(p['high'])})"
+    )
+    first = pdf_pages(copy / "report.pdf")[0]
+    assert f"{meta.name}  |  600 runs" in first and claim in " ".join(first.split())
+    html = (copy / "report.html").read_text()
+    assert f"<title>{escape(meta.name)}</title>" in html and claim in " ".join(html.split())
 
 
 @pytest.mark.parametrize("damage", ["missing folder", "garbled meta.json", "no summary.json", "truncated figure"])

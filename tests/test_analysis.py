@@ -4,14 +4,17 @@ scenario comparisons, their figures and their commands."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
 
+import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import assert_image
 from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
@@ -351,6 +354,16 @@ def played():
     return scenario, df, summary.summarize(df, {"seed": scenario.meta.seed}, scenario)
 
 
+def test_saved_figures_have_the_styles_resolution_and_svg_text_as_text(played, tmp_path):
+    fig = plots.outcome_figure(played[2])
+    png, svg = plots.save(fig, tmp_path, "outcomes")
+    at_style_dpi = io.BytesIO()
+    fig.savefig(at_style_dpi, format="png", dpi=plots.STYLE["savefig.dpi"], bbox_inches="tight")
+    at_style_dpi.seek(0)
+    assert mpimg.imread(png).shape == mpimg.imread(at_style_dpi).shape
+    assert re.search(r"<text\b[^>]*>How the talks end", svg.read_text())
+
+
 def texts(fig) -> list[str]:
     """Every text drawn on a figure: its own (footers) and its axes' (annotations)."""
     return [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts]
@@ -451,7 +464,7 @@ def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
     one = plots.fan_figure(traj, info, issues=["truce"], actors=["israel", "hamas"])
     assert len([ax for ax in one.axes if ax.get_visible()]) == 1 and len(one.axes[0].get_lines()) == 2
     assert [t.get_text() for t in one.legends[0].get_texts()] == ["israel", "hamas"]  # ids, without names
-    assert plots.save(one, tmp_path, "fan")[0].stat().st_size > 0
+    assert_image(plots.save(one, tmp_path, "fan")[0])
 
 
 SWEEP = pd.DataFrame(

@@ -13,6 +13,7 @@ import jsonschema
 import pandas as pd
 import pytest
 import yaml
+from helpers import assert_image
 
 from sim.batch.runner import load_results
 
@@ -51,7 +52,7 @@ def test_run_writes_the_whole_results_folder(baseline_run):
     for name in ("summary.json", "summary.txt", "scenario.yaml", "meta.json"):
         assert (out / name).stat().st_size > 0, name
     for figure in FIGURES:
-        assert (out / "figures" / f"{figure}.png").read_bytes().startswith(b"\x89PNG"), figure
+        assert_image(out / "figures" / f"{figure}.png")
         assert b"<svg" in (out / "figures" / f"{figure}.svg").read_bytes()[:2000], figure
     assert list((out / "runs").glob("chunk-*.parquet"))
     meta = json.loads((out / "meta.json").read_text())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import assert_image
 from nbclient import NotebookClient
 
 from sim.batch.runner import load_results
@@ -63,8 +64,8 @@ def test_exploration_runs_the_baseline_and_plots_the_slices(execute, tmp_path):
     for issue in ("governance", "weapons", "force", "withdrawal", "truce"):  # from the agreed.* columns
         assert f"P(agreed {issue}) {(df[f'agreed.{issue}.round'] >= 0).mean():.3f}" in text
     for name in ("quintiles", "parameter_spread"):
-        for fmt in ("png", "svg"):
-            assert (tmp_path / "exploration" / f"{name}.{fmt}").stat().st_size > 0
+        assert_image(tmp_path / "exploration" / f"{name}.png")
+        assert b"<svg" in (tmp_path / "exploration" / f"{name}.svg").read_bytes()[:2000]
     assert "leverage.us_on_israel_after_summit.strength" in text
 
 
@@ -79,7 +80,7 @@ def test_briefing_compares_two_scenarios_and_exports_figures_and_reports(execute
         for figure in ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions"):
             assert (out / "figures" / f"{key}-{figure}.png").exists()
         runs[key] = load_results(out / key).sort_values("run", ignore_index=True)
-    assert (out / "figures" / "comparison.png").stat().st_size > 0
+    assert_image(out / "figures" / "comparison.png")
     for what, hit in (
         ("P(declared)", lambda df: df["outcome"] == "declared"),
         ("P(agreed weapons)", lambda df: df["agreed.weapons.round"] >= 0),

@@ -180,6 +180,16 @@ def test_nash_point_beats_every_package_on_a_grid(position, w1, w2, d1, d2):
         assert own.min() >= surplus.min(axis=-1).max() - 1e-12
 
 
+def test_without_a_feasible_package_the_nash_rule_maximises_the_smaller_surplus():
+    # the case hypothesis found: both want 0 on issue a; on b, surpluses 0.375 - 0.0075 b and -0.4575 + 0.00875 b
+    ideals, sal, d = np.array([[0, 0], [0, 88.0]]), np.array([[0.25, 0.75], [0.125, 0.875]]), np.array([0.625, 0.6875])
+    package, u, feasible = rules.nash_point(*rules.frontier(ideals[0], ideals[1], sal[0], sal[1]), d)
+    b = (0.375 + 0.4575) / (0.0075 + 0.00875)  # where the two surpluses are equal
+    assert not feasible
+    np.testing.assert_allclose(u - d, [0.375 - 0.0075 * b] * 2, atol=1e-9)
+    np.testing.assert_allclose(package, [0, b], atol=1e-6)
+
+
 def test_engine_tables_and_agrees_on_the_nash_point():
     def side(id_, position, salience):
         return actor(

@@ -462,7 +462,8 @@ def test_compare_puts_the_families_beside_the_agent_based_model(tmp_path, baseli
     assert "change from" not in printed and "declared" in printed
     governance = f"{table['value.governance'].iloc[0]:.1f} ({table['p_agreed.governance'].iloc[0]:.1%})"
     assert governance in printed and "36.7" in printed
-    assert printed.splitlines()[-1].split()[:3] == ["nash", "nash", "72.5"]
+    assert printed.splitlines()[-1].split() == ["nash", "nash", "72.5", "-", "(0.0%)", "75.0", "5.0", "30.0"]
+    assert table["p_agreed.weapons"].iloc[4] == 0 and table["p_agreed.force"].iloc[1:].tolist() == [1.0] * 4
     result = runner.invoke(app, ["compare", str(abm), str(tmp_path / "eum"), "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
     assert pd.read_csv(tmp_path / "cmp" / "compare.csv")["model"].tolist() == ["abm", "eum"]

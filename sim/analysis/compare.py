@@ -10,9 +10,10 @@ Results folders of other model families (``negsim run --model compromise|median|
 :mod:`sim.analysis.families`) are point predictions, not probabilities: when any item is one, the table
 gains a ``model`` column and, per issue, ``value.<issue>``: a family's predicted value (the median over
 its parameter draws) beside each agent-based item's median agreed value (``agreed.<issue>.value`` over
-the runs that agreed the issue, whose share is ``p_agreed.<issue>``). The probabilities and differences
-are then those of the agent-based items alone, against the first of them. A comparison of agent-based
-items only is unchanged.
+the runs that agreed the issue), with ``p_agreed.<issue>``, the share of runs that agreed the issue or of
+draws with a predicted value (the Nash solution has none where the red lines do not meet). The
+probabilities and differences are then those of the agent-based items alone, against the first of them.
+A comparison of agent-based items only is unchanged.
 """
 
 from __future__ import annotations
@@ -133,12 +134,14 @@ def abm_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def values_of(df: pd.DataFrame, model: str) -> dict:
     """Per issue, ``value.<issue>``: a family's predicted value (median over its draws), or the agent-based
-    runs' median agreed value with ``p_agreed.<issue>``, the share of runs that agreed it."""
+    runs' median agreed value; and ``p_agreed.<issue>``, the share of runs that agreed it, or of draws with a
+    predicted value."""
     out = {}
     if model != "abm":
         for issue in families.predicted_issues(df.columns):
-            values = df[families.value_column(issue)].to_numpy()
-            out[f"value.{issue}"] = float(np.nanmedian(values)) if (~np.isnan(values)).any() else np.nan
+            known = df[families.value_column(issue)].dropna()
+            out[f"value.{issue}"] = float(known.median()) if len(known) else np.nan
+            out[f"p_agreed.{issue}"] = len(known) / len(df) if len(df) else np.nan
         return out
     for issue in idents(df.columns, "agreed_round"):
         agreed = df[column("agreed_round", issue)].to_numpy() >= 0
@@ -158,17 +161,18 @@ def text(table: pd.DataFrame) -> str:
     lines = [outcome_text(abm, changes=len(abm) > 1)] if len(abm) else []  # ends in a newline: a blank line
     issues = [c[6:] for c in table.columns if c.startswith("value.")]
     w = max(26, table["item"].str.len().max() + 2)
-    lines.append(
-        "value per issue: a family's prediction; the agent-based model's median agreed value "
-        "(share of runs that agreed it)"
-    )
+    lines += [
+        "value per issue: a family's prediction, the agent-based model's median agreed value;",
+        "in brackets the share of runs that agreed it (of a family's draws with a value, where not all)",
+    ]
     lines.append(f"{'item':<{w}}{'model':<12}" + "".join(f"{i:>16}" for i in issues))
     for r in table.to_dict(orient="records"):
         cells = []
         for i in issues:
             v, p = r.get(f"value.{i}", np.nan), r.get(f"p_agreed.{i}", np.nan)
             cell = "-" if pd.isna(v) else f"{v:.1f}"
-            cells.append(f"{cell} ({p:.1%})" if r["model"] == "abm" and not pd.isna(p) else cell)
+            shown = not pd.isna(p) and (r["model"] == "abm" or p < 1)
+            cells.append(f"{cell} ({p:.1%})" if shown else cell)
         lines.append(f"{r['item']:<{w}}{r['model']:<12}" + "".join(f"{c:>16}" for c in cells))
     return "\n".join(lines) + "\n"
 

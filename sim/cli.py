@@ -89,13 +89,32 @@ def run(
     resume: Annotated[bool, typer.Option(help="finish an interrupted batch in --out")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace results already in --out")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="abm (the agent-based model), or a point prediction from another model family: compromise, "
+            "median, eum or nash (at each distribution's median, or over --runs draws at --seed)"
+        ),
+    ] = "abm",
 ):
-    """Run a Monte Carlo batch, write the results folder and print the summary."""
+    """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
     from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
     from sim.briefing.outputs import write_outputs
 
+    if model != "abm":
+        abm_only = {
+            "--workers": workers,
+            "--scheduler": scheduler,
+            "--trajectories": trajectories,
+            "--block-size": block_size,
+            "--resume": resume or None,
+        }
+        point_prediction(scenario, model, runs, seed, out, overwrite, [k for k, v in abm_only.items() if v is not None])
+        return
     folder = out or default_out(scenario)
+    if resume and (other := point_folder(folder)):
+        fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
     with reported():
         spec = load(scenario)
         try:
@@ -128,6 +147,50 @@ def run(
                 130,
             )
     typer.echo(text(result) + f"\nresults: {folder}")
+
+
+def point_prediction(
+    scenario: Path,
+    model: str,
+    runs: int | None,
+    seed: int | None,
+    out: Path | None,
+    overwrite: bool,
+    abm_only: list[str],
+) -> None:
+    """``negsim run --model FAMILY``: a point prediction's results folder, and its summary printed."""
+    from sim.analysis import families
+    from sim.batch.runner import default_out
+    from sim.scenario.loader import read
+    from sim.scenario.problems import Problem, did_you_mean
+
+    if model not in families.FAMILIES:
+        known = ["abm", *families.FAMILIES]
+        fail(f"--model {model!r}: unknown model family{did_you_mean(model, known, '')} (expected {', '.join(known)})")
+    if abm_only:
+        fail(f"{', '.join(abm_only)}: only for --model abm (a point prediction is computed in one go)")
+    folder = out or Path(f"{default_out(scenario)}-{model}")
+    with reported():
+        spec = load(scenario)
+        try:
+            prediction = families.predict(spec, model, seed, runs)
+        except families.FamilyError as exc:
+            file, line = read(scenario)[1].get(exc.path, (str(scenario), 1))
+            raise ScenarioError([Problem(file, line, exc.path, exc.message)]) from None
+        summary = families.write_folder(prediction, folder, overwrite)
+    typer.echo(families.text(summary) + f"\nresults: {folder}")
+
+
+def point_folder(folder: Path) -> str | None:
+    """The model family of a point prediction's results folder, else None (an agent-based batch or no folder)."""
+    from sim.analysis.families import model_of
+    from sim.batch.folder import read_meta
+
+    if not (folder / "meta.json").is_file():
+        return None
+    with reported():
+        model = model_of(read_meta(folder))
+    return None if model == "abm" else model
 
 
 @app.command()
@@ -176,6 +239,12 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
     from sim.analysis.summary import text
     from sim.briefing.outputs import write_outputs
 
+    if point_folder(folder):
+        from sim.analysis import families
+
+        with reported():
+            typer.echo(families.text(families.rewrite_summary(folder)))
+        return
     with reported():
         typer.echo(text(write_outputs(folder)))
 
@@ -185,6 +254,11 @@ def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
     from sim.briefing.report import write_report
 
+    if model := point_folder(folder):
+        fail(
+            f"{folder}: holds a point prediction (model {model}); the report briefs an agent-based batch "
+            f"(put the two side by side with: negsim compare ABM_FOLDER {folder})"
+        )
     with reported():
         for path in write_report(folder):
             typer.echo(str(path))
@@ -313,8 +387,8 @@ def compare(
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first."""
+    from sim.analysis.compare import abm_rows, text
     from sim.analysis.compare import compare as compared
-    from sim.analysis.compare import text
     from sim.briefing import plots
 
     if len(items) < 2:
@@ -323,5 +397,7 @@ def compare(
     with reported():
         table = compared(items, runs, seed)
     write_csv_json(folder, "compare", table)
-    plots.save(plots.comparison_figure(table, table.attrs), folder / "figures", "compare")
+    abm = abm_rows(table)  # the figure shows probabilities: those of the agent-based items
+    if len(abm):
+        plots.save(plots.comparison_figure(abm.reset_index(drop=True), table.attrs), folder / "figures", "compare")
     typer.echo(text(table) + f"\nresults: {folder}")

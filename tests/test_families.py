@@ -1,8 +1,8 @@
 """Other model families (compromise, weighted median, EUM, Nash) pinned against reference numbers, run on the
 Gaza baseline with sanity checks, written as results folders and compared beside the agent-based model.
 
-Reference numbers come from ``../shared/reference/eum/`` (``/work/shared/reference/eum``; its README says
-what each number is and how far to trust it): the EC emission-standards data (BdM 1994) and the Sultan
+Reference numbers come from ``tests/data/eum/`` (a copy of the project's shared reference folder; its
+README says what each number is and how far to trust it): the EC emission-standards data (BdM 1994) and the Sultan
 data of the jmckib replication, the exact compromise-model values, and the jmckib EUM run round by round.
 The reading of its CSVs is test code; negsim itself takes scenarios.
 """
@@ -29,13 +29,9 @@ from sim.scenario.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-REFERENCE = ROOT.parent / "shared" / "reference" / "eum"
+REFERENCE = ROOT / "tests" / "data" / "eum"  # a copy of shared/reference/eum, so that CI runs these tests
 TOLERANCE = 1e-9  # expected.json's float_tolerance_suggested
 runner = CliRunner()
-
-needs_reference = pytest.mark.skipif(
-    not (REFERENCE / "expected.json").exists(), reason=f"reference data not found at {REFERENCE}"
-)
 
 
 def reference_csv(name: str) -> tuple[list[str], list[tuple[Fraction, Fraction, Fraction]]]:
@@ -65,7 +61,6 @@ def exact_weighted_median(points: list[tuple[Fraction, Fraction]]) -> list[Fract
 
 
 # ------------------------------------------------------------------ compromise model and weighted median
-@needs_reference
 @pytest.mark.parametrize(
     ("name", "mean", "median"),
     [
@@ -84,7 +79,6 @@ def test_compromise_and_median_reproduce_the_exact_reference_values(name, mean, 
     assert exact_weighted_median([(x_, c_ * s_) for c_, x_, s_ in rows]) == [Fraction(str(median))]
 
 
-@needs_reference
 def test_the_toy_cases_and_the_stated_tie_convention(expected):
     cases = expected["toy_cases_compromise_model"]["cases"]
     for case in cases:
@@ -124,7 +118,6 @@ def move_words(result: families.EUMRounds, t: int, actors: list[str]) -> list[st
     ]
 
 
-@needs_reference
 def test_eum_reproduces_jmckib_on_the_ec_emissions_data_round_by_round(expected):
     actors, rows = reference_csv("ec_emissions_1994.csv")
     x, c, s = arrays(rows)
@@ -155,7 +148,6 @@ def test_eum_reproduces_jmckib_on_the_ec_emissions_data_round_by_round(expected)
     assert round(gap, 4) == scholz["max_abs_diff_jmckib"] == 0.0613
 
 
-@needs_reference
 def test_eum_round_one_internals_match_jmckib(expected):
     actors, rows = reference_csv("ec_emissions_1994.csv")
     x, c, s = arrays(rows)
@@ -180,7 +172,6 @@ def test_eum_round_one_internals_match_jmckib(expected):
     assert p1.max() <= 0.012  # the all-pairs denominator keeps every win probability tiny
 
 
-@needs_reference
 def test_eum_on_the_sultan_data_moves_nobody(expected):
     actors, rows = reference_csv("sultan_jmckib.csv")
     x, c, s = arrays(rows)
@@ -195,7 +186,6 @@ def test_eum_on_the_sultan_data_moves_nobody(expected):
         assert rnd["moves"] == []
 
 
-@needs_reference
 def test_eum_broadcasts_depends_only_on_ratios_but_not_on_which_end_is_zero():
     _, rows = reference_csv("ec_emissions_1994.csv")
     x, c, s = arrays(rows)

@@ -69,7 +69,7 @@ from sim.batch.folder import (
     write_meta,
     write_parquet,
 )
-from sim.batch.runner import Batch, _prepare, load_results, load_trajectories
+from sim.batch.runner import Batch, load_results, load_trajectories, prepare_folder
 from sim.engine import rules
 from sim.engine.model import NegotiationModel
 from sim.scenario.labels import Names
@@ -524,7 +524,7 @@ def write_folder(prediction: Prediction, folder: str | Path, overwrite: bool = F
     folder, data = Path(folder), prediction.inputs
     with locked(folder):
         batch = Batch(data.scenario, data.draws, data.seed, block_size=data.draws)
-        _prepare(folder, batch, resume=False, overwrite=overwrite)
+        prepare_folder(folder, batch, resume=False, overwrite=overwrite)
         write_parquet(chunk_path(folder, RUNS, 0), prediction.table)
         if prediction.rounds is not None:
             write_parquet(chunk_path(folder, TRAJECTORIES, 0), prediction.rounds)

@@ -43,6 +43,7 @@ from sim.scenario.schema import (
 ROOT = Path(__file__).resolve().parents[1]
 DIGEST = ROOT / "seeds" / "gaza_phase2_2025-12.yaml"
 SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
+REFERENCE_FILES = sorted((ROOT / "scenarios" / "reference").glob("*.yaml"))  # cite the reference digest
 KINDS = {"actor", "position", "red_line", "precondition", "leverage", "event"}
 CLAIM_ID = re.compile(r"gz-\d+")
 LISTS = {
@@ -68,15 +69,6 @@ CHOICES = {
     Gate: {"consent", "settle", "defer", "preconditions", "after"},
 }
 # Scenario files that do not meet the rule yet (reported to the scenario's authors): file stem -> what lacks a basis.
-KNOWN_GAPS = {
-    "baseline": [
-        "leverage.us_on_israel_after_summit.cost",
-        "leverage.us_on_israel_after_summit.erosion",
-        "leverage.us_on_israel_after_summit.follow_through",
-        "events.spoiler_attack.effects",
-    ],
-    "spoiler_wave": ["events.spoiler_wave.when"],
-}
 
 
 def claims() -> list[dict]:
@@ -212,22 +204,10 @@ def test_the_rule_finds_every_kind_of_unsourced_field():
     )
 
 
-def _gaps(path):
-    gap = KNOWN_GAPS.get(path.stem)
-    marks = [pytest.mark.xfail(strict=True, reason=f"no basis yet for {', '.join(gap)}")] if gap else []
-    return pytest.param(path, marks=marks, id=path.stem)
-
-
-@pytest.mark.parametrize("path", [_gaps(p) for p in SCENARIO_FILES])
+@pytest.mark.parametrize("path", SCENARIO_FILES + REFERENCE_FILES, ids=lambda p: p.stem)
 def test_every_number_set_has_a_basis(path):
     missing = unsourced(raw(path))
     assert not missing, f"fields without a basis: {missing}"
-
-
-@pytest.mark.parametrize("stem", sorted(KNOWN_GAPS))
-def test_the_known_gaps_are_exactly_what_is_missing(stem):
-    """The reported gaps, pinned: a gap filled (or a new one) shows up here and in the list above."""
-    assert unsourced(raw(ROOT / "scenarios" / f"{stem}.yaml")) == KNOWN_GAPS[stem]
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)

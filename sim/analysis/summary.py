@@ -281,7 +281,7 @@ def text(summary: dict) -> str:
             lines += ["", title]
             for row in rows:
                 lines.append(
-                    f"  {row['share']:>6.1%}  {row.get('who', row['blocker']):<24}{row.get('why', row['reason'])}"
+                    f"  {row['share']:>6.1%}  {row.get('who', row['blocker']):<29} {row.get('why', row['reason'])}"
                 )
     for pid, shares in summary["preconditions"].items():
         parts = ", ".join(f"{k} {v:.1%}" for k, v in sorted(shares.items()))

@@ -70,22 +70,27 @@ def svg_texts(path: Path) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", comment or text)) for comment, text in found]
 
 
-TITLES = {
-    "outcomes": "How the negotiation ends",
-    "transition_curve": "When phase two is declared",
-    "blocking": "What blocked a transition",
-    "packages": "What the agreed packages look like",
-}
+def figure_titles(summary: dict) -> dict[str, str]:
+    """The title each standard figure carries, by figure name (several name the scenario's first phase)."""
+    phase = summary["phase"].lower()
+    return {
+        "outcomes": f"How the talks end: {phase}?",
+        "declaration_curve": f"When: {phase}, or a collapse first",
+        "agreements": "Declared, agreed, carried out",
+        "blocking": f"What blocked it: {phase}",
+        "packages": "What was agreed, issue by issue",
+    }
 
 
 def assert_standard_figures(folder: Path, summary: dict, prefix: str = "") -> None:
-    """The four standard figures in ``folder`` are real images whose SVGs carry their title, the summary's
+    """The five standard figures in ``folder`` are real images whose SVGs carry their title, the summary's
     run count and seed, and (the outcome figure) its rounded probabilities and intervals."""
-    for name, title in TITLES.items():
+    for name, title in figure_titles(summary).items():
         assert_image(folder / f"{prefix}{name}.png")
         texts = svg_texts(folder / f"{prefix}{name}.svg")
         assert title in texts, (name, texts)
         assert any(f"{summary['runs']:,} runs  |  seed {summary['seed']}" in t for t in texts), (name, texts)
     texts = svg_texts(folder / f"{prefix}outcomes.svg")
+    assert list(summary["probabilities"]) == ["declared", "collapse", "stalemate"]
     for outcome, p in summary["probabilities"].items():
         assert outcome in texts and f"{p['p']:.0%}" in texts and f"[{p['low']:.0%}–{p['high']:.0%}]" in texts, outcome

@@ -1,5 +1,6 @@
-"""Readable names (sim.scenario.labels): actors by name, items by label, ids made readable with the
-capitals the scenario's own text writes, parameter paths as words."""
+"""Readable names (sim.scenario.labels): actors and domestic veto players by name; issues, events, red lines,
+phases and milestones by label; ids made readable with the capitals the scenario's own text writes;
+parameter paths as words, in every section of the second version."""
 
 from __future__ import annotations
 
@@ -27,6 +28,26 @@ SECTIONS = {
         {"id": "us_summit", "at_round": 3, "label": "US-Israel summit"},
         {"id": "egypt_hosts_talks", "hazard": 0.1, "effects": {"set": ["remains_found_by_egypt"]}},
     ],
+    "phases": [
+        {
+            "id": "committee_phase",
+            "label": "Technocratic committee",
+            "gate": {"consent": ["israel", "hamas"], "settle": ["truce"]},
+        },
+        {
+            "id": "arms_phase",
+            "gate": {"consent": ["israel", "hamas"], "settle": ["weapons"], "after": "committee_phase"},
+        },
+    ],
+    "milestones": [
+        {"id": "committee_governing", "label": "the committee governs", "issues": ["truce"], "hazard": 0.2},
+        {"id": "un_weapons_storage", "issues": ["weapons"], "phase": "arms_phase", "hazard": 0.1},
+    ],
+    "veto_players": [
+        {"id": "far_right", "name": "Far-right partners", "principal": "israel", "bounds": {"truce": {"min": 10}}},
+        {"id": "hamas_armed_wing", "principal": "hamas", "bounds": {"weapons": {"max": 30}}},
+    ],
+    "guarantees": [{"id": "us_security", "from": "us", "to": "hamas", "issues": ["weapons"], "value": 0.05}],
 }
 DESCRIPTION = (
     "Talks between Israel and Hamas, brokered by the US: the UN watches and its Envoy reports; the envoy is unpaid. "
@@ -69,11 +90,35 @@ def test_actors_go_by_their_name_or_their_readable_id(names):
     assert names.actor("us") == "United States" and names.actor("us_navy") == "US navy"  # not in the scenario
 
 
+def test_domestic_veto_players_go_by_their_name_or_their_readable_id_and_are_actors_too(names):
+    assert names.veto_players == {"far_right": "Far-right partners", "hamas_armed_wing": "Hamas armed wing"}
+    assert names.actor("far_right") == "Far-right partners" and names.actor("hamas_armed_wing") == "Hamas armed wing"
+    assert names.actor("israel") == "Israel"  # an actor's name comes first
+
+
 def test_items_go_by_their_label_or_their_readable_id(names):
     assert names.issues == {"weapons": "Factional weapons", "truce": "Truce"}
     assert names.events == {"us_summit": "US-Israel summit", "egypt_hosts_talks": "egypt hosts talks"}
     assert names.red_lines == {"keep_arms": "no forced disarmament", "truce_floor": "truce floor"}
     assert names.preconditions == {"remains": "remains found by egypt"}
+    assert names.phases == {"committee_phase": "Technocratic committee", "arms_phase": "arms phase"}
+    assert names.milestones == {
+        "committee_governing": "the committee governs",
+        "un_weapons_storage": "UN weapons storage",
+    }
+    assert names.guarantees == {"us_security": "US security"}
+    assert names.leverage == {"us_on_israel": "US on Israel"}
+
+
+def test_phases_are_named_in_gate_order_and_a_scenario_without_phases_has_its_one_agreement():
+    phases = [
+        {"id": "second", "gate": {"consent": ["p", "q"], "settle": ["a"], "after": "first"}},
+        {"id": "first", "gate": {"consent": ["p", "q"], "settle": ["a"]}},
+    ]
+    assert list(Names(scenario(("a",), phases=phases)).phases) == ["first", "second"]
+    plain = Names(scenario())
+    assert plain.phases == {"agreement": "Agreement"}
+    assert plain.milestones == plain.veto_players == plain.guarantees == plain.leverage == {}
 
 
 @pytest.mark.parametrize(
@@ -100,6 +145,15 @@ def test_readable_keeps_the_scenarios_capitals(names, ident, readable):
         ("red_lines.keep_arms.max", "no forced disarmament: max"),
         ("preconditions.remains.waiver_pressure", "remains found by egypt: waiver pressure"),
         ("leverage.us_on_israel.strength", "US on Israel: strength"),
+        ("leverage.us_on_israel.follow_through", "US on Israel: follow through"),
+        ("red_lines.keep_arms.relax.audience_cost", "no forced disarmament: relax audience cost"),
+        ("milestones.committee_governing.hazard", "the committee governs: hazard"),
+        ("milestones.un_weapons_storage.hazard", "UN weapons storage: hazard"),
+        ("guarantees.us_security.value", "US security: value"),
+        ("veto_players.far_right.when", "Far-right partners: when"),
+        ("phases.committee_phase.gate", "Technocratic committee: gate"),
+        ("events.us_summit.after_progress.factor", "US-Israel summit: after progress factor"),
+        ("risk.stall_growth", "stall growth"),
         ("actors.hamas_wing.reservation", "Hamas wing: reservation"),  # an id the scenario lacks
         ("protocol.pressure_decay", "pressure decay"),
         ("meta.horizon", "horizon"),
@@ -108,3 +162,27 @@ def test_readable_keeps_the_scenarios_capitals(names, ident, readable):
 )
 def test_field_paths_as_words(names, path, words_):
     assert names.field(path) == words_
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sim/scenario/labels.py Names.field names an issue by its label only when it ends the path "
+    "(position.<issue>, salience.<issue>); in a veto player's bounds.<issue>.<min|max> the issue stays its id "
+    "made readable (baseline: 'far-right coalition partners: bounds force min', not the label "
+    "'International stabilization force')",
+)
+def test_an_issue_inside_a_veto_players_bounds_goes_by_its_label(names):
+    words_ = names.field("veto_players.hamas_armed_wing.bounds.weapons.max")
+    assert words_.startswith("Hamas armed wing: ") and "Factional weapons" in words_
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sim/scenario/labels.py Names.field makes an actor id inside an event's effects path readable "
+    "(effects.align.<actor>, effects.position.<actor>.<issue>) instead of using the actor's name, so the words "
+    "depend on the scenario's capitals: the US in the baseline is 'United States' but 'united States' in "
+    "coalition_crisis.yaml ('effects align united States share')",
+)
+def test_an_actor_inside_an_events_effects_goes_by_its_name(names):
+    assert "United States" in names.field("events.us_summit.effects.align.us.share")
+    assert "United States" in names.field("events.us_summit.effects.position.us.weapons")

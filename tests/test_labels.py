@@ -164,25 +164,11 @@ def test_field_paths_as_words(names, path, words_):
     assert names.field(path) == words_
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim/scenario/labels.py Names.field names an issue by its label only when it ends the path "
-    "(position.<issue>, salience.<issue>); in a veto player's bounds.<issue>.<min|max> the issue stays its id "
-    "made readable (baseline: 'far-right coalition partners: bounds force min', not the label "
-    "'International stabilization force')",
-)
 def test_an_issue_inside_a_veto_players_bounds_goes_by_its_label(names):
     words_ = names.field("veto_players.hamas_armed_wing.bounds.weapons.max")
     assert words_.startswith("Hamas armed wing: ") and "Factional weapons" in words_
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim/scenario/labels.py Names.field makes an actor id inside an event's effects path readable "
-    "(effects.align.<actor>, effects.position.<actor>.<issue>) instead of using the actor's name, so the words "
-    "depend on the scenario's capitals: the US in the baseline is 'United States' but 'united States' in "
-    "coalition_crisis.yaml ('effects align united States share')",
-)
 def test_an_actor_inside_an_events_effects_goes_by_its_name(names):
     assert "United States" in names.field("events.us_summit.effects.align.us.share")
     assert "United States" in names.field("events.us_summit.effects.position.us.weapons")

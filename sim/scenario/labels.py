@@ -94,10 +94,9 @@ class Names:
         }.get(section)
         if named is None or not name:
             return self.readable((rest or section).replace(".", "_"))
-        *head, last = name.split(".")
-        what = (
-            f"{self.readable('_'.join(head))} ({self.issues[last]})"
-            if head and last in self.issues
-            else self.readable(name.replace(".", "_"))
-        )
+        parts = name.split(".")
+        issues = [self.issues[p] for p in parts if p in self.issues]
+        rest = [p for p in parts if p not in self.issues]
+        words_ = [self.actors[p] if p in self.actors else self.readable(p) for p in rest]
+        what = " ".join(words_) + (f" ({', '.join(issues)})" if issues else "")
         return f"{named.get(ident) or self.readable(ident)}: {what}"

@@ -239,26 +239,32 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario)
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
-    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "sobol")
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
-    info = _info(
-        scenario,
-        problem["names"],
-        len(unit) * runs_per_point,
-        seed,
-        method="sobol",
-        points=len(unit),
-        runs_per_point=runs_per_point,
-        outcome=outcome,
-        p_mean=float(p.mean()),
-        p_spread=float(p.std()),
-    )
     return _ranked(
         scenario,
         {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"], "total_conf": si["ST_conf"]},
         "total",
         info,
     )
+
+
+def _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, method):
+    """P(``outcome``) at each design point of ``unit``, and the design's description for the table."""
+    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    info = _info(
+        scenario,
+        problem["names"],
+        len(unit) * runs_per_point,
+        seed,
+        method=method,
+        points=len(unit),
+        runs_per_point=runs_per_point,
+        outcome=outcome,
+        p_mean=float(p.mean()),
+        p_spread=float(p.std()),
+    )
+    return p, info
 
 
 def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
@@ -274,20 +280,8 @@ def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20,
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario, margin=0.5 / levels)
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "morris")
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
-    info = _info(
-        scenario,
-        problem["names"],
-        len(unit) * runs_per_point,
-        seed,
-        method="morris",
-        points=len(unit),
-        runs_per_point=runs_per_point,
-        outcome=outcome,
-        p_mean=float(p.mean()),
-        p_spread=float(p.std()),
-    )
     return _ranked(
         scenario,
         {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"], "sigma": si["sigma"]},

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import scenario
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from sim.analysis import uncertainty
 from sim.analysis.summary import _uncertainty, text
 from sim.briefing.outputs import write_outputs
 from sim.scenario.loader import load
-from tests.helpers import scenario
 
 
 @given(st.floats(0.01, 0.99), st.integers(20, 300), st.integers(10, 100))

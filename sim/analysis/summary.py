@@ -233,6 +233,7 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
         "red_lines_relaxed": shares_of(df, "red_line_relaxed", names.red_lines if names else None),
         "guarantees_offered": shares_of(df, "guarantee_round", names.guarantees if names else None),
         "conditional": conditionals(df, horizon, names),
+        **({"precision": meta["precision"]} if meta.get("precision") else {}),
     }
 
 
@@ -269,6 +270,9 @@ def text(summary: dict) -> str:
         lines.append(f"{name:<12}{_row(p)}")
     c = summary["collapse"]
     lines.append(f"{'collapse after declaration':<12}{_row(c['after'])}")
+    if summary.get("precision"):
+        stages = " -> ".join(f"{n:,}" for n in summary["precision"]["stages"])
+        lines.append(f"runs in stages {stages}: {summary['precision']['why']}")
     lines += _uncertainty(summary.get("uncertainty"))
     t = summary["declaration_round"]
     if t.get("median") is not None:

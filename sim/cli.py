@@ -163,7 +163,7 @@ def run(
         except KeyboardInterrupt:
             fail(
                 f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
-                f"--out {folder} --resume",
+                f"--out {folder} --resume" + (f" --precision {precision:g}" if precision else ""),
                 130,
             )
         try:

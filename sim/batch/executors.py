@@ -96,14 +96,51 @@ class Processes:
 
 
 PR_SET_PDEATHSIG = 1
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+ROOMY = {M_MMAP_THRESHOLD: 32 << 20, M_TRIM_THRESHOLD: 64 << 20}
+
+
+def _mallopt(settings: dict[int, int]) -> bool:
+    """Set glibc malloc parameters; False where there is no glibc."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(key, value) == 1 for key, value in settings.items())
+
+
+@contextlib.contextmanager
+def roomy_malloc():
+    """While a block plays on a Dask worker: let glibc keep the memory a block frees for its next arrays.
+
+    Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's mmap threshold
+    at 128 KiB: every array the model makes is then mapped and unmapped again, which made blocks 1.6-1.9
+    times slower. ``ROOMY`` thresholds (mmap above 32 MiB, trim above 64 MiB) make them about a quarter
+    faster than glibc's adaptive defaults even; local workers keep them for good. On a Dask worker the
+    worker's own settings are put back after the block, and the memory handed back.
+    """
+    found = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
+    if not found.isdigit() or not _mallopt(ROOMY):
+        yield
+        return
+    try:
+        yield
+    finally:
+        mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", "")
+        _mallopt({M_TRIM_THRESHOLD: int(found), M_MMAP_THRESHOLD: int(mmap) if mmap.isdigit() else 128 << 10})
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _worker_started(batch: int, forked: bool) -> None:
     """First thing in each local worker: leave Ctrl-C and hang-ups to the batch's process (which stops
-    the workers itself), die of SIGTERM (whatever handler the batch's process set), and die with it."""
+    the workers itself), die of SIGTERM (whatever handler the batch's process set), keep freed memory
+    for the next block's arrays, and die with the batch's process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _mallopt(ROOMY)  # about a quarter faster: see roomy_malloc
     die_with(batch, forked)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.batch.errors import Stopped, storage_error
-from sim.batch.executors import executor
+from sim.batch.executors import executor, roomy_malloc
 from sim.batch.folder import (
     RUNS,
     TRAJECTORIES,
@@ -68,14 +68,16 @@ def play_block(
     there, proof that it sees the same folder. Otherwise it returns (start, rows, runs, trajectories)
     with the chunks as Parquet bytes (trajectories None if none were recorded), for the caller to write.
     """
-    model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
-    model.run()
-    runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
-    runs_bytes, traj_bytes = parquet_bytes(runs), parquet_bytes(traj) if len(traj) else None
+    with roomy_malloc() if marker else contextlib.nullcontext():  # on a Dask worker
+        model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
+        model.run()
+        runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
+        rows, runs_bytes, traj_bytes = len(runs), parquet_bytes(runs), parquet_bytes(traj) if len(traj) else None
+        del model, runs, traj  # before the worker's malloc settings are put back
     if folder is not None and _reaches(folder, marker):
         write_chunk(Path(folder), index, runs_bytes, traj_bytes)
-        return start, len(runs), None, None
-    return start, len(runs), runs_bytes, traj_bytes
+        return start, rows, None, None
+    return start, rows, runs_bytes, traj_bytes
 
 
 def _reaches(folder: str, marker: str | None) -> bool:

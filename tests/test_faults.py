@@ -49,6 +49,13 @@ def baseline():
     return sim.load_scenario(ROOT / BASELINE)
 
 
+@pytest.fixture
+def chance() -> tuple[int, random.Random]:
+    """A random number generator and its seed, drawn afresh and told in the stories of failures."""
+    seed = int.from_bytes(os.urandom(4), "big")
+    return seed, random.Random(seed)
+
+
 @pytest.fixture(scope="module")
 def reference(baseline, tmp_path_factory):
     """The uninterrupted batch, played in this process."""
@@ -57,10 +64,12 @@ def reference(baseline, tmp_path_factory):
     )
 
 
-def start(out: Path, *extra: str) -> subprocess.Popen:
-    """``negsim run`` in a session of its own, so that killing its group kills its workers too."""
+def start(out: Path, *extra: str, inject: str | None = None) -> subprocess.Popen:
+    """``negsim run`` in a session of its own, so that killing its group kills its workers too; with
+    ``inject``, the name of an errno injected into its writer (see INJECTED)."""
+    command = [sys.executable, "-c", INJECTED, inject] if inject else [str(NEGSIM)]
     return subprocess.Popen(
-        [str(NEGSIM), *BATCH, "--out", str(out), *extra],
+        [*command, *BATCH, "--out", str(out), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -124,9 +133,8 @@ def check_complete(out: Path, reference: pd.DataFrame, story: str, runs: int = R
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_results(reference, tmp_path):
-    seed = int.from_bytes(os.urandom(4), "big")
-    rng = random.Random(seed)
+def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_results(reference, tmp_path, chance):
+    seed, rng = chance
     out = tmp_path / "killed"
     landed = []
     proc = start(out)
@@ -288,10 +296,9 @@ def resume(out: Path, runs: int = RUNS) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_kill_9_of_the_main_process_alone_leaves_nothing_and_resume_works_at_once(big_reference, tmp_path):
+def test_kill_9_of_the_main_process_alone_leaves_nothing_and_resume_works_at_once(big_reference, tmp_path, chance):
     """What the OOM killer or ``kill -9 PID`` does: before, the workers lived on, asleep, holding the lock."""
-    seed = int.from_bytes(os.urandom(4), "big")
-    rng = random.Random(seed)
+    seed, rng = chance
     out = tmp_path / "killed"
     landed, waits = [], []
     for cycle in range(20):
@@ -378,9 +385,7 @@ def test_sigterm_and_sighup_stop_the_batch_as_ctrl_c_does(reference, tmp_path, s
     name = signal.Signals(signum).name
     line = one_line(stderr)
     assert proc.returncode == 128 + signum, stderr
-    assert line == (
-        f"{out}: stopped by {name}; finished chunks are kept. Finish with: negsim run {BASELINE} --out {out} --resume"
-    )
+    assert line == part_way(str(out), f"stopped by {name}", out)
     meta = json.loads((out / "meta.json").read_text())
     assert (meta["status"], meta["stopped_by"]) == ("interrupted", name)
     nothing_left(members, out)
@@ -535,40 +540,16 @@ app()
 """
 
 
-@pytest.mark.slow
-def test_a_full_disk_is_one_line_and_resume_after_freeing_space_completes_the_batch(reference, tmp_path):
-    """Before: three tracebacks and exit 1 (the data was safe)."""
-    disk = tmp_path / "disk"
-    with tmpfs(disk, "3m") as mounted:
-        out = disk / "r"
-        if mounted:
-            proc = start(out)
-        else:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", INJECTED, "ENOSPC", *BATCH, "--out", str(out)],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
-        members = family(proc.pid)
-        _, stderr = proc.communicate(timeout=PATIENCE)
-        line = one_line(stderr)
-        assert proc.returncode == 1, stderr
-        assert re.fullmatch(
-            rf"{re.escape(str(out))}/\S+: no space left on the device; free some space; finished chunks are kept\. "
-            rf"Finish with: negsim run {BASELINE} --out {re.escape(str(out))} --resume",
-            line,
-        ), line
-        nothing_left(members, out)
-        kept = chunks(out)
-        if mounted:
-            remount(disk, "size=64m")  # space freed
-        resume(out)
-        check_complete(
-            out, reference, f"disk full at {kept}/{RUNS // BLOCK} chunks ({'tmpfs' if mounted else 'injected'})"
-        )
+def part_way(where: str, problem: str, out: Path) -> str:
+    """The one line of a batch into ``out`` stopped part-way by ``problem`` at ``where``."""
+    return f"{where}: {problem}; finished chunks are kept. Finish with: negsim run {BASELINE} --out {out} --resume"
+
+
+def on_a_file_in(out: Path, line: str) -> str:
+    """The file a one-line error names, checked to lie in ``out``."""
+    where = line.split(": ", 1)[0]
+    assert where.startswith(f"{out}/"), line
+    return where
 
 
 READ_ONLY = "read-only file system; choose a writable --out, or remount it read-write"
@@ -586,39 +567,39 @@ def test_a_read_only_location_is_one_line(baseline, tmp_path):
         assert one_line(done.stderr) == f"{place}/r: {READ_ONLY}"
 
 
+# fault: (tmpfs size, errno injected where no tmpfs can be mounted, the problem, remount options that make
+# the fault mid-batch (a full disk needs none) and that repair it)
+DISK_FAULTS = {
+    "full": ("3m", "ENOSPC", "no space left on the device; free some space", None, "size=64m"),
+    "read-only": ("64m", "EROFS", READ_ONLY, "ro", "rw"),
+}
+
+
 @pytest.mark.slow
-def test_a_folder_turned_read_only_mid_batch_is_one_line_and_resumable(reference, tmp_path):
+@pytest.mark.parametrize("fault", DISK_FAULTS)
+def test_a_full_or_read_only_disk_is_one_line_and_resume_after_repair_completes_the_batch(reference, tmp_path, fault):
+    """Before: tracebacks (three for a full disk) and exit 1; the data was safe, and still is."""
+    size, code, problem, make, repair = DISK_FAULTS[fault]
     disk = tmp_path / "disk"
-    with tmpfs(disk, "64m") as mounted:
+    with tmpfs(disk, size) as mounted:
         out = disk / "r"
-        if mounted:
-            proc = start(out)
+        proc = start(out) if mounted else start(out, inject=code)
+        if mounted and make:
             wait_for(lambda: chunks(out) > 0 or proc.poll() is not None, "the first chunk")
-            members = family(proc.pid)
-            remount(disk, "ro")
-        else:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", INJECTED, "EROFS", *BATCH, "--out", str(out)],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
-            members = family(proc.pid)
+        members = family(proc.pid)
+        if mounted and make:
+            remount(disk, make)
         _, stderr = proc.communicate(timeout=PATIENCE)
         assert proc.returncode == 1, stderr
-        assert re.fullmatch(
-            rf"{re.escape(str(out))}/\S+: {READ_ONLY}; "
-            rf"finished chunks are kept\. Finish with: negsim run {BASELINE} --out {re.escape(str(out))} --resume",
-            one_line(stderr),
-        ), stderr
+        line = one_line(stderr)
+        assert line == part_way(on_a_file_in(out, line), problem, out)
         nothing_left(members, out)
         kept = chunks(out)
         if mounted:
-            remount(disk, "rw")
+            remount(disk, repair)
         resume(out)
-        check_complete(out, reference, f"read-only at {kept}/{RUNS // BLOCK} chunks")
+        how = "tmpfs" if mounted else "injected"
+        check_complete(out, reference, f"disk {fault} at {kept}/{RUNS // BLOCK} chunks ({how})")
 
 
 def without_root_privileges():
@@ -732,9 +713,7 @@ def test_a_dask_scheduler_or_all_its_workers_lost_mid_batch_is_one_line_and_resu
         _, stderr = proc.communicate(timeout=PATIENCE)
     what = {"scheduler": "lost the Dask scheduler", "workers": "the Dask cluster lost all its workers"}[lost]
     assert proc.returncode == 1, stderr
-    assert one_line(stderr) == (
-        f"{address}: {what} part-way; finished chunks are kept. Finish with: negsim run {BASELINE} --out {out} --resume"
-    )
+    assert one_line(stderr) == part_way(address, f"{what} part-way", out)
     nothing_left(members, out)
     kept = chunks(out)
     resume(out)

@@ -99,14 +99,33 @@ def run(
     resume: Annotated[bool, typer.Option(help="finish an interrupted batch in --out")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace results already in --out")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="abm (the agent-based model), or a point prediction from another model family: compromise, "
+            "median, eum or nash (at each distribution's median, or over --runs draws at --seed)"
+        ),
+    ] = "abm",
 ):
-    """Run a Monte Carlo batch, write the results folder and print the summary."""
+    """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
     from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
     from sim.batch.signals import stop_on_signals
     from sim.briefing.outputs import write_outputs
 
+    if model != "abm":
+        abm_only = {
+            "--workers": workers,
+            "--scheduler": scheduler,
+            "--trajectories": trajectories,
+            "--block-size": block_size,
+            "--resume": resume or None,
+        }
+        point_prediction(scenario, model, runs, seed, out, overwrite, [k for k, v in abm_only.items() if v is not None])
+        return
     folder = out or default_out(scenario)
+    if resume and (other := point_folder(folder)):
+        fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
     finish = f"Finish with: negsim run {scenario} --out {folder} --resume"
     with reported(), stop_on_signals():
         spec = load(scenario)
@@ -140,6 +159,50 @@ def run(
         except OSError as exc:
             fail(f"{storage_error(exc, folder)}; the runs are all there. {summarise}", 1)
     typer.echo(text(result) + f"\nresults: {folder}")
+
+
+def point_prediction(
+    scenario: Path,
+    model: str,
+    runs: int | None,
+    seed: int | None,
+    out: Path | None,
+    overwrite: bool,
+    abm_only: list[str],
+) -> None:
+    """``negsim run --model FAMILY``: a point prediction's results folder, and its summary printed."""
+    from sim.analysis import families
+    from sim.batch.runner import default_out
+    from sim.scenario.loader import read
+    from sim.scenario.problems import Problem, did_you_mean
+
+    if model not in families.FAMILIES:
+        known = ["abm", *families.FAMILIES]
+        fail(f"--model {model!r}: unknown model family{did_you_mean(model, known, '')} (expected {', '.join(known)})")
+    if abm_only:
+        fail(f"{', '.join(abm_only)}: only for --model abm (a point prediction is computed in one go)")
+    folder = out or Path(f"{default_out(scenario)}-{model}")
+    with reported():
+        spec = load(scenario)
+        try:
+            prediction = families.predict(spec, model, seed, runs)
+        except families.FamilyError as exc:
+            file, line = read(scenario)[1].get(exc.path, (str(scenario), 1))
+            raise ScenarioError([Problem(file, line, exc.path, exc.message)]) from None
+        summary = families.write_folder(prediction, folder, overwrite)
+    typer.echo(families.text(summary) + f"\nresults: {folder}")
+
+
+def point_folder(folder: Path) -> str | None:
+    """The model family of a point prediction's results folder, else None (an agent-based batch or no folder)."""
+    from sim.analysis.families import model_of
+    from sim.batch.folder import read_meta
+
+    if not (folder / "meta.json").is_file():
+        return None
+    with reported():
+        model = model_of(read_meta(folder))
+    return None if model == "abm" else model
 
 
 @app.command()
@@ -188,6 +251,12 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
     from sim.analysis.summary import text
     from sim.briefing.outputs import write_outputs
 
+    if point_folder(folder):
+        from sim.analysis import families
+
+        with reported():
+            typer.echo(families.text(families.rewrite_summary(folder)))
+        return
     with reported():
         typer.echo(text(write_outputs(folder)))
 
@@ -197,6 +266,11 @@ def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
     from sim.briefing.report import write_report
 
+    if model := point_folder(folder):
+        fail(
+            f"{folder}: holds a point prediction (model {model}); the report briefs an agent-based batch "
+            f"(put the two side by side with: negsim compare ABM_FOLDER {folder})"
+        )
     with reported():
         for path in write_report(folder):
             typer.echo(str(path))
@@ -288,10 +362,13 @@ def sensitivity(
     ] = None,
     runs_per_point: Annotated[int, typer.Option(min=1, help="runs played at each design point")] = 50,
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    outcome: Annotated[
+        str, typer.Option(help="what to explain: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    ] = "declared",
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Which uncertain parameters move P(transition) most: global indices over the scenario's distributions."""
+    """Which uncertain parameters move P(declared), or another outcome, most: global indices over the distributions."""
     from sim.analysis import sensitivity as design
     from sim.batch.runner import default_out
     from sim.briefing import plots
@@ -301,9 +378,9 @@ def sensitivity(
         spec = load(scenario)
         try:
             if method is Method.sobol:
-                indices = design.sobol(spec, runs_per_point, points or 256, seed)
+                indices = design.sobol(spec, runs_per_point, points or 256, seed, outcome=outcome)
             else:
-                indices = design.morris(spec, runs_per_point, points or 20, seed)
+                indices = design.morris(spec, runs_per_point, points or 20, seed, outcome=outcome)
         except design.DesignError as exc:
             fail(str(exc))
     write_csv_json(folder, "indices", indices, index=True)
@@ -321,9 +398,9 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/compare-<items>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """P(outcome) side by side, and each item's change in P(transition) and P(collapse) from the first."""
+    """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first."""
+    from sim.analysis.compare import abm_rows, text
     from sim.analysis.compare import compare as compared
-    from sim.analysis.compare import text
     from sim.briefing import plots
 
     if len(items) < 2:
@@ -332,5 +409,7 @@ def compare(
     with reported():
         table = compared(items, runs, seed)
     write_csv_json(folder, "compare", table)
-    plots.save(plots.comparison_figure(table, table.attrs), folder / "figures", "compare")
+    abm = abm_rows(table)  # the figure shows probabilities: those of the agent-based items
+    if len(abm):
+        plots.save(plots.comparison_figure(abm.reset_index(drop=True), table.attrs), folder / "figures", "compare")
     typer.echo(text(table) + f"\nresults: {folder}")

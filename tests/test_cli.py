@@ -13,6 +13,7 @@ import jsonschema
 import pandas as pd
 import pytest
 import yaml
+from helpers import assert_image
 
 from sim.batch.runner import load_results
 
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/baseline.yaml"
 NEGSIM = Path(sys.executable).with_name("negsim")
 RUNS = 800
-FIGURES = ("outcomes", "transition_curve", "blocking", "packages")
-OUTCOME_ROW = re.compile(r"^(transition|collapse|stalemate)\s+(\d\.\d{3})\s+\[(\d\.\d{3}), (\d\.\d{3})\]$", re.M)
+FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions")
+OUTCOME_ROW = re.compile(r"^(declared|collapse|stalemate)\s+(\d\.\d{3})\s+\[(\d\.\d{3}), (\d\.\d{3})\]$", re.M)
 PROBLEM_LINE = re.compile(r"^[^:]+:\d+: \S.*: .+$")
 
 
@@ -51,20 +52,27 @@ def test_run_writes_the_whole_results_folder(baseline_run):
     for name in ("summary.json", "summary.txt", "scenario.yaml", "meta.json"):
         assert (out / name).stat().st_size > 0, name
     for figure in FIGURES:
-        assert (out / "figures" / f"{figure}.png").read_bytes().startswith(b"\x89PNG"), figure
+        assert_image(out / "figures" / f"{figure}.png")
         assert b"<svg" in (out / "figures" / f"{figure}.svg").read_bytes()[:2000], figure
     assert list((out / "runs").glob("chunk-*.parquet"))
     meta = json.loads((out / "meta.json").read_text())
     assert (meta["runs"], meta["status"]) == (RUNS, "complete")
     assert len(load_results(out)) == RUNS
     assert yaml.safe_load((out / "scenario.yaml").read_text())["meta"]["name"] == meta["scenario"]
+    assert sorted(p.stem for p in (out / "figures").glob("*.png")) == sorted(FIGURES)
+    df = load_results(out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["probabilities"]["declared"]["k"] == int((df["outcome"] == "declared").sum())
+    assert [a["k"] for a in summary["agreements"]] == [
+        int((df[f"agreed.{i}.round"] >= 0).sum()) for i in ("governance", "weapons", "force", "withdrawal", "truce")
+    ]
 
 
 def test_printed_probabilities_are_those_of_summary_json(baseline_run):
     out, done = baseline_run
     printed = {m[1]: tuple(float(x) for x in m.groups()[1:]) for m in OUTCOME_ROW.finditer(done.stdout)}
     summary = json.loads((out / "summary.json").read_text())["probabilities"]
-    assert set(printed) == {"transition", "collapse", "stalemate"}, done.stdout
+    assert set(printed) == {"declared", "collapse", "stalemate"}, done.stdout
     for outcome, (p, low, high) in printed.items():
         expected = summary[outcome]
         assert (p, low, high) == tuple(round(expected[k], 3) for k in ("p", "low", "high")), outcome
@@ -73,6 +81,7 @@ def test_printed_probabilities_are_those_of_summary_json(baseline_run):
     assert done.stderr == ""
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_numbers(baseline_run, tmp_path):
     out, _ = baseline_run
     again = negsim("run", BASELINE, "--runs", str(RUNS), "--out", str(tmp_path / "again"), "--quiet")
@@ -92,6 +101,7 @@ def test_an_existing_results_folder_is_left_untouched(baseline_run):
     assert fingerprint(out) == before
 
 
+@pytest.mark.slow
 def test_resume_on_a_finished_batch_changes_no_runs(baseline_run):
     out, done = baseline_run
     runs_before = {k: v for k, v in fingerprint(out).items() if k.startswith("runs/")}
@@ -143,9 +153,22 @@ def test_schema_is_a_json_schema_that_accepts_the_baseline_and_rejects_a_bad_fil
     assert done.returncode == 0, done.stderr
     schema = json.loads(done.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert {"meta", "issues", "actors", "red_lines", "preconditions", "leverage", "events", "protocol"} <= set(
-        schema["properties"]
-    )
+    assert {
+        "meta",
+        "issues",
+        "actors",
+        "red_lines",
+        "preconditions",
+        "phases",
+        "leverage",
+        "guarantees",
+        "vetoes",
+        "veto_players",
+        "events",
+        "milestones",
+        "risk",
+        "protocol",
+    } <= set(schema["properties"])
     validator = jsonschema.Draft202012Validator(schema)
     data = json.loads(json.dumps(yaml.safe_load((ROOT / BASELINE).read_text()), default=str))
     assert not [e.message for e in validator.iter_errors(data)]
@@ -161,6 +184,7 @@ def test_schema_accepts_the_variants_as_editors_see_them():
         assert not [e.message for e in validator.iter_errors(data)], path.name
 
 
+@pytest.mark.slow
 def test_an_analysis_does_not_replace_earlier_output_without_asking(tmp_path):
     out = tmp_path / "cmp"
     first = negsim("compare", BASELINE, "scenarios/us_pressure.yaml", "--runs", "200", "--out", str(out))

@@ -153,6 +153,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_results(re
     check_complete(out, reference, f"{story}: survived {survived} kill points")
 
 
+@pytest.mark.slow
 def test_a_corrupt_chunk_is_named_on_read_and_repaired_by_resume(baseline, tmp_path):
     out = run_batch(baseline, tmp_path / "r", runs=6000, workers=1, block_size=BLOCK)
     intact = load_results(out)
@@ -171,6 +172,7 @@ def test_a_corrupt_chunk_is_named_on_read_and_repaired_by_resume(baseline, tmp_p
     pd.testing.assert_frame_equal(load_results(out), intact)
 
 
+@pytest.mark.slow
 def test_what_a_kill_before_or_during_set_up_leaves_is_resumed(baseline, tmp_path):
     early = tmp_path / "early"  # killed while writing meta.json: the lock and a temporary file
     early.mkdir()

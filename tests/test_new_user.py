@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import assert_image
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENCE = 1200  # seconds: a cold pip install may be slow; only turns a hang into a failure
@@ -73,7 +74,9 @@ def test_make_baseline_in_a_fresh_clone_writes_the_baseline_results(tmp_path):
     summary = json.loads((results / "summary.json").read_text())
     assert math.isclose(sum(p["p"] for p in summary["probabilities"].values()), 1)
     assert summary["runs"] == 10_000
-    for figure in ("outcomes", "transition_curve", "blocking", "packages"):
-        assert (results / "figures" / f"{figure}.png").stat().st_size > 0, figure
-        assert (results / "figures" / f"{figure}.svg").stat().st_size > 0, figure
-    assert re.search(r"^transition\s+0\.\d{3}\s+\[", done.stdout, re.M), done.stdout[-3000:]
+    for figure in ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions"):
+        assert_image(results / "figures" / f"{figure}.png")
+        assert b"<svg" in (results / "figures" / f"{figure}.svg").read_bytes()[:2000], figure
+    printed = re.search(r"^declared\s+(0\.\d{3})\s+\[", done.stdout, re.M)
+    assert printed, done.stdout[-3000:]
+    assert float(printed.group(1)) == round(summary["probabilities"]["declared"]["p"], 3)

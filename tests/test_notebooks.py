@@ -7,7 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import assert_image
 from nbclient import NotebookClient
+
+from sim.batch.runner import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -49,23 +52,38 @@ def runs_in(folder: Path) -> int:
     return json.loads((folder / "meta.json").read_text())["runs"]
 
 
+@pytest.mark.slow
 def test_exploration_runs_the_baseline_and_plots_the_slices(execute, tmp_path):
     text = execute("exploration")
-    assert runs_in(tmp_path / "baseline") == RUNS
+    folder = tmp_path / "baseline"
+    assert runs_in(folder) == RUNS
     assert f"{RUNS} runs of Gaza phase two - baseline" in text
+    p = json.loads((folder / "summary.json").read_text())["probabilities"]["declared"]
+    assert f"P(declared) {p['p']:.3f} [{p['low']:.3f}, {p['high']:.3f}]" in text
+    df = load_results(folder)
+    for issue in ("governance", "weapons", "force", "withdrawal", "truce"):  # from the agreed.* columns
+        assert f"P(agreed {issue}) {(df[f'agreed.{issue}.round'] >= 0).mean():.3f}" in text
     for name in ("quintiles", "parameter_spread"):
-        for fmt in ("png", "svg"):
-            assert (tmp_path / "exploration" / f"{name}.{fmt}").stat().st_size > 0
+        assert_image(tmp_path / "exploration" / f"{name}.png")
+        assert b"<svg" in (tmp_path / "exploration" / f"{name}.svg").read_bytes()[:2000]
     assert "leverage.us_on_israel_after_summit.strength" in text
 
 
+@pytest.mark.slow
 def test_briefing_compares_two_scenarios_and_exports_figures_and_reports(execute, tmp_path):
     text = execute("briefing")
     out = tmp_path / "briefing"
+    runs = {}
     for key in ("baseline", "us_pressure"):
         assert runs_in(out / key) == RUNS
         assert (out / key / "report.html").stat().st_size > 0 and (out / key / "report.pdf").stat().st_size > 0
-        for figure in ("outcomes", "transition_curve", "blocking", "packages"):
+        for figure in ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions"):
             assert (out / "figures" / f"{key}-{figure}.png").exists()
-    assert (out / "figures" / "comparison.png").stat().st_size > 0
-    assert "US pressure changes P(transition) by" in text and "percentage points" in text
+        runs[key] = load_results(out / key).sort_values("run", ignore_index=True)
+    assert_image(out / "figures" / "comparison.png")
+    for what, hit in (
+        ("P(declared)", lambda df: df["outcome"] == "declared"),
+        ("P(agreed weapons)", lambda df: df["agreed.weapons.round"] >= 0),
+    ):  # the paired differences printed are those of the runs written
+        d = hit(runs["us_pressure"]).mean() - hit(runs["baseline"]).mean()
+        assert f"US pressure changes {what} by {100 * d:+.1f} percentage points" in text

@@ -1,60 +1,87 @@
 """The shipped scenarios: each loads and runs, and each variant moves the odds the way its story says.
 
-Variants are compared with the baseline on the same seed and run count. The two-proportion
-z-test treats the two batches as independent; common random numbers make them positively
-correlated, so the test is conservative.
+A variant is played with the baseline's seed and run count, so run *i* of both meets the same random
+numbers (common random numbers). The comparison is paired, run by run (McNemar): of the runs where
+the two disagree about an event, ``c`` reach it only under the variant and ``b`` only under the
+baseline; z = (c - b) / sqrt(b + c). A story holds when z, in the direction the story says, exceeds
+2.33 (one-sided p < 0.01).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from sim.batch.runner import run_batch
+from sim.engine.outcomes import OUTCOME_ORDER, column
 from sim.scenario.loader import load
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 VARIANTS = [f for f in FILES if f.name != "baseline.yaml"]
-RUNS = 4000
-Z_STRICT = 3.72  # one-sided p < 1e-4
+RUNS = 6000
+Z = 2.33  # one-sided p < 0.01
 
-# variant -> (outcome, direction its story moves P(outcome) against the baseline)
+# What a run reaches, as a boolean per run of a results table.
+EVENTS = {
+    "declared": lambda df: df["outcome"] == "declared",
+    "collapse": lambda df: df["outcome"] == "collapse",
+    "collapse after a declaration": lambda df: (df["outcome"] == "declared") & (df["collapse_round"] >= 0),
+    "weapons agreed": lambda df: df[column("agreed_round", "weapons")] >= 0,
+    "far-right partners block": lambda df: df["blocker"] == "far_right_partners",
+}
+
+# variant -> [(event, direction its story moves P(event) against the baseline)]
 STORIES = {
-    "remains_recovered": [("transition", +1)],
-    "us_pressure": [("transition", +1)],
-    "palestinian_consensus": [("transition", +1)],
-    "spoiler_wave": [("collapse", +1), ("transition", -1)],
-    "coalition_crisis": [("transition", -1)],
+    "remains_recovered": [("declared", +1)],
+    "us_pressure": [("declared", +1)],
+    "palestinian_consensus": [("weapons agreed", +1)],
+    "spoiler_wave": [("collapse", +1), ("declared", -1)],
+    "coalition_crisis": [("declared", -1)],
+    "coalition_veto": [("declared", -1), ("far-right partners block", +1)],
+    "spoiler_campaign": [("collapse after a declaration", +1)],
+    "turkey_excluded_from_force": [("declared", -1)],
 }
 
 
-def shares(name: str) -> dict[str, float]:
-    scenario = load(SCENARIOS / f"{name}.yaml")
-    df = run_batch(scenario, runs=RUNS, seed=scenario.meta.seed)
-    return df["outcome"].value_counts(normalize=True).to_dict()
+@functools.cache
+def played(name: str) -> pd.DataFrame:
+    """``RUNS`` runs of a shipped scenario at the baseline's seed, in run order."""
+    seed = load(SCENARIOS / "baseline.yaml").meta.seed
+    return run_batch(load(SCENARIOS / f"{name}.yaml"), runs=RUNS, seed=seed).sort_values("run", ignore_index=True)
 
 
-def z_score(p1: float, p2: float, n: int) -> float:
-    """Two-proportion z statistic for p1 - p2, both from n runs (pooled variance)."""
-    pooled = (p1 + p2) / 2
-    return (p1 - p2) / math.sqrt(max(pooled * (1 - pooled) * 2 / n, 1e-12))
+def paired_z(base: np.ndarray, variant: np.ndarray) -> tuple[float, int, int]:
+    """McNemar's z for a paired difference in P(event): (z, b, c) with b = only the baseline, c = only the variant."""
+    b = int(np.sum(base & ~variant))
+    c = int(np.sum(variant & ~base))
+    return ((c - b) / math.sqrt(b + c) if b + c else 0.0), b, c
 
 
-@pytest.fixture(scope="module")
-def baseline() -> dict[str, float]:
-    return shares("baseline")
+def test_paired_z_counts_only_the_runs_that_disagree():
+    base = np.array([True, True, False, False, True, False])
+    variant = np.array([True, False, True, True, True, True])
+    z, b, c = paired_z(base, variant)
+    assert (b, c) == (1, 3) and z == pytest.approx(2 / 2)
+    assert paired_z(base, base) == (0.0, 0, 0)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_scenario_validates_and_runs(path):
     scenario = load(path)
     df = run_batch(scenario, runs=200, seed=1)
-    assert len(df) == 200
-    assert set(df["outcome"]) <= {"transition", "collapse", "stalemate"}
+    assert df["run"].tolist() == list(range(200))
+    assert set(df["outcome"]) <= set(OUTCOME_ORDER)
+    assert df["round"].between(1, scenario.meta.horizon).all()
+    for issue in scenario.issue_ids():  # an issue is agreed only in a run with a declaration
+        agreed = df[column("agreed_round", issue)] >= 0
+        assert (df.loc[agreed, "outcome"] == "declared").all(), issue
 
 
 @pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.stem)
@@ -66,20 +93,32 @@ def test_variant_extends_baseline_under_its_own_name(path):
 
 def test_every_variant_has_a_story_to_check():
     assert {p.stem for p in VARIANTS} == set(STORIES)
+    assert {e for moves in STORIES.values() for e, _ in moves} <= set(EVENTS)
 
 
-def test_baseline_is_not_a_foregone_conclusion(baseline):
-    assert 0.15 < baseline.get("transition", 0) < 0.85
-    assert baseline.get("stalemate", 0) > 0.01
-    assert baseline.get("collapse", 0) > 0.01
+def test_baseline_is_not_a_foregone_conclusion():
+    shares = played("baseline")["outcome"].value_counts(normalize=True)
+    assert 0.05 < shares.get("declared", 0) < 0.95
+    assert shares.get("stalemate", 0) > 0.01
+    assert shares.get("collapse", 0) > 0.01
 
 
 @pytest.mark.parametrize(
-    "variant, outcome, direction",
-    [(v, o, d) for v, moves in STORIES.items() for o, d in moves],
-    ids=lambda x: str(x),
+    "variant, event", [(v, e) for v, moves in STORIES.items() for e, _ in moves], ids=lambda x: str(x)
 )
-def test_variant_moves_the_odds_its_story_says(baseline, variant, outcome, direction):
-    p_variant, p_base = shares(variant).get(outcome, 0.0), baseline.get(outcome, 0.0)
-    z = direction * z_score(p_variant, p_base, RUNS)
-    assert z > Z_STRICT, f"P({outcome}) {variant} {p_variant:.3f} vs baseline {p_base:.3f}: z = {z:.1f}"
+def test_variant_moves_the_odds_its_story_says(variant, event):
+    direction = dict(STORIES[variant])[event]
+    base, other = (EVENTS[event](played(name)).to_numpy() for name in ("baseline", variant))
+    z, b, c = paired_z(base, other)
+    assert direction * z > Z, (
+        f"P({event}) {variant} {other.mean():.3f} vs baseline {base.mean():.3f}: "
+        f"{c} runs only under the variant, {b} only under the baseline, z = {z:+.1f}"
+    )
+
+
+def test_a_vetoed_mediator_never_offers_its_guarantee():
+    """Israel's veto of Turkey's role on the force voids the Turkish contingent guarantee in every run,
+    which the baseline offers in a good share of its runs."""
+    offered = column("guarantee_round", "turkish_contingent")
+    assert (played("baseline")[offered] >= 0).mean() > 0.1
+    assert (played("turkey_excluded_from_force")[offered] == -1).all()

@@ -14,7 +14,7 @@ from scipy import optimize
 
 from sim.engine import rules
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import TRANSITION
+from sim.engine.outcomes import DECLARED
 from sim.scenario.loader import validate
 
 ISSUES = ("a", "b", "c")
@@ -34,6 +34,12 @@ def scenario(issues, actors, rule, horizon=26, red_lines=(), **protocol):
 
 def actor(id_, position, salience, role="principal", **fields):
     return {"id": id_, "role": role, "position": position, "salience": salience, **fields}
+
+
+def box(model, run):
+    """The packages the principals' red lines allow in ``run``: (low, high) per issue."""
+    low, high = model.box(np.ones((model.block_size, len(model.spec.actors)), dtype=bool))
+    return low[run], high[run]
 
 
 def uniform(low, high):
@@ -95,8 +101,8 @@ def rubinstein(d1, d2, first):
 
 def check_rubinstein(d1, d2, first):
     model = NegotiationModel(rubinstein(d1, d2, first), range(2)).run()
-    assert np.all(model.outcome == TRANSITION) and np.all(model.end_round == 1)
-    share_b = model.package[:, 0] / 100
+    assert np.all(model.outcome == DECLARED) and np.all(model.end_round == 1)
+    share_b = model.agreed_value[:, 0] / 100
     proposer_share = 1 - share_b if first == "a" else share_b
     own, other = (d1, d2) if first == "a" else (d2, d1)
     np.testing.assert_allclose(proposer_share, (1 - other) / (1 - own * other), atol=1e-6)
@@ -137,12 +143,12 @@ def test_zeuthen_concessions_reach_the_nash_solution(n_issues):
     red_line = {"id": "floor", "actor": "p", "issue": "a", "min": 30}
     spec = scenario(issues, [side("p"), side("q")], "alternating", horizon=520, red_lines=[red_line])
     model = NegotiationModel(spec, range(40)).run()
-    assert np.all(model.outcome == TRANSITION)
+    assert np.all(model.outcome == DECLARED)
     for r in range(40):
         ideals, sal = model.ideal[r], model.salience[r]
-        nash = nash_by_search(ideals, sal, model.reservation[r], model.box_low[r], model.box_high[r])
-        agreed = utilities(model.package[r], ideals, sal)
-        assert model.package[r, 0] >= 30
+        nash = nash_by_search(ideals, sal, model.reservation[r], *box(model, r))
+        agreed = utilities(model.agreed_value[r], ideals, sal)
+        assert model.agreed_value[r, 0] >= 30
         assert np.all(agreed >= nash - step - 1e-5), (r, agreed, nash)
 
 
@@ -174,9 +180,21 @@ def test_nash_point_beats_every_package_on_a_grid(position, w1, w2, d1, d2):
         assert own.min() >= surplus.min(axis=-1).max() - 1e-12
 
 
+def test_without_a_feasible_package_the_nash_rule_maximises_the_smaller_surplus():
+    # the case hypothesis found: both want 0 on issue a; on b, surpluses 0.375 - 0.0075 b and -0.4575 + 0.00875 b
+    ideals, sal, d = np.array([[0, 0], [0, 88.0]]), np.array([[0.25, 0.75], [0.125, 0.875]]), np.array([0.625, 0.6875])
+    package, u, feasible = rules.nash_point(*rules.frontier(ideals[0], ideals[1], sal[0], sal[1]), d)
+    b = (0.375 + 0.4575) / (0.0075 + 0.00875)  # where the two surpluses are equal
+    assert not feasible
+    np.testing.assert_allclose(u - d, [0.375 - 0.0075 * b] * 2, atol=1e-9)
+    np.testing.assert_allclose(package, [0, b], atol=1e-6)
+
+
 def test_engine_tables_and_agrees_on_the_nash_point():
     def side(id_, position, salience):
-        return actor(id_, position, salience, reservation=uniform(0.1, 0.4), concession={"strategy": "linear"})
+        return actor(
+            id_, position, salience, reservation=uniform(0.1, 0.4), concession={"strategy": "linear", "deadline": 15}
+        )
 
     spec = scenario(
         ISSUES[:2],
@@ -193,11 +211,11 @@ def test_engine_tables_and_agrees_on_the_nash_point():
     model.step()
     tabled = model.tabled.copy()
     model.run()
-    assert np.all(model.outcome == TRANSITION)
+    assert np.all(model.outcome == DECLARED)
     for r in range(30):
         ideals, sal, d = model.ideal[r, :2], model.salience[r, :2], model.reservation[r, :2]
-        nash = nash_by_search(ideals, sal, d, model.box_low[r], model.box_high[r])
-        for package in (tabled[r], model.package[r]):
+        nash = nash_by_search(ideals, sal, d, *box(model, r))
+        for package in (tabled[r], model.agreed_value[r]):
             assert package[1] <= 40
             u = utilities(package, ideals, sal)
             assert np.prod(u - d) >= np.prod(nash - d) - 1e-12
@@ -214,7 +232,10 @@ def test_first_package_is_the_capability_salience_weighted_compromise(at_table):
         ("us", "broker", 1.0, {"a": 70, "b": 60, "c": 50}, {"a": 0.4, "b": 0.4, "c": 0.2}),
         ("egypt", "mediator", 0.6, {"a": 40, "b": 45, "c": 70}, {"a": 0.1, "b": 0.6, "c": 0.3}),
     ]
-    actors = [actor(i, pos, sal, role=role, capability=c, concession=hardline) for i, role, c, pos, sal in people]
+    actors = [
+        actor(i, pos, sal, role=role, capability=c, **({"concession": hardline} if role == "principal" else {}))
+        for i, role, c, pos, sal in people
+    ]
     model = NegotiationModel(scenario(ISSUES, actors, "compromise", at_table=at_table), range(3))
     model.step()
     seated = [p for p in people if not at_table or p[0] in at_table]

@@ -2,9 +2,18 @@
 
 Items are scenario files (played here) or results folders (read back, with their own runs and
 seed: a note warns when items differ in either). Differences in
-P(transition) and P(collapse) come with Newcombe's hybrid score interval and a pooled
+P(declared) and P(collapse) come with Newcombe's hybrid score interval and a pooled
 two-proportion z-test. Scenario files played with the same seed share their random streams,
 which makes the independent-samples test conservative.
+
+Results folders of other model families (``negsim run --model compromise|median|eum|nash``, see
+:mod:`sim.analysis.families`) are point predictions, not probabilities: when any item is one, the table
+gains a ``model`` column and, per issue, ``value.<issue>``: a family's predicted value (the median over
+its parameter draws) beside each agent-based item's median agreed value (``agreed.<issue>.value`` over
+the runs that agreed the issue), with ``p_agreed.<issue>``, the share of runs that agreed the issue or of
+draws with a predicted value (the Nash solution has none where the red lines do not meet). The
+probabilities and differences are then those of the agent-based items alone, against the first of them.
+A comparison of agent-based items only is unchanged.
 """
 
 from __future__ import annotations
@@ -14,27 +23,32 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import families
 from sim.analysis.intervals import difference
 from sim.analysis.summary import probabilities
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.outcomes import OUTCOME_ORDER, column, idents
 from sim.scenario.loader import load
 
-TESTED = ("transition", "collapse")
+TESTED = ("declared", "collapse")
 
 
-def outcomes_of(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, pd.DataFrame]:
-    """(scenario name, runs, seed) and the per-run outcomes of a results folder or a scenario file."""
+def outcomes_of(
+    item: str | Path, runs: int | None = None, seed: int | None = None, everything: bool = False
+) -> tuple[dict, pd.DataFrame]:
+    """(scenario name, runs, seed, model) and the per-run table of a results folder or a scenario file:
+    its outcomes only, unless ``everything``; a point prediction's folder gives its predictions."""
     path = Path(item)
     if path.is_dir():
         meta = read_meta(path)
-        df = load_results(path, columns=["outcome"])
-        return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"]}, df
+        model = families.model_of(meta)
+        df = load_results(path, columns=None if everything or model != "abm" else ["outcome"])
+        return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"], "model": model}, df
     spec = load(path)
     seed = spec.meta.seed_or(seed)
     df = run_batch(spec, runs=runs, seed=seed)
-    return {"scenario": spec.meta.name, "runs": len(df), "seed": seed}, df
+    return {"scenario": spec.meta.name, "runs": len(df), "seed": seed, "model": "abm"}, df
 
 
 def labels(items) -> list[str]:
@@ -65,11 +79,18 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
     """
     if len(items) < 2:
         raise ValueError("compare needs at least two scenarios or results folders")
+    mixed = any(Path(i).is_dir() and families.model_of(read_meta(Path(i))) != "abm" for i in items)
     rows, first = [], None
     for item, label in zip(items, labels(items), strict=True):
-        info, df = outcomes_of(item, runs, seed)
-        probs = probabilities(df)
+        info, df = outcomes_of(item, runs, seed, everything=mixed)
+        model = info.pop("model")
         row = {"item": label, "kind": "results folder" if Path(item).is_dir() else "scenario file", **info}
+        if mixed:
+            row.update(model=model, **values_of(df, model))
+        if model != "abm":
+            rows.append(row)
+            continue
+        probs = probabilities(df)
         for o in OUTCOME_ORDER:
             row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
         for o in TESTED:
@@ -89,21 +110,77 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
         first = first or probs
         rows.append(row)
     table = pd.DataFrame(rows)
-    seeds = set(table["seed"])
-    others = table["item"].iloc[1] if len(table) == 2 else f"{len(table) - 1} scenarios"
+    if mixed:  # a point prediction at the medians has no seed: keep the others' as integers
+        table["seed"] = pd.Series([r["seed"] for r in rows], dtype=object)
+        value_columns = [c for c in table.columns if c.startswith("value.")]
+        front = [c for c in table.columns if c not in value_columns and not c.startswith("p_agreed.")]
+        table = table[front + [c for v in value_columns for c in (v, f"p_agreed.{v[6:]}") if c in table]]
+    abm = abm_rows(table)
+    seeds = set(abm["seed"])
+    others = table["item"].iloc[1] if len(table) == 2 else f"{len(table) - 1} {'items' if mixed else 'scenarios'}"
     table.attrs = {
         "scenario": f"{others} against {table['item'].iloc[0]}",
-        "runs": int(table["runs"].sum()),
+        "runs": int(abm["runs"].sum()),
         "seed": seeds.pop() if len(seeds) == 1 else "various",
-        "warning": mismatch(table),
+        "warning": mismatch(abm) if len(abm) else "",
     }
     return table
 
 
+def abm_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of agent-based items (all of them when no other model family takes part)."""
+    return table[table["model"] == "abm"] if "model" in table else table
+
+
+def values_of(df: pd.DataFrame, model: str) -> dict:
+    """Per issue, ``value.<issue>``: a family's predicted value (median over its draws), or the agent-based
+    runs' median agreed value; and ``p_agreed.<issue>``, the share of runs that agreed it, or of draws with a
+    predicted value."""
+    out = {}
+    if model != "abm":
+        for issue in families.predicted_issues(df.columns):
+            known = df[families.value_column(issue)].dropna()
+            out[f"value.{issue}"] = float(known.median()) if len(known) else np.nan
+            out[f"p_agreed.{issue}"] = len(known) / len(df) if len(df) else np.nan
+        return out
+    for issue in idents(df.columns, "agreed_round"):
+        agreed = df[column("agreed_round", issue)].to_numpy() >= 0
+        values = df[column("agreed_value", issue)].to_numpy()[agreed]
+        out[f"value.{issue}"] = float(np.median(values)) if values.size else np.nan
+        out[f"p_agreed.{issue}"] = float(agreed.mean()) if len(agreed) else np.nan
+    return out
+
+
 def text(table: pd.DataFrame) -> str:
-    """A comparison as readable lines: P(outcome) per item, then each item's change from the first."""
+    """A comparison as readable lines: P(outcome) per item, then each item's change from the first; with other
+    model families, those of the agent-based items, then every item's value per issue."""
+    if "model" not in table:
+        return outcome_text(table)
+    abm = abm_rows(table).reset_index(drop=True)
+    abm.attrs = table.attrs
+    lines = [outcome_text(abm, changes=len(abm) > 1)] if len(abm) else []  # ends in a newline: a blank line
+    issues = [c[6:] for c in table.columns if c.startswith("value.")]
     w = max(26, table["item"].str.len().max() + 2)
-    lines = [f"{'item':<{w}}{'runs':>8}{'seed':>12}   {'P(transition)':<24}{'P(collapse)':<24}P(stalemate)"]
+    lines += [
+        "value per issue: a family's prediction, the agent-based model's median agreed value;",
+        "in brackets the share of runs that agreed it (of a family's draws with a value, where not all)",
+    ]
+    lines.append(f"{'item':<{w}}{'model':<12}" + "".join(f"{i:>16}" for i in issues))
+    for r in table.to_dict(orient="records"):
+        cells = []
+        for i in issues:
+            v, p = r.get(f"value.{i}", np.nan), r.get(f"p_agreed.{i}", np.nan)
+            cell = "-" if pd.isna(v) else f"{v:.1f}"
+            shown = not pd.isna(p) and (r["model"] == "abm" or p < 1)
+            cells.append(f"{cell} ({p:.1%})" if shown else cell)
+        lines.append(f"{r['item']:<{w}}{r['model']:<12}" + "".join(f"{c:>16}" for c in cells))
+    return "\n".join(lines) + "\n"
+
+
+def outcome_text(table: pd.DataFrame, changes: bool = True) -> str:
+    """P(outcome) per agent-based item, then (``changes``) each one's change from the first."""
+    w = max(26, table["item"].str.len().max() + 2)
+    lines = [f"{'item':<{w}}{'runs':>8}{'seed':>12}   {'P(declared)':<24}{'P(collapse)':<24}P(stalemate)"]
     for r in table.to_dict(orient="records"):
         cells = "".join(
             f"{r[f'p_{o}']:.3f} [{r[f'p_{o}_low']:.3f}, {r[f'p_{o}_high']:.3f}]".ljust(24) for o in OUTCOME_ORDER
@@ -115,6 +192,8 @@ def text(table: pd.DataFrame) -> str:
             f"note: {table.attrs['warning']}: results folders keep their own runs and seed, "
             "--runs and --seed apply to scenario files only",
         ]
+    if not changes:
+        return "\n".join(lines) + "\n"
     lines += ["", f"change from {table['item'].iloc[0]} (95% interval, two-proportion z-test)"]
     for r in table.iloc[1:].to_dict(orient="records"):
         cells = "   ".join(

@@ -1,11 +1,11 @@
-"""What moves P(transition): one-at-a-time sweeps and tornadoes, and global indices (SALib).
+"""What moves P(declared): one-at-a-time sweeps and tornadoes, and global indices (SALib).
 
 Sweeps edit the scenario data (as read from YAML) by dotted path, list items by ``id``
 (e.g. ``actors.israel.reservation``), validate each edited scenario and play it with the same
 seed, so every value meets the same random streams. Global designs sample the scenario's
 uncertain parameters in SALib's unit hypercube, map them through each distribution's inverse
 CDF and play all design points as per-run overrides; each point replays the same run
-indices (common random numbers), so P(transition) is a deterministic function of the
+indices (common random numbers), so P(declared) is a deterministic function of the
 design point and a parameter that cannot matter gets an index of exactly zero.
 """
 
@@ -21,7 +21,7 @@ import pandas as pd
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import TRANSITION
+from sim.engine.outcomes import measure, measures
 from sim.scenario.labels import Names
 from sim.scenario.loader import read, validate
 from sim.scenario.parameters import uncertain, walk
@@ -104,10 +104,10 @@ def edited(src: Source, field: str, value: Any) -> Scenario:
 # ------------------------------------------------------------------ one at a time
 def _play(scenario: Scenario, runs: int | None, seed: int | None) -> dict:
     probs = probabilities(run_batch(scenario, runs=runs, seed=seed))
-    t = probs["transition"]
+    t = probs["declared"]
     return {
         "runs": t["n"],
-        "p_transition": t["p"],
+        "p_declared": t["p"],
         "low": t["low"],
         "high": t["high"],
         "p_collapse": probs["collapse"]["p"],
@@ -136,7 +136,7 @@ def sweeps(path_or_data, grid: dict[str, list], runs: int | None = None, seed: i
     base = validate(copy.deepcopy(src.data), src.where, src.file)
     variants = [(field, v, edited(src, field, v)) for field, values in grid.items() for v in values]
     table = pd.DataFrame([{"field": field, "value": v, **_play(s, runs, seed)} for field, v, s in variants])
-    table.attrs = _info(base, grid, runs, seed, baseline=_play(base, runs, seed)["p_transition"])
+    table.attrs = _info(base, grid, runs, seed, baseline=_play(base, runs, seed)["p_declared"])
     return table
 
 
@@ -148,12 +148,12 @@ def sweep(path_or_data, field: str, values, runs: int | None = None, seed: int |
 def tornado(
     path_or_data, ranges: dict[str, tuple[float, float]], runs: int | None = None, seed: int | None = None
 ) -> pd.DataFrame:
-    """P(transition) with each field at its low and its high value, against the baseline; widest swing first."""
+    """P(declared) with each field at its low and its high value, against the baseline; widest swing first."""
     return swings(sweeps(path_or_data, {field: list(lo_hi) for field, lo_hi in ranges.items()}, runs, seed))
 
 
 def swings(table: pd.DataFrame) -> pd.DataFrame:
-    """Per field of a :func:`sweeps` table: P(transition) at its lowest and highest value and the swing between.
+    """Per field of a :func:`sweeps` table: P(declared) at its lowest and highest value and the swing between.
 
     ``margin`` is the larger 95% half-width of the two ends: swings well inside it are noise.
     """
@@ -165,9 +165,9 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
                 "field": field,
                 "low": lo["value"],
                 "high": hi["value"],
-                "p_at_low": lo["p_transition"],
-                "p_at_high": hi["p_transition"],
-                "swing": hi["p_transition"] - lo["p_transition"],
+                "p_at_low": lo["p_declared"],
+                "p_at_high": hi["p_declared"],
+                "swing": hi["p_declared"] - lo["p_declared"],
                 "margin": max(lo["high"] - lo["low"], hi["high"] - hi["low"]) / 2,
             }
         )
@@ -177,8 +177,9 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ global
-def transition_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None) -> np.ndarray:
-    """P(transition) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
+def reached_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None,
+               outcome: str = "declared") -> np.ndarray:  # fmt: skip
+    """P(``outcome``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
 
     Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
     0..runs_per_point-1, so points differ only in their parameters.
@@ -192,8 +193,17 @@ def transition_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, see
         n = points.stop - points.start
         overrides = {p: np.repeat(v[points], runs_per_point) for p, v in values.items()}
         model = NegotiationModel(scenario, np.tile(np.arange(runs_per_point), n), seed=seed, overrides=overrides)
-        out[points] = (model.run().outcome == TRANSITION).reshape(n, runs_per_point).mean(axis=1)
+        out[points] = measure(model.run(), outcome).reshape(n, runs_per_point).mean(axis=1)
     return out
+
+
+def checked(scenario: Scenario, outcome: str) -> str:
+    """``outcome`` if the scenario can reach it (see :func:`sim.engine.outcomes.measures`), else a DesignError."""
+    known = measures(scenario)
+    if outcome not in known:
+        raise DesignError(f"--outcome {outcome!r}: not an outcome of {scenario.meta.name}"
+                          f"{did_you_mean(outcome, known, ' (one of: ' + ', '.join(known) + ')')}")  # fmt: skip
+    return outcome
 
 
 def _problem(scenario: Scenario, margin: float = 0.0) -> dict:
@@ -214,8 +224,9 @@ def _ranked(scenario: Scenario, columns: dict, by: str, info: dict) -> pd.DataFr
     return out
 
 
-def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int | None = None) -> pd.DataFrame:
-    """First-order and total Sobol indices of P(transition) over the uncertain parameters (Saltelli design).
+def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int | None = None,
+          outcome: str = "declared") -> pd.DataFrame:  # fmt: skip
+    """First-order and total Sobol indices of P(``outcome``) over the uncertain parameters (Saltelli design).
 
     ``N`` (a power of 2) base points give N x (parameters + 2) design points. Rows are parameters,
     most influential (total index) first, with 95% bootstrap half-widths.
@@ -228,19 +239,8 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario)
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
-    p = transition_at(scenario, unit, runs_per_point, seed)
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "sobol")
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
-    info = _info(
-        scenario,
-        problem["names"],
-        len(unit) * runs_per_point,
-        seed,
-        method="sobol",
-        points=len(unit),
-        runs_per_point=runs_per_point,
-        p_transition=float(p.mean()),
-        p_spread=float(p.std()),
-    )
     return _ranked(
         scenario,
         {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"], "total_conf": si["ST_conf"]},
@@ -249,10 +249,27 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     )
 
 
-def morris(
-    scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None, levels: int = 4
-) -> pd.DataFrame:
-    """Morris elementary effects of P(transition): mu* (mean absolute effect, with 95% half-width) and sigma.
+def _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, method):
+    """P(``outcome``) at each design point of ``unit``, and the design's description for the table."""
+    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    info = _info(
+        scenario,
+        problem["names"],
+        len(unit) * runs_per_point,
+        seed,
+        method=method,
+        points=len(unit),
+        runs_per_point=runs_per_point,
+        outcome=outcome,
+        p_mean=float(p.mean()),
+        p_spread=float(p.std()),
+    )
+    return p, info
+
+
+def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
+           levels: int = 4, outcome: str = "declared") -> pd.DataFrame:  # fmt: skip
+    """Morris elementary effects of P(``outcome``): mu* (mean absolute effect, with 95% half-width) and sigma.
 
     Each parameter moves on ``levels`` equally likely quantiles of its distribution (the
     centres of ``levels`` equal-probability bins); effects are per unit of quantile.
@@ -263,19 +280,8 @@ def morris(
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario, margin=0.5 / levels)
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    p = transition_at(scenario, unit, runs_per_point, seed)
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "morris")
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
-    info = _info(
-        scenario,
-        problem["names"],
-        len(unit) * runs_per_point,
-        seed,
-        method="morris",
-        points=len(unit),
-        runs_per_point=runs_per_point,
-        p_transition=float(p.mean()),
-        p_spread=float(p.std()),
-    )
     return _ranked(
         scenario,
         {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"], "sigma": si["sigma"]},
@@ -290,13 +296,13 @@ def sweep_text(table: pd.DataFrame) -> str:
     w = table["field"].str.len().max() + 2
     lines = [
         f"{table.attrs.get('scenario', '')}  ({table.attrs.get('runs', 0):,} runs per value, seed "
-        f"{table.attrs.get('seed')}; baseline P(transition) {table.attrs.get('baseline', float('nan')):.3f})",
+        f"{table.attrs.get('seed')}; baseline P(declared) {table.attrs.get('baseline', float('nan')):.3f})",
         "",
-        f"{'field':<{w}}{'value':>10}{'P(transition)':>15}   95% interval    {'P(collapse)':>12}{'P(stalemate)':>13}",
+        f"{'field':<{w}}{'value':>10}{'P(declared)':>15}   95% interval    {'P(collapse)':>12}{'P(stalemate)':>13}",
     ]
     for r in table.itertuples():
         lines.append(
-            f"{r.field:<{w}}{r.value:>10g}{r.p_transition:>15.3f}   [{r.low:.3f}, {r.high:.3f}]  "
+            f"{r.field:<{w}}{r.value:>10g}{r.p_declared:>15.3f}   [{r.low:.3f}, {r.high:.3f}]  "
             f"{r.p_collapse:>12.3f}{r.p_stalemate:>13.3f}"
         )
     return "\n".join(lines) + "\n"
@@ -306,7 +312,7 @@ def swings_text(table: pd.DataFrame) -> str:
     """A tornado table as readable lines, widest swing first."""
     w = table["field"].str.len().max() + 2
     lines = [
-        f"tornado: P(transition) at each field's low and high value (baseline {table.attrs['baseline']:.3f})",
+        f"tornado: P(declared) at each field's low and high value (baseline {table.attrs['baseline']:.3f})",
         "",
         f"{'rank':<6}{'field':<{w}}{'P at low value':<20}{'P at high value':<20}{'swing':>7}   noise +/-",
     ]
@@ -322,7 +328,8 @@ def indices_text(indices: pd.DataFrame) -> str:
     sobol = a.get("method") == "sobol"
     head = (
         f"{a.get('scenario', '')}  ({a['method']}: {a['points']:,} design points x {a['runs_per_point']} runs, "
-        f"seed {a['seed']}; mean P(transition) {a['p_transition']:.3f}, spread across points {a['p_spread']:.3f})"
+        f"seed {a['seed']}; mean P({a.get('outcome', 'declared')}) {a['p_mean']:.3f}, "
+        f"spread across points {a['p_spread']:.3f})"
     )
     cols = ("first", "total") if sobol else ("mu_star", "sigma")
     names = ("first-order", "total") if sobol else ("mu*", "sigma")

@@ -184,7 +184,7 @@ def run_batch(
             with locked(folder):
                 batch = Batch(scenario, runs, seed, block_size or block_size_for(runs, pool.workers), trajectories)
                 try:
-                    _play(folder, batch, _prepare(folder, batch, resume, overwrite), pool, progress)
+                    _play(folder, batch, prepare_folder(folder, batch, resume, overwrite), pool, progress)
                 except BaseException:
                     pool.abort()  # workers gone before the lock is released
                     raise
@@ -195,7 +195,7 @@ def run_batch(
     return folder
 
 
-def _prepare(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[int]:
+def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[int]:
     """Check the folder against the batch; return the block indices still to play."""
     has_meta = (folder / "meta.json").exists()
     if has_meta and resume:

@@ -24,27 +24,30 @@ def write_outputs(folder: str | Path) -> dict:
     atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
     atomic_write(folder / "summary.txt", summary.text(result))
     figures = folder / "figures"
-    wanted = drawn_figures(scenario, meta)
     names = Names(scenario)
-    if "outcomes" in wanted:
-        plots.save(plots.outcome_figure(result), figures, "outcomes")
-    if "transition_curve" in wanted:
-        plots.save(
-            plots.transition_curve_figure(result, scenario.meta.start_date, scenario.meta.round_days),
-            figures,
-            "transition_curve",
-        )
-    if "blocking" in wanted:
-        reasons = {row["reason"]: reason_words(row["reason"], names) for row in result["blocking"]}
-        plots.save(plots.blocking_figure(result, names.actors, reasons), figures, "blocking")
-    if "packages" in wanted:
-        issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
-        red_lines = [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines]
-        plots.save(plots.package_figure(df, result, issues, red_lines), figures, "packages")
-    if "positions" in wanted:
-        plots.save(
-            plots.fan_figure(load_trajectories(folder), result, names.issues, names=names.actors), figures, "positions"
-        )
+    draw = {
+        "outcomes": lambda: plots.outcome_figure(result),
+        "declaration_curve": lambda: plots.declaration_curve_figure(
+            result, scenario.meta.start_date, scenario.meta.round_days
+        ),
+        "agreements": lambda: plots.agreements_figure(result),
+        "blocking": lambda: plots.blocking_figure(
+            result,
+            {**names.actors, **names.veto_players},
+            {row["reason"]: reason_words(row["reason"], names) for row in result["blocking"]},
+        ),
+        "packages": lambda: plots.package_figure(
+            df,
+            result,
+            [(i.id, i.label, i.low, i.high) for i in scenario.issues],
+            [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines],
+        ),
+        "positions": lambda: plots.fan_figure(
+            load_trajectories(folder), result, names.issues, actors=[a.id for a in scenario.seated], names=names.actors
+        ),
+    }
+    for name in drawn_figures(scenario, meta):
+        plots.save(draw[name](), figures, name)
     return result
 
 

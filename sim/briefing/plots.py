@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 
 from sim.analysis.compare import p_text, signed
 from sim.batch.folder import atomic_write
-from sim.engine.outcomes import SUCCESS, column, is_collapse
+from sim.engine.outcomes import column, is_collapse
 
-COLOURS = {"transition": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
+COLOURS = {"declared": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
 INK = "#264653"
+PERCENT = matplotlib.ticker.PercentFormatter(1.0)
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 160,
@@ -64,7 +65,7 @@ def _figure(width=7.0, height=4.0):
 
 
 def outcome_figure(summary: dict):
-    """P(transition), P(collapse), P(stalemate) with 95% intervals."""
+    """P(declared), P(collapse), P(stalemate) with 95% intervals."""
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure(6.5, 3.8)
         probs = summary["probabilities"]
@@ -92,54 +93,81 @@ def outcome_figure(summary: dict):
                 color=INK,
             )
         ax.set_ylim(0, min(1.0, max(x["high"] for x in probs.values()) + 0.2))
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PERCENT)
         ax.set_ylabel("probability by the horizon")
-        ax.set_title("How the negotiation ends")
+        ax.set_title(f"How the talks end: {summary.get('phase', 'the first phase').lower()}?")
         ax.grid(axis="x", visible=False)
         footer(fig, summary, "bars: 95% Wilson intervals")
     return fig
 
 
-def transition_curve_figure(summary: dict, start: dt.date | None = None, round_days: int = 7):
-    """Cumulative probability of a declared transition by round, with its 95% band."""
+def declaration_curve_figure(summary: dict, start: dt.date | None = None, round_days: int = 7):
+    """Cumulative probability of a declaration, and of a collapse before one, by round, with 95% bands."""
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure()
-        cum = pd.DataFrame(summary["cumulative_transition"])
+        cum = pd.DataFrame(summary["cumulative"])
         horizon = int(cum["round"].max())
         cum = pd.concat([cum, cum.tail(1).assign(round=horizon + 0.5)])  # the last round's level, drawn in full
         x = cum["round"]
-        ax.fill_between(
-            x, cum["low"], cum["high"], step="post", color=COLOURS["transition"], alpha=0.25, lw=0, label="95% band"
-        )
-        ax.step(x, cum["p"], where="post", color=COLOURS["transition"], lw=2, label="P(transition by round)")
+        for outcome, label in (("declared", "P(declared by round)"), ("collapse", "P(collapse first, by round)")):
+            ax.fill_between(
+                x, cum[f"{outcome}_low"], cum[f"{outcome}_high"], step="post", color=COLOURS[outcome], alpha=0.25, lw=0
+            )
+            ax.step(x, cum[outcome], where="post", color=COLOURS[outcome], lw=2, label=label)
         ax.set_xlim(1, horizon + 0.5)
-        ax.set_ylim(0, max(0.05, min(1.0, cum["high"].max() * 1.15)))
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        top = max(cum["declared_high"].max(), cum["collapse_high"].max())
+        ax.set_ylim(0, max(0.05, min(1.0, top * 1.15)))
+        ax.yaxis.set_major_formatter(PERCENT)
         ax.set_xlabel("round (weeks)" if round_days == 7 else f"round ({round_days} days)")
         if start is not None:
             secax = ax.secondary_xaxis("top", functions=(lambda r: r, lambda r: r))
             ticks = list(range(1, horizon + 1, max(1, horizon // 6)))
-            secax.set_xticks(
-                ticks,
-                [(start + dt.timedelta(days=round_days * t)).strftime("%d %b %y") for t in ticks],
-                fontsize=8,
-                color="#666666",
-            )
-        ax.set_ylabel("cumulative probability")
-        ax.set_title("When phase two is declared", pad=22 if start else 6)
+            dates = [(start + dt.timedelta(days=round_days * t)).strftime("%d %b %y") for t in ticks]
+            secax.set_xticks(ticks, dates, fontsize=8, color="#666666")
+        ax.set_ylabel("cumulative probability (bands: 95%)")
+        ax.set_title(
+            f"When: {summary.get('phase', 'declaration').lower()}, or a collapse first", pad=22 if start else 6
+        )
         ax.legend(loc="upper left", frameon=False)
         footer(fig, summary)
     return fig
 
 
+def agreements_figure(summary: dict):
+    """Declared, agreed, carried out: P(each phase declared), P(each issue agreed) and P(each milestone
+    carried out) by the horizon, with 95% intervals."""
+    rows = [(p["label"], p, COLOURS["declared"]) for p in summary.get("phases", [])]
+    rows += [(f"agreed: {a['label']}", a, "#457b9d") for a in summary.get("agreements", [])]
+    rows += [(f"carried out: {m['label']}", m, "#a8dadc") for m in summary.get("milestones", [])]
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(7.5, 1.0 + 0.42 * max(len(rows), 1))
+        fig.subplots_adjust(left=0.4, bottom=0.16 if len(rows) > 4 else 0.3)
+        y = np.arange(len(rows), 0, -1)
+        p = np.array([r[1]["p"] for r in rows])
+        err = [p - [r[1]["low"] for r in rows], [r[1]["high"] for r in rows] - p]
+        ax.barh(y, p, color=[r[2] for r in rows], xerr=err, error_kw={"ecolor": INK, "lw": 1, "capsize": 3})
+        for yi, pi, r in zip(y, p, rows, strict=True):
+            ax.annotate(
+                f"{pi:.0%}", (r[1]["high"], yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8.5
+            )
+        ax.set_yticks(y, [textwrap.shorten(r[0], 48) for r in rows], fontsize=8.5)
+        ax.set_xlim(0, min(1.0, max([r[1]["high"] for r in rows], default=0.5) + 0.12))
+        ax.xaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel("probability by the horizon (bars: 95% Wilson intervals)")
+        ax.set_title("Declared, agreed, carried out")
+        ax.grid(axis="y", visible=False)
+        footer(fig, summary)
+    return fig
+
+
 def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons: dict[str, str] | None = None):
-    """What stopped the runs that ended without a transition; ``actors`` and ``reasons`` map ids to names."""
+    """What stopped the runs that ended without a declaration; ``actors`` and ``reasons`` map ids to names."""
     with matplotlib.rc_context(STYLE):
         rows = pd.DataFrame(summary["blocking"])
         fig, ax = _figure(7.0, 0.9 + 0.45 * max(len(rows), 1))
         fig.subplots_adjust(left=0.42, bottom=0.22 if len(rows) > 2 else 0.35)
         if rows.empty:
-            ax.text(0.5, 0.5, "every run reached a transition", ha="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "every run reached a declaration", ha="center", transform=ax.transAxes)
         else:
             actors, reasons = actors or {}, reasons or {}
             labels = [
@@ -155,7 +183,7 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
             ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0 if top >= 0.05 else 1))
         ax.set_xlabel("share of all runs")
-        ax.set_title("What blocked a transition")
+        ax.set_title(f"What blocked it: {summary.get('phase', 'the declaration').lower()}")
         ax.grid(axis="y", visible=False)
         footer(fig, summary)
     return fig
@@ -164,64 +192,63 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
 def package_figure(
     df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]], red_lines: list[tuple[str, str, str]] = ()
 ):
-    """Agreed packages per issue in the runs with a transition: distribution, median and 5–95% range.
+    """The values each issue was agreed at, in the runs that agreed it: distribution, median and 5–95% range.
 
-    ``issues``: (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose packages
+    ``issues``: (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose agreements
     mostly sit on a red line's bound says so.
     """
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure(8.0, 1.2 + 0.75 * len(issues))
         fig.subplots_adjust(left=0.31, bottom=0.2)
-        done = df[df["outcome"] == SUCCESS]
+        quantiles = {a["issue"]: a["values"] for a in summary["agreements"]}
         y = np.arange(len(issues), 0, -1)
-        if len(done):
-            data = [done[column("package", i[0])].dropna().to_numpy() for i in issues]
-            parts = ax.violinplot(data, positions=y, orientation="horizontal", showextrema=False, widths=0.8)
-            for body in parts["bodies"]:
-                body.set_facecolor(COLOURS["transition"])
-                body.set_alpha(0.35)
-            for yi, (issue, *_) in zip(y, issues, strict=True):  # the quantiles of the summary's table
-                q = summary["packages"][issue]
-                ax.hlines(yi, q["q05"], q["q95"], color=INK, lw=1)
-                ax.hlines(yi, q["q25"], q["q75"], color=INK, lw=4)
-                ax.plot(q["median"], yi, "o", ms=5, mfc="white", mec=INK, mew=1.2)
-            row = {issue: yi for yi, (issue, *_) in zip(y, issues, strict=True)}
-            for red_line, issue, label in red_lines:
-                on = done[f"red_line.{red_line}.bound"].mean()
-                if on >= 0.5:
-                    share = "every package" if on == 1 else f"{100 * on:.{0 if on < 0.99 else 1}f}% of packages"
-                    at = np.clip(summary["packages"][issue]["median"], 25, 75)
-                    ax.annotate(
-                        f"{share} on the red line: {label}",
-                        (at, row[issue]),
-                        xytext=(0, 9),
-                        textcoords="offset points",
-                        ha="center",
-                        va="bottom",
-                        fontsize=8,
-                        color=COLOURS["collapse"],
-                    )
-        else:
-            ax.text(
-                50,
-                (len(issues) + 1) / 2,
-                "no run reached a transition:\nno agreed package to show",
-                ha="center",
-                va="center",
-                fontsize=11,
-                color=INK,
+        row = {issue: yi for yi, (issue, *_) in zip(y, issues, strict=True)}
+        agreed = {i[0]: df[column("agreed_value", i[0])].dropna().to_numpy() for i in issues}
+        shown = [i for i in issues if agreed[i[0]].size]
+        if shown:
+            parts = ax.violinplot(
+                [agreed[i[0]] for i in shown],
+                positions=[row[i[0]] for i in shown],
+                orientation="horizontal",
+                showextrema=False,
+                widths=0.8,
             )
-            ax.set_ylim(0.5, len(issues) + 0.5)
-        ax.set_yticks(
-            y,
-            ["\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)]) for i in issues],
-            fontsize=7.5,
-        )
+            for body in parts["bodies"]:
+                body.set_facecolor(COLOURS["declared"])
+                body.set_alpha(0.35)
+        for issue, *_ in issues:
+            q = quantiles[issue]
+            if not agreed[issue].size:
+                ax.text(50, row[issue], "never agreed", ha="center", va="center", fontsize=9, color="#888888")
+                continue
+            ax.hlines(row[issue], q["q05"], q["q95"], color=INK, lw=1)
+            ax.hlines(row[issue], q["q25"], q["q75"], color=INK, lw=4)
+            ax.plot(q["median"], row[issue], "o", ms=5, mfc="white", mec=INK, mew=1.2)
+        for red_line, issue, label in red_lines:
+            settled = df[column("agreed_round", issue)] >= 0
+            on = df.loc[settled, column("red_line_bound", red_line)].mean() if settled.any() else 0.0
+            if on >= 0.5:
+                share = "every agreement" if on == 1 else f"{100 * on:.{0 if on < 0.99 else 1}f}% of agreements"
+                at = np.clip(quantiles[issue]["median"], 25, 75)
+                ax.annotate(
+                    f"{share} on the red line: {label}",
+                    (at, row[issue]),
+                    xytext=(0, 9),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color=COLOURS["collapse"],
+                )
+        ax.set_ylim(0.5, len(issues) + 0.5)
+        labels = [
+            "\n".join([i[1], *textwrap.wrap(f"0 = {i[2]}", 44), *textwrap.wrap(f"100 = {i[3]}", 44)]) for i in issues
+        ]
+        ax.set_yticks(y, labels, fontsize=7.5)
         ax.set_xlim(0, 100)
-        ax.set_xlabel("agreed package (0–100 on each issue)")
-        ax.set_title("What the agreed packages look like")
-        marks = "; dot: median, bars: 25–75%, 5–95%" if len(done) else ""
-        footer(fig, summary, f"{len(done):,} runs with a transition{marks}")
+        ax.set_xlabel("value agreed (0–100 on each issue)")
+        ax.set_title("What was agreed, issue by issue")
+        footer(fig, summary, "runs that agreed each issue; dot: median, bars: 25–75%, 5–95%")
     return fig
 
 
@@ -230,7 +257,8 @@ def save(fig, folder: Path, name: str) -> list[Path]:
     paths = []
     for fmt in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, bbox_inches="tight")
+        with matplotlib.rc_context(STYLE):  # the style's resolution and SVG text apply when saving
+            fig.savefig(buf, format=fmt, bbox_inches="tight")
         paths.append(folder / f"{name}.{fmt}")
         atomic_write(paths[-1], buf.getvalue())
     return paths
@@ -239,7 +267,6 @@ def save(fig, folder: Path, name: str) -> list[Path]:
 # ------------------------------------------------------------------ sensitivity and comparison
 LOW_HIGH = ("#8ab17d", "#e9c46a")
 ACTOR_COLOURS = ["#1d3557", "#e63946", "#2a9d8f", "#e9a800", "#7b4fa6", "#8c6d46", "#6c9bd2", "#ef8fb0"]
-PERCENT = matplotlib.ticker.PercentFormatter(1.0)
 
 
 def field_label(path: str, info: dict) -> str:
@@ -270,7 +297,7 @@ def _margins(fig, top: float = 0.85, bottom: float = 0.8, left: float = 0.75, ri
 
 
 def sweep_figure(table: pd.DataFrame, info: dict):
-    """P(outcome) across each swept field, one panel per field, with the 95% band on P(transition)."""
+    """P(outcome) across each swept field, one panel per field, with the 95% band on P(declared)."""
     with matplotlib.rc_context(STYLE):
         fields = list(dict.fromkeys(table["field"]))
         one = len(fields) == 1
@@ -278,12 +305,12 @@ def sweep_figure(table: pd.DataFrame, info: dict):
         for ax, field in zip(axes, fields, strict=True):
             rows = table[table["field"] == field].sort_values("value")
             x = rows["value"]
-            ax.fill_between(x, rows["low"], rows["high"], color=COLOURS["transition"], alpha=0.25, lw=0)
-            ax.plot(x, rows["p_transition"], color=COLOURS["transition"], lw=2, marker="o", ms=4, label="transition")
+            ax.fill_between(x, rows["low"], rows["high"], color=COLOURS["declared"], alpha=0.25, lw=0)
+            ax.plot(x, rows["p_declared"], color=COLOURS["declared"], lw=2, marker="o", ms=4, label="declared")
             for outcome, dash in (("collapse", "--"), ("stalemate", ":")):
                 ax.plot(x, rows[f"p_{outcome}"], color=COLOURS[outcome], lw=1.4, ls=dash, label=outcome)
             if "baseline" in info:
-                ax.axhline(info["baseline"], color=INK, lw=1, ls="-.", alpha=0.8, label="baseline P(transition)")
+                ax.axhline(info["baseline"], color=INK, lw=1, ls="-.", alpha=0.8, label="baseline P(declared)")
             ax.set_xlabel(field_label(field, info))
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4 if len(fields) > 1 else 8))
         axes[0].set_ylim(0, 1)
@@ -305,7 +332,7 @@ def sweep_figure(table: pd.DataFrame, info: dict):
 
 
 def tornado_figure(table: pd.DataFrame, info: dict):
-    """P(transition) with each field at its low and high value, widest swing on top, around the baseline."""
+    """P(declared) with each field at its low and high value, widest swing on top, around the baseline."""
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure(7.5, 1.4 + 0.55 * len(table))
         fig.subplots_adjust(left=0.34, right=0.95, bottom=0.55 / (0.55 + 0.55 * len(table) / 1.4 + 0.5), top=0.85)
@@ -336,8 +363,8 @@ def tornado_figure(table: pd.DataFrame, info: dict):
         step = 0.2 if hi - lo > 0.5 else 0.1 if hi - lo > 0.2 else 0.05
         ax.set_xticks([t for t in np.arange(0, 1 + step / 2, step) if lo - pad <= t <= hi + pad])
         ax.xaxis.set_major_formatter(PERCENT)
-        ax.set_xlabel(f"P(transition) by the horizon (baseline {base:.0%})")
-        ax.set_title("What moves the odds of a transition", pad=24)
+        ax.set_xlabel(f"P(declared) by the horizon (baseline {base:.0%})")
+        ax.set_title("What moves the odds of a declaration", pad=24)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
         footer(fig, info, "each value played with the same runs")
@@ -345,8 +372,9 @@ def tornado_figure(table: pd.DataFrame, info: dict):
 
 
 def indices_figure(indices: pd.DataFrame, info: dict):
-    """Global sensitivity of P(transition): Sobol first-order and total indices, or Morris mu* and sigma."""
+    """Global sensitivity of P(outcome): Sobol first-order and total indices, or Morris mu* and sigma."""
     sobol = info.get("method") == "sobol"
+    target = f"P({info.get('outcome', 'declared')})"
     measures = (
         (("first", "first-order (alone)"), ("total", "total (with interactions)"))
         if sobol
@@ -375,9 +403,7 @@ def indices_figure(indices: pd.DataFrame, info: dict):
         left, right = lo - 0.04 * (hi - lo), hi + 0.06 * (hi - lo)
         ax.set_xlim(left, right)
         ax.axvline(0, color="#555555", lw=0.8)
-        measure = (
-            "share of the variance of P(transition)" if sobol else "mean effect on P(transition) per unit of quantile"
-        )
+        measure = f"share of the variance of {target}" if sobol else f"mean effect on {target} per unit of quantile"
         ax.set_xlabel(f"{measure}; whiskers: 95% bootstrap")
         design = f"{'Sobol' if sobol else 'Morris'}: {info['points']:,} points x {info['runs_per_point']} runs"
         if sobol and (lo < 0 or hi > 1):  # an index lies in [0, 1]: shade what lies outside
@@ -385,7 +411,7 @@ def indices_figure(indices: pd.DataFrame, info: dict):
                 if a < b:
                     ax.axvspan(a, b, color="#eeeeee", lw=0, zorder=0)
             design += "; grey: outside [0, 1], whiskers there call for more points"
-        ax.set_title("Which assumptions move P(transition)")
+        ax.set_title(f"Which assumptions move {target}")
         ax.legend(loc="lower right", frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
         footer(fig, info, design)
@@ -399,7 +425,7 @@ def _item(label: str) -> str:
 
 
 def comparison_figure(table: pd.DataFrame, info: dict):
-    """P(outcome) per scenario with 95% intervals; the change in P(transition) from the first is noted on the right.
+    """P(outcome) per scenario with 95% intervals; the change in P(declared) from the first is noted on the right.
 
     ``info["warning"]`` (items differing in seed or runs) goes into the footer.
     """
@@ -426,9 +452,9 @@ def comparison_figure(table: pd.DataFrame, info: dict):
         ax.set_yticks(y, [_item(s) for s in table["item"]])
         for yi, (_, row) in zip(y[1:], table.iloc[1:].iterrows(), strict=True):
             ax.annotate(
-                f"transition {signed(100 * row['transition_diff'], 0)} pts\n"
-                f"[{signed(100 * row['transition_diff_low'], 0)}, "
-                f"{signed(100 * row['transition_diff_high'], 0)}], p {p_text(row['transition_p_value'])}",
+                f"declared {signed(100 * row['declared_diff'], 0)} pts\n"
+                f"[{signed(100 * row['declared_diff_low'], 0)}, "
+                f"{signed(100 * row['declared_diff_high'], 0)}], p {p_text(row['declared_p_value'])}",
                 (1.0, yi),
                 xycoords=("axes fraction", "data"),
                 xytext=(8, 0),

@@ -29,21 +29,37 @@ from sim.scenario.loader import load
 from sim.scenario.parameters import uncertain
 from sim.scenario.schema import Scenario
 
-SUMMARY_KEYS = ("runs", "seed", "probabilities", "transition_round", "blocking", "preconditions")
+SUMMARY_KEYS = ("runs", "seed", "probabilities", "declaration_round", "blocking", "preconditions", "agreements")
 ASSUMPTION = re.compile(r"\s*assumption\s*(?::\s*(.*))?$", re.S | re.I)
 CAPTIONS = {
     "outcomes": "How the runs end by the horizon. Bars: 95% Wilson intervals.",
-    "transition_curve": "Cumulative probability that a transition has been declared, by round and date, "
-    "with its 95% band.",
-    "blocking": "What stopped the runs that ended without a transition: the blocking actor and its reason.",
-    "packages": "The packages agreed in the runs with a transition, issue by issue (0-100 scale of each issue).",
+    "declaration_curve": "Cumulative probability of a declaration, and of a collapse before one, by round and "
+    "date, with 95% bands.",
+    "agreements": "Declared, agreed, carried out: the share of runs reaching each by the horizon.",
+    "blocking": "What stopped the runs that ended without a declaration: the blocking party and its reason.",
+    "packages": "The values each issue was agreed at, in the runs that agreed it (0-100 scale of each issue).",
     "positions": "What each actor says it wants, round by round, in the recorded runs: median with 50% and 90% bands.",
 }
 TABLE_RULES = {
     "compromise": "a capability- and salience-weighted compromise of the actors' stated positions",
+    "bridging": "a bridging package drafted by a third party among those every principal's red lines allow",
     "nash": "the Nash bargaining solution on the principals' utility frontier",
     "alternating": "alternating offers by the principals on their utility frontier",
 }
+BRIDGING = {
+    "own": "the package it likes best inside the zone of agreement",
+    "nash": "the Nash product of the surpluses",
+    "maximin": "equal surpluses",
+}
+LIMITS = (
+    "What the model cannot express: issues are independent axes with linear, additive utilities (no thresholds, "
+    "no complementarities between issues); a proposal is judged on the issues it settles as if nothing else were "
+    "at stake; phases are declared one at a time in a fixed order; bridging packages are drafted between exactly "
+    "two principals; third parties act by fixed rules (press whoever said no while they can pay, offer a guarantee "
+    "once, table in turn), not by strategic foresight; pressure is one number per actor; actors learn nothing about "
+    "each other's reservation values; the risk of collapse is a hazard, not a model of the armed conflict itself; "
+    "and every number marked as an assumption is an assumption."
+)
 
 
 # ------------------------------------------------------------------ reading the folder
@@ -118,8 +134,9 @@ def notes(basis: dict[str, str]) -> list[Note]:
 
 
 def basis_of(obj) -> dict[str, str]:
-    """An object's ``basis``, with its concession's for actors."""
-    return obj.basis | (obj.concession.basis if hasattr(obj, "concession") else {})
+    """An object's ``basis``, with its concession's (actors), gate's (phases) or relaxation's (red lines)."""
+    inner = getattr(obj, "concession", None) or getattr(obj, "gate", None) or getattr(obj, "relax", None)
+    return obj.basis | (inner.basis if inner is not None else {})
 
 
 def titled(label: str, ident: str) -> str:
@@ -130,11 +147,14 @@ def titled(label: str, ident: str) -> str:
 # ------------------------------------------------------------------ sections
 def question(scenario: Scenario, summary: dict) -> list:
     m = scenario.meta
-    names = " and ".join(a.name or a.id for a in scenario.principals)
+    first = scenario.gates()[0]
+    names = Names(scenario)
+    who = " and ".join(names.actor(a) for a in first.gate.consent)
+    settled = ", ".join(names.issues[i] for i in scenario.settled(first))
     ask = (
-        f"How likely is a transition, both principals ({names}) accepting one package, within "
-        f"{m.horizon} rounds of {m.round_days} days ({day(m.start_date)} to {day(m.date_of(m.horizon))}); "
-        "by when does it come; and what blocks it?"
+        f"How likely is it that {names.phases[first.id].lower()} ({who} consenting, settling {settled.lower()}) "
+        f"within {m.horizon} rounds of {m.round_days} days ({day(m.start_date)} to {day(m.date_of(m.horizon))}); "
+        "by when; what blocks it; and how much of it is agreed and carried out?"
     )
     out = [
         Heading(m.name, 0),
@@ -149,38 +169,38 @@ def question(scenario: Scenario, summary: dict) -> list:
     return out + ([Paragraph(" ".join(m.description.split()))] if m.description else [])
 
 
+def _share_table(header: str, rows: list[dict], label: str = "label") -> Table:
+    return Table(
+        (header, "Probability", "95% interval", "Runs"),
+        [(r[label], pct(r["p"]), f"{pct(r['low'])} – {pct(r['high'])}", f"{r['k']:,} of {r['n']:,}") for r in rows],
+        (0.4, 0.18, 0.24, 0.18),
+    )
+
+
 def key_numbers(scenario: Scenario, summary: dict) -> list:
-    m, probs, t = scenario.meta, summary["probabilities"], summary["transition_round"]
+    m, probs, t = scenario.meta, summary["probabilities"], summary["declaration_round"]
     names = Names(scenario)
+    phase = summary.get("phase") or names.phases[scenario.gates()[0].id]
+    after = summary["collapse"]["after"]
     lines = [
-        f"A transition is declared by {day(m.date_of(m.horizon))} in {interval(probs['transition'])} of runs; "
-        f"the truce collapses in {pct(probs['collapse']['p'])} and talks are still stalled at the horizon in "
-        f"{pct(probs['stalemate']['p'])} (95% Wilson intervals in brackets below)."
+        f"{phase} by {day(m.date_of(m.horizon))} in {interval(probs['declared'])} of runs; the ceasefire "
+        f"collapses first in {pct(probs['collapse']['p'])}, and in {pct(after['p'])} more after a declaration; "
+        f"talks are still stuck at the horizon in {pct(probs['stalemate']['p'])} (95% Wilson intervals below)."
     ]
     if t.get("median") is not None:
         lines.append(
-            f"When a transition comes, half come by round {t['median']:g} ({day(t['median_date'])}); "
+            f"When it comes, half the declarations come by round {t['median']:g} ({day(t['median_date'])}); "
             f"the middle half fall between round {t['q1']:g} ({day(t['q1_date'])}) and "
             f"round {t['q3']:g} ({day(t['q3_date'])})."
         )
     else:
-        lines.append("No run reached a transition within the horizon.")
-    out = [
-        Heading("Key numbers"),
-        *(Paragraph(s) for s in lines),
-        Table(
-            ("Outcome", "Probability", "95% interval", "Runs"),
-            [
-                (name, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}", f"{p['k']:,} of {p['n']:,}")
-                for name, p in probs.items()
-            ],
-            (0.3, 0.2, 0.3, 0.2),
-        ),
-    ]
+        lines.append("No run reached a declaration within the horizon.")
+    outcome_rows = [{"label": name, **p} for name, p in probs.items()]
+    out = [Heading("Key numbers"), *(Paragraph(x) for x in lines), _share_table("Outcome", outcome_rows)]
     if t.get("median") is not None:
         out.append(
             Table(
-                ("Round of transition", "Round", "Date"),
+                ("Round of declaration", "Round", "Date"),
                 [
                     (label, f"{t[k]:g}", day(t[f"{k}_date"]))
                     for label, k in (("first quartile", "q1"), ("median", "median"), ("third quartile", "q3"))
@@ -190,7 +210,7 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
         )
     if summary["blocking"]:
         out += [
-            Heading("What blocks a transition", 2),
+            Heading("What blocks the declaration", 2),
             Table(
                 ("Share of runs", "Blocked by", "Reason"),
                 [
@@ -201,7 +221,7 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
                     )
                     for b in summary["blocking"]
                 ],
-                (0.2, 0.25, 0.55),
+                (0.2, 0.3, 0.5),
             ),
         ]
     pre = {p.id: p for p in scenario.preconditions}
@@ -220,27 +240,32 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
                 (0.46, 0.18, 0.18, 0.18),
             ),
         ]
-    if summary.get("milestones"):
+    if summary.get("agreements"):
         out += [
-            Heading("Carrying a transition out", 2),
+            Heading("Declared is not agreed, agreed is not done", 2),
             Paragraph(
-                "Declaring a transition is not implementing it. Of the runs with a declared transition, "
-                "the share that reached each implementation milestone by the horizon:"
+                "Issues deferred into the phase are negotiated after the declaration, and implementation follows "
+                "each agreement on its own timing. By the horizon:"
             ),
-            Table(
-                ("Milestone", "Share", "95% interval", "Median rounds after the declaration"),
-                [
-                    (
-                        r["milestone"],
-                        pct(r["p"]),
-                        f"{pct(r['low'])} – {pct(r['high'])}",
-                        "—" if r["median_rounds_after"] is None else f"{r['median_rounds_after']:g}",
-                    )
-                    for r in summary["milestones"]
-                ],
-                (0.4, 0.15, 0.2, 0.25),
-            ),
+            _share_table("Issue agreed", summary["agreements"]),
         ]
+        if summary.get("milestones"):
+            out.append(_share_table("Milestone carried out", summary["milestones"]))
+        if summary.get("open_blocking"):
+            out.append(
+                Table(
+                    ("Share of runs", "Holding up the open issues", "Reason"),
+                    [
+                        (
+                            pct(b["share"]),
+                            names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
+                            reason_words(b["reason"], names),
+                        )
+                        for b in summary["open_blocking"]
+                    ],
+                    (0.2, 0.3, 0.5),
+                )
+            )
     return out
 
 
@@ -248,12 +273,17 @@ def figures_section(figures: list[Figure]) -> list:
     return [Heading("Figures"), *figures] if figures else []
 
 
-def strategy(c) -> str:
+def strategy(a) -> str:
+    c = a.concession
+    if c is None:
+        return "does not concede" if a.role == "principal" else f"third party; drafts by {BRIDGING[a.bridging]}"
     parts = [c.strategy]
     if c.exponent is not None:
         parts.append(f"exponent {value(c.exponent)}")
     if c.deadline is not None:
-        parts.append(f"deadline (rounds) {value(c.deadline)}")
+        parts.append(f"deadline (rounds of talks) {value(c.deadline)}")
+    if c.strategy == "responsive":
+        parts.append(f"reciprocity {value(c.reciprocity)}")
     if c.strategy == "zeuthen":
         parts.append(f"step {value(c.step)}")
     if c.strategy == "subgame_perfect":
@@ -264,10 +294,16 @@ def strategy(c) -> str:
 def trigger(e, names: Names) -> str:
     if e.trigger == "at_round":
         text = f"round {e.at_round}, probability {value(e.probability)}"
+    elif e.trigger == "convened_by":
+        text = f"convened by {names.actor(e.convened_by)} at a cost of {value(e.cost)}"
     else:
         text = f"{e.trigger} {value(getattr(e, e.trigger))} per round"
     boosts = [f"×{value(v)} while {names.readable(f)}" for f, v in e.boost.items()]
-    return "\n".join([text, *boosts, *(["milestone: after a transition"] if e.milestone else [])])
+    if e.after_progress is not None:
+        boosts.append(f"×{value(e.after_progress.factor)} within {e.after_progress.window} rounds of progress")
+    if e.by is not None:
+        boosts.append(f"by {names.actor(e.by)}")
+    return "\n".join([text, *boosts])
 
 
 def effects(e, names: Names) -> str:
@@ -279,6 +315,10 @@ def effects(e, names: Names) -> str:
         f"{names.actor(a)} position on {names.issues[i]} {shift(v)}"
         for a, shifts in fx.position.items()
         for i, v in shifts.items()
+    ]
+    out += [
+        f"{names.actor(a)} moves {value(x.share)} of the way toward {names.actor(x.toward)}"
+        for a, x in fx.align.items()
     ]
     if e.collapse:
         out.append(f"collapse chance {value(e.collapse)} each time")
@@ -295,11 +335,34 @@ def when(w, names: Names) -> str:
 
 def bound(r, names: Names) -> str:
     parts = [f"{names.issues[r.issue]} {sign} {value(v)}" for sign, v in (("≥", r.min), ("≤", r.max)) if v is not None]
-    return " and ".join(parts)
+    if r.relax is not None:
+        parts.append(f"relaxed to {value(r.relax.to)} under pressure ≥ {value(r.relax.audience_cost)} (audience cost)")
+    return "\n".join(parts)
+
+
+def _position(a, s: Scenario) -> str:
+    if a.role == "spoiler":
+        return "no seat at the table"
+    return "\n".join(f"{i} {value(a.position[i])} ({value(a.salience[i])})" for i in s.issue_ids())
+
+
+def _lever(lev, names: Names) -> str:
+    parts = [value(lev.strength), "when blocking" if lev.on == "block" else "every round", when(lev.when, names)]
+    if lev.cost:
+        parts.append(f"cost {value(lev.cost)} a round")
+    if lev.follow_through:
+        parts.append(
+            f"credibility {value(lev.credibility)}, loses {value(lev.erosion)} a round not followed "
+            f"through (cost {value(lev.follow_through)})"
+        )
+    if lev.scaled_by_distance:
+        parts.append("scaled by how far apart they stand")
+    return "\n".join(filter(None, parts))
 
 
 def assumptions(s: Scenario) -> list:
     names = Names(s)
+    section = lambda title, header, rows, widths: [Heading(title, 2), Table(header, rows, widths)] if rows else []
     out = [
         Heading("Assumptions"),
         Paragraph(
@@ -307,121 +370,210 @@ def assumptions(s: Scenario) -> list:
             "or a stated assumption, marked as such. Ranges are sampled afresh in every run. Ids in "
             "brackets are those to use in the scenario file and in negsim sweep."
         ),
-        Heading("Issues", 2),
-        Table(
+        *section(
+            "Issues",
             ("Issue", "0 means", "100 means", "Basis"),
             [(titled(i.label, i.id), i.low, i.high, notes(i.basis)) for i in s.issues],
             (0.2, 0.22, 0.26, 0.32),
         ),
-        Heading("Actors", 2),
-        Table(
+        *section(
+            "Actors",
             ("Actor", "Position (salience)", "Reservation", "Strategy", "Basis"),
             [
                 (
-                    f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}",
-                    "\n".join(f"{i} {value(a.position[i])} ({value(a.salience[i])})" for i in s.issue_ids()),
-                    value(a.reservation),
-                    strategy(a.concession),
+                    f"{titled(names.actor(a.id), a.id)}\n{a.role}\ncapability {value(a.capability)}"
+                    + (f"\nbudget {value(a.budget)}" if a.budget else ""),
+                    _position(a, s),
+                    value(a.reservation) if a.role == "principal" else "—",
+                    strategy(a),
                     notes(basis_of(a)),
                 )
                 for a in s.actors
             ],
-            (0.13, 0.2, 0.12, 0.15, 0.40),
+            (0.15, 0.2, 0.1, 0.15, 0.40),
+        ),
+        *section(
+            "Phases and their gates",
+            ("Phase", "Consent", "Settled / deferred", "Basis"),
+            [
+                (
+                    titled(names.phases[p.id], p.id),
+                    ", ".join(map(names.actor, p.gate.consent)),
+                    "settles: "
+                    + ", ".join(names.issues[i] for i in s.settled(p))
+                    + ("\ndefers: " + ", ".join(names.issues[i] for i in p.gate.defer) if p.gate.defer else "")
+                    + (f"\nafter {names.phases[p.gate.after]}" if p.gate.after else ""),
+                    notes(p.basis | p.gate.basis),
+                )
+                for p in s.phases
+            ],
+            (0.18, 0.17, 0.27, 0.38),
+        ),
+        *section(
+            "Red lines",
+            ("Red line", "Actor", "Bound", "Basis"),
+            [
+                (
+                    titled(names.red_lines[r.id], r.id),
+                    names.actor(r.actor),
+                    bound(r, names),
+                    notes(r.basis | (r.relax.basis if r.relax else {})),
+                )
+                for r in s.red_lines
+            ],
+            (0.22, 0.12, 0.26, 0.40),
+        ),
+        *section(
+            "Domestic veto players",
+            ("Veto player", "Of", "Their own red lines", "Basis"),
+            [
+                (
+                    titled(names.veto_players[v.id], v.id),
+                    names.actor(v.principal),
+                    "\n".join(
+                        f"{names.issues[i]} {sign} {value(x)}"
+                        for i, b in v.bounds.items()
+                        for sign, x in (("≥", b.min), ("≤", b.max))
+                        if x is not None
+                    )
+                    + (f"\n{when(v.when, names)}" if when(v.when, names) else ""),
+                    notes(v.basis),
+                )
+                for v in s.veto_players
+            ],
+            (0.2, 0.12, 0.28, 0.40),
+        ),
+        *section(
+            "Preconditions",
+            ("Precondition", "Actor", "Waiver", "Basis"),
+            [
+                (
+                    titled(names.preconditions[p.id], p.id),
+                    names.actor(p.actor),
+                    f"under pressure ≥ {value(p.waiver_pressure)}\nfrom round {p.earliest_waiver_round}"
+                    if p.waivable
+                    else "never waived",
+                    notes(p.basis),
+                )
+                for p in s.preconditions
+            ],
+            (0.2, 0.14, 0.26, 0.40),
+        ),
+        *section(
+            "Leverage",
+            ("Leverage", "From → to", "Pressure per round", "Basis"),
+            [
+                (
+                    titled(names.leverage[lev.id], lev.id),
+                    f"{names.actor(lev.source)} → {names.actor(lev.target)}",
+                    _lever(lev, names),
+                    notes(lev.basis),
+                )
+                for lev in s.leverage
+            ],
+            (0.2, 0.18, 0.24, 0.38),
+        ),
+        *section(
+            "Guarantees",
+            ("Guarantee", "From → to", "Value, cost", "Basis"),
+            [
+                (
+                    titled(names.guarantees[g.id], g.id),
+                    f"{names.actor(g.source)} → {names.actor(g.target)}",
+                    f"{value(g.value)} on {', '.join(names.issues[i] for i in g.issues)}\ncost {value(g.cost)}",
+                    notes(g.basis),
+                )
+                for g in s.guarantees
+            ],
+            (0.2, 0.18, 0.24, 0.38),
+        ),
+        *section(
+            "Vetoed roles",
+            ("Vetoed", "By", "On", "Basis"),
+            [(names.actor(v.of), names.actor(v.by), names.issues[v.issue], notes(v.basis)) for v in s.vetoes],
+            (0.2, 0.18, 0.24, 0.38),
+        ),
+        *section(
+            "Events",
+            ("Event", "When", "Effects", "Basis"),
+            [
+                (
+                    titled(names.events[e.id], e.id),
+                    "\n".join(filter(None, [trigger(e, names), when(e.when, names)])),
+                    effects(e, names),
+                    notes(e.basis),
+                )
+                for e in s.events
+            ],
+            (0.2, 0.22, 0.2, 0.38),
+        ),
+        *section(
+            "Implementation milestones",
+            ("Milestone", "Follows", "Chance per round", "Basis"),
+            [
+                (
+                    titled(names.milestones[m.id], m.id),
+                    ", ".join(names.issues[i] for i in m.issues) + " agreed",
+                    value(m.hazard),
+                    notes(m.basis),
+                )
+                for m in s.milestones
+            ],
+            (0.22, 0.2, 0.2, 0.38),
         ),
     ]
-    if s.red_lines:
-        out += [
-            Heading("Red lines", 2),
-            Table(
-                ("Red line", "Actor", "Bound", "Basis"),
-                [
-                    (titled(names.red_lines[r.id], r.id), names.actor(r.actor), bound(r, names), notes(r.basis))
-                    for r in s.red_lines
-                ],
-                (0.28, 0.14, 0.18, 0.40),
-            ),
-        ]
-    if s.preconditions:
-        out += [
-            Heading("Preconditions", 2),
-            Table(
-                ("Precondition", "Actor", "Waiver", "Basis"),
-                [
-                    (
-                        titled(names.preconditions[p.id], p.id),
-                        names.actor(p.actor),
-                        f"under pressure ≥ {value(p.waiver_pressure)}\nfrom round {p.earliest_waiver_round}"
-                        if p.waivable
-                        else "never waived",
-                        notes(p.basis),
-                    )
-                    for p in s.preconditions
-                ],
-                (0.2, 0.14, 0.26, 0.40),
-            ),
-        ]
-    if s.leverage:
-        out += [
-            Heading("Leverage", 2),
-            Table(
-                ("Leverage", "From → to", "Pressure per round", "Basis"),
-                [
-                    (
-                        titled(names.readable(lev.id), lev.id),
-                        f"{names.actor(lev.source)} → {names.actor(lev.target)}",
-                        "\n".join(
-                            filter(
-                                None,
-                                [
-                                    value(lev.strength),
-                                    "when blocking" if lev.on == "block" else "every round",
-                                    when(lev.when, names),
-                                ],
-                            )
-                        ),
-                        notes(lev.basis),
-                    )
-                    for lev in s.leverage
-                ],
-                (0.2, 0.2, 0.22, 0.38),
-            ),
-        ]
-    if s.events:
-        out += [
-            Heading("Events", 2),
-            Table(
-                ("Event", "When", "Effects", "Basis"),
-                [
-                    (
-                        titled(names.events[e.id], e.id),
-                        "\n".join(filter(None, [trigger(e, names), when(e.when, names)])),
-                        effects(e, names),
-                        notes(e.basis),
-                    )
-                    for e in s.events
-                ],
-                (0.2, 0.22, 0.2, 0.38),
-            ),
-        ]
+    r, pr = s.risk, s.protocol
+    tablers = f"\ntabled in turn by {', '.join(map(names.actor, pr.tabled_by))}" if pr.tabled_by else ""
+    opens = f"\ntalks open {when(pr.opens_when, names)}" if when(pr.opens_when, names) else ""
+    rules_rows = [
+        (
+            "Protocol",
+            f"{TABLE_RULES[pr.rule]}{tablers}\npressure decays by {value(pr.pressure_decay)} of itself "
+            f"each round{opens}",
+            notes(pr.basis),
+        ),
+        (
+            "Risk of collapse",
+            f"breakdown chance {value(r.hazard)} a round; ×(1 + {value(r.stall_growth)} per round "
+            f"beyond {r.stall_after} without progress), up to ×{value(r.stall_cap)}; "
+            f"×{value(r.agreement_factor)} per agreed issue; ×{value(r.declared_factor)} once a "
+            "phase is declared; the same factors scale each incident's collapse chance",
+            notes(r.basis),
+        ),
+    ]
     flags = ", ".join(f"{names.readable(f)} {'yes' if v else 'no'}" for f, v in s.world.flags.items()) or "no flags"
-    out.append(
-        Paragraph(
-            f"Protocol: the package on the table is {TABLE_RULES[s.protocol.rule]}; pressure decays by "
-            f"{value(s.protocol.pressure_decay)} of itself each round. World at the start: {flags}.",
-            "note",
-        )
-    )
+    out += [
+        *section("Protocol and risk", ("", "What the scenario sets", "Basis"), rules_rows, (0.16, 0.44, 0.40)),
+        Paragraph(f"World at the start: {flags}.", "note"),
+    ]
     return out
 
 
 def citations(s: Scenario) -> dict[str, list[str]]:
     """Claim id -> the scenario fields citing it (``object.field``), in order of first citation."""
     cited: dict[str, list[str]] = {}
-    objects = [*s.issues, *s.actors, *s.red_lines, *s.preconditions, *s.leverage, *s.events]
-    for obj in objects:
-        for name, text in basis_of(obj).items():
+    objects = [
+        *s.issues,
+        *s.actors,
+        *s.red_lines,
+        *s.preconditions,
+        *s.phases,
+        *s.veto_players,
+        *s.leverage,
+        *s.guarantees,
+        *s.events,
+        *s.milestones,
+    ]
+    named = [(o.id, basis_of(o)) for o in objects] + [
+        ("risk", s.risk.basis),
+        ("protocol", s.protocol.basis),
+        ("world", s.world.basis),
+        *((f"veto of {v.of} on {v.issue}", v.basis) for v in s.vetoes),
+    ]
+    for ident, basis in named:
+        for name, text in basis.items():
             for cid in CLAIM_ID.findall(text):
-                where = f"{obj.id}.{name}"
+                where = f"{ident}.{name}"
                 if where not in cited.setdefault(cid, []):
                     cited[cid].append(where)
     return cited
@@ -458,22 +610,24 @@ def sources(s: Scenario, claims: dict[str, Claim], digests: list[str]) -> list:
 def method(s: Scenario, meta: dict) -> list:
     m = s.meta
     principals = " and ".join(a.name or a.id for a in s.principals)
-    others = ", ".join(a.name or a.id for a in s.actors if a.role != "principal")
+    others = ", ".join(a.name or a.id for a in s.seated if a.role != "principal")
     model = (
-        f"negsim is an agent-based model built on Mesa. Each actor is an agent: the principals ({principals}) hold "
-        "a veto and judge every package on the table against their red lines, their preconditions and an aspiration "
-        "that falls over time from their ideal towards their reservation value, following their concession strategy"
+        f"negsim is an agent-based model built on Mesa. Each actor is an agent. The principals ({principals}) hold "
+        "a veto: a phase is declared when the principals its gate names accept a package on the issues it settles, "
+        "with the gate's preconditions met or waived; issues deferred into the phase are negotiated after it. A "
+        "principal judges a package on the issues on the table against its red lines and what it holds out for, "
+        "which falls on its own clock from its ideal toward its reservation value once talks open; a package it "
+        "accepts must also pass its domestic veto players"
         + (
-            f"; {others} shape the package and apply leverage, pressure that builds on whoever blocks and can make "
-            "a principal waive a precondition"
+            f". The third parties ({others}) act by stated rules: they draft bridging packages in turn, press a "
+            "principal who said no while they can pay for it, offer guarantees, and convene meetings"
             if others
             else ""
         )
-        + f". The talks advance in rounds of {m.round_days} days from {day(m.start_date)} for {m.horizon} rounds. "
-        "In each round world events fire (scheduled, by hazard or at a rate), the package tabled is "
-        f"{TABLE_RULES[s.protocol.rule]}, the principals respond, leverage falls on whoever blocked and actors "
-        "concede. A run ends in a transition when both principals accept the same package, in collapse when an "
-        "incident breaks the truce, or in stalemate at the horizon."
+        + f". Rounds last {m.round_days} days from {day(m.start_date)}; the horizon of {m.horizon} rounds only ends "
+        "the observation. The risk of collapse grows while talks stall and falls with agreements; a declared phase "
+        "can still collapse. A run's outcome is 'declared' if the first phase is declared by the horizon, "
+        "'collapse' if the ceasefire breaks down before that, and 'stalemate' otherwise."
     )
     monte_carlo = (
         f"The batch is a Monte Carlo of {meta['runs']:,} runs. Each run draws the scenario's {len(uncertain(s))} "
@@ -485,7 +639,13 @@ def method(s: Scenario, meta: dict) -> list:
         "whether the assumptions above are right."
     )
     provenance = f"Scenario hash {meta['scenario_hash']}, negsim {meta.get('version', __version__)}."
-    return [Heading("Method"), Paragraph(model), Paragraph(monte_carlo), Paragraph(provenance, "note")]
+    return [
+        Heading("Method"),
+        Paragraph(model),
+        Paragraph(monte_carlo),
+        Paragraph(LIMITS),
+        Paragraph(provenance, "note"),
+    ]
 
 
 def briefing(folder: Path, seeds: Path | None = None) -> tuple[Scenario, dict, list, dict[str, Claim]]:

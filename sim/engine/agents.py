@@ -1,14 +1,16 @@
 """Actors as Mesa agents. Each agent acts on its own column of the model's block arrays, so one
 call serves every run in the block; its decisions are the pure functions of :mod:`sim.engine.rules`.
 
-- :class:`Principal` holds a veto: it responds to the tabled package, checking its red lines,
-  its preconditions and its aspiration.
-- :class:`Broker`, :class:`Mediator` and :class:`Stakeholder` shape the table through their
-  stated positions and press other actors through leverage.
+- :class:`Principal` holds a veto: it answers proposals, checking the preconditions the phase's
+  gate applies, its red lines, what it holds out for, and its domestic veto players.
+- :class:`ThirdParty` (broker, mediator, stakeholder) acts each round by a stated rule: it presses
+  principals who said no (its leverage), offers guarantees, drafts bridging packages when it is
+  its turn to table one, and convenes summits (events it pays for).
+- :class:`Spoiler` has no seat at the table; the events it is ``by`` time violence to progress.
 
-Randomness: an agent never draws from Mesa's ``model.random`` or ``model.rng``; its decision
-noise comes from the counter-based streams (:mod:`sim.engine.streams`), keyed by run, actor and
-round, so a run's numbers do not depend on the block it is played in.
+Randomness: an agent never draws from Mesa's ``model.random`` or ``model.rng``; per-run draws
+come from the counter-based streams (:mod:`sim.engine.streams`), keyed by run and name, so a
+run's numbers do not depend on the block it is played in.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import rules, streams
-from sim.engine.outcomes import OFFER, PRECONDITION, RED_LINE
+from sim.engine import rules
+from sim.engine.outcomes import OFFER, PRECONDITION, RATIFICATION, RED_LINE
 from sim.scenario.schema import Actor
-
-NOISE_STREAM = streams.key("decision-noise")
 
 
 class ActorAgent(mesa.Agent):
@@ -30,79 +30,147 @@ class ActorAgent(mesa.Agent):
         super().__init__(model)
         self.spec = spec
         self.index = index
-        self.levers = [lev for lev in model.spec.leverage if lev.source == spec.id]
+        self.levers = [(k, lev) for k, lev in enumerate(model.spec.leverage) if lev.source == spec.id]
 
-    def press(self, round_: int, blocked: np.ndarray) -> None:
-        """Apply this actor's leverage: pressure on targets that blocked (or always, if so set)."""
-        m = self.model
-        for lever in self.levers:
+    def act(self, round_: int, answers: dict) -> None:
+        """This round's actions, on the last round's ``answers`` (who said no, why, by how much)."""
+        self.press(round_, answers)
+
+    def press(self, round_: int, answers: dict) -> None:
+        """Apply this actor's leverage: pressure on a target that said no (or always, if so set), while it
+        can pay for it; credibility erodes in a round it cannot also pay to follow the pressure through."""
+        m, me = self.model, self.index
+        for k, lever in self.levers:
             target = m.actor_index[lever.target]
-            active = m.negotiating & m.world.active(lever.when, round_)
+            active = m.live & m.talks_open & m.world.active(lever.when, round_)
             if lever.on == "block":
-                active = active & blocked[:, target]
-            m.pressure[:, target] += np.where(active, m.values(lever.strength), 0.0)
+                active = active & answers["blocked"][:, target]
+            cost = m.values(lever.cost)
+            active = active & (m.budget[:, me] >= cost - 1e-12)
+            strength = m.values(lever.strength) * m.credibility[:, k]
+            if lever.scaled_by_distance:
+                stated = m.stated_positions([target])[:, 0]
+                strength = strength * m.distance(me, stated) / np.maximum(m.lever_distance[:, k], 1e-9)
+            m.pressure[:, target] += np.where(active, strength, 0.0)
+            m.budget[:, me] -= np.where(active, cost, 0.0)
+            follow = m.values(lever.follow_through)
+            if np.any(follow):
+                kept = active & (m.budget[:, me] >= follow - 1e-12)
+                m.budget[:, me] -= np.where(kept, follow, 0.0)
+                eroded = m.credibility[:, k] * (1.0 - m.values(lever.erosion))
+                m.credibility[:, k] = np.where(active & ~kept, eroded, m.credibility[:, k])
 
     def engaged(self) -> np.ndarray:
-        """Whether the actor moves at all this round (principals wait for their preconditions)."""
+        """Whether the actor concedes this round (principals wait for their preconditions)."""
         return np.ones(self.model.block_size, dtype=bool)
 
 
 class Principal(ActorAgent):
-    """A party with a veto; a transition needs every principal to accept one package."""
+    """A party with a veto: a phase is declared, and an issue agreed, only with its consent where the gate asks it."""
 
     def __init__(self, model, spec: Actor, index: int):
         super().__init__(model, spec, index)
-        self.preconditions = [j for j, p in enumerate(model.spec.preconditions) if p.actor == spec.id]
         self.red_lines = [j for j, r in enumerate(model.spec.red_lines) if r.actor == spec.id]
-
-    def unmet_precondition(self) -> np.ndarray:
-        """Index of the first precondition neither met nor waived, or -1, per run."""
-        m = self.model
-        out = np.full(m.block_size, -1)
-        for j in reversed(self.preconditions):
-            open_ = (m.precondition_met[:, j] < 0) & (m.precondition_waived[:, j] < 0)
-            out = np.where(open_, j, out)
-        return out
+        self.veto_players = [v for v, p in enumerate(model.spec.veto_players) if p.principal == spec.id]
 
     def engaged(self) -> np.ndarray:
-        return self.unmet_precondition() < 0
-
-    def respond(self, package: np.ndarray, threshold: np.ndarray, round_: int):
-        """Accept or reject ``package`` in every run. Returns (accept, reason code, reason ref).
-
-        A precondition still open outranks a red line crossed, which outranks an offer below the threshold.
-        """
         m = self.model
-        reason = np.zeros(m.block_size, dtype=np.int8)
-        ref = np.full(m.block_size, -1)
+        mine = m.precondition_owner == self.index
+        return np.all((m.precondition_met[:, mine] >= 0) | (m.precondition_waived[:, mine] >= 0), axis=-1)
+
+    def respond(self, proposal, value: np.ndarray, round_: int):
+        """Accept or reject ``proposal``, worth ``value`` to this principal, in every run.
+
+        Returns (accept, reason code, reference): a precondition its gate applies still open, then a
+        red line crossed on the issues on the table, then a value below its threshold; a proposal it
+        accepts still needs each of its domestic veto players, whose own red lines it must pass.
+        """
+        m, package, on, rows = self.model, proposal.package, proposal.on_table, proposal.rows
+        reason = np.zeros(len(rows), dtype=np.int8)
+        ref = np.full(len(rows), -1)
         for j in reversed(self.red_lines):
-            crossed = rules.red_line_crossed(
-                package[:, m.red_line_issue[j]], m.red_line_min[:, j], m.red_line_max[:, j]
-            )
-            reason = np.where(crossed, RED_LINE, reason)
-            ref = np.where(crossed, j, ref)
-        value = rules.utility(package, m.ideal[:, self.index], m.salience[:, self.index])
-        noise = m.values(self.spec.noise)
-        if np.any(noise):
-            value = value + noise * streams.normal(m.seed, m.run_ids, NOISE_STREAM, self.index, round_)
-        short = ~rules.accepts(value, threshold) & (reason == 0)
+            i = m.red_line_issue[j]
+            low, high = m.red_line_min[rows, j], m.red_line_max[rows, j]
+            crossed = on[:, i] & rules.red_line_crossed(package[:, i], low, high)
+            reason, ref = np.where(crossed, RED_LINE, reason), np.where(crossed, j, ref)
+        short = ~rules.accepts(value, m.threshold[rows, self.index]) & (reason == 0)
         reason = np.where(short, OFFER, reason)
-        pending = self.unmet_precondition()
-        reason = np.where(pending >= 0, PRECONDITION, reason)
-        ref = np.where(pending >= 0, pending, ref)
+        for v in reversed(self.veto_players):
+            holds = m.world.active(m.spec.veto_players[v].when, round_)
+            holds = holds[rows] if isinstance(holds, np.ndarray) else holds
+            crossed = on & rules.red_line_crossed(package, m.veto_min[rows, v], m.veto_max[rows, v])
+            refused = holds & (reason == 0) & np.any(crossed, axis=-1)
+            reason, ref = np.where(refused, RATIFICATION, reason), np.where(refused, v, ref)
+        if proposal.gate:
+            pending = m.pending_precondition(rows, self.index, proposal.phase)
+            reason, ref = np.where(pending >= 0, PRECONDITION, reason), np.where(pending >= 0, pending, ref)
         return reason == 0, reason, ref
 
 
-class Broker(ActorAgent):
-    """The outside guarantor: sponsors packages through its weight and presses a principal."""
+class ThirdParty(ActorAgent):
+    """A broker, mediator or stakeholder: no veto, but leverage, guarantees, bridging packages and summits."""
+
+    def __init__(self, model, spec: Actor, index: int):
+        super().__init__(model, spec, index)
+        self.guarantees = [(g, x) for g, x in enumerate(model.spec.guarantees) if x.source == spec.id]
+
+    def act(self, round_: int, answers: dict) -> None:
+        self.press(round_, answers)
+        self.guarantee(round_, answers)
+
+    def guarantee(self, round_: int, answers: dict) -> None:
+        """Offer a guarantee once, to a principal that turned down a proposal touching its issues by no
+        more than the guarantee is worth, if the budget allows and no principal vetoed this actor's role."""
+        m, me = self.model, self.index
+        for g, offer in self.guarantees:
+            if m.guarantee_void[g]:
+                continue
+            target = m.actor_index[offer.target]
+            give = m.live & (m.guarantee_round[:, g] < 0) & (answers["reason"][:, target] == OFFER)
+            if not give.any():
+                continue
+            cost = m.values(offer.cost)
+            give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
+            give &= answers["shortfall"][:, target] <= m.values(offer.value) + 1e-12
+            give &= m.budget[:, me] >= cost - 1e-12
+            m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])
+            m.budget[:, me] -= np.where(give, cost, 0.0)
+
+    def bridge(self, frontier, thresholds: np.ndarray, proposal) -> np.ndarray:
+        """The bridging package it tables between the two principals on ``frontier`` (packages every
+        principal's red lines allow, trading across issues), given what they hold out for.
+
+        ``own``: inside the zone of agreement, the package it likes best, else the maximin package;
+        ``nash``: the Nash product of the surpluses over the thresholds; ``maximin``: equal surpluses.
+        """
+        own = self.model.ideal[proposal.rows, self.index]
+        if self.spec.bridging == "own":
+            return rules.zone_best(*frontier, thresholds, own, proposal.salience[:, self.index])[0]
+        if self.spec.bridging == "nash":
+            return rules.nash_point(*frontier, thresholds)[0]
+        return rules.maximin_point(*frontier, thresholds)[0]
 
 
-class Mediator(ActorAgent):
-    """A mediator: drafts bridging packages through its weight and presses the party it has access to."""
+class Broker(ThirdParty):
+    """The outside guarantor: presses a principal, guarantees, tables packages, and holds summits."""
 
 
-class Stakeholder(ActorAgent):
+class Mediator(ThirdParty):
+    """A mediator with its own access: whom it can press, what it can guarantee, what it convenes."""
+
+
+class Stakeholder(ThirdParty):
     """Any other actor with a stake and a voice at the table but no veto."""
 
 
-ROLE_CLASSES = {"principal": Principal, "broker": Broker, "mediator": Mediator, "stakeholder": Stakeholder}
+class Spoiler(ActorAgent):
+    """An armed group or faction outside the talks; the events it is ``by`` time violence to progress."""
+
+
+ROLE_CLASSES = {
+    "principal": Principal,
+    "broker": Broker,
+    "mediator": Mediator,
+    "stakeholder": Stakeholder,
+    "spoiler": Spoiler,
+}

@@ -3,15 +3,18 @@
 Every layer above the engine writes and reads results through this module, so a name is
 spelled once. The per-run table (:func:`run_table`, one row per run) has the columns
 
-- ``run`` (its index in the batch), ``outcome`` (transition / collapse / stalemate), the ``round``
-  and ``date`` the run ended;
-- ``blocker`` and ``reason`` when there was no transition (reason texts such as
-  ``precondition: remains``, see :func:`reason_text`);
-- one column per *family* below and scenario id, e.g. ``package.weapons``,
-  ``precondition.remains.round`` or ``param.actors.israel.reservation``.
+- ``run`` (its index in the batch), ``outcome`` (declared / collapse / stalemate: whether the
+  scenario's first phase was declared, the ceasefire collapsed before that, or neither by the
+  horizon), the ``round`` and ``date`` of that outcome (the horizon for a stalemate), and
+  ``collapse_round`` (-1 if none: a collapse after a declaration leaves the outcome ``declared``);
+- ``blocker`` and ``reason``: what last stopped the first phase's declaration (empty once
+  declared; reason texts such as ``precondition: remains``, see :func:`reason_text`);
+  ``open_blocker`` and ``open_reason``: what last stopped an agreement on the issues still open;
+- one column per *family* below and scenario id, e.g. ``agreed.weapons.round``,
+  ``milestone.committee_governing.round`` or ``param.actors.israel.reservation``.
 
 The trajectory table (:func:`trajectory_table`) holds the per-round state of the recorded runs,
-long format: run, round, actor, issue, stated position, tabled package, threshold, pressure.
+long format: run, round, actor, issue, stated position, tabled package, threshold, value, pressure.
 """
 
 from __future__ import annotations
@@ -27,32 +30,48 @@ if TYPE_CHECKING:  # the engine's model imports this module
     from sim.engine.model import NegotiationModel
     from sim.scenario.labels import Names
 
-# How a run ends; ONGOING while it is still being negotiated.
-ONGOING, TRANSITION, COLLAPSED, STALEMATE = 0, 1, 2, 3
-OUTCOMES = {TRANSITION: "transition", COLLAPSED: "collapse", STALEMATE: "stalemate"}
+# How a run ends.
+DECLARED, COLLAPSED, STALEMATE = 1, 2, 3
+OUTCOMES = {DECLARED: "declared", COLLAPSED: "collapse", STALEMATE: "stalemate"}
 OUTCOME_ORDER = list(OUTCOMES.values())
-SUCCESS = OUTCOMES[TRANSITION]
+SUCCESS = OUTCOMES[DECLARED]
 
-# Why a principal says no, in order of precedence when several apply; and what the reason refers to.
-PRECONDITION, RED_LINE, OFFER, COLLAPSE, INCOMPATIBLE = 1, 2, 3, 4, 5
+# Why a proposal failed, and what the reason refers to. RATIFICATION is a domestic veto player's refusal.
+PRECONDITION, RED_LINE, OFFER, COLLAPSE, INCOMPATIBLE, RATIFICATION, NO_TALKS = 1, 2, 3, 4, 5, 6, 7
 REASONS = {
     PRECONDITION: "precondition",
     RED_LINE: "red line",
     OFFER: "offer below aspiration",
     COLLAPSE: "collapse",
     INCOMPATIBLE: "red lines incompatible",
+    RATIFICATION: "ratification refused",
+    NO_TALKS: "talks never opened",
 }
-REFERS_TO = {PRECONDITION: "preconditions", RED_LINE: "red_lines", COLLAPSE: "events", INCOMPATIBLE: "issues"}
+REFERS_TO = {
+    PRECONDITION: "preconditions",
+    RED_LINE: "red_lines",
+    COLLAPSE: "events",
+    INCOMPATIBLE: "issues",
+    RATIFICATION: "veto_players",
+}
+BREAKDOWN = "breakdown"  # what a collapse from the risk's own hazard (no event) refers to
 
 # Column families: a template per family, filled with a scenario id (a parameter path for ``param``).
 FAMILIES = {
-    "package": "package.{}",  # the agreed value on an issue (NaN without a transition)
+    "phase_round": "phase.{}.round",  # the round a phase was declared (-1: not by the horizon)
+    "agreed_round": "agreed.{}.round",  # the round an issue was agreed (-1: not by the horizon)
+    "agreed_value": "agreed.{}.value",  # the value it was agreed at (NaN: not agreed)
+    "milestone_round": "milestone.{}.round",  # the round a milestone was carried out (-1: not)
     "precondition": "precondition.{}",  # met / waived / unmet
     "precondition_round": "precondition.{}.round",  # the round it was met or waived (-1: neither)
-    "red_line_bound": "red_line.{}.bound",  # whether the agreed package sits on the red line
+    "red_line_bound": "red_line.{}.bound",  # whether its issue was agreed on the red line
+    "red_line_relaxed": "red_line.{}.relaxed",  # the round it was relaxed (-1: never)
+    "guarantee_round": "guarantee.{}.round",  # the round a guarantee was offered (-1: never)
     "event_round": "event.{}.round",  # the first round an event happened (-1: never)
     "event_count": "event.{}.count",  # how often it happened
-    "pressure": "pressure.{}",  # the pressure on an actor when the run ended
+    "pressure": "pressure.{}",  # the pressure on an actor at the horizon
+    "budget": "budget.{}",  # what a third party had left of its budget
+    "audience_cost": "audience_cost.{}",  # the audience costs a principal paid for relaxing red lines
     "param": "param.{}",  # the value an uncertain parameter took in the run
 }
 _PATTERNS = {
@@ -61,7 +80,7 @@ _PATTERNS = {
     )
     for family, template in FAMILIES.items()
 }
-TRAJECTORY_COLUMNS = ["run", "round", "actor", "issue", "position", "package", "threshold", "pressure"]
+TRAJECTORY_COLUMNS = ["run", "round", "actor", "issue", "position", "package", "threshold", "value", "pressure"]
 
 
 def column(family: str, ident: str) -> str:
@@ -93,62 +112,101 @@ def is_collapse(text: str) -> bool:
     return text.partition(": ")[0] == REASONS[COLLAPSE]
 
 
-def reasons(model: NegotiationModel) -> np.ndarray:
-    """A reason text per run (empty for a transition)."""
-    spec = model.spec
-    refs = {
+def measures(spec) -> list[str]:
+    """What a run can reach, by name: ``declared``, ``collapse`` (before a declaration), ``agreed:<issue>``,
+    ``implemented:<milestone>``."""
+    return ["declared", "collapse", *(f"agreed:{i}" for i in spec.issue_ids()),
+            *(f"implemented:{m.id}" for m in spec.milestones)]  # fmt: skip
+
+
+def measure(model: NegotiationModel, what: str) -> np.ndarray:
+    """Whether each run of a played model reached ``what`` (one of :func:`measures`) by the horizon."""
+    kind, _, ident = what.partition(":")
+    if what == "declared":
+        return model.outcome == DECLARED
+    if what == "collapse":
+        return model.outcome == COLLAPSED
+    if kind == "agreed":
+        return model.agreed_round[:, model.issue_index[ident]] >= 0
+    return model.milestone_round[:, [m.id for m in model.spec.milestones].index(ident)] >= 0
+
+
+def _reason_texts(codes: np.ndarray, refs: np.ndarray, spec) -> np.ndarray:
+    """A reason text per run from reason codes and the index of what each refers to."""
+    named = {
         PRECONDITION: [p.id for p in spec.preconditions],
         RED_LINE: [r.id for r in spec.red_lines],
-        COLLAPSE: [e.id for e in spec.events],
+        COLLAPSE: [*(e.id for e in spec.events), BREAKDOWN],
         INCOMPATIBLE: spec.issue_ids(),
+        RATIFICATION: [v.id for v in spec.veto_players],
     }
-    labels = np.empty(model.block_size, dtype=object)
-    labels[:] = ""
+    labels = np.full(len(codes), "", dtype=object)
     for code in REASONS:
-        hit = model.reason == code
+        hit = codes == code
         if not hit.any():
             continue
-        if code in refs:
-            names = np.array(refs[code] + ["?"], dtype=object)
-            labels[hit] = REASONS[code] + ": " + names[model.reason_ref[hit]]
+        if code in named:
+            names = np.array([*named[code], "?"], dtype=object)
+            labels[hit] = REASONS[code] + ": " + names[refs[hit]]
         else:
             labels[hit] = REASONS[code]
     return labels
 
 
+def _parties(spec) -> np.ndarray:
+    """Blocker ids by index: actors, then domestic veto players; index -1 is nobody."""
+    return np.array(["", *(a.id for a in spec.actors), *(v.id for v in spec.veto_players)], dtype=object)
+
+
 def run_table(model: NegotiationModel) -> pd.DataFrame:
-    """The outcome of every run of a played model, one row per run."""
+    """The outcomes of every run of a played model, one row per run."""
     import pandas as pd
 
     spec = model.spec
-    if not set(np.unique(model.outcome)) <= set(OUTCOMES):
-        raise RuntimeError("a run ended without an outcome: the model was not played to its end")
+    outcome = model.outcome
+    if not set(np.unique(outcome)) <= set(OUTCOMES):
+        raise RuntimeError("a run has no outcome: the model was not played to its end")
     start = np.datetime64(spec.meta.start_date, "D")
+    end = model.end_round.astype(np.int32)
+    parties = _parties(spec)
     cols: dict[str, object] = {
         "run": model.run_ids,
-        "outcome": pd.Categorical.from_codes(model.outcome - 1, OUTCOME_ORDER),
-        "round": model.end_round.astype(np.int32),
-        "date": (start + model.end_round.astype("timedelta64[D]") * spec.meta.round_days).astype("datetime64[ms]"),
-        "blocker": np.array(["", *(a.id for a in spec.actors)], dtype=object)[model.blocker + 1],
-        "reason": reasons(model),
+        "outcome": pd.Categorical.from_codes(outcome - 1, OUTCOME_ORDER),
+        "round": end,
+        "date": (start + end.astype("timedelta64[D]") * spec.meta.round_days).astype("datetime64[ms]"),
+        "collapse_round": model.collapse_round.astype(np.int32),
+        "blocker": parties[model.blocker + 1],
+        "reason": _reason_texts(model.reason, model.reason_ref, spec),
+        "open_blocker": parties[model.open_blocker + 1],
+        "open_reason": _reason_texts(model.open_reason, model.open_ref, spec),
     }
+    for h, phase in enumerate(model.phases):
+        cols[column("phase_round", phase.id)] = model.declared_round[:, h]
     for i, issue in enumerate(spec.issue_ids()):
-        cols[column("package", issue)] = model.package[:, i]
+        cols[column("agreed_round", issue)] = model.agreed_round[:, i]
+        cols[column("agreed_value", issue)] = model.agreed_value[:, i]
+    for k, m in enumerate(spec.milestones):
+        cols[column("milestone_round", m.id)] = model.milestone_round[:, k]
     for j, p in enumerate(spec.preconditions):
         met, waived = model.precondition_met[:, j], model.precondition_waived[:, j]
         cols[column("precondition", p.id)] = np.where(met >= 0, "met", np.where(waived >= 0, "waived", "unmet"))
         cols[column("precondition_round", p.id)] = np.where(met >= 0, met, waived)
-    done = model.outcome == TRANSITION
     for j, r in enumerate(spec.red_lines):
-        at = model.package[:, model.red_line_issue[j]]
-        on_min = np.abs(at - model.red_line_min[:, j]) < 1e-6
-        on_max = np.abs(at - model.red_line_max[:, j]) < 1e-6
-        cols[column("red_line_bound", r.id)] = done & (on_min | on_max)
+        at = model.agreed_value[:, model.red_line_issue[j]]
+        on_bound = (np.abs(at - model.red_line_min[:, j]) < 1e-6) | (np.abs(at - model.red_line_max[:, j]) < 1e-6)
+        cols[column("red_line_bound", r.id)] = on_bound
+        cols[column("red_line_relaxed", r.id)] = model.relaxed_round[:, j]
+    for g, guarantee in enumerate(spec.guarantees):
+        cols[column("guarantee_round", guarantee.id)] = model.guarantee_round[:, g]
     for j, e in enumerate(spec.events):
         cols[column("event_round", e.id)] = model.world.first_round[:, j]
         cols[column("event_count", e.id)] = model.world.count[:, j]
     for k, a in enumerate(spec.actors):
         cols[column("pressure", a.id)] = model.pressure[:, k]
+        if a.role == "principal":
+            cols[column("audience_cost", a.id)] = model.audience_cost[:, k]
+        elif a.role != "spoiler":
+            cols[column("budget", a.id)] = model.budget[:, k]
     for path, drawn in model.values.drawn.items():
         cols[column("param", path)] = np.broadcast_to(drawn, model.block_size)
     return pd.DataFrame(cols)
@@ -164,9 +222,9 @@ def trajectory_table(model: NegotiationModel) -> pd.DataFrame:
     actors, issues = [a.id for a in model.spec.actors], model.spec.issue_ids()
     frames = []
     for k, round_ in enumerate(records["round"]):
-        runs, position, package = records["run"][k], records["position"][k], records["package"][k]
-        threshold, pressure = records["threshold"][k], records["pressure"][k]
+        runs = records["run"][k]
         r, a, i = np.meshgrid(np.arange(len(runs)), np.arange(len(actors)), np.arange(len(issues)), indexing="ij")
+        per_actor = {name: records[name][k][r, a].ravel() for name in ("threshold", "value", "pressure")}
         frames.append(
             pd.DataFrame(
                 {
@@ -174,14 +232,13 @@ def trajectory_table(model: NegotiationModel) -> pd.DataFrame:
                     "round": round_,
                     "actor": np.array(actors)[a.ravel()],
                     "issue": np.array(issues)[i.ravel()],
-                    "position": position[r, a, i].ravel(),
-                    "package": package[r, i].ravel(),
-                    "threshold": threshold[r, a].ravel(),
-                    "pressure": pressure[r, a].ravel(),
+                    "position": records["position"][k][r, a, i].ravel(),
+                    "package": records["package"][k][r, i].ravel(),
+                    **per_actor,
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)[TRAJECTORY_COLUMNS]
 
 
 def decoded(df: pd.DataFrame) -> pd.DataFrame:

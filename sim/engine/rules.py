@@ -14,7 +14,7 @@ EPS = 1e-12
 
 def utility(package: np.ndarray, ideal: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """Salience-weighted linear utility of ``package`` (..., I) to actors with ``ideal`` (..., I)."""
-    return 1.0 - np.sum(salience * np.abs(package - ideal), axis=-1) / 100.0
+    return 1.0 - np.einsum("...i,...i->...", salience, np.abs(package - ideal)) / 100.0
 
 
 def concession_share(clock: np.ndarray, deadline: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -82,12 +82,15 @@ def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
 
 
 def _point(packages, utilities, seg, lam):
-    pick = lambda arr: np.take_along_axis(arr, seg[..., None, None], axis=-2)[..., 0, :]
-    nxt = lambda arr: np.take_along_axis(arr, seg[..., None, None] + 1, axis=-2)[..., 0, :]
+    """The point ``lam`` of the way along segment ``seg`` of the frontier: (package, utilities)."""
+    at = np.stack([seg, seg + 1], axis=-1)[..., None]
     lam_ = lam[..., None]
-    return pick(packages) + lam_ * (nxt(packages) - pick(packages)), pick(utilities) + lam_ * (
-        nxt(utilities) - pick(utilities)
-    )
+
+    def along(arr):
+        start, end = np.moveaxis(np.take_along_axis(arr, at, axis=-2), -2, 0)
+        return start + lam_ * (end - start)
+
+    return along(packages), along(utilities)
 
 
 def frontier_at(packages, utilities, who: int, target):
@@ -113,7 +116,10 @@ def nash_point(packages, utilities, disagreement):
     denom = 2.0 * beta * delta
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = np.where(np.abs(denom) > EPS, -(beta * gamma + alpha * delta) / denom, 0.0)
-    candidates = np.stack([np.zeros_like(lam), np.clip(lam, 0.0, 1.0), np.ones_like(lam)], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # where the two surpluses are equal (the fallback's best)
+        even = np.where(np.abs(beta - delta) > EPS, (gamma - alpha) / (beta - delta), 0.0)
+    ends = [np.zeros_like(lam), np.ones_like(lam)]
+    candidates = np.stack([ends[0], np.clip(lam, 0.0, 1.0), np.clip(even, 0.0, 1.0), ends[1]], axis=-1)
     s1 = alpha[..., None] + beta[..., None] * candidates
     s2 = gamma[..., None] + delta[..., None] * candidates
     product = np.where((s1 > 0) & (s2 > 0), s1 * s2, -np.inf)
@@ -121,11 +127,58 @@ def nash_point(packages, utilities, disagreement):
     score = np.where(np.isfinite(product), product, fallback)
     flat = score.reshape(*score.shape[:-2], -1)
     best = np.argmax(flat, axis=-1)
-    seg = best // 3
+    seg = best // candidates.shape[-1]
     lam_best = np.take_along_axis(candidates.reshape(flat.shape), best[..., None], axis=-1)[..., 0]
     package, u = _point(packages, utilities, seg, lam_best)
     feasible = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0] >= 0
     return package, u, feasible
+
+
+def restricted(salience: np.ndarray, on_table: np.ndarray) -> np.ndarray:
+    """Saliences over the issues ``on_table`` only, renormalised to sum to 1 (all zero if none is on it).
+
+    A principal judges a proposal on the issues it settles, as if they were all that is at stake.
+    """
+    weights = salience * on_table
+    return weights / np.maximum(weights.sum(axis=-1, keepdims=True), EPS)
+
+
+def maximin_point(packages, utilities, thresholds):
+    """The frontier package that maximises the smaller surplus over ``thresholds`` (..., 2).
+
+    Along the frontier principal 1's surplus falls and principal 2's rises, so the best is where
+    they are equal, or an end of the frontier if they never are. Returns (package, utilities).
+    """
+    gap = (utilities[..., 0] - thresholds[..., 0, None]) - (utilities[..., 1] - thresholds[..., 1, None])
+    k_max = gap.shape[-1] - 2
+    seg = np.clip(np.sum(gap[..., 1:] > 0, axis=-1), 0, k_max)
+    a = np.take_along_axis(gap, seg[..., None], axis=-1)[..., 0]
+    b = np.take_along_axis(gap, seg[..., None] + 1, axis=-1)[..., 0]
+    lam = np.clip(a / np.where(np.abs(a - b) > EPS, a - b, np.inf), 0.0, 1.0)
+    return _point(packages, utilities, seg, lam)
+
+
+def zone_best(packages, utilities, thresholds, own_ideal, own_salience):
+    """The package a third party tables for itself: inside the zone of agreement (both principals get
+    their ``thresholds``), the frontier package it values most; the maximin package where there is no zone.
+
+    Its utility is linear along each frontier segment, so the best lies at a vertex or at an end of
+    the zone. Returns (package, utilities, whether a zone exists).
+    """
+    ends = [frontier_at(packages, utilities, k, thresholds[..., k]) for k in (0, 1)]
+    cand = np.concatenate([packages, *(p[..., None, :] for p, _ in ends)], axis=-2)
+    cand_u = np.concatenate([utilities, *(u[..., None, :] for _, u in ends)], axis=-2)
+    feasible = np.all(cand_u >= thresholds[..., None, :] - 1e-9, axis=-1)
+    own = utility(cand, own_ideal[..., None, :], own_salience[..., None, :])
+    best = np.argmax(np.where(feasible, own, -np.inf), axis=-1)
+    pick = lambda arr: np.take_along_axis(arr, best[..., None, None], axis=-2)[..., 0, :]
+    exists = feasible.any(axis=-1)
+    fallback, fallback_u = maximin_point(packages, utilities, thresholds)
+    return (
+        np.where(exists[..., None], pick(cand), fallback),
+        np.where(exists[..., None], pick(cand_u), fallback_u),
+        exists,
+    )
 
 
 def zeuthen_risk(own_aspiration, offer_from_other, disagreement):
@@ -162,6 +215,17 @@ def accepts(value, threshold):
 def waives(pressure, waiver_pressure):
     """Whether the pressure on an actor has reached the level at which it waives a precondition."""
     return pressure >= waiver_pressure
+
+
+def responsive_share(share, base, reciprocity, other_moved):
+    """A responsive principal's concession share after a round: its steady ``base`` pace plus
+    ``reciprocity`` times the share the other side conceded last round (tit for tat), at most 1."""
+    return np.minimum(share + base + reciprocity * np.maximum(other_moved, 0.0), 1.0)
+
+
+def crossed(values, low, high):
+    """Whether any value lies outside [low, high] (per run, over the last axis)."""
+    return np.any(red_line_crossed(values, low, high), axis=-1)
 
 
 def subgame_perfect_values(packages, utilities, patience, reservation, rounds: int, first: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ class Values:
         unknown = set(overrides or {}) - set(dists)
         if unknown:
             raise KeyError(f"not an uncertain parameter of the scenario: {', '.join(sorted(unknown))}")
+        self._dists = dists
         self._ids = {id(dist): path for path, dist in dists.items()}
         given = overrides or {}
         self.drawn = {
@@ -41,3 +43,11 @@ class Values:
         if isinstance(value, BaseDistribution):
             return self.drawn[self._ids[id(value)]]
         return float(value)
+
+    def __deepcopy__(self, memo):
+        """A copy that knows the copied scenario's distributions (they are found by identity)."""
+        new = copy.copy(self)
+        new._dists = {path: copy.deepcopy(dist, memo) for path, dist in self._dists.items()}
+        new._ids = {id(dist): path for path, dist in new._dists.items()}
+        new.drawn = copy.deepcopy(self.drawn, memo)
+        return new

@@ -1,10 +1,12 @@
-"""World state and events: flags per run, scheduled events, hazards, incident processes.
+"""World state and events: flags per run, scheduled, hazard, repeated and convened events.
 
 Every random draw is keyed by (root seed, run, round, event), so an event fires in a run
 whatever other runs share its block.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,24 +18,39 @@ EVENT_STREAM = streams.key("events")
 COLLAPSE_STREAM = streams.key("collapse")
 
 
+@dataclass
+class Happened:
+    """One event in one round: where it fired, how often, and where it collapsed the ceasefire."""
+
+    index: int
+    event: Event
+    fired: np.ndarray
+    collapsed: np.ndarray
+
+
 class WorldState:
     """Flags (runs x flags) and the record of which event happened when in each run."""
 
-    def __init__(self, scenario: Scenario, values: Values, run_ids: np.ndarray):
-        self.flags_names = scenario.flag_names()
+    def __init__(self, scenario: Scenario, values: Values, run_ids: np.ndarray, actor_index: dict[str, int]):
+        self.flag_names = scenario.flag_names()
+        self._flag = {name: k for k, name in enumerate(self.flag_names)}
         self.run_ids = run_ids
         n = len(run_ids)
-        self.flags = np.zeros((n, len(self.flags_names)), dtype=bool)
+        self.flags = np.zeros((n, len(self.flag_names)), dtype=bool)
         for name, on in scenario.world.flags.items():
             self.flags[:, self.flag(name)] = on
         self.events = scenario.events
         self._keys = [streams.key(e.id) for e in self.events]
         self._values = values
+        self._actor_index = actor_index
         self.first_round = np.full((n, len(self.events)), -1, dtype=np.int32)
         self.count = np.zeros((n, len(self.events)), dtype=np.int32)
 
     def flag(self, name: str) -> int:
-        return self.flags_names.index(name)
+        return self._flag[name]
+
+    def set_flag(self, name: str, mask: np.ndarray) -> None:
+        self.flags[:, self.flag(name)] |= mask
 
     def active(self, when: When, round_: int) -> np.ndarray | bool:
         """Where a time window and its flag conditions hold."""
@@ -46,37 +63,54 @@ class WorldState:
             ok = ok & ~self.flags[:, self.flag(name)]
         return ok
 
-    def happen(self, seed: int, round_: int, live: np.ndarray, negotiating: np.ndarray):
-        """Draw this round's events. Yields (index, event, fired mask, collapsed mask) for each event."""
+    def happen(
+        self, seed: int, round_: int, live: np.ndarray, risk: np.ndarray, budget: np.ndarray, since_progress: np.ndarray
+    ):
+        """Draw this round's events; yield a :class:`Happened` for each event that fired somewhere.
+
+        ``risk`` multiplies each occurrence's chance of collapsing the ceasefire; ``budget`` (runs x
+        actors) pays for convened events; ``since_progress`` (rounds since the last declaration,
+        agreement or milestone, -1 if none yet) times violence to progress.
+        """
         for j, (event, key) in enumerate(zip(self.events, self._keys, strict=True)):
             eligible = live & self.active(event.when, round_)
-            if event.milestone:
-                eligible = eligible & self.flags[:, self.flag("transition")]
             if event.trigger != "rate":
                 eligible = eligible & (self.first_round[:, j] < 0)
+            if event.trigger == "convened_by":
+                convener = self._actor_index[event.convened_by]
+                cost = self._values(event.cost)
+                eligible = eligible & (budget[:, convener] >= cost - 1e-12)
             if not np.any(eligible):
                 continue
-            u = streams.uniform(seed, self.run_ids, EVENT_STREAM, key, round_)
-            occurrences = self._occurrences(event, round_, u)
+            if event.trigger == "convened_by":
+                occurrences = eligible.astype(np.int64)
+                budget[:, convener] -= np.where(eligible, cost, 0.0)
+            else:
+                u = streams.uniform(seed, self.run_ids, EVENT_STREAM, key, round_)
+                occurrences = self._occurrences(event, round_, u, since_progress)
             fired = eligible & (occurrences > 0)
-            collapse = self._values(event.collapse)
             collapsed = np.zeros_like(fired)
-            if np.any(collapse):
+            chance = self._values(event.collapse)
+            if np.any(chance) and fired.any():
                 u2 = streams.uniform(seed, self.run_ids, COLLAPSE_STREAM, key, round_)
-                p = 1.0 - (1.0 - collapse) ** occurrences
-                collapsed = fired & negotiating & (u2 < p)
+                p = 1.0 - (1.0 - np.minimum(chance * risk, 1.0)) ** occurrences
+                collapsed = fired & (u2 < p)
             self.first_round[:, j] = np.where(fired & (self.first_round[:, j] < 0), round_, self.first_round[:, j])
             self.count[:, j] += np.where(fired, occurrences, 0)
             self._set(event, fired)
-            yield j, event, fired, collapsed
+            if fired.any():
+                yield Happened(j, event, fired, collapsed)
 
-    def _occurrences(self, event: Event, round_: int, u: np.ndarray) -> np.ndarray:
+    def _occurrences(self, event: Event, round_: int, u: np.ndarray, since_progress: np.ndarray) -> np.ndarray:
         v = self._values
         if event.trigger == "at_round":
             return ((round_ == event.at_round) & (u < v(event.probability))).astype(np.int64)
         boost = np.ones_like(u)
         for name, factor in event.boost.items():
             boost = np.where(self.flags[:, self.flag(name)], boost * v(factor), boost)
+        if event.after_progress is not None:
+            soon = (since_progress >= 0) & (since_progress < event.after_progress.window)
+            boost = np.where(soon, boost * v(event.after_progress.factor), boost)
         if event.trigger == "hazard":
             return (u < np.minimum(v(event.hazard) * boost, 1.0)).astype(np.int64)
         return streams.poisson(v(event.rate) * boost, u)

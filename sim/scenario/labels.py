@@ -62,13 +62,19 @@ class Names:
         self.events = {e.id: e.label or self.readable(e.id) for e in scenario.events}
         self.red_lines = {r.id: r.label or self.readable(r.id) for r in scenario.red_lines}
         self.preconditions = {p.id: self.readable(p.flag) for p in scenario.preconditions}
+        self.phases = {p.id: p.label or self.readable(p.id) for p in scenario.gates()}
+        self.milestones = {m.id: m.label or self.readable(m.id) for m in scenario.milestones}
+        self.veto_players = {v.id: v.name or self.readable(v.id) for v in scenario.veto_players}
+        self.guarantees = {g.id: self.readable(g.id) for g in scenario.guarantees}
+        self.leverage = {lev.id: self.readable(lev.id) for lev in scenario.leverage}
 
     def readable(self, ident: str) -> str:
         """An id made readable, with the scenario's own capitals: ``us_on_israel`` -> ``US on Israel``."""
         return " ".join(self._capitals.get(w, w) for w in words(ident).split(" "))
 
     def actor(self, ident: str) -> str:
-        return self.actors.get(ident) or self.readable(ident)
+        """An actor's or a domestic veto player's name."""
+        return self.actors.get(ident) or self.veto_players.get(ident) or self.readable(ident)
 
     def field(self, path: str) -> str:
         """A parameter path as words: ``actors.israel.reservation`` -> ``Israel: reservation``."""
@@ -80,14 +86,17 @@ class Names:
             "events": self.events,
             "red_lines": self.red_lines,
             "preconditions": self.preconditions,
-            "leverage": {},
+            "phases": self.phases,
+            "milestones": self.milestones,
+            "veto_players": self.veto_players,
+            "guarantees": self.guarantees,
+            "leverage": self.leverage,
         }.get(section)
         if named is None or not name:
             return self.readable((rest or section).replace(".", "_"))
-        *head, last = name.split(".")
-        what = (
-            f"{self.readable('_'.join(head))} ({self.issues[last]})"
-            if head and last in self.issues
-            else self.readable(name.replace(".", "_"))
-        )
+        parts = name.split(".")
+        issues = [self.issues[p] for p in parts if p in self.issues]
+        rest = [p for p in parts if p not in self.issues]
+        words_ = [self.actors[p] if p in self.actors else self.readable(p) for p in rest]
+        what = " ".join(words_) + (f" ({', '.join(issues)})" if issues else "")
         return f"{named.get(ident) or self.readable(ident)}: {what}"

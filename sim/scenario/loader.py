@@ -244,17 +244,21 @@ def _distribution_at(loc: list[str], data: Any) -> type[BaseModel] | None:
 
 
 def _model_at(loc: list[str]) -> type[BaseModel] | None:
-    """The pydantic model that owns the field at ``loc`` (list indices skipped)."""
+    """The pydantic model that owns the field at ``loc`` (list indices, and the keys of a mapping of
+    objects such as ``bounds.<issue>``, skipped)."""
     import typing
 
     model: Any = Scenario
+    keyed = False  # the next part is a key of a mapping of objects, not a field name
     for part in loc:
-        if part.isdigit():
+        if part.isdigit() or keyed:
+            keyed = False
             continue
         fields = {f.alias or n: f for n, f in model.model_fields.items()}
         if part not in fields:
             return None
         ann = fields[part].annotation
+        keyed = typing.get_origin(ann) is dict
         model = _first_model(ann, typing)
         if model is None:
             return None

@@ -1,10 +1,11 @@
 """The scenario language: a pydantic schema for negotiations with red lines.
 
 A scenario names issues (0-100 axes), actors with positions and saliences, red lines,
-preconditions, leverage, world-state flags, events and a protocol. Any numeric field may be
-a :mod:`distribution <sim.scenario.distributions>` for Monte Carlo. Every object may carry a
-``basis`` mapping from its field names to the seed claim ids or stated assumptions the
-numbers rest on.
+preconditions, phases and the gates that declare them, leverage and guarantees, domestic veto
+players, world-state flags, events, implementation milestones, the risk of collapse and a
+protocol. Any numeric field may be a :mod:`distribution <sim.scenario.distributions>` for Monte
+Carlo. Every object may carry a ``basis`` mapping from its field names to the seed claim ids or
+stated assumptions the numbers rest on.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from sim.scenario.distributions import Distribution
 from sim.scenario.problems import did_you_mean
 
 Number = float | Distribution
-ROLES = ("principal", "broker", "mediator", "stakeholder")
-TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0, "hardline": 0.0}
-STRATEGIES = (*TIME_STRATEGIES, "zeuthen", "subgame_perfect")
-BUILTIN_FLAGS = ("transition",)
+ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
+THIRD_PARTIES = ("broker", "mediator", "stakeholder")
+TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0}
+STRATEGIES = (*TIME_STRATEGIES, "responsive", "hardline", "zeuthen", "subgame_perfect")
+TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")
+BUILTIN_FLAGS = ("talks_open", "stalled", "collapsed")
 MAX_RUNS = 10**9
+ID = r"^[a-z][a-z0-9_]*$"
 
 
 class Strict(BaseModel):
@@ -36,14 +40,14 @@ class Sourced(Strict):
 
 def bounds(value: Number) -> tuple[float, float]:
     """The smallest and largest value a number or distribution can take."""
-    return (value, value) if isinstance(value, (int, float)) else value.support()
+    return (value, value) if isinstance(value, int | float) else value.support()
 
 
 def check_range(value: Number, lo: float, hi: float) -> Number:
     """``value`` if it (or every value its distribution can take) lies in [lo, hi]; else ValueError."""
     a, b = bounds(value)
     if not (math.isfinite(a) and math.isfinite(b)):
-        hint = "" if isinstance(value, (int, float)) else " (give the normal low/high clipping)"
+        hint = "" if isinstance(value, int | float) else " (give the normal low/high clipping)"
         raise ValueError(f"must be a finite number in [{lo:g}, {hi:g}]{hint}")
     if a < lo or b > hi:
         got = f"{a:g}" if a == b else f"{a:g}..{b:g}"
@@ -58,13 +62,14 @@ def ranged(lo: float, hi: float):
 
 Unit = ranged(0, 1)
 Scale = ranged(0, 100)
+Cost = ranged(0, 1e6)
 
 
 class Meta(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     start_date: dt.date = dt.date(2025, 12, 15)
-    horizon: int = Field(26, ge=1, le=520, description="rounds")
+    horizon: int = Field(26, ge=1, le=520, description="rounds observed (never changes what happens in them)")
     round_days: int = Field(7, ge=1, le=366, description="calendar days per round")
     seed: int = Field(20251215, ge=0, lt=2**63)
     runs: int = Field(10_000, ge=1, le=MAX_RUNS)
@@ -78,20 +83,25 @@ class Meta(Strict):
 
 
 class Issue(Sourced):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=ID)
     label: str
     low: str = Field(description="what 0 means")
     high: str = Field(description="what 100 means")
 
 
 class Concession(Sourced):
+    """How a principal lowers what it holds out for, on its own clock (which never depends on the horizon)."""
+
     strategy: Literal[STRATEGIES] = "linear"
-    exponent: ranged(0, 100) | None = Field(None, description="time-based shape: <1 Boulware, >1 Conceder")
+    exponent: ranged(0.01, 100) | None = Field(None, description="time-based shape: <1 Boulware, >1 Conceder")
+    deadline: ranged(1, 10_000) | None = Field(
+        None, description="rounds of talks by which a time-based or responsive principal reaches its reservation"
+    )
+    reciprocity: ranged(0, 5) = Field(
+        1.0, description="responsive: share of the other side's last concession matched, on top of the steady pace"
+    )
     patience: Unit = Field(0.95, description="per-round discount factor (subgame-perfect offers)")
     step: ranged(1e-6, 1) = Field(0.02, description="Zeuthen concession step in utility")
-    deadline: ranged(1, 10_000) | None = Field(
-        None, description="rounds by which a time-based actor reaches its reservation (default: horizon)"
-    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -103,25 +113,38 @@ class Concession(Sourced):
                 raise ValueError("a conceder exponent must be > 1")
         return self
 
+    @property
+    def timed(self) -> bool:
+        """Whether the strategy runs on a deadline (time-based or responsive)."""
+        return self.strategy in (*TIME_STRATEGIES, "responsive")
+
     def shape(self) -> Number:
         return self.exponent if self.exponent is not None else TIME_STRATEGIES.get(self.strategy, 1.0)
 
 
 class Actor(Sourced):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=ID)
     name: str = ""
     role: Literal[ROLES]
-    position: dict[str, Scale]
-    salience: dict[str, Unit] = Field(description="weights per issue summing to 1 (renormalised per run if drawn)")
+    position: dict[str, Scale] = Field(default_factory=dict)
+    salience: dict[str, Unit] = Field(
+        default_factory=dict, description="weights per issue summing to 1 (renormalised per run if drawn)"
+    )
     capability: Unit = 0.5
-    reservation: Unit = Field(0.5, description="utility of no deal")
-    concession: Concession = Field(default_factory=Concession)
-    noise: Unit = Field(0.0, description="sd of the noise in judging a package")
+    reservation: Unit = Field(0.5, description="utility of no deal (principals)")
+    concession: Concession | None = Field(None, description="principals only: how they concede")
+    noise: Unit = Field(0.0, description="sd of a per-run bias in how the actor values packages (a trait)")
+    budget: Cost = Field(0.0, description="political capital for pressing, guarantees and summits")
+    bridging: Literal["own", "nash", "maximin"] = Field(
+        "nash", description="how it drafts a bridging package when it tables one"
+    )
 
     @field_validator("salience")
     @classmethod
     def _sums_to_one(cls, salience):
-        if all(isinstance(v, (int, float)) for v in salience.values()):
+        if not salience:
+            return salience
+        if all(isinstance(v, int | float) for v in salience.values()):
             total = sum(salience.values())
             if abs(total - 1) > 1e-6:
                 raise ValueError(f"must sum to 1 (sums to {total:g})")
@@ -129,14 +152,24 @@ class Actor(Sourced):
             raise ValueError("must have some positive weight")
         return salience
 
+    @property
+    def strategy(self) -> str:
+        return self.concession.strategy if self.concession else "hardline"
+
+
+class Relaxation(Sourced):
+    to: Scale = Field(description="the bound after relaxing")
+    audience_cost: ranged(0, 10) = Field(description="pressure the principal must be under to pay the domestic cost")
+
 
 class RedLine(Sourced):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=ID)
     actor: str
     issue: str
     min: Scale | None = None
     max: Scale | None = None
     label: str = ""
+    relax: Relaxation | None = Field(None, description="whether and how far it can be relaxed, at what cost")
 
     @model_validator(mode="after")
     def _check(self):
@@ -144,11 +177,13 @@ class RedLine(Sourced):
             raise ValueError("a red line needs min or max")
         if self.min is not None and self.max is not None and bounds(self.min)[1] > bounds(self.max)[0]:
             raise ValueError("red line min must not exceed max")
+        if self.relax is not None and self.min is not None and self.max is not None:
+            raise ValueError("only a one-sided red line (min or max) can be relaxed")
         return self
 
 
 class Precondition(Sourced):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=ID)
     actor: str
     flag: str
     waivable: bool = False
@@ -163,13 +198,87 @@ class When(Strict):
     unless: list[str] = Field(default_factory=list, description="flags that must all be unset")
 
 
+class Gate(Sourced):
+    """What it takes to declare a phase."""
+
+    consent: list[str] = Field(min_length=1, description="principals whose acceptance declares the phase")
+    settle: list[str] = Field(
+        default_factory=list, description="issues agreed at declaration (default: every issue not deferred)"
+    )
+    defer: list[str] = Field(default_factory=list, description="issues negotiated inside the phase")
+    preconditions: list[str] | None = Field(None, description="precondition ids that apply (default: all)")
+    after: str | None = Field(None, description="a phase that must be declared first")
+
+
+class Phase(Sourced):
+    id: str = Field(pattern=ID)
+    label: str = ""
+    gate: Gate
+
+
+class Milestone(Sourced):
+    """An implementation step: possible once its issues are agreed (and its phase declared)."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    issues: list[str] = Field(min_length=1, description="issues whose agreement it implements")
+    phase: str | None = None
+    hazard: Unit = Field(description="per-round chance of being carried out once possible")
+
+
 class Leverage(Sourced):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """Pressure one actor puts on another: per round, at a cost, with a credibility that erodes."""
+
+    id: str = Field(pattern=ID)
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    strength: Unit = Field(description="pressure added per round (utility units)")
+    strength: Unit = Field(description="pressure added per round at full credibility (utility units)")
     on: Literal["block", "always"] = "block"
     when: When = Field(default_factory=When)
+    cost: Cost = Field(0.0, description="budget spent per round of pressing")
+    credibility: Unit = Field(1.0, description="starting credibility: the share of the strength that bites")
+    erosion: Unit = Field(0.0, description="share of credibility lost in a round pressure is not followed through")
+    follow_through: Cost = Field(0.0, description="budget it takes to follow pressure through in a round")
+    scaled_by_distance: bool = Field(False, description="press harder the further the target is from the source")
+
+
+class Guarantee(Sourced):
+    """A guarantee or side-payment that raises a principal's value of packages on named issues."""
+
+    id: str = Field(pattern=ID)
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    issues: list[str] = Field(min_length=1)
+    value: Unit = Field(description="utility added when the package settles only these issues")
+    cost: Cost = Field(0.0, description="budget spent once, when it is offered")
+
+
+class Veto(Sourced):
+    """A principal rules out a third party's role on an issue (its guarantees and its say there)."""
+
+    by: str
+    of: str
+    issue: str
+
+
+class Bound(Strict):
+    min: Scale | None = None
+    max: Scale | None = None
+
+
+class VetoPlayer(Sourced):
+    """A domestic veto player (a coalition partner, an internal wing) whose red lines a package must pass."""
+
+    id: str = Field(pattern=ID)
+    name: str = ""
+    principal: str
+    bounds: dict[str, Bound] = Field(min_length=1, description="issue -> its own red lines")
+    when: When = Field(default_factory=When, description="when it holds a veto")
+
+
+class Align(Strict):
+    toward: str
+    share: ranged(-1, 1) = Field(description="share of the way its ideal moves toward (negative: away from) them")
 
 
 class Effects(Strict):
@@ -180,48 +289,73 @@ class Effects(Strict):
     position: dict[str, dict[str, ranged(-100, 100)]] = Field(
         default_factory=dict, description="actor -> issue -> shift"
     )
+    align: dict[str, Align] = Field(default_factory=dict, description="actor -> move its ideal toward another's")
+
+
+class AfterProgress(Strict):
+    factor: ranged(0, 100) = Field(description="multiplier on hazard or rate soon after progress")
+    window: int = Field(ge=1, le=520, description="rounds after a declaration, agreement or milestone")
 
 
 class Event(Sourced):
-    """Something that happens in the world: scheduled (at_round), once by hazard, or repeatedly (rate)."""
+    """Something that happens in the world: scheduled, once by hazard, repeatedly, or convened by an actor."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=ID)
     label: str = ""
     at_round: int | None = Field(None, ge=1, description="round number (1 = the first round)")
     probability: Unit = Field(1.0, description="chance a scheduled event happens")
     hazard: Unit | None = Field(None, description="per-round chance of happening once")
     rate: ranged(0, 20) | None = Field(None, description="expected occurrences per round (Poisson)")
+    convened_by: str | None = Field(None, description="an actor that convenes it once `when` holds and it can pay")
+    cost: Cost = Field(0.0, description="budget the convener spends")
+    by: str | None = Field(None, description="the spoiler behind it")
     boost: dict[str, ranged(0, 100)] = Field(default_factory=dict, description="flag -> multiplier on hazard or rate")
-    collapse: Unit = Field(0.0, description="chance each occurrence collapses the truce")
-    milestone: bool = Field(False, description="an implementation step: only after a transition")
+    after_progress: AfterProgress | None = Field(None, description="violence timed to progress (spoilers)")
+    collapse: Unit = Field(0.0, description="chance each occurrence collapses the ceasefire (before risk factors)")
     when: When = Field(default_factory=When)
     effects: Effects = Field(default_factory=Effects)
 
     @model_validator(mode="after")
     def _check(self):
-        triggers = [t for t in ("at_round", "hazard", "rate") if getattr(self, t) is not None]
+        triggers = [t for t in ("at_round", "hazard", "rate", "convened_by") if getattr(self, t) is not None]
         if len(triggers) != 1:
-            raise ValueError("an event needs exactly one of at_round, hazard, rate")
+            raise ValueError("an event needs exactly one of at_round, hazard, rate, convened_by")
         return self
 
     @property
     def trigger(self) -> str:
-        return "at_round" if self.at_round is not None else "hazard" if self.hazard is not None else "rate"
+        return next(t for t in ("at_round", "hazard", "rate", "convened_by") if getattr(self, t) is not None)
+
+
+class Risk(Sourced):
+    """How the risk of collapse responds to the talks: it grows with stalling and falls with agreements."""
+
+    hazard: Unit = Field(0.0, description="per-round chance the ceasefire breaks down, before the factors")
+    stall_after: int = Field(4, ge=1, le=520, description="rounds without progress after which talks count as stalled")
+    stall_growth: ranged(0, 10) = Field(0.0, description="risk multiplier added per stalled round")
+    stall_cap: ranged(1, 100) = Field(1.0, description="largest multiplier stalling can reach")
+    agreement_factor: Unit = Field(1.0, description="risk multiplier per agreed issue")
+    declared_factor: Unit = Field(1.0, description="risk multiplier once a phase is declared")
 
 
 class Protocol(Sourced):
-    rule: Literal["compromise", "nash", "alternating"] = "compromise"
+    rule: Literal["compromise", "bridging", "nash", "alternating"] = "compromise"
     at_table: list[str] = Field(
-        default_factory=list, description="actors whose positions enter the compromise (default: all)"
+        default_factory=list, description="actors whose positions enter the compromise (default: all at the table)"
     )
+    tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
     pressure_decay: Unit = Field(0.0, description="share of pressure lost each round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
+    opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
+
+
+FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions")
 
 
 class Outputs(Strict):
     trajectories: int = Field(0, ge=0, description="runs whose per-round state is recorded")
-    figures: list[Literal["outcomes", "transition_curve", "blocking", "packages", "positions"]] = Field(
-        default_factory=lambda: ["outcomes", "transition_curve", "blocking", "packages", "positions"],
+    figures: list[Literal[FIGURES]] = Field(
+        default_factory=lambda: list(FIGURES),
         description="figures to draw; 'positions' (a fan chart) needs recorded trajectories",
     )
 
@@ -231,16 +365,26 @@ class World(Sourced):
 
 
 class Scenario(Strict):
-    """A whole negotiation: who, over what, under which rules and world."""
+    """A whole negotiation: who, over what, under which rules and world.
+
+    Without ``phases`` the scenario has one: every principal consents, every issue is settled at
+    declaration and every precondition applies (one comprehensive package).
+    """
 
     meta: Meta
     issues: list[Issue] = Field(min_length=1)
     actors: list[Actor] = Field(min_length=2)
     red_lines: list[RedLine] = Field(default_factory=list)
     preconditions: list[Precondition] = Field(default_factory=list)
+    phases: list[Phase] = Field(default_factory=list)
     leverage: list[Leverage] = Field(default_factory=list)
+    guarantees: list[Guarantee] = Field(default_factory=list)
+    vetoes: list[Veto] = Field(default_factory=list)
+    veto_players: list[VetoPlayer] = Field(default_factory=list)
     world: World = Field(default_factory=World)
     events: list[Event] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+    risk: Risk = Field(default_factory=Risk)
     protocol: Protocol = Field(default_factory=Protocol)
     outputs: Outputs = Field(default_factory=Outputs)
 
@@ -249,10 +393,36 @@ class Scenario(Strict):
         return [a for a in self.actors if a.role == "principal"]
 
     @property
+    def seated(self) -> list[Actor]:
+        """Actors with a position at the table (everyone but spoilers)."""
+        return [a for a in self.actors if a.role != "spoiler"]
+
+    @property
     def two_party(self) -> bool:
-        """Whether the protocol or a strategy is one of two principals' (Nash, offers, Zeuthen, subgame-perfect)."""
-        strategies = {a.concession.strategy for a in self.principals}
-        return self.protocol.rule != "compromise" or bool(strategies & {"zeuthen", "subgame_perfect"})
+        """Whether the protocol or a strategy is one of two principals' (Nash, offers, bridging, Zeuthen, ...)."""
+        strategies = {a.strategy for a in self.principals}
+        return self.protocol.rule != "compromise" or bool(strategies & set(TWO_PARTY_STRATEGIES))
+
+    def gates(self) -> list[Phase]:
+        """The phases in declaration order (an ``after`` phase first); one comprehensive phase by default."""
+        if not self.phases:
+            return [Phase(id="agreement", label="Agreement", gate=Gate(consent=[a.id for a in self.principals]))]
+        done, ordered = set(), []
+        pending = list(self.phases)
+        while pending:
+            ready = [p for p in pending if p.gate.after is None or p.gate.after in done]
+            if not ready:  # a cycle: reported by problems(); keep file order
+                return ordered + pending
+            for p in ready:
+                ordered.append(p)
+                done.add(p.id)
+                pending.remove(p)
+        return ordered
+
+    def settled(self, phase: Phase) -> list[str]:
+        """The issues a phase settles at declaration, in scenario order."""
+        chosen = phase.gate.settle or [i for i in self.issue_ids() if i not in phase.gate.defer]
+        return [i for i in self.issue_ids() if i in chosen]
 
     def actor_index(self, actor_id: str) -> int:
         return [a.id for a in self.actors].index(actor_id)
@@ -261,11 +431,14 @@ class Scenario(Strict):
         return [i.id for i in self.issues]
 
     def flag_names(self) -> list[str]:
-        """All world-state flags: declared ones, those events set or unset, and built-ins."""
+        """All world-state flags: declared ones, those events set or unset, and the engine's own."""
         names = dict.fromkeys(self.world.flags)
         for e in self.events:
             names.update(dict.fromkeys(e.effects.set + e.effects.unset))
         names.update(dict.fromkeys(BUILTIN_FLAGS))
+        names.update(dict.fromkeys(f"declared_{p.id}" for p in self.gates()))
+        names.update(dict.fromkeys(f"agreed_{i}" for i in self.issue_ids()))
+        names.update(dict.fromkeys(f"done_{m.id}" for m in self.milestones))
         return list(names)
 
     def references(self):
@@ -280,66 +453,214 @@ class Scenario(Strict):
         for i, p in enumerate(self.preconditions):
             yield (f"preconditions.{i}.actor", "actor", p.actor)
             yield (f"preconditions.{i}.flag", "flag", p.flag)
+        for i, ph in enumerate(self.phases):
+            g = ph.gate
+            for field, kind in (("consent", "actor"), ("settle", "issue"), ("defer", "issue")):
+                for j, x in enumerate(getattr(g, field)):
+                    yield (f"phases.{i}.gate.{field}.{j}", kind, x)
+            for j, x in enumerate(g.preconditions or []):
+                yield (f"phases.{i}.gate.preconditions.{j}", "precondition", x)
+            if g.after is not None:
+                yield (f"phases.{i}.gate.after", "phase", g.after)
+        for i, m in enumerate(self.milestones):
+            for j, x in enumerate(m.issues):
+                yield (f"milestones.{i}.issues.{j}", "issue", x)
+            if m.phase is not None:
+                yield (f"milestones.{i}.phase", "phase", m.phase)
         for i, lev in enumerate(self.leverage):
             yield (f"leverage.{i}.from", "actor", lev.source)
             yield (f"leverage.{i}.to", "actor", lev.target)
             yield from _when_refs(f"leverage.{i}.when", lev.when)
+        for i, g in enumerate(self.guarantees):
+            yield (f"guarantees.{i}.from", "actor", g.source)
+            yield (f"guarantees.{i}.to", "actor", g.target)
+            for j, x in enumerate(g.issues):
+                yield (f"guarantees.{i}.issues.{j}", "issue", x)
+        for i, v in enumerate(self.vetoes):
+            yield (f"vetoes.{i}.by", "actor", v.by)
+            yield (f"vetoes.{i}.of", "actor", v.of)
+            yield (f"vetoes.{i}.issue", "issue", v.issue)
+        for i, v in enumerate(self.veto_players):
+            yield (f"veto_players.{i}.principal", "actor", v.principal)
+            for issue in v.bounds:
+                yield (f"veto_players.{i}.bounds.{issue}", "issue", issue)
+            yield from _when_refs(f"veto_players.{i}.when", v.when)
         for i, e in enumerate(self.events):
             yield from _when_refs(f"events.{i}.when", e.when)
+            for field in ("convened_by", "by"):
+                if getattr(e, field) is not None:
+                    yield (f"events.{i}.{field}", "actor", getattr(e, field))
             for flag in e.boost:
                 yield (f"events.{i}.boost.{flag}", "flag", flag)
             fx = e.effects
-            for field in ("pressure", "reservation", "position"):
+            for field in ("pressure", "reservation", "position", "align"):
                 for actor in getattr(fx, field):
                     yield (f"events.{i}.effects.{field}.{actor}", "actor", actor)
             for actor, shifts in fx.position.items():
                 for issue in shifts:
                     yield (f"events.{i}.effects.position.{actor}.{issue}", "issue", issue)
-        for j, actor in enumerate(self.protocol.at_table):
-            yield (f"protocol.at_table.{j}", "actor", actor)
+            for actor, align in fx.align.items():
+                yield (f"events.{i}.effects.align.{actor}.toward", "actor", align.toward)
+        for field in ("at_table", "tabled_by"):
+            for j, actor in enumerate(getattr(self.protocol, field)):
+                yield (f"protocol.{field}.{j}", "actor", actor)
         if self.protocol.first_proposer is not None:
             yield ("protocol.first_proposer", "actor", self.protocol.first_proposer)
+        yield from _when_refs("protocol.opens_when", self.protocol.opens_when)
 
     def problems(self):
         """Cross-field problems as (dotted path, message); empty when the scenario is coherent."""
-        known = {"actor": [a.id for a in self.actors], "issue": self.issue_ids(), "flag": self.flag_names()}
+        known = {
+            "actor": [a.id for a in self.actors],
+            "issue": self.issue_ids(),
+            "flag": self.flag_names(),
+            "phase": [p.id for p in self.phases],
+            "precondition": [p.id for p in self.preconditions],
+        }
         out = []
-        for kind, ids in (("issue", self.issue_ids()), ("actor", known["actor"])):
-            out += _duplicates(ids, "issues" if kind == "issue" else "actors", kind)
-        for field in ("red_lines", "preconditions", "leverage", "events"):
+        for field, ids, what in (("issues", self.issue_ids(), "issue"), ("actors", known["actor"], "actor")):
+            out += _duplicates(ids, field, what)
+        for field in (
+            "red_lines",
+            "preconditions",
+            "phases",
+            "leverage",
+            "guarantees",
+            "veto_players",
+            "events",
+            "milestones",
+        ):
             out += _duplicates([x.id for x in getattr(self, field)], field, "id")
         for path, kind, value in self.references():
             if value not in known[kind]:
                 out.append((path, f"unknown {kind} '{value}'{did_you_mean(value, known[kind])}"))
-        issues = set(self.issue_ids())
-        for i, a in enumerate(self.actors):
-            for field in ("position", "salience"):
-                missing = issues - set(getattr(a, field))
-                if missing:
-                    out.append((f"actors.{i}.{field}", f"missing issue(s): {', '.join(sorted(missing))}"))
-            if a.role != "principal" and a.concession.strategy in ("zeuthen", "subgame_perfect"):
-                out.append((f"actors.{i}.concession.strategy", f"'{a.concession.strategy}' is for principals only"))
-        principals = self.principals
-        if not principals:
-            out.append(("actors", "a negotiation needs at least one principal"))
-        strategies = {a.concession.strategy for a in principals}
-        if self.two_party and len(principals) != 2:
-            out.append(("protocol.rule", "nash, alternating, zeuthen and subgame-perfect need exactly two principals"))
-        if "subgame_perfect" in strategies and (
-            self.protocol.rule != "alternating" or strategies != {"subgame_perfect"}
-        ):
-            out.append(
-                ("protocol.rule", "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect")
-            )
-        if self.protocol.first_proposer and self.protocol.first_proposer not in [p.id for p in principals]:
-            out.append(("protocol.first_proposer", "must be a principal"))
-        for i, r in enumerate(self.red_lines):
-            if r.actor in known["actor"] and self.actors[self.actor_index(r.actor)].role != "principal":
-                out.append((f"red_lines.{i}.actor", "red lines bind only principals (actors with a veto)"))
+        out += self._actor_problems()
+        out += self._phase_problems()
+        out += self._third_party_problems()
+        out += self._protocol_problems()
         for i, e in enumerate(self.events):
             if e.at_round is not None and e.at_round > self.meta.horizon:
                 out.append((f"events.{i}.at_round", f"round {e.at_round} is beyond the horizon ({self.meta.horizon})"))
         return out
+
+    def role(self, actor_id: str) -> str | None:
+        return next((a.role for a in self.actors if a.id == actor_id), None)
+
+    def _actor_problems(self):
+        issues = set(self.issue_ids())
+        for i, a in enumerate(self.actors):
+            if a.role != "spoiler":
+                for field in ("position", "salience"):
+                    missing = issues - set(getattr(a, field))
+                    if missing:
+                        yield (f"actors.{i}.{field}", f"missing issue(s): {', '.join(sorted(missing))}")
+            if a.role != "principal" and a.concession is not None:
+                yield (f"actors.{i}.concession", "only principals concede; a third party's position moves by events")
+            if a.role == "principal":
+                c = a.concession
+                if c is not None and c.timed and c.deadline is None:
+                    yield (
+                        f"actors.{i}.concession.deadline",
+                        f"a {c.strategy} principal needs an explicit deadline (rounds of talks)",
+                    )
+        if not self.principals:
+            yield ("actors", "a negotiation needs at least one principal")
+        for i, r in enumerate(self.red_lines):
+            if r.actor in [a.id for a in self.actors] and self.role(r.actor) != "principal":
+                yield (f"red_lines.{i}.actor", "red lines bind only principals (actors with a veto)")
+        for i, v in enumerate(self.veto_players):
+            if self.role(v.principal) not in (None, "principal"):
+                yield (f"veto_players.{i}.principal", "a veto player belongs to a principal")
+
+    def _phase_problems(self):
+        ids = [p.id for p in self.phases]
+        for i, p in enumerate(self.phases):
+            g = p.gate
+            for j, actor in enumerate(g.consent):
+                if self.role(actor) not in (None, "principal"):
+                    yield (f"phases.{i}.gate.consent.{j}", f"'{actor}' is not a principal: only principals can veto")
+            for j, issue in enumerate(g.defer):
+                if issue in g.settle:
+                    yield (f"phases.{i}.gate.defer.{j}", f"issue '{issue}' is both settled and deferred")
+            if g.settle == [] and set(g.defer) >= set(self.issue_ids()):
+                yield (f"phases.{i}.gate", "a phase must settle at least one issue at declaration")
+            if g.after == p.id:
+                yield (f"phases.{i}.gate.after", "a phase cannot follow itself")
+        chain = self._cycle()
+        if chain:
+            yield ("phases", f"phase gates form a cycle: {' -> '.join(chain)}")
+        for i, m in enumerate(self.milestones):
+            if m.phase is not None and m.phase in ids:
+                phase = self.phases[ids.index(m.phase)]
+                outside = [x for x in m.issues if x not in self.settled(phase) + phase.gate.defer]
+                if outside:
+                    yield (f"milestones.{i}.issues", f"not negotiated in phase '{m.phase}': {', '.join(outside)}")
+
+    def _cycle(self) -> list[str]:
+        after = {p.id: p.gate.after for p in self.phases}
+        for start in after:
+            seen, node = [], start
+            while node in after and node not in seen:
+                seen.append(node)
+                node = after[node]
+            if node == start and len(seen) > 1:
+                return [*seen, start]
+        return []
+
+    def _third_party_problems(self):
+        for i, g in enumerate(self.guarantees):
+            if self.role(g.target) not in (None, "principal"):
+                yield (f"guarantees.{i}.to", "guarantees are given to principals")
+        for i, v in enumerate(self.vetoes):
+            if self.role(v.by) not in (None, "principal"):
+                yield (f"vetoes.{i}.by", f"'{v.by}' is not a principal: only a principal can veto a role")
+            if self.role(v.of) not in (None, *THIRD_PARTIES):
+                yield (f"vetoes.{i}.of", "only a third party's role can be vetoed")
+        for i, e in enumerate(self.events):
+            if e.by is not None and self.role(e.by) not in (None, "spoiler"):
+                yield (f"events.{i}.by", "'by' names the spoiler behind an event")
+            for actor, align in e.effects.align.items():
+                if actor == align.toward:
+                    yield (f"events.{i}.effects.align.{actor}", "an actor cannot move toward itself")
+                if self.role(actor) == "spoiler" or self.role(align.toward) == "spoiler":
+                    yield (f"events.{i}.effects.align.{actor}", "spoilers have no position")
+
+    def _protocol_problems(self):
+        principals = self.principals
+        strategies = {a.strategy for a in principals}
+        rule = self.protocol.rule
+        if self.two_party and len(principals) != 2:
+            yield (
+                "protocol.rule",
+                "nash, alternating, bridging, zeuthen and subgame-perfect need exactly two principals",
+            )
+        if strategies & set(TWO_PARTY_STRATEGIES) and len(self.gates()) > 1:
+            yield ("protocol.rule", "zeuthen and subgame-perfect principals bargain over one comprehensive phase")
+        if "subgame_perfect" in strategies and (rule != "alternating" or strategies != {"subgame_perfect"}):
+            yield (
+                "protocol.rule",
+                "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect",
+            )
+        if self.protocol.first_proposer and self.protocol.first_proposer not in [p.id for p in principals]:
+            yield ("protocol.first_proposer", "must be a principal")
+        if rule == "bridging":
+            if not self.protocol.tabled_by:
+                yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")
+            for i, p in enumerate(self.gates()):
+                if len(p.gate.consent) != 2 and self.phases:
+                    yield (
+                        f"phases.{i}.gate.consent",
+                        "bridging packages are drafted between two consenting principals",
+                    )
+        for j, actor in enumerate(self.protocol.tabled_by):
+            if self.role(actor) not in (None, *THIRD_PARTIES):
+                yield (
+                    f"protocol.tabled_by.{j}",
+                    "packages are tabled by third parties (broker, mediator, stakeholder)",
+                )
+        for j, actor in enumerate(self.protocol.at_table):
+            if self.role(actor) == "spoiler":
+                yield (f"protocol.at_table.{j}", "a spoiler has no seat at the table")
 
 
 def _when_refs(path: str, when: When):

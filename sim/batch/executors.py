@@ -325,3 +325,15 @@ def executor(workers: int | None = None, scheduler: str | None = None, runs: int
     if workers == 1 or (workers is None and runs < SMALL_BATCH):
         return Inline()
     return Processes(workers)
+
+
+@contextlib.contextmanager
+def pooled(workers: int | None = None, runs: int = 0):
+    """An :func:`executor` for work on ``runs`` runs in local processes: closed after, aborted on an error."""
+    pool = executor(workers, None, runs)
+    try:
+        yield pool
+    except BaseException:
+        pool.abort()
+        raise
+    pool.close()

@@ -23,6 +23,7 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -258,26 +259,48 @@ def chunk_ok(path: Path, rows: int) -> bool:
         return False
 
 
-def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None) -> pd.DataFrame:
-    """All chunks of ``kind`` as one DataFrame; a corrupt or truncated chunk is named in the error."""
+def iter_chunks(
+    folder: Path,
+    kind: str = RUNS,
+    columns: list[str] | None = None,
+    blocks: range | None = None,
+    categories: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """The chunks of ``kind`` one by one, in order (only ``columns``, and of ``blocks``, if given; text
+    columns as categories if ``categories``: quicker to read and to count); a missing runs chunk, a corrupt or
+    truncated chunk, or one of the wrong length is named in the error."""
     folder = Path(folder)
     meta = read_meta(folder)
-    frames = []
-    n_blocks = -(-meta["runs"] // meta["block_size"])
-    for index in range(n_blocks):
+    for index in blocks if blocks is not None else range(-(-meta["runs"] // meta["block_size"])):
         path = chunk_path(folder, kind, index)
         if not path.exists():
             if kind == RUNS:
                 raise ResultsError(f"{path}: missing chunk (batch incomplete: finish it with --resume)")
             continue
         try:
-            df = pq.read_table(path, columns=columns).to_pandas()
+            texts = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type)] if categories else None
+            df = pq.read_table(path, columns=columns, read_dictionary=texts).to_pandas()
         except Exception as exc:
             raise ResultsError(f"{path}: corrupt or truncated chunk ({type(exc).__name__})") from None
         if kind == RUNS and len(df) != expected_rows(meta, index):
             raise ResultsError(f"{path}: has {len(df)} rows, expected {expected_rows(meta, index)}")
-        frames.append(df)
+        yield decoded(df)
+
+
+def chunk_columns(folder: Path, kind: str = RUNS) -> list[str]:
+    """The columns of a results folder's chunks of ``kind`` (those of its first chunk; none without one)."""
+    path = chunk_path(Path(folder), kind, 0)
+    if not path.exists():
+        return []
+    try:
+        return pq.read_schema(path).names
+    except Exception as exc:
+        raise ResultsError(f"{path}: corrupt or truncated chunk ({type(exc).__name__})") from None
+
+
+def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None) -> pd.DataFrame:
+    """All chunks of ``kind`` as one DataFrame; a corrupt or truncated chunk is named in the error."""
+    frames = list(iter_chunks(folder, kind, columns))
     if not frames:
         return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    return decoded(out)
+    return decoded(pd.concat(frames, ignore_index=True))

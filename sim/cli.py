@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from sim.batch.errors import ResultsError, SchedulerError
+from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
 from sim.scenario.loader import load
 from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS
@@ -32,21 +32,31 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"negsim: {message}" if ":" not in message.split(" ")[0] else message, err=True)
+    with contextlib.suppress(OSError):  # after a hang-up the terminal may be gone
+        typer.echo(f"negsim: {message}" if ":" not in message.split(" ")[0] else message, err=True)
     raise typer.Exit(code)
 
 
 @contextlib.contextmanager
 def reported():
-    """Turn the project's own errors into one-line messages and exit code 2."""
+    """Turn the project's own errors into one-line messages and exit code 2; errors of the machine
+    (a full or read-only disk, a lost scheduler) exit with code 1."""
     try:
         yield
     except ScenarioError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
+    except (StorageError, WorkersLost) as exc:
+        fail(str(exc), 1)
     except (ResultsError, SchedulerError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(str(storage_error(exc, "negsim")), 1)
+
+
+def stopped(exc: KeyboardInterrupt) -> str:
+    return f"stopped by {exc.signal}" if isinstance(exc, Stopped) else "interrupted"
 
 
 def show_progress(quiet: bool) -> bool:
@@ -110,6 +120,7 @@ def run(
     from sim.analysis.precision import run_to_precision
     from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
+    from sim.batch.signals import stop_on_signals
     from sim.briefing.outputs import write_outputs
 
     if model != "abm":
@@ -128,7 +139,10 @@ def run(
     folder = out or default_out(scenario)
     if resume and (other := point_folder(folder)):
         fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
-    with reported():
+    finish = f"Finish with: negsim run {scenario} --out {folder} --resume" + (
+        f" --precision {precision:g}" if precision else ""
+    )
+    with reported(), stop_on_signals():
         spec = load(scenario)
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
@@ -160,20 +174,20 @@ def run(
                         overwrite=overwrite,
                         progress=progress,
                     )
-        except KeyboardInterrupt:
-            fail(
-                f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
-                f"--out {folder} --resume" + (f" --precision {precision:g}" if precision else ""),
-                130,
-            )
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
+            fail(f"{folder}: {stopped(exc)}; finished chunks are kept. {finish}", getattr(exc, "exit_code", 130))
+        except (StorageError, WorkersLost) as exc:
+            fail(f"{exc}" + (f"; finished chunks are kept. {finish}" if exc.resumable else ""), 1)
+        summarise = f"Finish with: negsim summary {folder}"
         try:
             result = write_outputs(folder)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             fail(
-                f"{folder}: interrupted while writing the summary; the runs are all there. "
-                f"Finish with: negsim summary {folder}",
-                130,
+                f"{folder}: {stopped(exc)} while writing the summary; the runs are all there. {summarise}",
+                getattr(exc, "exit_code", 130),
             )
+        except OSError as exc:
+            fail(f"{storage_error(exc, folder)}; the runs are all there. {summarise}", 1)
     typer.echo(text(result) + f"\nresults: {folder}")
 
 

@@ -19,8 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.compare import p_text, signed
+from sim.analysis.summary import Tally
 from sim.batch.folder import atomic_write
-from sim.engine.outcomes import column, is_collapse
+from sim.engine.outcomes import is_collapse
 
 COLOURS = {"declared": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
 INK = "#264653"
@@ -190,12 +191,13 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
 
 
 def package_figure(
-    df: pd.DataFrame, summary: dict, issues: list[tuple[str, str, str, str]], red_lines: list[tuple[str, str, str]] = ()
+    counts: Tally, summary: dict, issues: list[tuple[str, str, str, str]], red_lines: list[tuple[str, str, str]] = ()
 ):
     """The values each issue was agreed at, in the runs that agreed it: distribution, median and 5–95% range.
 
-    ``issues``: (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose agreements
-    mostly sit on a red line's bound says so.
+    ``counts``: the batch's tally (the distributions come from its fine bins of agreed values); ``issues``:
+    (id, label, low, high); ``red_lines``: (id, issue id, label). An issue whose agreements mostly sit on a
+    red line's bound says so.
     """
     with matplotlib.rc_context(STYLE):
         fig, ax = _figure(8.0, 1.2 + 0.75 * len(issues))
@@ -203,14 +205,16 @@ def package_figure(
         quantiles = {a["issue"]: a["values"] for a in summary["agreements"]}
         y = np.arange(len(issues), 0, -1)
         row = {issue: yi for yi, (issue, *_) in zip(y, issues, strict=True)}
-        agreed = {i[0]: df[column("agreed_value", i[0])].dropna().to_numpy() for i in issues}
-        shown = [i for i in issues if agreed[i[0]].size]
+        agreed = {i[0]: counts.agreed[i[0]].density() if i[0] in counts.agreed else None for i in issues}
+        shown = [i for i in issues if agreed[i[0]] is not None]
         if shown:
-            parts = ax.violinplot(
+            parts = ax.violin(
                 [agreed[i[0]] for i in shown],
                 positions=[row[i[0]] for i in shown],
                 orientation="horizontal",
+                showmeans=False,
                 showextrema=False,
+                showmedians=False,
                 widths=0.8,
             )
             for body in parts["bodies"]:
@@ -218,15 +222,14 @@ def package_figure(
                 body.set_alpha(0.35)
         for issue, *_ in issues:
             q = quantiles[issue]
-            if not agreed[issue].size:
+            if agreed[issue] is None:
                 ax.text(50, row[issue], "never agreed", ha="center", va="center", fontsize=9, color="#888888")
                 continue
             ax.hlines(row[issue], q["q05"], q["q95"], color=INK, lw=1)
             ax.hlines(row[issue], q["q25"], q["q75"], color=INK, lw=4)
             ax.plot(q["median"], row[issue], "o", ms=5, mfc="white", mec=INK, mew=1.2)
         for red_line, issue, label in red_lines:
-            settled = df[column("agreed_round", issue)] >= 0
-            on = df.loc[settled, column("red_line_bound", red_line)].mean() if settled.any() else 0.0
+            on = counts.on_bound_share(red_line)
             if on >= 0.5:
                 share = "every agreement" if on == 1 else f"{100 * on:.{0 if on < 0.99 else 1}f}% of agreements"
                 at = np.clip(quantiles[issue]["median"], 25, 75)

@@ -65,7 +65,7 @@ def append(path: str | Path, record: dict) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if size and not _is_log(os.pread(fd, 4096, 0)):
-            raise ResultsError(f"{path}: not a forecast log (its first line is no forecast entry); choose another file")
+            raise ResultsError(f"{path}: not a forecast log (it does not begin with a JSON entry); choose another file")
         if size and os.pread(fd, 1, size - 1) != b"\n":  # an unfinished line from a crash: close it
             line = b"\n" + line
         written = 0
@@ -77,8 +77,8 @@ def append(path: str | Path, record: dict) -> None:
 
 
 def _is_log(head: bytes) -> bool:
-    """Whether a file's first bytes begin like a forecast log (a JSON object with a question)."""
-    return head.lstrip().startswith(b"{") and b'"question"' in head.split(b"\n", 1)[0]
+    """Whether a file's first bytes begin like a forecast log: a JSON object (perhaps cut short by a crash)."""
+    return head.lstrip().startswith(b"{")
 
 
 def read(path: str | Path) -> tuple[list[dict], list[str]]:

@@ -125,6 +125,10 @@ def run(
         fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
     with reported():
         spec = load(scenario)
+        if forecast_log:
+            from sim.analysis import forecast_log as log
+
+            log.check(forecast_log)  # before the batch, not after it
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
                 run_batch(
@@ -155,8 +159,6 @@ def run(
                 130,
             )
         if forecast_log:
-            from sim.analysis import forecast_log as log
-
             log.append(forecast_log, log.entry(folder, question))
     typer.echo(text(result) + f"\nresults: {folder}" + (f"\nforecast filed in {forecast_log}" if forecast_log else ""))
 
@@ -469,6 +471,9 @@ def what_moved(
                     else "--entry: give exactly two lines of the log"
                 )
             chosen = sorted((by_line[n] for n in lines), key=lambda e: (e["filed"], e["line"]))
+            if chosen[0]["question"] != chosen[1]["question"]:
+                asked = " and ".join(repr(e["question"]) for e in chosen)
+                fail(f"{forecast_log}: lines {lines[0]} and {lines[1]} answer different questions ({asked})")
         else:
             if not entries:
                 fail(f"{forecast_log}: holds no forecast")

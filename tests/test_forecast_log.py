@@ -196,6 +196,11 @@ def test_bad_entries_are_one_line(logged, tmp_path):
     path, _, _ = logged
     done = negsim("compare", "--forecast-log", path, "--entry", 1, "--entry", 7)
     assert done.returncode == 2 and f"{path}: no forecast on line(s) 7" in done.stderr
+    other = tmp_path / "other.jsonl"
+    first, second = path.read_text().splitlines()
+    other.write_text(first + "\n" + second.replace(json.dumps(QUESTION), '"Another question?"') + "\n")
+    done = negsim("compare", "--forecast-log", other, "--entry", 1, "--entry", 2)
+    assert done.returncode == 2 and "lines 1 and 2 answer different questions" in done.stderr, done.stderr
     one = tmp_path / "one.jsonl"
     one.write_text(path.read_text().splitlines()[0] + "\n")
     done = negsim("compare", "--forecast-log", one)
@@ -265,3 +270,11 @@ def test_a_file_that_is_not_a_log_is_left_alone(tmp_path):
     with pytest.raises(ResultsError, match="not a forecast log"):
         log.append(other, {"question": "q"})
     assert other.read_text() == "case: x\n"
+
+
+def test_run_refuses_a_file_that_is_not_a_log_before_running(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("meeting notes\n")
+    done = negsim("run", CASE, "--runs", 50, "--out", tmp_path / "out", "--forecast-log", notes)
+    assert done.returncode == 2 and f"{notes}: not a forecast log" in done.stderr and "Traceback" not in done.stderr
+    assert notes.read_text() == "meeting notes\n" and not (tmp_path / "out").exists()

@@ -76,6 +76,23 @@ def append(path: str | Path, record: dict) -> None:
         os.close(fd)
 
 
+def check(path: str | Path) -> None:
+    """Raise :class:`ResultsError` unless ``path`` is a forecast log or a file still to be made (before a batch
+    is run to be filed there)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ResultsError(f"{path}: is a folder, not a forecast log")
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the forecast log ({exc.strerror or exc})") from None
+    if head and not _is_log(head):
+        raise ResultsError(f"{path}: not a forecast log (it does not begin with a JSON entry); choose another file")
+
+
 def _is_log(head: bytes) -> bool:
     """Whether a file's first bytes begin like a forecast log: a JSON object (perhaps cut short by a crash)."""
     return head.lstrip().startswith(b"{")

@@ -208,12 +208,17 @@ def point_folder(folder: Path) -> str | None:
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML files")]):
-    """Check scenario files; print every problem as file:line: field: message."""
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="scenario YAML files")],
+    observed: Annotated[bool, typer.Option(help="the files are observed-outcomes files, not scenarios")] = False,
+):
+    """Check scenario files (or observed-outcomes files); print every problem as file:line: field: message."""
+    from sim.scenario.observed import load_observed
+
     bad = False
     for file in files:
         try:
-            load(file)
+            (load_observed if observed else load)(file)
             typer.echo(f"{file}: ok")
         except ScenarioError as exc:
             bad = True

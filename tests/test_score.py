@@ -180,6 +180,7 @@ def test_a_reliability_table_from_30_events(folders, tmp_path):
     assert "reliability of the model's probabilities" in done.stdout
     scored = pd.read_csv(tmp_path / "scored" / "score.csv")
     assert len(scored) == 30
+    assert scored["resolution"].str.startswith("Large-scale fighting resumes").sum() == 5
     table = scoring.reliability(scored)
     assert table["events"].sum() == 30
     for r in table.to_dict(orient="records"):
@@ -267,6 +268,16 @@ def test_bad_arguments_are_one_line(args, message):
     done = negsim("score", *args)
     assert done.returncode == 2, done.stdout
     assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_validate_checks_observed_files(tmp_path):
+    done = negsim("validate", "--observed", observed_file("gaza_2025_01"), observed_file("gaza_2023_11"))
+    assert done.returncode == 0 and done.stdout.count(": ok") == 2, done.stderr
+    bad = variant(tmp_path, "gaza_2023_11", set_event("broader_deal", reference="follow_up"))
+    done = negsim("validate", "--observed", bad)
+    assert done.returncode == 2 and ": events.broader_deal.reference: no case of the reference class" in done.stderr
+    done = negsim("validate", observed_file("gaza_2025_01"))  # read as a scenario: it is not one
+    assert done.returncode == 2 and "unknown key" in done.stderr
 
 
 def test_malformed_yaml_and_a_broken_results_folder(folders, tmp_path):

@@ -136,6 +136,7 @@ def score(forecast: Forecast, observed: Observed) -> pd.DataFrame:
                 "p_half": 0.5,
                 "p_base": hits / n,
                 "base_cases": f"{hits}/{n} ({', '.join(cases)})",
+                "resolution": " ".join(e.resolution.split()),
             }
         )
     if problems:

@@ -54,22 +54,26 @@ class Forecast:
         return self.start_date + dt.timedelta(days=self.round_days * (len(next(iter(self.reached.values()))) - 1))
 
 
-def reached(df: pd.DataFrame, spec) -> dict[str, list[int]]:
-    """Per result (``declared:<phase>``, ``agreed:<issue>``, ``implemented:<milestone>``, ``event:<id>``,
-    ``collapse``; ``declared`` alone for the first phase), the cumulative count of runs that reached it by each
-    round from 0 to the horizon."""
+def result_columns(spec) -> dict[str, str]:
+    """The round column of each result a run of ``spec`` can reach: ``declared:<phase>``, ``agreed:<issue>``,
+    ``implemented:<milestone>``, ``event:<id>``, ``collapse``, and ``declared`` alone for the first phase."""
     columns = {"collapse": "collapse_round"}
     columns |= {f"declared:{p.id}": column("phase_round", p.id) for p in spec.phases}
     columns |= {f"agreed:{i}": column("agreed_round", i) for i in spec.issue_ids()}
     columns |= {f"implemented:{m.id}": column("milestone_round", m.id) for m in spec.milestones}
     columns |= {f"event:{e.id}": column("event_round", e.id) for e in spec.events}
-    out = {}
-    for ref, col in columns.items():
-        rounds = df[col].to_numpy()
-        rounds = rounds[rounds >= 0]
-        out[ref] = np.bincount(rounds, minlength=spec.meta.horizon + 1).cumsum().tolist()
     if spec.phases:
-        out["declared"] = out[f"declared:{spec.phases[0].id}"]
+        columns["declared"] = column("phase_round", spec.phases[0].id)
+    return columns
+
+
+def reached(df: pd.DataFrame, spec) -> dict[str, list[int]]:
+    """Per result (:func:`result_columns`), the cumulative count of runs that reached it by each round from 0 to
+    the horizon."""
+    out = {}
+    for ref, col in result_columns(spec).items():
+        rounds = df[col].to_numpy()
+        out[ref] = np.bincount(rounds[rounds >= 0], minlength=spec.meta.horizon + 1).cumsum().tolist()
     return out
 
 

@@ -407,7 +407,8 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/compare-<items>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
     by_parameter: Annotated[
-        bool, typer.Option(help="two results folders: which changed scenario values moved the numbers, and by how much")
+        bool,
+        typer.Option(help="two results folders or scenario files: which changed values moved the numbers, how much"),
     ] = False,
     forecast_log: Annotated[
         Path | None, typer.Option(help="compare two forecasts of one question from this log, change by change")
@@ -458,7 +459,6 @@ def what_moved(
     at a time towards the later one, each played with the same runs and seed."""
     from sim.analysis import compare as comparing
     from sim.analysis import forecast_log as log
-    from sim.batch.folder import read_meta
 
     if forecast_log is not None:
         if items:
@@ -491,26 +491,36 @@ def what_moved(
         labels = [log.label(forecast_log, e) for e in chosen]
         texts, metas = [e["scenario_yaml"] for e in chosen], chosen
     else:
-        if len(items) != 2 or not all(Path(i).is_dir() for i in items):
-            fail("--by-parameter compares two results folders: the earlier forecast first")
-        for folder in items:
-            if model := point_folder(folder):
-                fail(f"{folder}: holds a point prediction (model {model}), not an agent-based forecast")
+        if len(items) != 2:
+            fail("--by-parameter compares two results folders or scenario files: the earlier forecast first")
         with reported():
-            metas = [read_meta(Path(i)) for i in items]
-        try:
-            texts = [(Path(i) / "scenario.yaml").read_text() for i in items]
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"{getattr(exc, 'filename', None) or items[0]}: cannot read the results folder's scenario.yaml")
+            texts, metas = zip(*(forecast_of(Path(i)) for i in items), strict=True)
         labels = [str(i) for i in items]
     runs = runs or min(int(m["runs"]) for m in metas)
     seed = metas[1]["seed"] if seed is None else seed
-    default = Path("results") / ("compare-forecasts" if forecast_log else "-".join(["moved", *(i.name for i in items)]))
+    default = Path("results") / ("compare-forecasts" if forecast_log else "-".join(["moved", *(i.stem for i in items)]))
     folder = output_folder(out or default, overwrite)
     with reported():
         table = comparing.attribution(*texts, runs=runs, seed=seed)
     write_csv_json(folder, "moved", table)
     typer.echo(comparing.attribution_text(table, *labels) + f"\nresults: {folder}")
+
+
+def forecast_of(item: Path) -> tuple[str, dict]:
+    """The resolved scenario (YAML) of a results folder or a scenario file, and its runs and seed."""
+    from sim.batch.folder import read_meta
+    from sim.scenario.loader import dump
+
+    if not item.is_dir():
+        spec = load(item)
+        return dump(spec), {"runs": spec.meta.runs, "seed": spec.meta.seed}
+    if model := point_folder(item):
+        fail(f"{item}: holds a point prediction (model {model}), not an agent-based forecast")
+    meta = read_meta(item)
+    try:
+        return (item / "scenario.yaml").read_text(), meta
+    except (OSError, UnicodeDecodeError):
+        fail(f"{item / 'scenario.yaml'}: cannot read the results folder's scenario")
 
 
 @app.command()

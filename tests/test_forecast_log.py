@@ -180,11 +180,31 @@ def test_all_changes_made_one_after_another_give_the_later_scenario(name):
     validate(before)
 
 
+def test_compare_by_parameter_on_two_scenario_files(tmp_path):
+    """The baseline against its strong-US-pressure variant: US pressure after the summit moves P(declared) most."""
+    done = negsim(
+        "compare", "scenarios/baseline.yaml", "scenarios/us_pressure.yaml", "--by-parameter", "--runs", 1000,
+        "--out", tmp_path / "moved",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((tmp_path / "moved" / "moved.json").read_text())["rows"]
+    changes = [r for r in rows if not r["change"].startswith("(")]
+    assert {r["change"] for r in changes} == {
+        "preconditions.remains.waiver_pressure",
+        "leverage.us_on_israel_after_summit.strength",
+        "events.trump_netanyahu_summit.probability",
+    }
+    top = max(changes, key=lambda r: r["d_declared"])
+    assert top["change"] == "leverage.us_on_israel_after_summit.strength" and top["d_declared"] > 0.1
+    assert "1,000 runs at seed 20251215 for every scenario" in done.stdout
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--forecast-log", "nowhere.jsonl"], "nowhere.jsonl: no such forecast log"),
-        (["--by-parameter", "scenarios/baseline.yaml", "scenarios/us_pressure.yaml"], "compares two results folders"),
+        (["--by-parameter", "scenarios/baseline.yaml"], "compares two results folders or scenario files"),
+        (["--by-parameter", "scenarios/baseline.yaml", "scenarios/nowhere.yaml"], "scenarios/nowhere.yaml:0:"),
     ],
 )
 def test_bad_comparisons_are_one_line(args, message):

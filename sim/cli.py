@@ -89,6 +89,15 @@ def run(
     resume: Annotated[bool, typer.Option(help="finish an interrupted batch in --out")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace results already in --out")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            max=0.25,
+            help="grow the batch in stages until the 95% intervals of P(declared / collapse / stalemate) are within "
+            "± this (e.g. 0.005); --runs is then the cap (default 1,000,000)",
+        ),
+    ] = None,
     model: Annotated[
         str,
         typer.Option(
@@ -104,6 +113,7 @@ def run(
     ] = None,
 ):
     """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
+    from sim.analysis.precision import run_to_precision
     from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
     from sim.briefing.outputs import write_outputs
@@ -115,11 +125,14 @@ def run(
             "--trajectories": trajectories,
             "--block-size": block_size,
             "--resume": resume or None,
+            "--precision": precision,
             "--forecast-log": forecast_log,
             "--question": question,
         }
         point_prediction(scenario, model, runs, seed, out, overwrite, [k for k, v in abm_only.items() if v is not None])
         return
+    if precision is not None and block_size is not None:
+        fail("--block-size: not with --precision (the first stage sets the block size)")
     folder = out or default_out(scenario)
     if resume and (other := point_folder(folder)):
         fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
@@ -131,23 +144,38 @@ def run(
             log.check(forecast_log)  # before the batch, not after it
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
-                run_batch(
-                    spec,
-                    folder,
-                    runs=runs,
-                    seed=seed,
-                    workers=workers,
-                    scheduler=scheduler,
-                    block_size=block_size,
-                    trajectories=trajectories,
-                    resume=resume,
-                    overwrite=overwrite,
-                    progress=progress,
-                )
+                if precision is None:
+                    run_batch(
+                        spec,
+                        folder,
+                        runs=runs,
+                        seed=seed,
+                        workers=workers,
+                        scheduler=scheduler,
+                        block_size=block_size,
+                        trajectories=trajectories,
+                        resume=resume,
+                        overwrite=overwrite,
+                        progress=progress,
+                    )
+                else:
+                    run_to_precision(
+                        spec,
+                        folder,
+                        precision,
+                        max_runs=runs,
+                        seed=seed,
+                        workers=workers,
+                        scheduler=scheduler,
+                        trajectories=trajectories,
+                        resume=resume,
+                        overwrite=overwrite,
+                        progress=progress,
+                    )
         except KeyboardInterrupt:
             fail(
                 f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
-                f"--out {folder} --resume",
+                f"--out {folder} --resume" + (f" --precision {precision:g}" if precision else ""),
                 130,
             )
         try:

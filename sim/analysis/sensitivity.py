@@ -178,23 +178,29 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ global
 def reached_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None,
-               outcome: str = "declared") -> np.ndarray:  # fmt: skip
+               outcome: str | list[str] = "declared", distinct: bool = False) -> np.ndarray:  # fmt: skip
     """P(``outcome``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
 
     Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
-    0..runs_per_point-1, so points differ only in their parameters.
+    0..runs_per_point-1, so points differ only in their parameters, unless ``distinct``: then point j
+    plays its own run indices (j*R..(j+1)*R-1), so the runs' other randomness is independent between
+    points. A list of outcomes gives an array of points x outcomes.
     """
     dists = uncertain(scenario)
     values = {p: d.ppf(np.clip(unit[:, j], EDGE, 1 - EDGE)) for j, (p, d) in enumerate(dists.items())}
+    wanted = [outcome] if isinstance(outcome, str) else outcome
     per_block = max(1, BLOCK_RUNS // runs_per_point)
-    out = np.empty(len(unit))
+    out = np.empty((len(unit), len(wanted)))
     for start in range(0, len(unit), per_block):
         points = slice(start, min(start + per_block, len(unit)))
         n = points.stop - points.start
         overrides = {p: np.repeat(v[points], runs_per_point) for p, v in values.items()}
-        model = NegotiationModel(scenario, np.tile(np.arange(runs_per_point), n), seed=seed, overrides=overrides)
-        out[points] = measure(model.run(), outcome).reshape(n, runs_per_point).mean(axis=1)
-    return out
+        runs = np.arange(start * runs_per_point, points.stop * runs_per_point) if distinct else (
+            np.tile(np.arange(runs_per_point), n))  # fmt: skip
+        model = NegotiationModel(scenario, runs, seed=seed, overrides=overrides).run()
+        reached = np.stack([measure(model, w) for w in wanted], axis=-1)
+        out[points] = reached.reshape(n, runs_per_point, len(wanted)).mean(axis=1)
+    return out[:, 0] if isinstance(outcome, str) else out
 
 
 def checked(scenario: Scenario, outcome: str) -> str:
@@ -239,26 +245,32 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario)
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
-    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "sobol")
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
-    info = _info(
-        scenario,
-        problem["names"],
-        len(unit) * runs_per_point,
-        seed,
-        method="sobol",
-        points=len(unit),
-        runs_per_point=runs_per_point,
-        outcome=outcome,
-        p_mean=float(p.mean()),
-        p_spread=float(p.std()),
-    )
     return _ranked(
         scenario,
         {"first": si["S1"], "first_conf": si["S1_conf"], "total": si["ST"], "total_conf": si["ST_conf"]},
         "total",
         info,
     )
+
+
+def _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, method):
+    """P(``outcome``) at each design point of ``unit``, and the design's description for the table."""
+    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    info = _info(
+        scenario,
+        problem["names"],
+        len(unit) * runs_per_point,
+        seed,
+        method=method,
+        points=len(unit),
+        runs_per_point=runs_per_point,
+        outcome=outcome,
+        p_mean=float(p.mean()),
+        p_spread=float(p.std()),
+    )
+    return p, info
 
 
 def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
@@ -274,20 +286,8 @@ def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20,
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario, margin=0.5 / levels)
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "morris")
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
-    info = _info(
-        scenario,
-        problem["names"],
-        len(unit) * runs_per_point,
-        seed,
-        method="morris",
-        points=len(unit),
-        runs_per_point=runs_per_point,
-        outcome=outcome,
-        p_mean=float(p.mean()),
-        p_spread=float(p.std()),
-    )
     return _ranked(
         scenario,
         {"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "mu": si["mu"], "sigma": si["sigma"]},

@@ -233,11 +233,33 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
         "red_lines_relaxed": shares_of(df, "red_line_relaxed", names.red_lines if names else None),
         "guarantees_offered": shares_of(df, "guarantee_round", names.guarantees if names else None),
         "conditional": conditionals(df, horizon, names),
+        **({"precision": meta["precision"]} if meta.get("precision") else {}),
     }
 
 
 def _row(p: dict) -> str:
     return f"{p['p']:>8.3f}   [{p['low']:.3f}, {p['high']:.3f}]"
+
+
+def _uncertainty(spread: dict | None) -> list[str]:
+    """The two kinds of uncertainty (:mod:`sim.analysis.uncertainty`) as lines of the plain-text summary."""
+    if spread is None:
+        return []
+    if not spread.get("points"):
+        return ["", f"spread across assumptions: not estimated ({spread.get('why', 'no design')})"]
+    lines = [
+        "",
+        f"two kinds of uncertainty ({spread['points']} sets of assumptions x {spread['runs_per_point']} runs):",
+        f"{'outcome':<12}{'P':>8}  {'runs (MC)':>9}   assumptions: sd, 10%-90% range, share of run variance",
+    ]
+    for name, row in spread["outcomes"].items():
+        a = row["assumptions"]
+        lines.append(
+            f"{name:<12}{row['p']:>8.3f}  {'±' + format(row['monte_carlo'], '.3f'):>9}   "
+            f"{a['sd']:.3f}, {a['low']:.3f}-{a['high']:.3f}, {a['share_of_variance']:.0%}"
+        )
+    lines.append("  (more runs narrow the Monte Carlo error, not the spread across assumptions)")
+    return lines
 
 
 def text(summary: dict) -> str:
@@ -248,6 +270,10 @@ def text(summary: dict) -> str:
         lines.append(f"{name:<12}{_row(p)}")
     c = summary["collapse"]
     lines.append(f"{'collapse after declaration':<12}{_row(c['after'])}")
+    if summary.get("precision"):
+        stages = " -> ".join(f"{n:,}" for n in summary["precision"]["stages"])
+        lines.append(f"runs in stages {stages}: {summary['precision']['why']}")
+    lines += _uncertainty(summary.get("uncertainty"))
     t = summary["declaration_round"]
     if t.get("median") is not None:
         dates = f"  ({t['q1_date']} / {t['median_date']} / {t['q3_date']})" if "median_date" in t else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.analysis import summary
+from sim.analysis import summary, uncertainty
 from sim.batch.folder import atomic_write, read_meta
 from sim.batch.runner import load_results, load_trajectories
 from sim.briefing import plots
@@ -21,6 +21,7 @@ def write_outputs(folder: str | Path) -> dict:
     scenario = load(folder / "scenario.yaml")
     df = load_results(folder)
     result = summary.summarize(df, meta, scenario)
+    result["uncertainty"] = uncertainty.two_kinds(scenario, result["probabilities"], len(df), meta["seed"])
     atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
     atomic_write(folder / "summary.txt", summary.text(result))
     figures = folder / "figures"

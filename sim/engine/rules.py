@@ -82,12 +82,15 @@ def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
 
 
 def _point(packages, utilities, seg, lam):
-    pick = lambda arr: np.take_along_axis(arr, seg[..., None, None], axis=-2)[..., 0, :]
-    nxt = lambda arr: np.take_along_axis(arr, seg[..., None, None] + 1, axis=-2)[..., 0, :]
+    """The point ``lam`` of the way along segment ``seg`` of the frontier: (package, utilities)."""
+    at = np.stack([seg, seg + 1], axis=-1)[..., None]
     lam_ = lam[..., None]
-    return pick(packages) + lam_ * (nxt(packages) - pick(packages)), pick(utilities) + lam_ * (
-        nxt(utilities) - pick(utilities)
-    )
+
+    def along(arr):
+        start, end = np.moveaxis(np.take_along_axis(arr, at, axis=-2), -2, 0)
+        return start + lam_ * (end - start)
+
+    return along(packages), along(utilities)
 
 
 def frontier_at(packages, utilities, who: int, target):

@@ -545,3 +545,44 @@ def fan_figure(
             runs=f"{recorded} of {info['runs']:,}" if info.get("runs") else recorded,
         )
     return fig
+
+
+# ------------------------------------------------------------------ calibration
+def calibration_figure(result: dict, prior: dict[str, np.ndarray], known: dict[str, float] | None = None):
+    """Prior against posterior, one panel per calibrated parameter: the prior's density (``prior``: evenly spaced
+    quantiles), the posterior's (a weighted kernel density of the particles), its 95% interval, and a ``known``
+    true value where there is one (a synthetic case)."""
+    from scipy import stats
+
+    rows, posterior = result["parameters"], result["posterior"]
+    fig, axes = _grid(len(rows), 3.6, 2.2, columns=3)
+    _margins(fig, top=1.0, bottom=0.75, left=0.3, right=0.3)
+    fig.subplots_adjust(hspace=0.75, wspace=0.25)
+    with matplotlib.rc_context(STYLE):
+        for ax, row in zip(axes, rows, strict=True):
+            p = row["parameter"]
+            draws, x, w = prior[p], posterior[p].to_numpy(), posterior["weight"].to_numpy()
+            lo, hi = float(np.min(draws)), float(np.max(draws))
+            grid = np.linspace(lo, hi, 200)
+            ax.hist(draws, bins=np.linspace(lo, hi, 21), density=True, color="#d5d5d5", label="prior")
+            if np.ptp(x) > 0:
+                density = stats.gaussian_kde(x, weights=w)(grid)
+                ax.fill_between(grid, density, color=COLOURS["declared"], alpha=0.35, lw=0)
+                ax.plot(grid, density, color=COLOURS["declared"], lw=1.8, label="posterior")
+            ax.axvline(row["low"], color=COLOURS["declared"], lw=0.9, ls="--", label="posterior 95%")
+            ax.axvline(row["high"], color=COLOURS["declared"], lw=0.9, ls="--")
+            if known and p in known:
+                ax.axvline(known[p], color=COLOURS["collapse"], lw=1.8, label="true value")
+            ax.set_title(_item(row["label"]), fontsize=9.5)
+            ax.set_xlim(lo, hi)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+            ax.set_yticks([])
+            ax.grid(axis="y", visible=False)
+        axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncol=4, frameon=False, fontsize=7.5)
+        fig.suptitle(f"Prior and posterior: {result['scenario']}\ncalibrated to {result['targets']}", fontsize=11,
+                     fontweight="bold")  # fmt: skip
+        eps = result["epsilons"][-1] if result["epsilons"] else float("nan")
+        design = (f"ABC-SMC (pyabc {result['pyabc']}): {result['populations']} populations of "
+                  f"{result['population']} x {result['runs_per_point']} runs, tolerance {eps:.2f} sd")  # fmt: skip
+        footer(fig, {"scenario": result["scenario"], "seed": result["seed"]}, design, runs="calibration")
+    return fig

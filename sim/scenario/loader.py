@@ -150,15 +150,21 @@ def load(path: str | Path) -> Scenario:
 
 
 def validate(data: dict, where: _Where | None = None, file: str = "<scenario>") -> Scenario:
+    return validate_as(Scenario, data, where, file)
+
+
+def validate_as(schema: type[BaseModel], data: dict, where: _Where | None = None, file: str = "<input>"):
+    """``data`` validated as ``schema`` (a scenario, a targets file, ...), whose ``problems()`` lists its
+    cross-field problems; raise :class:`ScenarioError` listing every problem on its line."""
     where = where if where is not None else _Where()
     try:
-        scenario = Scenario.model_validate(data)
+        value = schema.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_named(_problems_from(exc, data, where, file), data)) from None
-    problems = [_problem(where, file, path, msg) for path, msg in scenario.problems()]
+        raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
+    problems = [_problem(where, file, path, msg) for path, msg in value.problems()]
     if problems:
         raise ScenarioError(_named(problems, data))
-    return scenario
+    return value
 
 
 def _named(problems: list[Problem], data: Any) -> list[Problem]:
@@ -187,7 +193,7 @@ def _problem(where: _Where, file: str, path: str, message: str) -> Problem:
     return Problem(f, line, path, message)
 
 
-def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -> list[Problem]:
+def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str, schema=Scenario) -> list[Problem]:
     seen, out = set(), []
     errors = exc.errors()
     locs = [[str(x) for x in err["loc"] if not _is_union_tag(x)] for err in errors]
@@ -195,7 +201,7 @@ def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -
     for err, loc, path in zip(errors, locs, paths, strict=True):
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = f"unknown key{_suggest(loc, data)}"
+            message = f"unknown key{_suggest(loc, data, schema)}"
         elif err["type"] == "union_tag_invalid":
             message = "unknown distribution (use uniform, normal, beta, triangular or choice)"
         elif err["type"] == "union_tag_not_found":
@@ -224,8 +230,8 @@ def _shadowed(err: dict, covered: bool) -> bool:
     return covered and err["type"] in ("model_attributes_type", "dict_type", "model_type")
 
 
-def _suggest(loc: list[str], data: dict) -> str:
-    model = _distribution_at(loc[:-1], data) or _model_at(loc[:-1])
+def _suggest(loc: list[str], data: dict, schema=Scenario) -> str:
+    model = _distribution_at(loc[:-1], data) or _model_at(loc[:-1], schema)
     if model is None:
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
@@ -243,12 +249,12 @@ def _distribution_at(loc: list[str], data: Any) -> type[BaseModel] | None:
     return next((d for d in (Uniform, Normal, Beta, Triangular, Choice) if d.__name__.lower() == dist), None)
 
 
-def _model_at(loc: list[str]) -> type[BaseModel] | None:
+def _model_at(loc: list[str], schema=Scenario) -> type[BaseModel] | None:
     """The pydantic model that owns the field at ``loc`` (list indices, and the keys of a mapping of
     objects such as ``bounds.<issue>``, skipped)."""
     import typing
 
-    model: Any = Scenario
+    model: Any = schema
     keyed = False  # the next part is a key of a mapping of objects, not a field name
     for part in loc:
         if part.isdigit() or keyed:

@@ -452,3 +452,40 @@ def calibrate(
         plots.save(figure, folder / "figures", "calibration")
         cal.write_scenario(cal.calibrated_file(spec, scenario, goals, targets, result, folder, out), out)
     typer.echo(cal.text(result) + f"\nscenario: {out}\ncalibration: {folder}")
+
+
+@app.command()
+def discover(
+    folder: Annotated[Path, typer.Argument(help="results folder of a batch (its runs hold the sampled parameters)")],
+    outcome: Annotated[
+        str, typer.Option(help="what to find: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    ] = "declared",
+    min_coverage: Annotated[
+        float, typer.Option(min=0, max=1, help="the chosen box is the densest with at least this coverage")
+    ] = 0.5,
+    mass_min: Annotated[float, typer.Option(min=0.001, max=0.5, help="smallest share of runs in a box or leaf")] = 0.05,
+    peel_alpha: Annotated[float, typer.Option(min=0.001, max=0.5, help="share of runs PRIM peels per step")] = 0.05,
+    max_qp: Annotated[
+        float, typer.Option(min=0, max=1, help="drop the chosen box's restrictions with a quasi-p value above this")
+    ] = 0.05,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<folder>-discover-<what>)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
+    from sim.analysis import discover as discovery
+    from sim.analysis.sensitivity import DesignError
+    from sim.batch.folder import atomic_write
+    from sim.briefing import plots
+
+    name = outcome.replace(":", "-")
+    target = output_folder(out or Path("results") / f"{folder.name}-discover-{name}", overwrite)
+    with reported():
+        try:
+            found = discovery.discover(folder, outcome, min_coverage, mass_min, peel_alpha, max_qp)
+        except DesignError as exc:
+            fail(str(exc))
+    report = discovery.text(found)
+    atomic_write(target / "discover.json", json.dumps(found, indent=2, default=float))
+    atomic_write(target / "discover.txt", report + "\n" + found["cart"]["tree"])
+    plots.save(plots.discovery_figure(found), target / "figures", "discovery")
+    typer.echo(report + f"\nresults: {target}")

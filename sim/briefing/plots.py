@@ -556,7 +556,7 @@ def calibration_figure(result: dict, prior: dict[str, np.ndarray], known: dict[s
 
     rows, posterior = result["parameters"], result["posterior"]
     fig, axes = _grid(len(rows), 3.6, 2.2, columns=3)
-    _margins(fig, top=1.0, bottom=0.75, left=0.3, right=0.3)
+    _margins(fig, top=1.0, bottom=1.0, left=0.3, right=0.3)
     fig.subplots_adjust(hspace=0.75, wspace=0.25)
     with matplotlib.rc_context(STYLE):
         for ax, row in zip(axes, rows, strict=True):

@@ -214,3 +214,45 @@ def test_unknown_parameters_are_named(tmp_path):
     args = ["calibrate", str(ROOT / "scenarios" / "baseline.yaml"), "--targets", str(TARGETS), "--out", str(out)]
     result = CliRunner().invoke(app, [*args, "--param", "risk.stall_grwth", "--folder", str(tmp_path / "c"), *SMALL])
     assert result.exit_code == 2 and "did you mean 'risk.stall_growth'?" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_calibration_resumes_from_its_database(tmp_path):
+    """A real kill (SIGKILL, no handler runs): the finished populations stay in the database, no scenario file
+    (nor half of one) exists, and --resume carries on from the populations stored."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    scenario, targets = write_case(tmp_path)
+    out, folder = tmp_path / "calibrated.yaml", tmp_path / "cal"
+    negsim = Path(sys.executable).with_name("negsim")
+    args = ["calibrate", str(scenario), "--targets", str(targets), "--out", str(out), "--folder", str(folder), *KNOWN]
+    settings = ["--population", "20", "--runs-per-point", "40", "--seed", "3", "--min-epsilon", "0"]
+    proc = subprocess.Popen([negsim, *args, *settings, "--generations", "8"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    stored, deadline = 0, time.monotonic() + 240
+
+    def populations() -> int:
+        try:
+            with sqlite3.connect(folder / cal.DATABASE, timeout=1) as db:
+                return db.execute("select count(*) from populations where t >= 0").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    while stored < 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        stored = populations()
+    assert proc.poll() is None, "the calibration finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stored = populations()
+    assert stored >= 1 and not out.exists() and not list(tmp_path.glob(".*.tmp"))
+    assert json.loads((folder / "calibration.json").read_text())["status"] == "running"  # as the kill left it
+    resumed = CliRunner().invoke(app, [*args, *settings, "--generations", str(stored + 1), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert populations() == stored + 1
+    assert json.loads((folder / "calibration.json").read_text())["populations"] == stored + 1
+    assert uncertain(load(out))["risk.hazard"].dist == "beta"

@@ -140,7 +140,7 @@ def calibrate(
         "min_epsilon": settings.min_epsilon,
     }
     db = folder / DATABASE
-    t0 = _prepare(folder, state, resume, overwrite)
+    t0 = _stored(db) if _prepare(folder, state, resume, overwrite) else 0
 
     def model(particle):
         values = {p: at_quantiles(dists[p], np.array([particle[f"u{j}"]])) for j, p in enumerate(params)}
@@ -168,8 +168,22 @@ def calibrate(
     return result
 
 
-def _prepare(folder: Path, state: dict, resume: bool, overwrite: bool) -> int:
-    """Check the folder against the calibration asked; return the populations already done (0 for a new one)."""
+def _stored(db: Path) -> int:
+    """Complete populations in the database (0 if it holds none, e.g. after a kill before the first; then it is
+    cleared so that the calibration starts again as run 1)."""
+    import pyabc
+
+    if db.exists():
+        history = pyabc.History(f"sqlite:///{db}", _id=1)
+        done = history.max_t if any(r.id == 1 for r in history.all_runs()) else None
+        if done is not None and done >= 0:
+            return done + 1
+    db.unlink(missing_ok=True)
+    return 0
+
+
+def _prepare(folder: Path, state: dict, resume: bool, overwrite: bool) -> bool:
+    """Check the folder against the calibration asked; whether it resumes one begun there (else it is new)."""
     path = folder / STATE
     if path.exists() and resume:
         try:
@@ -180,7 +194,7 @@ def _prepare(folder: Path, state: dict, resume: bool, overwrite: bool) -> int:
             if begun.get(key) != state[key]:
                 raise CalibrationError(f"{path}: cannot resume: the {key.replace('_', ' ')} differs from the "
                                        "calibration begun here (start again with --overwrite)")  # fmt: skip
-        return int(begun.get("populations", 0))
+        return True
     if path.exists() and not overwrite:
         raise CalibrationError(f"{folder}: already holds a calibration (--resume finishes it, --overwrite replaces it)")
     if folder.exists() and any(folder.iterdir()) and not path.exists() and not overwrite:
@@ -188,7 +202,7 @@ def _prepare(folder: Path, state: dict, resume: bool, overwrite: bool) -> int:
     for name in (DATABASE, POSTERIOR, "result.json"):
         (folder / name).unlink(missing_ok=True)
     _write_state(folder, {**state, "status": "running", "populations": 0})
-    return 0
+    return False
 
 
 def _write_state(folder: Path, state: dict) -> None:

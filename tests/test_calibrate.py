@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.analysis import calibrate as cal
@@ -256,3 +258,69 @@ def test_a_killed_calibration_resumes_from_its_database(tmp_path):
     assert populations() == stored + 1
     assert json.loads((folder / "calibration.json").read_text())["populations"] == stored + 1
     assert uncertain(load(out))["risk.hazard"].dist == "beta"
+
+
+KINDS = {  # a parameter of each kind of place in the baseline, and the basis key it is cited under
+    "veto_players.military_wing.bounds.force.max": ("veto_players", "military_wing", "bounds"),
+    "red_lines.disarmament.relax.audience_cost": ("red_lines", "disarmament", "relax"),
+    "events.trump_netanyahu_summit.effects.align.united_states.share": ("events", "trump_netanyahu_summit", "effects"),
+    "actors.israel.concession.deadline": ("actors", "israel", "concession"),
+    "actors.israel.reservation": ("actors", "israel", "reservation"),
+    "protocol.pressure_decay": ("protocol", None, "pressure_decay"),
+}
+
+
+def test_every_kind_of_parameter_lands_in_the_calibrated_file_with_its_basis(tmp_path):
+    """The posterior of parameters set in lists by id, in mappings by issue or actor, and in nested sourced objects
+    goes where extends: merges it, and each basis cites the run beside its prior's own basis."""
+    baseline = ROOT / "scenarios" / "baseline.yaml"
+    spec = load(baseline)
+    dists = uncertain(spec)
+    rows = []
+    for path in KINDS:
+        lo, hi = dists[path].support()
+        rows.append({"parameter": path, "prior": cal._describe(dists[path]),
+                     "fitted": {"dist": "beta", "a": 2.0, "b": 5.0, "low": lo, "high": hi}})  # fmt: skip
+    result = {"parameters": rows, "epsilons": [3.0, 0.9], "finished": "2026-01-01T00:00:00", "pyabc": "x",
+              "populations": 2, "population": 100, "runs_per_point": 200, "seed": 1}  # fmt: skip
+    targets = Targets.model_validate({"name": "t", "reference": "r", "targets": [{"outcome": "declared",
+                                      "frequency": 0.2, "sd": 0.1}]})  # fmt: skip
+    out = tmp_path / "sub" / "calibrated.yaml"
+    out.parent.mkdir()
+    cal.write_scenario(cal.calibrated_file(spec, baseline, targets, TARGETS, result, tmp_path / "run", out), out)
+    calibrated = load(out)
+    after = uncertain(calibrated)
+    assert set(after) == set(dists)  # nothing lost, nothing added
+    for path, (section, ident, key) in KINDS.items():
+        assert after[path].dist == "beta" and (after[path].a, after[path].b) == (2.0, 5.0), path
+        owner = getattr(calibrated, section)
+        owner = next(x for x in owner if x.id == ident) if ident else owner
+        if key in ("relax", "concession"):
+            owner, key = getattr(owner, key), path.rsplit(".", 1)[1]
+        assert owner.basis[key].startswith("calibrated by negsim calibrate on 2026-01-01"), path
+        assert "its basis:" in owner.basis[key] and str(tmp_path / "run") in owner.basis[key]
+    untouched = [p for p in dists if p not in KINDS]
+    assert all(after[p] == dists[p] for p in untouched)
+    assert calibrated.actors[0].basis["position"] == spec.actors[0].basis["position"]  # other bases kept
+
+
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=3, max_size=40),
+    st.lists(st.floats(0.01, 1.0), min_size=40, max_size=40),
+    st.floats(-50, 50),
+    st.floats(0.5, 100),
+)
+def test_a_fitted_beta_keeps_the_support_and_the_weighted_mean(unit, weights, low, width):
+    """The posterior as a beta on the prior's support: its mean is the particles' weighted mean (unless the
+    particles sit on one end, where the beta cannot)."""
+    from sim.scenario.distributions import Beta, Uniform
+
+    prior = Uniform(dist="uniform", low=low, high=low + width)
+    x = low + width * np.asarray(unit)
+    w = np.asarray(weights[: len(x)])
+    w = w / w.sum()
+    fit = Beta(**cal.fitted(prior, x, w))
+    assert fit.support() == prior.support()
+    m = float(np.sum(w * x))
+    if 0.01 < (m - low) / width < 0.99:
+        assert fit.low + (fit.high - fit.low) * fit.a / (fit.a + fit.b) == pytest.approx(m, rel=1e-4, abs=1e-4 * width)

@@ -621,3 +621,91 @@ def score(
     if folder_out:
         write_csv_json(folder_out, "score", table)
     typer.echo(scoring.text(table) + (f"\nresults: {folder_out}" if folder_out else ""))
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file whose uncertain parameters to fit")],
+    targets: Annotated[Path, typer.Option(help="targets YAML: a reference class's cases and frequencies")],
+    out: Annotated[Path, typer.Option(help="the calibrated scenario to write (it extends SCENARIO)")],
+    param: Annotated[
+        list[str] | None, typer.Option(help="a parameter path to fit (repeat; default: every uncertain parameter)")
+    ] = None,
+    population: Annotated[int, typer.Option(min=10, help="particles per ABC-SMC population")] = 100,
+    generations: Annotated[int, typer.Option(min=1, help="most populations")] = 6,
+    min_epsilon: Annotated[float, typer.Option(min=0, help="stop at this tolerance, in the targets' sds")] = 1.0,
+    runs_per_point: Annotated[int, typer.Option(min=1, help="runs played for each particle")] = 200,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    folder: Annotated[
+        Path | None, typer.Option(help="calibration folder (default: results/calibrate-<OUT name>)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted calibration in --folder")] = False,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Fit uncertain parameters to a reference class's frequencies (ABC-SMC); write a scenario with the posterior."""
+    from sim.analysis import calibrate as cal
+    from sim.analysis.sensitivity import DesignError
+    from sim.briefing import plots
+    from sim.scenario.targets import load_targets
+
+    folder = folder or Path("results") / f"calibrate-{out.stem}"
+    if out.exists() and not (overwrite or resume):
+        fail(f"{out}: already exists (use --overwrite to replace it, or choose another --out)")
+    settings = cal.Settings(population, generations, min_epsilon, runs_per_point, seed)
+    with reported():
+        spec = load(scenario)
+        goals, where = load_targets(targets)
+        cal.check_targets(spec, scenario, goals, targets, where)
+        try:
+            params = cal.chosen(spec, param)
+            result = cal.calibrate(spec, goals, params, folder, settings, resume, overwrite)
+        except (DesignError, cal.CalibrationError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail(
+                f"{folder}: interrupted; every finished population is kept and {out} was not written. Finish with: "
+                f"negsim calibrate {scenario} --targets {targets} --out {out} --folder {folder} --resume",
+                130,
+            )
+        cal.write_result(folder, result)
+        figure = plots.calibration_figure(result, cal.prior_draws(spec, params))
+        plots.save(figure, folder / "figures", "calibration")
+        cal.write_scenario(cal.calibrated_file(spec, scenario, goals, targets, result, folder, out), out)
+    typer.echo(cal.text(result) + f"\nscenario: {out}\ncalibration: {folder}")
+
+
+@app.command()
+def discover(
+    folder: Annotated[Path, typer.Argument(help="results folder of a batch (its runs hold the sampled parameters)")],
+    outcome: Annotated[
+        str, typer.Option(help="what to find: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    ] = "declared",
+    min_coverage: Annotated[
+        float, typer.Option(min=0, max=1, help="the chosen box is the densest with at least this coverage")
+    ] = 0.5,
+    mass_min: Annotated[float, typer.Option(min=0.001, max=0.5, help="smallest share of runs in a box or leaf")] = 0.05,
+    peel_alpha: Annotated[float, typer.Option(min=0.001, max=0.5, help="share of runs PRIM peels per step")] = 0.05,
+    max_qp: Annotated[
+        float, typer.Option(min=0, max=1, help="drop the chosen box's restrictions with a quasi-p value above this")
+    ] = 0.05,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<folder>-discover-<what>)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
+    from sim.analysis import discover as discovery
+    from sim.analysis.sensitivity import DesignError
+    from sim.batch.folder import atomic_write
+    from sim.briefing import plots
+
+    name = outcome.replace(":", "-")
+    target = output_folder(out or Path("results") / f"{folder.name}-discover-{name}", overwrite)
+    with reported():
+        try:
+            found = discovery.discover(folder, outcome, min_coverage, mass_min, peel_alpha, max_qp)
+        except DesignError as exc:
+            fail(str(exc))
+    report = discovery.text(found)
+    atomic_write(target / "discover.json", json.dumps(found, indent=2, default=float))
+    atomic_write(target / "discover.txt", report + "\n" + found["cart"]["tree"])
+    plots.save(plots.discovery_figure(found), target / "figures", "discovery")
+    typer.echo(report + f"\nresults: {target}")

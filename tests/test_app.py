@@ -10,15 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("solara")
-
-from sim.analysis.summary import probabilities  # noqa: E402
-from sim.app import browse, replay, views, whatif  # noqa: E402
-from sim.app.places import AppError, Places, inside, message  # noqa: E402
-from sim.batch.errors import ResultsError  # noqa: E402
-from sim.batch.runner import load_trajectories, run_batch  # noqa: E402
-from sim.engine import outcomes  # noqa: E402
-from sim.scenario.loader import load, read  # noqa: E402
+from sim.analysis.summary import probabilities
+from sim.app import browse, replay, views, whatif
+from sim.app.places import AppError, Places, inside, message
+from sim.batch.errors import ResultsError
+from sim.batch.runner import load_trajectories, run_batch
+from sim.engine import outcomes
+from sim.scenario.loader import load, read
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -72,7 +70,7 @@ def test_what_happened_is_told_in_the_rounds_it_happened(spec):
         frames.append(replay.frame(model, frames[-1]))
     row = outcomes.run_table(model).iloc[0]
     told = {(f.round, what) for f in frames for what in f.happened}
-    for j, e in enumerate(spec.events):
+    for e in spec.events:
         first = row[outcomes.column("event_round", e.id)]
         if first >= 0:
             assert any(t == first and what.endswith(e.label or e.id.replace("_", " ")) for t, what in told), e.id

@@ -90,11 +90,8 @@ def Page():
             f"<h2 style='margin:0'>{escape(title)}</h2><div style='color:#666;font-size:13px'>reads under "
             f"{escape(str(PLACES.scenarios))} and {escape(str(PLACES.results))}; writes only on save</div>"
         )
-        if error.value:
-            Html(
-                f"<div style='{ERROR_STYLE}'>{escape(error.value)}</div>",
-                "error",
-            )
+        shown = f"<div style='{ERROR_STYLE}'>{escape(error.value)}</div>" if error.value else ""
+        Html(shown, "error")  # always there, so the tabs below keep their place (and the chosen tab)
         with solara.lab.Tabs(lazy=True):
             if loaded.value is not None:
                 with solara.lab.Tab("Step through a run"):

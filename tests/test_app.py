@@ -183,3 +183,13 @@ def test_the_comparison_shows_both_numbers_with_their_intervals(spec):
     p = base["declared"]
     assert f'data-testid="p-declared-whatif">{p["p"]:.3f} [{p["low"]:.3f}, {p["high"]:.3f}]' in html
     assert "P(agreed: Factional weapons)" in html and "P(implemented: " in html
+
+
+def test_negsim_app_on_a_missing_target_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    negsim = Path(sys.executable).with_name("negsim")
+    done = subprocess.run([str(negsim), "app", str(tmp_path / "nope.yaml")], capture_output=True, text=True)
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such scenario file or results folder"

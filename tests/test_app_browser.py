@@ -52,7 +52,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1500 if SHOTS else 1000}}
 
 
 def free_port() -> int:
@@ -131,7 +131,11 @@ def test_three_rounds_of_a_run_show_the_engines_numbers(page, served):
             assert number(page, f"threshold-{col}") == pytest.approx(expected, abs=5e-5)
             expected = at.loc[at["actor"] == actor, "pressure"].iloc[0]
             assert number(page, f"pressure-{col}") == pytest.approx(expected, abs=5e-5)
-    shot(page, "step-through")
+    if SHOTS:  # the picture once talks have opened and the answers come in
+        for k in range(4, 13):
+            step.click()
+            expect(page.get_by_test_id("round")).to_have_text(f"round {k}", timeout=WAIT)
+        shot(page, "step-through")
 
 
 def test_a_slider_moved_shows_the_p_declared_of_a_batch_with_that_value(page, served):

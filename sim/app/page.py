@@ -28,6 +28,7 @@ from sim.scenario.schema import Scenario
 
 TARGET, RESULTS = "NEGSIM_APP_TARGET", "NEGSIM_APP_RESULTS"
 ERROR_STYLE = "color:#b00020;background:#fdecea;padding:6px 10px;border-radius:4px;font-family:monospace"
+SUMMARY_STYLE = "font-size:12px;white-space:pre-wrap;max-height:640px;overflow-y:auto;background:#fafafa;padding:6px"
 RUN_CHOICES = [1_000, 2_000, 5_000, 10_000, 20_000]
 
 
@@ -286,7 +287,6 @@ def ResultsView(loaded: Loaded | None, error: solara.Reactive[str]):
         return
     with solara.Columns([2, 3]):
         with solara.Column():
-            Html(f"<pre style='font-size:12px;white-space:pre-wrap'>{escape(summary_text(r.summary))}</pre>", "summary")
             params = r.parameters()
             chosen = column.value or next(iter(params), None)
             if chosen:
@@ -296,6 +296,7 @@ def ResultsView(loaded: Loaded | None, error: solara.Reactive[str]):
                 )
                 solara.InputInt("bins", value=bins.value, on_value=lambda v: v and 1 <= v <= 20 and bins.set(v))
                 Html(views.sliced_html(browse.sliced(r.runs, chosen, bins.value), params[chosen]), "sliced")
+            Html(f"<pre style='{SUMMARY_STYLE}'>{escape(summary_text(r.summary))}</pre>", "summary")
         with solara.Column():
             for png in r.figures:
                 solara.Image(png.read_bytes(), width="100%")

@@ -193,3 +193,22 @@ def test_negsim_app_on_a_missing_target_is_one_line_and_exit_2(tmp_path):
     done = subprocess.run([str(negsim), "app", str(tmp_path / "nope.yaml")], capture_output=True, text=True)
     assert done.returncode == 2 and not done.stdout
     assert done.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such scenario file or results folder"
+
+
+def test_a_choice_is_a_selector_of_its_values_and_a_wide_normal_spans_three_sd():
+    from helpers import actor, scenario
+
+    clipped = {"dist": "normal", "mean": 0.5, "sd": 0.05, "low": 0, "high": 1}
+    spec = scenario(
+        actors=[
+            actor("p", {"a": 0}, {"a": 1}, reservation={"dist": "choice", "values": [0.2, 0.5, 0.7]}),
+            actor("q", {"a": 100}, {"a": 1}, reservation=clipped),
+        ]
+    )
+    choice, normal = whatif.knobs(spec)
+    assert choice.choices == (0.2, 0.5, 0.7) and choice.default in choice.choices
+    assert choice.check(0.7) == 0.7
+    with pytest.raises(AppError, match=r"not one of 0\.2, 0\.5, 0\.7"):
+        choice.check(0.6)
+    assert (normal.low, normal.high) == pytest.approx((0.35, 0.65))
+    assert whatif.play(spec, {"actors.p.reservation": 0.7}, runs=50)["runs"] == 50

@@ -20,13 +20,12 @@ from mesa.visualization.utils import update_counter
 
 from sim.analysis.summary import text as summary_text
 from sim.app import browse, replay, views, whatif
-from sim.app.places import EXPECTED, Places, message, places_for
+from sim.app.places import EXPECTED, RESULTS, TARGET, Places, message, places_for
 from sim.engine.model import NegotiationModel
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read
 from sim.scenario.schema import Scenario
 
-TARGET, RESULTS = "NEGSIM_APP_TARGET", "NEGSIM_APP_RESULTS"
 ERROR_STYLE = "color:#b00020;background:#fdecea;padding:6px 10px;border-radius:4px;font-family:monospace"
 SUMMARY_STYLE = "font-size:12px;white-space:pre-wrap;max-height:640px;overflow-y:auto;background:#fafafa;padding:6px"
 RUN_CHOICES = [1_000, 2_000, 5_000, 10_000, 20_000]
@@ -256,6 +255,9 @@ def Knob(knob: whatif.Knob, pinned: float | None, pin):
             "</span></div>"
         )
         with solara.Row(style={"align-items": "center"}, classes=[f"knob-{knob.path.replace('.', '-')}"]):
+            if knob.choices:  # a choice among values: a selector
+                solara.Select("value", values=list(knob.choices), value=value, on_value=lambda v: pin(knob, v))
+                return
             with solara.Column(style={"flex": "3"}):
                 solara.SliderFloat(
                     "", value=value, min=knob.low, max=knob.high, step=knob.step, on_value=lambda v: pin(knob, v)

@@ -12,6 +12,8 @@ from pathlib import Path
 from sim.batch.errors import ResultsError
 from sim.scenario.problems import ScenarioError
 
+TARGET, RESULTS = "NEGSIM_APP_TARGET", "NEGSIM_APP_RESULTS"  # how negsim app tells the page its folders
+
 
 class AppError(ValueError):
     """Input the page cannot act on; ``str()`` is the one-line message it shows."""

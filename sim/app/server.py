@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sim.app.page import RESULTS, TARGET
-from sim.app.places import AppError
+from sim.app.places import RESULTS, TARGET, AppError
 
 PAGE = str(Path(__file__).with_name("page.py"))
 
 
 def serve(target: Path | None, results: Path | None, host: str = "127.0.0.1", port: int = 8765, echo=print) -> None:
     """Serve the page for ``target`` (a scenario file or a results folder) until interrupted."""
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls home (read when Solara is imported)
     from solara.__main__ import cli
 
     if target is not None and not target.exists():
@@ -22,7 +22,5 @@ def serve(target: Path | None, results: Path | None, host: str = "127.0.0.1", po
     os.environ[TARGET] = str(target.resolve()) if target else ""
     os.environ[RESULTS] = str(results.resolve()) if results else ""
     echo(f"negsim app: http://{host}:{port}  (Ctrl+C stops it)")
-    cli.main(
-        ["run", PAGE, "--host", host, "--port", str(port), "--production", "--no-open", "--log-level", "warning"],
-        standalone_mode=False,
-    )
+    quiet = ["--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    cli.main(["run", PAGE, "--host", host, "--port", str(port), *quiet], standalone_mode=False)

@@ -88,7 +88,7 @@ def knobs(spec: Scenario) -> list[Knob]:
                 label=names.field(path),
                 low=low,
                 high=high,
-                default=round(round(median / step) * step, 10) if step else median,
+                default=round(round(median / step) * step, 10) if step and not isinstance(dist, Choice) else median,
                 step=step,
                 choices=tuple(sorted(set(dist.values))) if isinstance(dist, Choice) else (),
                 distribution=_described(dist),

@@ -4,14 +4,13 @@
 
 Each of ``--moves`` slider moves pins one uncertain parameter of the baseline scenario at a new value
 (moves cycle through the parameters, each to a fresh point of its range) and does what the page does
-on a move: replays the batch in this process (one block), summarises it and draws the comparison and
-both figures. Prints the median and the worst, and the machine's load average while it ran.
+on a move: replays the batch in this process (one block), summarises it and draws the comparison table
+and both charts. Prints the median and the worst, and the machine's load average while it ran.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import time
@@ -40,8 +39,8 @@ def main() -> None:
         start = time.perf_counter()
         now = whatif.play(spec, {knob.path: round(value, 12)}, args.runs)
         views.comparison_html(whatif.headline(base), whatif.headline(now))
-        for fig in (views.curves_figure(base, now), views.blockers_figure(base, now, names.actors)):
-            fig.savefig(io.BytesIO(), format="png")
+        views.curves_svg(base, now)
+        views.blockers_svg(base, now, names.actors)
         times.append(time.perf_counter() - start)
     print(
         f"what-if update, {args.runs:,} runs: median {statistics.median(times):.3f} s, worst {max(times):.3f} s "

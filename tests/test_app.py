@@ -183,6 +183,12 @@ def test_the_comparison_shows_both_numbers_with_their_intervals(spec):
     p = base["declared"]
     assert f'data-testid="p-declared-whatif">{p["p"]:.3f} [{p["low"]:.3f}, {p["high"]:.3f}]' in html
     assert "P(agreed: Factional weapons)" in html and "P(implemented: " in html
+    svg = views.curves_svg(whatif.play(spec, {}, runs=400), whatif.play(spec, {"actors.israel.reservation": 0.55}, 400))
+    assert svg.count("<polyline") == 4 and svg.count("<polygon") == 2  # two curves each, the what-if's bands
+    shares = whatif.play(spec, {}, runs=400)["blocker_shares"]
+    bars = views.blockers_svg({"blocker_shares": shares}, {"blocker_shares": shares}, {"israel": "Israel"})
+    assert bars.count("<rect") == 2 * len(shares) and ">Israel</text>" in bars
+    assert f">{shares['israel']:.1%}</text>" in bars
 
 
 def test_negsim_app_on_a_missing_target_is_one_line_and_exit_2(tmp_path):
@@ -212,3 +218,27 @@ def test_a_choice_is_a_selector_of_its_values_and_a_wide_normal_spans_three_sd()
         choice.check(0.6)
     assert (normal.low, normal.high) == pytest.approx((0.35, 0.65))
     assert whatif.play(spec, {"actors.p.reservation": 0.7}, runs=50)["runs"] == 50
+
+
+def test_a_chosen_assumption_replays_as_its_saved_variant_and_a_bad_one_is_its_line(spec, tmp_path):
+    from sim.analysis.sensitivity import source
+    from sim.scenario.problems import ScenarioError
+
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    src = source(tmp_path / "baseline.yaml")
+    paths = {a.path: a for a in whatif.assumptions(spec)}
+    assert paths["protocol.rule"].current == "bridging" and "nash" in paths["protocol.rule"].options
+    assert paths["actors.hamas.concession.strategy"].current == "responsive"
+    choices = {"actors.israel.concession.strategy": "linear", "actors.united_states.bridging": "maximin"}
+    changed = whatif.assumed(src, choices)
+    pins = {"actors.israel.reservation": 0.6}
+    shown = whatif.play(changed, pins, runs=600)
+    text = whatif.variant_text(whatif.variant_data(spec, src.data, "baseline.yaml", pins, choices))
+    variant = load(whatif.save_variant(tmp_path / "linear.yaml", text))
+    assert variant.actors[variant.actor_index("israel")].concession.strategy == "linear"
+    assert probabilities(run_batch(variant, runs=600)) == shown["probabilities"]
+    with pytest.raises(ScenarioError) as caught:
+        whatif.assumed(src, {"actors.israel.concession.strategy": "conceder"})
+    assert message(caught.value) == (
+        f"{tmp_path / 'baseline.yaml'}:54: actors.israel.concession: a conceder exponent must be > 1"
+    )

@@ -183,6 +183,10 @@ def test_bad_input_is_one_line_in_the_page_and_the_app_keeps_working(page, serve
     box.press("Enter")
     error = page.get_by_test_id("error")
     expect(error).to_contain_text("actors.israel.reservation: 0.99 is outside its range 0.55 to 0.75", timeout=WAIT)
+    page.locator(".assumption-actors-israel-concession-strategy").click()
+    page.get_by_role("option", name="conceder", exact=True).click()  # its Boulware exponent does not fit
+    expect(error).to_contain_text("scenario.yaml:", timeout=WAIT)
+    expect(error).to_contain_text("actors.israel.concession: a conceder exponent must be > 1")
     page.get_by_role("tab", name="Results").click()
     folder_box = page.get_by_label("results folder")
     for typed, says in (

@@ -18,6 +18,7 @@ import solara.lab
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from sim.analysis.sensitivity import source
 from sim.analysis.summary import text as summary_text
 from sim.app import browse, replay, views, whatif
 from sim.app.places import EXPECTED, RESULTS, TARGET, Places, message, places_for
@@ -170,19 +171,35 @@ def RunView(loaded: Loaded, error: solara.Reactive[str]):
 # ------------------------------------------------------------------ what-if
 @solara.component
 def WhatIfView(loaded: Loaded, error: solara.Reactive[str]):
-    spec = loaded.spec
-    knobs = solara.use_memo(lambda: whatif.knobs(spec), [id(spec)])
+    base_spec = loaded.spec
+    knobs = solara.use_memo(lambda: whatif.knobs(base_spec), [id(base_spec)])
+    assumptions = solara.use_memo(lambda: whatif.assumptions(base_spec), [id(base_spec)])
+    src = solara.use_memo(lambda: source(loaded.path), [id(base_spec)])
+    choices = solara.use_reactive({})
+    spec_now = solara.use_reactive(base_spec)  # the scenario with the chosen assumptions
     pins = solara.use_reactive({})
     runs = solara.use_reactive(whatif.RUNS)
     seed = solara.use_reactive(loaded.seed)
     file_name = solara.use_reactive("what_if")
     confirm = solara.use_reactive("")
     saved = solara.use_reactive("")
-    base = solara.use_memo(lambda: whatif.play(spec, {}, runs.value, seed.value), [id(spec), runs.value, seed.value])
+    spec = spec_now.value
+    base = solara.use_memo(
+        lambda: whatif.play(base_spec, {}, runs.value, seed.value), [id(base_spec), runs.value, seed.value]
+    )
     key = tuple(sorted(pins.value.items()))
     now = solara.use_memo(
         lambda: whatif.play(spec, pins.value, runs.value, seed.value), [id(spec), key, runs.value, seed.value]
     )
+
+    def choose(assumption: whatif.Assumption, option: str):
+        chosen = {k: v for k, v in choices.value.items() if k != assumption.path}
+        if option != assumption.current:
+            chosen[assumption.path] = option
+        changed = attempt(error, whatif.assumed, src, chosen)
+        if changed is not None:
+            choices.value, spec_now.value = chosen, changed
+            saved.value = confirm.value = ""
 
     def pin(knob: whatif.Knob, value):
         if value is None:
@@ -192,13 +209,18 @@ def WhatIfView(loaded: Loaded, error: solara.Reactive[str]):
             pins.value = {**pins.value, knob.path: checked}
             saved.value = confirm.value = ""
 
+    def reset_all():
+        pins.value, choices.value, spec_now.value = {}, {}, base_spec
+
     def save(overwrite: bool = False):
         path = attempt(error, PLACES.variant_file, file_name.value)
         if path is None:
             return
         data, _ = read(loaded.path)
         extends = os.path.relpath(loaded.path, path.parent)
-        text = attempt(error, lambda: whatif.variant_text(whatif.variant_data(spec, data, extends, pins.value)))
+        text = attempt(
+            error, lambda: whatif.variant_text(whatif.variant_data(base_spec, data, extends, pins.value, choices.value))
+        )
         if text is None:
             return
         try:
@@ -218,21 +240,28 @@ def WhatIfView(loaded: Loaded, error: solara.Reactive[str]):
             with solara.Row(style={"align-items": "center"}):
                 solara.Select("runs", values=RUN_CHOICES, value=runs)
                 solara.InputInt("seed", value=seed.value, on_value=lambda v: v is not None and v >= 0 and seed.set(v))
-                solara.Button("unpin all", on_click=lambda: pins.set({}), outlined=True)
+                solara.Button("reset all", on_click=lambda: reset_all(), outlined=True)
             Html(
-                "<div style='font-size:12px;color:#555'>Each slider spans its parameter's own distribution; a moved "
-                "slider pins the parameter in every run, the others are drawn as in the scenario.</div>"
+                "<div style='font-size:12px;color:#555'>The selectors change the scenario's main assumptions. Each "
+                "slider spans its parameter's own distribution; a moved slider pins the parameter in every run, the "
+                "others are drawn as in the scenario.</div>"
             )
             with solara.Column(style={"max-height": "900px", "overflow-y": "auto"}):
+                for a in assumptions:
+                    solara.Select(
+                        a.label,
+                        values=list(a.options),
+                        value=choices.value.get(a.path, a.current),
+                        on_value=lambda v, a=a: choose(a, v),
+                        classes=[f"assumption-{a.path.replace('.', '-')}"],
+                    )
                 for k in knobs:
                     Knob(k, pins.value.get(k.path), pin)
         with solara.Column():
             Html(views.comparison_html(whatif.headline(base), whatif.headline(now)), "comparison")
-            solara.FigureMatplotlib(views.curves_figure(base, now), format="png")
             names = Names(spec)
-            solara.FigureMatplotlib(
-                views.blockers_figure(base, now, {**names.actors, **names.veto_players}), format="png"
-            )
+            Html(views.curves_svg(base, now))
+            Html(views.blockers_svg(base, now, {**names.actors, **names.veto_players}))
             with solara.Row(style={"align-items": "center"}):
                 solara.InputText(f"variant file (in {PLACES.scenarios})", value=file_name)
                 solara.Button("save variant", on_click=lambda: save(False), color="primary")

@@ -5,9 +5,11 @@ Every number a test checks carries a ``data-testid`` (``tabled-<issue>``, ``p-de
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
@@ -140,51 +142,84 @@ def comparison_html(base: dict[str, dict], whatif: dict[str, dict]) -> str:
     return f'{CSS}<div class="ns">' + _table(["measure", "scenario", "what-if", "change"], rows) + "</div>"
 
 
-def curves_figure(base: dict, whatif: dict) -> Figure:
-    """P(declared by round k) and P(collapse by round k), scenario (dashed) against what-if (solid)."""
-    fig = Figure(figsize=(6.2, 3.0), dpi=100, layout="constrained")
-    ax = fig.subplots()
-    for summary, style, who in ((base, "--", "scenario"), (whatif, "-", "what-if")):
-        rounds = [r["round"] for r in summary["cumulative"]]
-        for key, colour in (("declared", "#1f77b4"), ("collapse", "#d62728")):
-            ax.plot(rounds, [r[key] for r in summary["cumulative"]], style, color=colour, label=f"{key} ({who})")
-            if style == "-":
-                ax.fill_between(
-                    rounds,
-                    [r[f"{key}_low"] for r in summary["cumulative"]],
-                    [r[f"{key}_high"] for r in summary["cumulative"]],
-                    color=colour,
-                    alpha=0.15,
-                    lw=0,
-                )
-    ax.set_xlabel("round")
-    ax.set_ylabel("share of runs by round")
-    ax.set_ylim(0, None)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    return fig
+def _svg(width: int, height: int, body: str, testid: str) -> str:
+    return (
+        f'<svg data-testid="{testid}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'font-family="sans-serif" font-size="11" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
+    )
 
 
-def blockers_figure(base: dict, whatif: dict, names: dict[str, str]) -> Figure:
-    """Who last blocked the first phase's declaration, as a share of all runs: scenario against what-if."""
+def curves_svg(base: dict, whatif: dict, width: int = 620, height: int = 280) -> str:
+    """P(declared by round k) and P(collapse before a declaration by round k): the scenario dashed, the what-if
+    solid with its 95% band (an SVG drawn here: the page redraws it on every slider move)."""
+    left, right, top, bottom = 46, 10, 28, 34
+    rounds = [r["round"] for r in whatif["cumulative"]]
+    peak = max(max(r[f"{k}_high"] for r in s["cumulative"]) for s in (base, whatif) for k in ("declared", "collapse"))
+    top_y = max(0.05, math.ceil(peak / 0.05 - 1e-9) * 0.05)
+    x = lambda k: left + (k - rounds[0]) / max(rounds[-1] - rounds[0], 1) * (width - left - right)
+    y = lambda p: top + (1 - p / top_y) * (height - top - bottom)
+    out = []
+    tick = 0.05 if top_y <= 0.3 else 0.1 if top_y <= 0.6 else 0.2
+    for t in np.arange(0, top_y + 1e-9, tick):
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#e5e5e5"/>'
+            f'<text x="{left - 4}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>'
+        )
+    for k in range(5 * math.ceil(rounds[0] / 5), rounds[-1] + 1, 5):
+        out.append(f'<text x="{x(k):.1f}" y="{height - bottom + 14}" text-anchor="middle">{k}</text>')
+    out.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle">round</text>'
+        f'<text transform="translate(11,{(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle">'
+        "share of runs by round</text>"
+    )
+    for key, colour in (("declared", "#1f77b4"), ("collapse", "#d62728")):
+        rows = whatif["cumulative"]
+        band = [f"{x(r['round']):.1f},{y(r[f'{key}_high']):.1f}" for r in rows]
+        band += [f"{x(r['round']):.1f},{y(r[f'{key}_low']):.1f}" for r in reversed(rows)]
+        out.append(f'<polygon points="{" ".join(band)}" fill="{colour}" opacity="0.15"/>')
+        for summary, dash in ((base, ' stroke-dasharray="5,4"'), (whatif, "")):
+            line = " ".join(f"{x(r['round']):.1f},{y(r[key]):.1f}" for r in summary["cumulative"])
+            out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+    legend = [
+        ("declared", "#1f77b4", ""),
+        ("collapse first", "#d62728", ""),
+        ("scenario", "#555", "5,4"),
+        ("what-if (band: 95%)", "#555", ""),
+    ]
+    at = left + 6
+    for label, colour, dash in legend:
+        out.append(
+            f'<line x1="{at}" x2="{at + 22}" y1="12" y2="12" stroke="{colour}" stroke-width="2" '
+            f'stroke-dasharray="{dash or "none"}"/><text x="{at + 26}" y="16">{escape(label)}</text>'
+        )
+        at += 34 + 6.2 * len(label)
+    return _svg(width, height, "".join(out), "curves")
+
+
+def blockers_svg(base: dict, whatif: dict, names: dict[str, str], width: int = 620) -> str:
+    """Who last blocked the first phase's declaration, as a share of all runs: scenario (grey) and what-if (blue)."""
     who = sorted(
         set(base["blocker_shares"]) | set(whatif["blocker_shares"]), key=lambda b: -whatif["blocker_shares"].get(b, 0.0)
     )
-    fig = Figure(figsize=(6.2, 0.5 + 0.45 * max(len(who), 1)), dpi=100, layout="constrained")
-    ax = fig.subplots()
-    y = range(len(who))
-    ax.barh(
-        [k + 0.2 for k in y], [base["blocker_shares"].get(b, 0.0) for b in who], 0.4, color="#bbbbbb", label="scenario"
-    )
-    ax.barh(
-        [k - 0.2 for k in y], [whatif["blocker_shares"].get(b, 0.0) for b in who], 0.4, color="#1f77b4", label="what-if"
-    )
-    ax.set_yticks(list(y), [names.get(b, b) for b in who])
-    ax.invert_yaxis()
-    ax.set_xlabel("share of all runs it last blocked")
-    ax.legend(fontsize=7)
-    ax.grid(axis="x", alpha=0.3)
-    return fig
+    label_w, row, top = 190, 34, 22
+    height = top + row * max(len(who), 1) + 8
+    most = max([*base["blocker_shares"].values(), *whatif["blocker_shares"].values(), 0.01])
+    scale = (width - label_w - 60) / most
+    out = [
+        f'<text x="{label_w}" y="13" fill="#555">share of all runs it last blocked: scenario (grey), '
+        "what-if (blue)</text>"
+    ]
+    for k, b in enumerate(who):
+        y0 = top + k * row
+        out.append(f'<text x="{label_w - 6}" y="{y0 + 19}" text-anchor="end">{escape(names.get(b, b))}</text>')
+        for j, (summary, colour) in enumerate(((base, "#bbbbbb"), (whatif, "#1f77b4"))):
+            share = summary["blocker_shares"].get(b, 0.0)
+            out.append(
+                f'<rect x="{label_w}" y="{y0 + 3 + 14 * j}" width="{share * scale:.1f}" height="12" '
+                f'fill="{colour}"/><text x="{label_w + share * scale + 4:.1f}" y="{y0 + 13 + 14 * j}">'
+                f"{share:.1%}</text>"
+            )
+    return _svg(width, height, "".join(out), "blockers")
 
 
 def trace_figure(model, names: list[str], principals: list[int]) -> Figure:

@@ -8,26 +8,31 @@ numbers with ``negsim run`` at the same seed and run count.
 
 from __future__ import annotations
 
-import functools
+import copy
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import yaml
 from pydantic import BaseModel
 
+from sim.analysis.sensitivity import Source, set_field
 from sim.analysis.summary import summarize
 from sim.app.places import AppError
 from sim.engine.model import NegotiationModel
 from sim.engine.outcomes import run_table
 from sim.scenario.distributions import BaseDistribution, Choice, Normal
 from sim.scenario.labels import Names
-from sim.scenario.loader import dump, validate
+from sim.scenario.loader import validate
 from sim.scenario.parameters import uncertain
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import STRATEGIES, Actor, Protocol, Scenario
 
 RUNS = 5_000
+RULES = get_args(Protocol.model_fields["rule"].annotation)
+BRIDGING = get_args(Actor.model_fields["bridging"].annotation)
 STEPS = 100  # slider positions across a parameter's range
 PLAUSIBLE_SD = 3.0  # an unbounded normal's stated plausible range: mean +/- 3 sd
 
@@ -105,6 +110,51 @@ def _step(low: float, high: float) -> float:
     return float(10 ** math.floor(math.log10(raw)))
 
 
+@dataclass(frozen=True)
+class Assumption:
+    """A selector for one of the scenario's main assumptions: how packages are tabled, how principals concede,
+    how each tabling third party drafts. ``path`` is the field, as ``negsim sweep`` names fields."""
+
+    path: str
+    label: str
+    options: tuple[str, ...]
+    current: str
+
+
+def assumptions(spec: Scenario) -> list[Assumption]:
+    """The protocol's rule, each principal's concession strategy and each tabling third party's bridging."""
+    names = Names(spec)
+    out = [Assumption("protocol.rule", "how packages are tabled (protocol rule)", RULES, spec.protocol.rule)]
+    out += [
+        Assumption(
+            f"actors.{a.id}.concession.strategy",
+            f"{names.actor(a.id)}: how it concedes",
+            STRATEGIES,
+            a.concession.strategy,
+        )
+        for a in spec.actors
+        if a.role == "principal" and a.concession is not None
+    ]
+    out += [
+        Assumption(
+            f"actors.{t}.bridging",
+            f"{names.actor(t)}: how it drafts a bridging package",
+            BRIDGING,
+            spec.actors[spec.actor_index(t)].bridging,
+        )
+        for t in spec.protocol.tabled_by
+    ]
+    return out
+
+
+def assumed(src: Source, choices: dict[str, str]) -> Scenario:
+    """The scenario with the chosen assumptions (a choice that does not validate: its one-line problem)."""
+    data = copy.deepcopy(src.data)
+    for path, option in choices.items():
+        set_field(data, path, option, src.where, src.file)
+    return validate(data, src.where, src.file)
+
+
 def checked(spec: Scenario, pins: dict[str, float]) -> dict[str, float]:
     """``pins`` with each value checked against its knob (an unknown path or a value out of range: AppError)."""
     by_path = {k.path: k for k in knobs(spec)}
@@ -118,18 +168,24 @@ def checked(spec: Scenario, pins: dict[str, float]) -> dict[str, float]:
 
 def play(spec: Scenario, pins: dict[str, float] | None = None, runs: int = RUNS, seed: int | None = None) -> dict:
     """The summary (probabilities with Wilson intervals, cumulative curve, blockers, ...) of ``runs`` runs with
-    ``pins`` fixed, played in this process as one block."""
+    ``pins`` fixed, played in this process as one block (the last :data:`KEEP` answers are kept)."""
     seed = spec.meta.seed_or(seed)
-    pins = checked(spec, pins or {})
-    return _played(dump(spec), tuple(sorted(pins.items())), runs, seed)
+    key = (id(spec), tuple(sorted(checked(spec, pins or {}).items())), runs, seed)
+    kept = _played.get(key)
+    if kept is None:
+        overrides = {path: np.full(runs, value) for path, value in key[1]}
+        model = NegotiationModel(spec, range(runs), seed=seed, overrides=overrides).run()
+        kept = (spec, summarize(run_table(model), {"seed": seed}, spec))  # the spec kept: its id stays its own
+        with _lock:  # browser tabs are served from threads of their own
+            _played[key] = kept
+            while len(_played) > KEEP:
+                _played.pop(next(iter(_played)))
+    return kept[1]
 
 
-@functools.lru_cache(maxsize=32)
-def _played(text: str, pins: tuple, runs: int, seed: int) -> dict:
-    spec = validate(yaml.safe_load(text))
-    overrides = {path: np.full(runs, value) for path, value in pins}
-    model = NegotiationModel(spec, range(runs), seed=seed, overrides=overrides).run()
-    return summarize(run_table(model), {"seed": seed}, spec)
+KEEP = 32
+_lock = threading.Lock()
+_played: dict[tuple, tuple[Scenario, dict]] = {}
 
 
 def headline(summary: dict) -> dict[str, dict]:
@@ -142,32 +198,32 @@ def headline(summary: dict) -> dict[str, dict]:
 
 
 # ------------------------------------------------------------------ variant files
-def variant_data(spec: Scenario, data: dict, extends: str, pins: dict[str, float]) -> dict:
-    """A variant that ``extends:`` the scenario file and fixes each pinned parameter, with its basis."""
-    pins = checked(spec, pins)
-    if not pins:
-        raise AppError("nothing to save: move a slider first")
+def variant_data(
+    spec: Scenario, data: dict, extends: str, pins: dict[str, float], choices: dict[str, str] | None = None
+) -> dict:
+    """A variant that ``extends:`` the scenario file and fixes each pinned parameter and each chosen assumption,
+    with its basis."""
+    pins, choices = checked(spec, pins), choices or {}
+    if not pins and not choices:
+        raise AppError("nothing to save: move a slider or choose an assumption first")
     knob = {k.path: k for k in knobs(spec)}
+    assumption = {a.path: a for a in assumptions(spec)}
+    said = [f"{knob[p].label} = {v:g}" for p, v in pins.items()]
+    said += [f"{assumption[p].label}: {v}" for p, v in choices.items()]
     variant: dict = {
         "extends": extends,
-        "meta": {
-            "name": f"{spec.meta.name} - what-if",
-            "description": "Saved from negsim app: " + "; ".join(f"{knob[p].label} = {v:g}" for p, v in pins.items()),
-        },
+        "meta": {"name": f"{spec.meta.name} - what-if", "description": "Saved from negsim app: " + "; ".join(said)},
     }
     for path, value in pins.items():
-        _place(
-            variant,
-            spec,
-            data,
-            path,
-            value,
-            f"what-if in negsim app: fixed at {value:g} (the scenario draws it from {knob[path].distribution})",
-        )
+        why = f"what-if in negsim app: fixed at {value:g} (the scenario draws it from {knob[path].distribution})"
+        _place(variant, spec, data, path, value, why)
+    for path, option in choices.items():
+        why = f"what-if in negsim app: assumed {option} (the scenario assumes {assumption[path].current})"
+        _place(variant, spec, data, path, option, why)
     return variant
 
 
-def _place(variant: dict, spec: Scenario, data: dict, path: str, value: float, basis: str) -> None:
+def _place(variant: dict, spec: Scenario, data: dict, path: str, value: float | str, basis: str) -> None:
     """Set ``path`` in ``variant`` as a deep merge onto ``data`` expects it (list items as ``{id: ...}``), with
     ``basis`` in the ``basis:`` of the nearest object that has one."""
     parts = path.split(".")

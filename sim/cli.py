@@ -412,7 +412,7 @@ def app_command(
         Path | None, typer.Option(help="results folder to browse (default: results/, or the given folder's parent)")
     ] = None,
     host: Annotated[str, typer.Option(help="address to listen on (loopback unless told otherwise)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="port")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
 ):
     """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra)."""
     try:

@@ -8,11 +8,8 @@ from __future__ import annotations
 import math
 from html import escape
 
-import matplotlib
 import numpy as np
-
-matplotlib.use("Agg")
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure  # drawn without pyplot: the user's backend is left as it is
 
 from sim.app.replay import Frame
 

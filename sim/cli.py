@@ -709,3 +709,26 @@ def discover(
     atomic_write(target / "discover.txt", report + "\n" + found["cart"]["tree"])
     plots.save(plots.discovery_figure(found), target / "figures", "discovery")
     typer.echo(report + f"\nresults: {target}")
+
+
+@app.command(name="app")
+def app_command(
+    target: Annotated[
+        Path | None, typer.Argument(help="scenario YAML file or results folder (default: none, browse results)")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="results folder to browse (default: results/, or the given folder's parent)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback unless told otherwise)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
+):
+    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra)."""
+    try:
+        from sim.app.places import AppError
+        from sim.app.server import serve
+    except ImportError as exc:
+        fail(f"the app needs its extra: pip install -e '.[app]' ({exc.name} is missing)")
+    try:
+        serve(target, results, host, port, echo=typer.echo)
+    except AppError as exc:
+        fail(str(exc))

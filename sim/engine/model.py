@@ -437,6 +437,12 @@ class NegotiationModel(mesa.Model):
         return list(self.agents_by_type[Principal])
 
     @property
+    def answers(self) -> dict[str, np.ndarray]:
+        """This round's first refusal by each principal (runs x actors): ``blocked``, its ``reason`` code,
+        its ``shortfall`` below the threshold and the ``issues`` on the table it refused."""
+        return self._answers
+
+    @property
     def live(self) -> np.ndarray:
         """Runs whose ceasefire has not collapsed."""
         return self.collapse_round < 0

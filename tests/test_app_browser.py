@@ -6,6 +6,7 @@ set to a folder, the tests also save a picture of each view there (``make screen
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -71,13 +72,20 @@ def served(tmp_path_factory):
     shutil.copytree(folder, results / "broken")
     chunk = next((results / "broken" / "runs").glob("*.parquet"))
     chunk.write_bytes(chunk.read_bytes()[:40])
+    with started(folder) as url:
+        yield {"url": url, "folder": folder, "results": results, "chunk": chunk}
+
+
+@contextlib.contextmanager
+def started(target: Path):
+    """``negsim app TARGET`` on a free loopback port, stopped afterwards; yields its address."""
     port = free_port()
     app = subprocess.Popen(
-        [str(Path(sys.executable).with_name("negsim")), "app", str(folder), "--port", str(port)],
+        [str(Path(sys.executable).with_name("negsim")), "app", str(target), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=results,
+        cwd=target.parent,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -89,9 +97,11 @@ def served(tmp_path_factory):
     else:
         app.kill()
         pytest.fail(f"the app did not start: {app.communicate()[0]}")
-    yield {"url": f"http://127.0.0.1:{port}", "folder": folder, "results": results, "chunk": chunk}
-    os.killpg(app.pid, signal.SIGTERM)
-    app.wait(timeout=20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(app.pid, signal.SIGTERM)
+        app.wait(timeout=20)
 
 
 def shot(page, name: str) -> None:
@@ -222,3 +232,18 @@ def test_two_tabs_keep_their_own_state(context, served):
     second.get_by_role("button", name="Step").click()
     expect(second.get_by_test_id("round")).to_have_text("round 1", timeout=WAIT)
     expect(first.get_by_test_id("round")).to_have_text("round 2", timeout=WAIT)
+
+
+def test_a_scenario_that_fails_validation_is_its_line_and_the_results_view_still_opens(page, served, tmp_path):
+    from playwright.sync_api import expect
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((served["folder"] / "scenario.yaml").read_text().replace("horizon: 26", "horizon: -3"))
+    with started(bad) as url:
+        page.goto(url)
+        error = page.get_by_test_id("error")
+        expect(error).to_contain_text(f"{bad}:", timeout=WAIT)
+        expect(error).to_contain_text("meta.horizon")
+        assert "\n" not in error.inner_text().strip()
+        page.get_by_role("tab", name="Results").click()
+        expect(page.get_by_label("results folder")).to_be_visible(timeout=WAIT)

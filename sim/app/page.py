@@ -22,7 +22,6 @@ from sim.analysis.sensitivity import source
 from sim.analysis.summary import text as summary_text
 from sim.app import browse, replay, views, whatif
 from sim.app.places import EXPECTED, RESULTS, TARGET, Places, message, places_for
-from sim.engine.model import NegotiationModel
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read
 from sim.scenario.schema import Scenario
@@ -79,14 +78,11 @@ def Html(html: str, testid: str | None = None):
 
 @solara.component
 def Page():
-    error = solara.use_reactive("")
-    first = solara.use_memo(lambda: _first_load(), [])
-    loaded = solara.use_reactive(first[0])
-    if first[1] and not error.value and loaded.value is None:
-        error.value = first[1]
+    loaded, problem = solara.use_memo(_first_load, [])
+    error = solara.use_reactive(problem)
     solara.Title("negsim app")
     with solara.Column(style={"padding": "10px 18px", "max-width": "1400px"}):
-        title = loaded.value.spec.meta.name if loaded.value else "no scenario loaded"
+        title = loaded.spec.meta.name if loaded else "no scenario loaded"
         Html(
             f"<h2 style='margin:0'>{escape(title)}</h2><div style='color:#666;font-size:13px'>reads under "
             f"{escape(str(PLACES.scenarios))} and {escape(str(PLACES.results))}; writes only on save</div>"
@@ -94,13 +90,13 @@ def Page():
         shown = f"<div style='{ERROR_STYLE}'>{escape(error.value)}</div>" if error.value else ""
         Html(shown, "error")  # always there, so the tabs below keep their place (and the chosen tab)
         with solara.lab.Tabs(lazy=True):
-            if loaded.value is not None:
+            if loaded is not None:
                 with solara.lab.Tab("Step through a run"):
-                    RunView(loaded.value, error)
+                    RunView(loaded, error)
                 with solara.lab.Tab("What-if"):
-                    WhatIfView(loaded.value, error)
+                    WhatIfView(loaded, error)
             with solara.lab.Tab("Results"):
-                ResultsView(loaded.value, error)
+                ResultsView(loaded, error)
 
 
 def _first_load() -> tuple[Loaded | None, str]:
@@ -117,7 +113,7 @@ def RunView(loaded: Loaded, error: solara.Reactive[str]):
     run = solara.use_reactive(0)
     seed = solara.use_reactive(loaded.seed)
     params = solara.use_reactive(replay.model_parameters(spec, 0, loaded.seed))
-    model = solara.use_reactive(solara.use_memo(lambda: NegotiationModel(**params.value), []))
+    model = solara.use_reactive(solara.use_memo(lambda: replay.model_for(spec, 0, loaded.seed), []))
     history = solara.use_memo(lambda: {"model": None, "frames": [], "log": []}, [])
 
     def choose(index, new_seed):
@@ -133,7 +129,7 @@ def RunView(loaded: Loaded, error: solara.Reactive[str]):
         error.value = ""
         run.value, seed.value = index, new_seed
         params.value = replay.model_parameters(spec, index, new_seed)
-        model.value = NegotiationModel(**params.value)
+        model.value = replay.model_for(spec, index, new_seed)
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.InputInt("run index", value=run.value, on_value=lambda v: choose(v, seed.value))

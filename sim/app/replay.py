@@ -21,7 +21,7 @@ def model_for(spec: Scenario, run: int, seed: int | None = None) -> NegotiationM
     """The Mesa model of run ``run`` alone (its data collector records every round)."""
     if run < 0:
         raise ValueError(f"run {run}: run indices start at 0")
-    return NegotiationModel(spec, [run], seed=seed, trajectories=run + 1)
+    return NegotiationModel(**model_parameters(spec, run, seed))
 
 
 def model_parameters(spec: Scenario, run: int, seed: int | None = None) -> dict:

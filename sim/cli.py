@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from sim.batch.errors import ResultsError, SchedulerError
+from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
 from sim.scenario.loader import load
 from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS
@@ -32,21 +32,31 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"negsim: {message}" if ":" not in message.split(" ")[0] else message, err=True)
+    with contextlib.suppress(OSError):  # after a hang-up the terminal may be gone
+        typer.echo(f"negsim: {message}" if ":" not in message.split(" ")[0] else message, err=True)
     raise typer.Exit(code)
 
 
 @contextlib.contextmanager
 def reported():
-    """Turn the project's own errors into one-line messages and exit code 2."""
+    """Turn the project's own errors into one-line messages and exit code 2; errors of the machine
+    (a full or read-only disk, a lost scheduler) exit with code 1."""
     try:
         yield
     except ScenarioError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
+    except (StorageError, WorkersLost) as exc:
+        fail(str(exc), 1)
     except (ResultsError, SchedulerError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(str(storage_error(exc, "negsim")), 1)
+
+
+def stopped(exc: KeyboardInterrupt) -> str:
+    return f"stopped by {exc.signal}" if isinstance(exc, Stopped) else "interrupted"
 
 
 def show_progress(quiet: bool) -> bool:
@@ -116,6 +126,7 @@ def run(
     from sim.analysis.precision import run_to_precision
     from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
+    from sim.batch.signals import stop_on_signals
     from sim.briefing.outputs import write_outputs
 
     if model != "abm":
@@ -136,7 +147,10 @@ def run(
     folder = out or default_out(scenario)
     if resume and (other := point_folder(folder)):
         fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
-    with reported():
+    finish = f"Finish with: negsim run {scenario} --out {folder} --resume" + (
+        f" --precision {precision:g}" if precision else ""
+    )
+    with reported(), stop_on_signals():
         spec = load(scenario)
         if forecast_log:
             from sim.analysis import forecast_log as log
@@ -172,20 +186,20 @@ def run(
                         overwrite=overwrite,
                         progress=progress,
                     )
-        except KeyboardInterrupt:
-            fail(
-                f"{folder}: interrupted; finished chunks are kept. Finish with: negsim run {scenario} "
-                f"--out {folder} --resume" + (f" --precision {precision:g}" if precision else ""),
-                130,
-            )
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
+            fail(f"{folder}: {stopped(exc)}; finished chunks are kept. {finish}", getattr(exc, "exit_code", 130))
+        except (StorageError, WorkersLost) as exc:
+            fail(f"{exc}" + (f"; finished chunks are kept. {finish}" if exc.resumable else ""), 1)
+        summarise = f"Finish with: negsim summary {folder}"
         try:
             result = write_outputs(folder)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             fail(
-                f"{folder}: interrupted while writing the summary; the runs are all there. "
-                f"Finish with: negsim summary {folder}",
-                130,
+                f"{folder}: {stopped(exc)} while writing the summary; the runs are all there. {summarise}",
+                getattr(exc, "exit_code", 130),
             )
+        except OSError as exc:
+            fail(f"{storage_error(exc, folder)}; the runs are all there. {summarise}", 1)
         if forecast_log:
             log.append(forecast_log, log.entry(folder, question))
     typer.echo(text(result) + f"\nresults: {folder}" + (f"\nforecast filed in {forecast_log}" if forecast_log else ""))
@@ -607,3 +621,114 @@ def score(
     if folder_out:
         write_csv_json(folder_out, "score", table)
     typer.echo(scoring.text(table) + (f"\nresults: {folder_out}" if folder_out else ""))
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file whose uncertain parameters to fit")],
+    targets: Annotated[Path, typer.Option(help="targets YAML: a reference class's cases and frequencies")],
+    out: Annotated[Path, typer.Option(help="the calibrated scenario to write (it extends SCENARIO)")],
+    param: Annotated[
+        list[str] | None, typer.Option(help="a parameter path to fit (repeat; default: every uncertain parameter)")
+    ] = None,
+    population: Annotated[int, typer.Option(min=10, help="particles per ABC-SMC population")] = 100,
+    generations: Annotated[int, typer.Option(min=1, help="most populations")] = 6,
+    min_epsilon: Annotated[float, typer.Option(min=0, help="stop at this tolerance, in the targets' sds")] = 1.0,
+    runs_per_point: Annotated[int, typer.Option(min=1, help="runs played for each particle")] = 200,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    folder: Annotated[
+        Path | None, typer.Option(help="calibration folder (default: results/calibrate-<OUT name>)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted calibration in --folder")] = False,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Fit uncertain parameters to a reference class's frequencies (ABC-SMC); write a scenario with the posterior."""
+    from sim.analysis import calibrate as cal
+    from sim.analysis.sensitivity import DesignError
+    from sim.briefing import plots
+    from sim.scenario.targets import load_targets
+
+    folder = folder or Path("results") / f"calibrate-{out.stem}"
+    if out.exists() and not (overwrite or resume):
+        fail(f"{out}: already exists (use --overwrite to replace it, or choose another --out)")
+    settings = cal.Settings(population, generations, min_epsilon, runs_per_point, seed)
+    with reported():
+        spec = load(scenario)
+        goals, where = load_targets(targets)
+        cal.check_targets(spec, scenario, goals, targets, where)
+        try:
+            params = cal.chosen(spec, param)
+            result = cal.calibrate(spec, goals, params, folder, settings, resume, overwrite)
+        except (DesignError, cal.CalibrationError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail(
+                f"{folder}: interrupted; every finished population is kept and {out} was not written. Finish with: "
+                f"negsim calibrate {scenario} --targets {targets} --out {out} --folder {folder} --resume",
+                130,
+            )
+        cal.write_result(folder, result)
+        figure = plots.calibration_figure(result, cal.prior_draws(spec, params))
+        plots.save(figure, folder / "figures", "calibration")
+        cal.write_scenario(cal.calibrated_file(spec, scenario, goals, targets, result, folder, out), out)
+    typer.echo(cal.text(result) + f"\nscenario: {out}\ncalibration: {folder}")
+
+
+@app.command()
+def discover(
+    folder: Annotated[Path, typer.Argument(help="results folder of a batch (its runs hold the sampled parameters)")],
+    outcome: Annotated[
+        str, typer.Option(help="what to find: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    ] = "declared",
+    min_coverage: Annotated[
+        float, typer.Option(min=0, max=1, help="the chosen box is the densest with at least this coverage")
+    ] = 0.5,
+    mass_min: Annotated[float, typer.Option(min=0.001, max=0.5, help="smallest share of runs in a box or leaf")] = 0.05,
+    peel_alpha: Annotated[float, typer.Option(min=0.001, max=0.5, help="share of runs PRIM peels per step")] = 0.05,
+    max_qp: Annotated[
+        float, typer.Option(min=0, max=1, help="drop the chosen box's restrictions with a quasi-p value above this")
+    ] = 0.05,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<folder>-discover-<what>)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
+    from sim.analysis import discover as discovery
+    from sim.analysis.sensitivity import DesignError
+    from sim.batch.folder import atomic_write
+    from sim.briefing import plots
+
+    name = outcome.replace(":", "-")
+    target = output_folder(out or Path("results") / f"{folder.name}-discover-{name}", overwrite)
+    with reported():
+        try:
+            found = discovery.discover(folder, outcome, min_coverage, mass_min, peel_alpha, max_qp)
+        except DesignError as exc:
+            fail(str(exc))
+    report = discovery.text(found)
+    atomic_write(target / "discover.json", json.dumps(found, indent=2, default=float))
+    atomic_write(target / "discover.txt", report + "\n" + found["cart"]["tree"])
+    plots.save(plots.discovery_figure(found), target / "figures", "discovery")
+    typer.echo(report + f"\nresults: {target}")
+
+
+@app.command(name="app")
+def app_command(
+    target: Annotated[
+        Path | None, typer.Argument(help="scenario YAML file or results folder (default: none, browse results)")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="results folder to browse (default: results/, or the given folder's parent)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback unless told otherwise)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
+):
+    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra)."""
+    try:
+        from sim.app.places import AppError
+        from sim.app.server import serve
+    except ImportError as exc:
+        fail(f"the app needs its extra: pip install -e '.[app]' ({exc.name} is missing)")
+    try:
+        serve(target, results, host, port, echo=typer.echo)
+    except AppError as exc:
+        fail(str(exc))

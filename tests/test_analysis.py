@@ -423,7 +423,7 @@ def test_package_figure_draws_each_issues_5_to_95_range_and_the_red_line_it_sits
     scenario, df, result = played
     issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
     red_lines = [(r.id, r.issue, r.label) for r in scenario.red_lines]
-    fig = plots.package_figure(df, result, issues, red_lines)
+    fig = plots.package_figure(summary.tally(df, scenario), result, issues, red_lines)
     ranges = {
         seg[0][1]: (seg[0][0], seg[1][0])
         for c in fig.axes[0].collections
@@ -441,8 +441,10 @@ def test_package_figure_draws_each_issues_5_to_95_range_and_the_red_line_it_sits
     on_line = df.loc[df["agreed.weapons.round"] >= 0, "red_line.no_forced_disarmament.bound"].mean()
     assert on_line >= 0.5 and any(t.endswith("on the red line: no forced disarmament") for t in texts(fig))
     assert "5–95%" in fig.texts[-1].get_text()  # the footer says what the marks are
-    never = df.assign(**{c: np.nan for c in df.columns if c.endswith(".value") and c.startswith("agreed.")})
-    none = plots.package_figure(never, result, issues, red_lines)
+    never = df.assign(
+        **{f"agreed.{i}.round": -1 for i, *_ in issues}, **{f"agreed.{i}.value": np.nan for i, *_ in issues}
+    )
+    none = plots.package_figure(summary.tally(never, scenario), result, issues, red_lines)
     assert [t.get_text() for t in none.axes[0].texts].count("never agreed") == len(issues)
     assert not [c for c in none.axes[0].collections if isinstance(c, LineCollection)]
 

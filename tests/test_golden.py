@@ -4,10 +4,12 @@ The golden tables are written by this module (``NEGSIM_WRITE_GOLDEN=1 pytest tes
 them only for a change that is meant to move the numbers, and say so in its commit. They were last written
 for the model's second version (phases and gates, strategic third parties, domestic veto players, risk that
 responds to the talks), which changed the numbers on purpose. Tables are compared as data (columns, dtypes,
-values), not as bytes.
+values), not as bytes. Beside them, each case's summary (``summary.json`` as a results folder has it), compared
+as text: the summary's numbers may change only with the runs'.
 """
 
 import copy
+import json
 import os
 from pathlib import Path
 
@@ -44,9 +46,15 @@ CASES["nash"] = lambda: _protocol_variant("nash")
 CASES["alternating_zeuthen"] = lambda: _protocol_variant("alternating", "zeuthen")
 
 
+def summary_text(runs: pd.DataFrame, scenario) -> str:
+    """The summary of a case's runs as ``summary.json`` holds it."""
+    return json.dumps(sim.summarize(runs, {"seed": SEED}, scenario), indent=2, default=float) + "\n"
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_results_match_golden_tables(name):
-    model = sim.simulate(CASES[name](), runs=RUNS, seed=SEED, trajectories=TRAJECTORIES)
+    scenario = CASES[name]()
+    model = sim.simulate(scenario, runs=RUNS, seed=SEED, trajectories=TRAJECTORIES)
     tables = {"runs": sim.outcomes.run_table(model), "trajectories": sim.outcomes.trajectory_table(model)}
     for kind, table in tables.items():
         path = GOLDEN / f"{name}.{kind}.parquet"
@@ -54,6 +62,10 @@ def test_results_match_golden_tables(name):
             table.to_parquet(path, index=False, compression="zstd")
         golden = pd.read_parquet(path)
         pd.testing.assert_frame_equal(table.reset_index(drop=True), golden, check_exact=True, check_categorical=False)
+    summary, path = summary_text(tables["runs"], scenario), GOLDEN / f"{name}.summary.json"
+    if os.environ.get("NEGSIM_WRITE_GOLDEN"):
+        path.write_text(summary)
+    assert summary == path.read_text(), f"{name}: the summary of the golden runs changed"
     outcomes = set(tables["runs"]["outcome"])
     assert "declared" in outcomes and len(outcomes) > 1, f"{name}: a golden table that pins one outcome pins little"
     assert len(tables["trajectories"]) > 0

@@ -30,10 +30,10 @@ import yaml
 
 from sim.analysis import families
 from sim.analysis.intervals import difference
-from sim.analysis.summary import probabilities
+from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tally_folder
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
-from sim.engine.outcomes import OUTCOME_ORDER, column, idents
+from sim.engine.outcomes import OUTCOME_ORDER
 from sim.scenario.labels import TEXT_FIELDS, Names
 from sim.scenario.loader import load, validate
 from sim.scenario.parameters import join
@@ -42,21 +42,25 @@ from sim.scenario.problems import ScenarioError
 TESTED = ("declared", "collapse")
 
 
-def outcomes_of(
-    item: str | Path, runs: int | None = None, seed: int | None = None, everything: bool = False
-) -> tuple[dict, pd.DataFrame]:
-    """(scenario name, runs, seed, model) and the per-run table of a results folder or a scenario file:
-    its outcomes only, unless ``everything``; a point prediction's folder gives its predictions."""
+def outcomes_of(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, object]:
+    """(scenario name, runs, seed, model) and what an item holds: for the agent-based model, the counts of its
+    runs (a results folder's read chunk by chunk, in flat memory) and a source of its chunks; for a point
+    prediction's folder, its table of predictions."""
     path = Path(item)
     if path.is_dir():
         meta = read_meta(path)
         model = families.model_of(meta)
-        df = load_results(path, columns=None if everything or model != "abm" else ["outcome"])
-        return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"], "model": model}, df
+        if model != "abm":
+            df = load_results(path)
+            return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"], "model": model}, df
+        counts = tally_folder(path, load(path / "scenario.yaml"))
+        info = {"scenario": meta["scenario"], "runs": counts.n, "seed": meta["seed"], "model": model}
+        return info, (counts, folder_chunks(path))
     spec = load(path)
     seed = spec.meta.seed_or(seed)
     df = run_batch(spec, runs=runs, seed=seed)
-    return {"scenario": spec.meta.name, "runs": len(df), "seed": seed, "model": "abm"}, df
+    info = {"scenario": spec.meta.name, "runs": len(df), "seed": seed, "model": "abm"}
+    return info, (tally(df, spec), frame_chunks(df))
 
 
 def labels(items) -> list[str]:
@@ -90,15 +94,16 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
     mixed = any(Path(i).is_dir() and families.model_of(read_meta(Path(i))) != "abm" for i in items)
     rows, first = [], None
     for item, label in zip(items, labels(items), strict=True):
-        info, df = outcomes_of(item, runs, seed, everything=mixed)
+        info, held = outcomes_of(item, runs, seed)
         model = info.pop("model")
         row = {"item": label, "kind": "results folder" if Path(item).is_dir() else "scenario file", **info}
-        if mixed:
-            row.update(model=model, **values_of(df, model))
         if model != "abm":
-            rows.append(row)
+            rows.append({**row, "model": model, **predicted_values(held)})
             continue
-        probs = probabilities(df)
+        counts, chunks = held
+        if mixed:
+            row.update(model=model, **agreed_values(counts, chunks))
+        probs = counts.probabilities()
         for o in OUTCOME_ORDER:
             row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
         for o in TESTED:
@@ -140,22 +145,25 @@ def abm_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["model"] == "abm"] if "model" in table else table
 
 
-def values_of(df: pd.DataFrame, model: str) -> dict:
-    """Per issue, ``value.<issue>``: a family's predicted value (median over its draws), or the agent-based
-    runs' median agreed value; and ``p_agreed.<issue>``, the share of runs that agreed it, or of draws with a
-    predicted value."""
+def predicted_values(df: pd.DataFrame) -> dict:
+    """Per issue, ``value.<issue>``: a family's predicted value (median over its draws), and ``p_agreed.<issue>``,
+    the share of draws with a predicted value."""
     out = {}
-    if model != "abm":
-        for issue in families.predicted_issues(df.columns):
-            known = df[families.value_column(issue)].dropna()
-            out[f"value.{issue}"] = float(known.median()) if len(known) else np.nan
-            out[f"p_agreed.{issue}"] = len(known) / len(df) if len(df) else np.nan
-        return out
-    for issue in idents(df.columns, "agreed_round"):
-        agreed = df[column("agreed_round", issue)].to_numpy() >= 0
-        values = df[column("agreed_value", issue)].to_numpy()[agreed]
-        out[f"value.{issue}"] = float(np.median(values)) if values.size else np.nan
-        out[f"p_agreed.{issue}"] = float(agreed.mean()) if len(agreed) else np.nan
+    for issue in families.predicted_issues(df.columns):
+        known = df[families.value_column(issue)].dropna()
+        out[f"value.{issue}"] = float(known.median()) if len(known) else np.nan
+        out[f"p_agreed.{issue}"] = len(known) / len(df) if len(df) else np.nan
+    return out
+
+
+def agreed_values(counts: Tally, chunks) -> dict:
+    """Per issue, ``value.<issue>``: the agent-based runs' median agreed value, and ``p_agreed.<issue>``, the
+    share of runs that agreed it."""
+    medians = counts.agreed_medians(chunks)
+    out = {}
+    for issue, agreed in counts.agreed.items():
+        out[f"value.{issue}"] = medians[issue]
+        out[f"p_agreed.{issue}"] = agreed.n / counts.n if counts.n else np.nan
     return out
 
 

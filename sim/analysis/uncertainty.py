@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import qmc
 
-from sim.analysis.sensitivity import reached_at
+from sim.analysis.sensitivity import at_quantiles, frequencies
 from sim.scenario.parameters import uncertain
 from sim.scenario.schema import Scenario
 
@@ -65,7 +65,8 @@ def two_kinds(scenario: Scenario, probabilities: dict, runs: int, seed: int) -> 
         why = "no uncertain parameters" if not dists else f"needs a batch of at least {MIN_POINTS * RUNS_PER_POINT:,}"
         return {"points": 0, "why": why}
     unit = qmc.LatinHypercube(d=len(dists), seed=seed).random(points)
-    played = reached_at(scenario, unit, per_point, seed, ["declared", "collapse"], distinct=True)
+    values = {p: at_quantiles(d, unit[:, j]) for j, (p, d) in enumerate(dists.items())}
+    played = frequencies(scenario, values, per_point, seed, ["declared", "collapse"], distinct=True)
     estimates = {"declared": played[:, 0], "collapse": played[:, 1], "stalemate": 1 - played.sum(axis=1)}
     out = {"points": points, "runs_per_point": per_point, "outcomes": {}}
     for name in HEADLINE:

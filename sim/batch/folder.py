@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import secrets
 import shutil
+import socket
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -32,18 +38,26 @@ RUNS, TRAJECTORIES = "runs", "trajectories"
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+
+    An operating-system error (disk full, read-only, ...) is raised naming ``path`` itself.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temporary(path)
+    try:
+        fd, tmp = _temporary(path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
@@ -57,10 +71,15 @@ def _temporary(path: Path) -> tuple[int, str]:
             continue
 
 
-def write_parquet(path: Path, df: pd.DataFrame) -> None:
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """A table as the bytes of a zstd-compressed Parquet file: what a chunk holds."""
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink, compression="zstd")
-    atomic_write(path, sink.getvalue().to_pybytes())
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    atomic_write(path, parquet_bytes(df))
 
 
 def scenario_hash(text: str) -> str:
@@ -72,28 +91,127 @@ def chunk_path(folder: Path, kind: str, index: int) -> Path:
 
 
 @contextlib.contextmanager
-def locked(folder: Path):
-    """Hold the folder's lock for the duration; refuse if another batch holds it.
+def locked(folder: Path, notice=None):
+    """Hold the folder's lock for the duration; refuse, naming its holder, if another batch holds it.
 
-    A folder made here that nothing was written into is removed again if the batch fails.
+    The lock is an ``flock`` on ``.lock``, which the kernel releases when its holder dies, however it dies.
+    The file records the holder (pid, host, start time) so that a refusal can name it; a record left by a
+    holder that died is reported through ``notice`` (default: one line on stderr) as the lock is taken over.
+    Processes forked while the lock is held do not hold it. A folder made here that nothing was written
+    into is removed again if the batch fails.
     """
     if folder.exists() and not folder.is_dir():
         raise ResultsError(f"{folder}: is a file, not a results folder")
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as handle:
+    lock = folder / LOCK
+    fd = os.open(lock, os.O_RDONLY | os.O_CREAT, 0o666)  # read-only: a writer would keep a remount read-only busy
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ResultsError(f"{folder}: another batch is writing to this folder") from None
+            raise ResultsError(f"{folder}: another batch is writing to this folder{_held_by(lock)}") from None
+        left = _holder(lock)
+        if left and left["pid"] != os.getpid():
+            (notice or _to_stderr)(f"{folder}: taking over the lock left by {_named(left)}, which stopped")
+        _forget_in_children()
+        _held.add(fd)
         try:
+            _write_holder(lock)
             yield
         except BaseException:
-            if created and {p.name for p in folder.iterdir()} <= {".lock"}:
-                shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                if created and {p.name for p in folder.iterdir()} <= {LOCK}:
+                    shutil.rmtree(folder, ignore_errors=True)
             raise
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _held.discard(fd)
+            with contextlib.suppress(OSError):
+                os.truncate(lock, 0)  # released in order: nothing to take over
+            fcntl.flock(fd, fcntl.LOCK_UN)  # now, whatever copies of the descriptor other processes have
+    finally:
+        os.close(fd)
+
+
+LOCK = ".lock"
+_held: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _write_holder(lock: Path) -> None:
+    me = psutil.Process()
+    record = {"pid": me.pid, "host": socket.gethostname(), "since": me.create_time()}
+    fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, json.dumps(record).encode())
+    finally:
+        os.close(fd)
+
+
+def _holder(lock: Path) -> dict | None:
+    """The holder recorded in a lock file, if a readable record is there."""
+    try:
+        record = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(record, dict) and isinstance(record.get("pid"), int) and isinstance(record.get("since"), float)
+    return record if ok else None
+
+
+def _named(holder: dict) -> str:
+    """'pid 1234 on this host since 2026-11-27 14:05:09'."""
+    host = "this host" if holder.get("host") == socket.gethostname() else holder.get("host", "another host")
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder["since"]))
+    return f"pid {holder['pid']} on {host} since {since}"
+
+
+def _held_by(lock: Path) -> str:
+    """Who holds a busy lock, as the end of the refusal: the recorded holder, or what is left of it."""
+    holder = _holder(lock)
+    if holder is None:
+        return ""
+    if holder.get("host") != socket.gethostname() or _running(holder):
+        return f" ({_named(holder)})"
+    others = sorted(_having_open(lock) - {os.getpid()})
+    who = f"pid {', '.join(map(str, others))}" if others else "processes"
+    return f" (held by {who} left over from {_named(holder)}, which stopped: end them to resume)"
+
+
+def _running(holder: dict) -> bool:
+    try:
+        return abs(psutil.Process(holder["pid"]).create_time() - holder["since"]) < 1e-3
+    except psutil.Error:
+        return False
+
+
+def _having_open(path: Path) -> set[int]:
+    found = set()
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if any(f.path == str(path.resolve()) for f in process.open_files()):
+                found.add(process.pid)
+    return found
+
+
+@functools.cache
+def _forget_in_children() -> None:
+    """Once per process, on first use: no hook is registered by importing the module."""
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
+def _to_stderr(message: str) -> None:
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
+
+
+def _forget_locks_in_child() -> None:
+    """In a process forked while a lock is held: point its copies of the lock descriptors at /dev/null,
+    so that the lock is the parent's alone and is released when the parent dies, even if the child lives on."""
+    if _held:
+        null = os.open(os.devnull, os.O_RDONLY)
+        for fd in _held:
+            os.dup2(null, fd)
+        os.close(null)
+        _held.clear()
 
 
 def read_json(path: Path, required: tuple[str, ...], missing: str, hint: str = "") -> dict:
@@ -141,26 +259,48 @@ def chunk_ok(path: Path, rows: int) -> bool:
         return False
 
 
-def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None) -> pd.DataFrame:
-    """All chunks of ``kind`` as one DataFrame; a corrupt or truncated chunk is named in the error."""
+def iter_chunks(
+    folder: Path,
+    kind: str = RUNS,
+    columns: list[str] | None = None,
+    blocks: range | None = None,
+    categories: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """The chunks of ``kind`` one by one, in order (only ``columns``, and of ``blocks``, if given; text
+    columns as categories if ``categories``: quicker to read and to count); a missing runs chunk, a corrupt or
+    truncated chunk, or one of the wrong length is named in the error."""
     folder = Path(folder)
     meta = read_meta(folder)
-    frames = []
-    n_blocks = -(-meta["runs"] // meta["block_size"])
-    for index in range(n_blocks):
+    for index in blocks if blocks is not None else range(-(-meta["runs"] // meta["block_size"])):
         path = chunk_path(folder, kind, index)
         if not path.exists():
             if kind == RUNS:
                 raise ResultsError(f"{path}: missing chunk (batch incomplete: finish it with --resume)")
             continue
         try:
-            df = pq.read_table(path, columns=columns).to_pandas()
+            texts = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type)] if categories else None
+            df = pq.read_table(path, columns=columns, read_dictionary=texts).to_pandas()
         except Exception as exc:
             raise ResultsError(f"{path}: corrupt or truncated chunk ({type(exc).__name__})") from None
         if kind == RUNS and len(df) != expected_rows(meta, index):
             raise ResultsError(f"{path}: has {len(df)} rows, expected {expected_rows(meta, index)}")
-        frames.append(df)
+        yield decoded(df)
+
+
+def chunk_columns(folder: Path, kind: str = RUNS) -> list[str]:
+    """The columns of a results folder's chunks of ``kind`` (those of its first chunk; none without one)."""
+    path = chunk_path(Path(folder), kind, 0)
+    if not path.exists():
+        return []
+    try:
+        return pq.read_schema(path).names
+    except Exception as exc:
+        raise ResultsError(f"{path}: corrupt or truncated chunk ({type(exc).__name__})") from None
+
+
+def read_chunks(folder: Path, kind: str = RUNS, columns: list[str] | None = None) -> pd.DataFrame:
+    """All chunks of ``kind`` as one DataFrame; a corrupt or truncated chunk is named in the error."""
+    frames = list(iter_chunks(folder, kind, columns))
     if not frames:
         return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    return decoded(out)
+    return decoded(pd.concat(frames, ignore_index=True))

@@ -6,7 +6,10 @@ block size, the number of workers and the order in which blocks finish never cha
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import secrets
 import shutil
 import sys
 import time
@@ -16,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim import __version__
-from sim.batch.executors import executor
+from sim.batch.errors import Stopped, storage_error
+from sim.batch.executors import executor, roomy_malloc
 from sim.batch.folder import (
     RUNS,
     TRAJECTORIES,
@@ -26,11 +30,11 @@ from sim.batch.folder import (
     chunk_path,
     expected_rows,
     locked,
+    parquet_bytes,
     read_chunks,
     read_meta,
     scenario_hash,
     write_meta,
-    write_parquet,
 )
 from sim.engine import outcomes
 from sim.engine.model import NegotiationModel
@@ -48,27 +52,44 @@ def _scenario(text: str) -> Scenario:
 
 
 def play_block(
-    scenario_yaml: str, seed: int, start: int, stop: int, trajectories: int, folder: str | None = None, index: int = 0
+    scenario_yaml: str,
+    seed: int,
+    start: int,
+    stop: int,
+    trajectories: int,
+    folder: str | None = None,
+    index: int = 0,
+    marker: str | None = None,
 ):
     """Play runs [start, stop) as one block.
 
-    With ``folder`` the worker writes the block's chunks itself (local workers share the disk)
-    and returns (start, rows, None, None); otherwise it returns (start, rows, runs, trajectories).
+    With ``folder`` the worker writes the block's chunks itself and returns (start, rows, None, None):
+    local workers share the disk; a remote worker does so only if it finds the batch's ``marker`` file
+    there, proof that it sees the same folder. Otherwise it returns (start, rows, runs, trajectories)
+    with the chunks as Parquet bytes (trajectories None if none were recorded), for the caller to write.
     """
-    model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
-    model.run()
-    runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
-    if folder is None:
-        return start, len(runs), runs, traj
-    write_chunk(Path(folder), index, runs, traj)
-    return start, len(runs), None, None
+    with roomy_malloc() if marker else contextlib.nullcontext():  # on a Dask worker
+        model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
+        model.run()
+        runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
+        rows, runs_bytes, traj_bytes = len(runs), parquet_bytes(runs), parquet_bytes(traj) if len(traj) else None
+        del model, runs, traj  # before the worker's malloc settings are put back
+    if folder is not None and _reaches(folder, marker):
+        write_chunk(Path(folder), index, runs_bytes, traj_bytes)
+        return start, rows, None, None
+    return start, rows, runs_bytes, traj_bytes
 
 
-def write_chunk(folder: Path, index: int, runs: pd.DataFrame, traj: pd.DataFrame) -> None:
+def _reaches(folder: str, marker: str | None) -> bool:
+    """Whether this process sees the batch's folder: local workers do; a remote one if it finds the marker."""
+    return marker is None or os.path.exists(os.path.join(folder, marker))
+
+
+def write_chunk(folder: Path, index: int, runs: bytes, traj: bytes | None) -> None:
     """Trajectories first, runs last: a block counts as done once its runs chunk exists."""
-    if len(traj):
-        write_parquet(chunk_path(folder, TRAJECTORIES, index), traj)
-    write_parquet(chunk_path(folder, RUNS, index), runs)
+    if traj is not None:
+        atomic_write(chunk_path(folder, TRAJECTORIES, index), traj)
+    atomic_write(chunk_path(folder, RUNS, index), runs)
 
 
 def simulate(
@@ -114,10 +135,10 @@ class Batch:
             "python": sys.version.split()[0],
         }
 
-    def task(self, index: int, folder: Path | None):
+    def task(self, index: int, folder: str, marker: str | None):
         start = index * self.block_size
         stop = min(start + self.block_size, self.runs)
-        return self.text, self.seed, start, stop, self.trajectories, folder and str(folder), index
+        return self.text, self.seed, start, stop, self.trajectories, folder, index, marker
 
 
 def block_size_for(runs: int, workers: int) -> int:
@@ -159,13 +180,20 @@ def run_batch(
         model = simulate(scenario, runs, seed, trajectories)
         return outcomes.run_table(model)
     folder = Path(out)
-    pool = executor(workers, scheduler, runs)
     try:
-        with locked(folder):
-            batch = Batch(scenario, runs, seed, block_size or block_size_for(runs, pool.workers), trajectories)
-            _play(folder, batch, prepare_folder(folder, batch, resume, overwrite, grow), pool, progress)
-    finally:
-        pool.close()
+        pool = executor(workers, scheduler, runs)
+        try:
+            with locked(folder):
+                batch = Batch(scenario, runs, seed, block_size or block_size_for(runs, pool.workers), trajectories)
+                try:
+                    _play(folder, batch, prepare_folder(folder, batch, resume, overwrite, grow), pool, progress)
+                except BaseException:
+                    pool.abort()  # workers gone before the lock is released
+                    raise
+        finally:
+            pool.close()
+    except OSError as exc:  # disk full, read-only, permission denied, too many open files: one line
+        raise storage_error(exc, folder, resumable=(folder / "meta.json").exists()) from None
     return folder
 
 
@@ -188,8 +216,8 @@ def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool, gr
         batch.block_size = meta["block_size"]
         batch.trajectories = meta.get("trajectories", batch.trajectories)
         atomic_write(folder / "scenario.yaml", batch.text)  # the batch may have been killed before writing it
-        for tmp in folder.glob("*/.chunk-*.tmp"):  # writes a killed batch did not finish
-            tmp.unlink()
+        for tmp in [*folder.glob("*/.chunk-*.tmp"), *folder.glob(".*.tmp")]:  # writes a killed batch left
+            tmp.unlink(missing_ok=True)
         return [i for i in range(batch.n_blocks) if not chunk_ok(chunk_path(folder, RUNS, i), expected_rows(meta, i))]
     if has_meta and not overwrite:
         raise ResultsError(
@@ -214,22 +242,27 @@ def _leftover(path: Path) -> bool:
 def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
     meta = read_meta(folder)
     meta.update(status="running", workers=pool.workers)
+    meta.pop("stopped_by", None)
     write_meta(folder, meta)
     total, done = batch.runs, batch.runs - sum(expected_rows(meta, i) for i in todo)
     started = time.perf_counter()
     if progress:
         progress(done, total)
-    target = folder if pool.shares_disk else None
     try:
-        for start, rows, runs_df, traj_df in pool.imap_unordered(play_block, (batch.task(i, target) for i in todo)):
-            if runs_df is not None:
-                write_chunk(folder, start // batch.block_size, runs_df, traj_df)
-            done += rows
-            if progress:
-                progress(done, total)
-    except BaseException:
+        with _marker(folder, pool) as (target, marker):
+            tasks = (batch.task(i, target, marker) for i in todo)
+            for start, rows, runs, traj in pool.imap_unordered(play_block, tasks):
+                if runs is not None:
+                    write_chunk(folder, start // batch.block_size, runs, traj)
+                done += rows
+                if progress:
+                    progress(done, total)
+    except BaseException as exc:
         meta.update(status="interrupted", runs_done=done)
-        write_meta(folder, meta)
+        if isinstance(exc, Stopped):
+            meta["stopped_by"] = exc.signal
+        with contextlib.suppress(OSError):  # a full or read-only disk: the error that stopped the batch says so
+            write_meta(folder, meta)
         raise
     elapsed = time.perf_counter() - started
     played = sum(expected_rows(meta, i) for i in todo)
@@ -239,6 +272,25 @@ def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
         runs_per_second=round(played / elapsed, 1) if elapsed > 0 else None,
     )
     write_meta(folder, meta)
+
+
+@contextlib.contextmanager
+def _marker(folder: Path, pool):
+    """(the folder as workers are given it, the name of the batch's marker file or None).
+
+    Local workers share this disk. Remote ones get the absolute path and a marker file made for this
+    batch: a worker that finds it sees the same folder and writes its own chunks.
+    """
+    if pool.shares_disk:
+        yield str(folder), None
+        return
+    name = f".reach-{secrets.token_hex(8)}.tmp"
+    atomic_write(folder / name, b"")
+    try:
+        yield str(folder.resolve()), name
+    finally:
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
 
 
 def load_results(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:

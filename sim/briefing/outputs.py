@@ -7,21 +7,24 @@ from pathlib import Path
 
 from sim.analysis import summary, uncertainty
 from sim.batch.folder import atomic_write, read_meta
-from sim.batch.runner import load_results, load_trajectories
+from sim.batch.runner import load_trajectories
 from sim.briefing import plots
 from sim.engine.outcomes import reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import load
 
 
-def write_outputs(folder: str | Path) -> dict:
-    """Summarise a complete results folder and draw its figures; returns the summary."""
+def write_outputs(folder: str | Path, workers: int | None = None) -> dict:
+    """Summarise a complete results folder and draw its figures; returns the summary.
+
+    The runs are read chunk by chunk, in ``workers`` processes (default: all cores from 50,000 runs), only
+    the columns the summary needs: memory stays flat however many runs the folder holds.
+    """
     folder = Path(folder)
     meta = read_meta(folder)
     scenario = load(folder / "scenario.yaml")
-    df = load_results(folder)
-    result = summary.summarize(df, meta, scenario)
-    result["uncertainty"] = uncertainty.two_kinds(scenario, result["probabilities"], len(df), meta["seed"])
+    result, counts = summary.summarize_folder(folder, meta, scenario, workers)
+    result["uncertainty"] = uncertainty.two_kinds(scenario, result["probabilities"], meta["runs"], meta["seed"])
     atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
     atomic_write(folder / "summary.txt", summary.text(result))
     figures = folder / "figures"
@@ -38,7 +41,7 @@ def write_outputs(folder: str | Path) -> dict:
             {row["reason"]: reason_words(row["reason"], names) for row in result["blocking"]},
         ),
         "packages": lambda: plots.package_figure(
-            df,
+            counts,
             result,
             [(i.id, i.label, i.low, i.high) for i in scenario.issues],
             [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines],

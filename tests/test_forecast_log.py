@@ -146,7 +146,10 @@ def test_compare_breaks_the_difference_down_by_parameter(logged, tmp_path):
         assert rows["(total)"][f"d_{o}"] == pytest.approx(later_p - base[o]["p"])
         parts = sum(r[f"d_{o}"] or 0 for k, r in rows.items() if k != "(total)")
         assert parts == pytest.approx(rows["(total)"][f"d_{o}"])
-    assert rows["events.war_resumes.hazard"]["d_collapse"] < -0.1, "a war less likely to resume: fewer collapses"
+    hazard = rows["events.war_resumes.hazard"]
+    assert hazard["d_collapse"] < -0.1, "a war less likely to resume: fewer collapses"
+    assert 0 < hazard["margin_collapse"] < abs(hazard["d_collapse"]) / 5, "paired runs: a narrow margin"
+    assert "Monte Carlo margin (95%, paired runs)" in done.stdout
     assert rows["events.summit_incident"]["d_declared"] is None
     assert "cannot be made alone: events.summit_incident.when.requires" in rows["events.summit_incident"]["note"]
     lines = done.stdout.splitlines()

@@ -219,6 +219,9 @@ BAD = {
                    "'collapsed' is not one of: declared, declared:<phase>"),
     "unknown reference": (set_event("ceasefire_collapsed", reference="colapse"),
                           "events.ceasefire_collapsed.reference", "(did you mean 'collapse'?)"),
+    "a class outcome both timed and yes/no": (
+        lambda d: d.update(reference_class={"cases": [{"id": "gaza_2014_08", "outcomes": {"collapse": False}}]}),
+        "reference_class.cases.gaza_2014_08.outcomes.collapse", "timed in case gaza_2023_11: give it so"),
     "an impossible date": (set_event("ceasefire_collapsed", by="2025-02-30"), "events.ceasefire_collapsed.by",
                            "day value is outside expected range"),
 }  # fmt: skip

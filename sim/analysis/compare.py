@@ -30,7 +30,7 @@ import yaml
 
 from sim.analysis import families
 from sim.analysis.intervals import difference
-from sim.analysis.summary import Tally, folder_chunks, frame_chunks, probabilities, tally, tally_folder
+from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tally_folder
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
 from sim.engine.outcomes import OUTCOME_ORDER
@@ -292,48 +292,63 @@ def applied(data: dict, change: Change) -> dict:
     return out
 
 
-def shares(spec, runs: int, seed: int) -> dict:
-    """P(outcome) with counts for ``runs`` runs of a scenario at ``seed``."""
-    return probabilities(run_batch(spec, runs=runs, seed=seed))
+Z95 = 1.959963984540054
+
+
+def played(spec, runs: int, seed: int) -> np.ndarray:
+    """The outcome of each of ``runs`` runs of a scenario at ``seed``, by run index."""
+    return run_batch(spec, runs=runs, seed=seed)["outcome"].to_numpy(dtype=object)
+
+
+def moved(before: np.ndarray, after: np.ndarray) -> dict:
+    """Per outcome, the change in its share from ``before`` to ``after`` (the same runs, common random numbers)
+    and the 95% margin of that change from the runs' paired differences: ``d_<outcome>``, ``margin_<outcome>``."""
+    out = {}
+    for o in OUTCOME_ORDER:
+        diff = (after == o).astype(float) - (before == o).astype(float)
+        out[f"d_{o}"] = float(diff.mean())
+        out[f"margin_{o}"] = float(Z95 * diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else np.nan
+    return out
 
 
 def attribution(earlier: str, later: str, runs: int, seed: int) -> pd.DataFrame:
     """What moved P(outcome) from the ``earlier`` resolved scenario (YAML text) to the ``later`` one.
 
-    One row per change, its effect when made alone to the earlier scenario; then the changes' interaction
-    (the total less the sum of the effects alone, with the effects of changes that cannot be made alone, such
-    as an event that needs a flag another change adds) and the total. Every scenario is played with the same
-    ``runs`` and ``seed``, so differences come from the changes, not from the draws (common random numbers).
+    One row per change, its effect when made alone to the earlier scenario, with the 95% Monte Carlo margin of
+    that effect; then the changes' interaction (the total less the sum of the effects alone, with the effects
+    of changes that cannot be made alone, such as an event that needs a flag another change adds) and the total.
+    Every scenario is played with the same ``runs`` and ``seed``, so differences come from the changes, not from
+    the draws (common random numbers), and the margins are those of paired differences.
     """
     before, after = yaml.safe_load(earlier), yaml.safe_load(later)
     base_spec, new_spec = validate(before), validate(after)
     names = Names(new_spec)
-    base = shares(base_spec, runs, seed)
-    total = shares(new_spec, runs, seed)
+    base = played(base_spec, runs, seed)
+    total = played(new_spec, runs, seed)
     rows = []
     for c in changes(before, after):
         row = {"change": c.path, "what": names.field(c.path), "kind": c.kind()}
         row |= {"old": _shown(c.old), "new": _shown(c.new)}
         try:
-            alone = shares(validate(applied(before, c)), runs, seed)
+            alone = played(validate(applied(before, c)), runs, seed)
         except ScenarioError as exc:
             rows.append({**row, "note": f"cannot be made alone: {exc.problems[0].path}: {exc.problems[0].message}"})
             continue
-        rows.append({**row, **{f"d_{o}": alone[o]["p"] - base[o]["p"] for o in OUTCOME_ORDER}, "note": ""})
-    deltas = [f"d_{o}" for o in OUTCOME_ORDER]
-    table = pd.DataFrame(rows, columns=["change", "what", "kind", "old", "new", *deltas, "note"])
-    moved = {o: total[o]["p"] - base[o]["p"] for o in OUTCOME_ORDER}
-    rest = {f"d_{o}": moved[o] - table[f"d_{o}"].sum() for o in OUTCOME_ORDER}
+        rows.append({**row, **moved(base, alone), "note": ""})
+    effects = [f"{x}_{o}" for o in OUTCOME_ORDER for x in ("d", "margin")]
+    table = pd.DataFrame(rows, columns=["change", "what", "kind", "old", "new", *effects, "note"])
+    everything = moved(base, total)
+    rest = {f"d_{o}": everything[f"d_{o}"] - table[f"d_{o}"].sum() for o in OUTCOME_ORDER}
     ends = [
         {"change": "(interaction)", "what": "interactions, and the changes that cannot be made alone", **rest},
-        {"change": "(total)", "what": "earlier -> later", **{f"d_{o}": moved[o] for o in OUTCOME_ORDER}},
+        {"change": "(total)", "what": "earlier -> later", **everything},
     ]
     table = pd.concat([table, pd.DataFrame(ends)], ignore_index=True)
     table.attrs = {
         "runs": runs,
         "seed": seed,
-        "earlier": {o: base[o]["p"] for o in OUTCOME_ORDER},
-        "later": {o: total[o]["p"] for o in OUTCOME_ORDER},
+        "earlier": {o: float((base == o).mean()) for o in OUTCOME_ORDER},
+        "later": {o: float((total == o).mean()) for o in OUTCOME_ORDER},
         "changes": len(rows),
     }
     return table
@@ -378,4 +393,7 @@ def attribution_text(table: pd.DataFrame, earlier: str, later: str) -> str:
         lines.append(f"{r['what']:<{w}}{cells(shown)}   {tail}".rstrip())
     if not a["changes"]:
         lines.append("(no scenario value differs: the two forecasts differ only by runs or seed)")
+    else:
+        margins = ", ".join(f"{o} ±{body[f'margin_{o}'].max():.3f}" for o in OUTCOME_ORDER)
+        lines += ["", f"Monte Carlo margin (95%, paired runs) of a change's effect, at most: {margins}"]
     return "\n".join(lines) + "\n"

@@ -163,7 +163,7 @@ def validate(data: dict, where: _Where | None = None, file: str = "<scenario>", 
         checked = schema.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
-    problems = [_problem(where, file, path, msg) for path, msg in checked.problems()]
+    problems = [problem_at(where, file, path, msg) for path, msg in checked.problems()]
     if problems:
         raise ScenarioError(_named(problems, data))
     return checked
@@ -187,7 +187,8 @@ def _named(problems: list[Problem], data: Any) -> list[Problem]:
     return out
 
 
-def _problem(where: _Where, file: str, path: str, message: str) -> Problem:
+def problem_at(where: _Where, file: str, path: str, message: str) -> Problem:
+    """A problem at a dotted path, on the line of the nearest node the file has for it."""
     probe = path
     while probe not in where and probe:
         probe = probe.rpartition(".")[0]
@@ -212,7 +213,7 @@ def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str, s
         covered = sum(p == path or p.startswith(f"{path}.") for p in paths) > 1  # another error speaks for it
         if key not in seen and not _shadowed(err, covered):
             seen.add(key)
-            out.append(_problem(where, file, path, message))
+            out.append(problem_at(where, file, path, message))
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from sim.scenario.loader import read, validate
+from sim.scenario.loader import problem_at, read, validate
 from sim.scenario.problems import Problem, did_you_mean
 from sim.scenario.schema import ID, Strict
 
@@ -83,10 +83,6 @@ class Event(Strict):
     def happened(self) -> bool:
         return self.happened_on is not None
 
-    def result_parts(self) -> tuple[str, str | None]:
-        match = RESULT.match(self.result)
-        return match["kind"], match["ident"]
-
 
 class Observed(Strict):
     case: str = Field(pattern=ID, description="the reference case observed (left out of its own base rates)")
@@ -124,21 +120,18 @@ class Observed(Strict):
                 if item.id in seen:
                     out.append((f"{field}.{k}.id", f"duplicate id '{item.id}'"))
                 seen.add(item.id)
-        kinds: dict[str, set[bool]] = {}
-        for case in self.reference_class.cases:
+        kinds: dict[str, tuple[bool, str]] = {}  # outcome name -> (timed?, the case that first records it)
+        for k, case in enumerate(self.reference_class.cases):
             for name, outcome in case.outcomes.items():
-                kinds.setdefault(name, set()).add(isinstance(outcome, Timed))
-        out += [
-            (f"reference_class.cases.{c.id}.outcomes.{name}", "timed in some cases and yes/no in others")
-            for c in self.reference_class.cases
-            for name in c.outcomes
-            if len(kinds[name]) > 1
-        ]
+                timed, first = kinds.setdefault(name, (isinstance(outcome, Timed), case.id))
+                if timed != isinstance(outcome, Timed):
+                    what = "timed" if timed else "yes/no"
+                    out.append((f"reference_class.cases.{k}.outcomes.{name}", f"{what} in case {first}: give it so"))
         for k, e in enumerate(self.events):
             out += [(f"events.{k}.{field}", msg) for field, msg in self._event_problems(e, kinds)]
         return out
 
-    def _event_problems(self, e: Event, kinds: dict[str, set[bool]]):
+    def _event_problems(self, e: Event, kinds: dict):
         match = RESULT.match(e.result)
         kind, ident = (match["kind"], match["ident"]) if match else ("", None)
         needs = RESULTS.get(kind, "?")
@@ -175,9 +168,5 @@ def load_observed(path: str | Path) -> Observed:
 
 def event_problem(observed: Observed, k: int, field: str, message: str) -> Problem:
     """A problem with field ``field`` of the ``k``-th event, found against a forecast, on its line of the file."""
-    path = f"events.{k}.{field}"
-    probe = path
-    while probe not in observed._where and probe:
-        probe = probe.rpartition(".")[0]
-    file, line = observed._where.get(probe, (observed._file, 1))
-    return Problem(file, line, f"events.{observed.events[k].id}.{field}", message)
+    at = problem_at(observed._where, observed._file, f"events.{k}.{field}", message)
+    return Problem(at.file, at.line, f"events.{observed.events[k].id}.{field}", message)

@@ -233,7 +233,17 @@ def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict
         "red_lines_relaxed": shares_of(df, "red_line_relaxed", names.red_lines if names else None),
         "guarantees_offered": shares_of(df, "guarantee_round", names.guarantees if names else None),
         "conditional": conditionals(df, horizon, names),
+        **_as_of(scenario),
     }
+
+
+def _as_of(scenario) -> dict:
+    """Where a scenario with ``as_of`` starts: its last round played and that round's date (rounds count from the
+    scenario's start date)."""
+    if scenario is None or scenario.as_of is None:
+        return {}
+    r = scenario.start_round
+    return {"as_of": {"round": r, "date": scenario.meta.date_of(r).isoformat(), "start": str(scenario.meta.start_date)}}
 
 
 def _row(p: dict) -> str:
@@ -243,6 +253,10 @@ def _row(p: dict) -> str:
 def text(summary: dict) -> str:
     """The summary as a readable plain-text table."""
     lines = [f"{summary['scenario']}  ({summary['runs']:,} runs, seed {summary['seed']})", ""]
+    if "as_of" in summary:
+        a = summary["as_of"]
+        lines.insert(1, f"as of round {a['round']} ({a['date']}): play resumes in round {a['round'] + 1}; rounds "
+                        f"count from {a['start']}, as in a run from the start")  # fmt: skip
     lines.append(f"{'outcome':<12}{'P':>8}   95% interval     ({summary.get('phase', 'first phase')})")
     for name, p in summary["probabilities"].items():
         lines.append(f"{name:<12}{_row(p)}")

@@ -5,6 +5,7 @@ on its line."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -298,3 +299,14 @@ def test_a_state_that_every_check_accepts(tmp_path):
     assert (df["outcome"] == "declared").all()
     assert (df[column("milestone_round", "committee_governing")].pipe(lambda s: s[s >= 0]) > 8).all()
     assert (df[column("event_count", "remains_recovered")] == 1).all()
+
+
+def test_the_summary_says_where_play_resumed(tmp_path):
+    result = CliRunner().invoke(app, ["run", str(AS_OF), "--runs", "300", "--out", str(tmp_path / "r"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == ("as of round 3 (2026-01-05): play resumes in round 4; rounds count from 2025-12-15, "
+                        "as in a run from the start")  # fmt: skip
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["as_of"] == {"round": 3, "date": "2026-01-05", "start": "2025-12-15"}
+    assert summary["declaration_round"]["q1"] > 3

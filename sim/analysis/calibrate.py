@@ -153,7 +153,8 @@ def calibrate(
     prior = pyabc.Distribution(**{f"u{j}": pyabc.RV("uniform", 0, 1) for j in range(len(params))})
     abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population,
                        sampler=pyabc.sampler.SingleCoreSampler())  # fmt: skip
-    np.random.seed((seed + t0) % 2**32)  # pyabc draws from numpy's global generator
+    caller = np.random.get_state()  # pyabc draws from numpy's global generator: seed it, then give it back
+    np.random.seed((seed + t0) % 2**32)
     history = abc.load(f"sqlite:///{db}", 1) if t0 > 0 else abc.new(f"sqlite:///{db}", observed)
     done = _epsilons(history)
     left = settings.generations - t0
@@ -163,6 +164,8 @@ def calibrate(
     except BaseException:
         _write_state(folder, {**state, "status": "interrupted", "populations": history.max_t + 1})
         raise
+    finally:
+        np.random.set_state(caller)
     result = _result(history, spec, targets, params, settings, seed, state)
     _write_state(folder, {**state, "status": "complete", "populations": result["populations"]})
     return result

@@ -525,6 +525,7 @@ class Tally:
             "guarantees_offered": _shares(self.guarantees, n, names.guarantees if names else None),
             "conditional": [r for r in rows if 0 < r["n"] < n],
             **({"precision": meta["precision"]} if meta.get("precision") else {}),
+            **_as_of(scenario),
         }
 
     def on_bound_share(self, red_line: str) -> float:
@@ -630,6 +631,15 @@ def summarize_folder(folder: str | Path, meta: dict, scenario, workers: int | No
     return counts.summary(folder_chunks(folder), meta, scenario), counts
 
 
+def _as_of(scenario) -> dict:
+    """Where a scenario with ``as_of`` starts: its last round played and that round's date (rounds count from the
+    scenario's start date)."""
+    if scenario is None or scenario.as_of is None:
+        return {}
+    r = scenario.start_round
+    return {"as_of": {"round": r, "date": scenario.meta.date_of(r).isoformat(), "start": str(scenario.meta.start_date)}}
+
+
 def _row(p: dict) -> str:
     return f"{p['p']:>8.3f}   [{p['low']:.3f}, {p['high']:.3f}]"
 
@@ -658,6 +668,10 @@ def _uncertainty(spread: dict | None) -> list[str]:
 def text(summary: dict) -> str:
     """The summary as a readable plain-text table."""
     lines = [f"{summary['scenario']}  ({summary['runs']:,} runs, seed {summary['seed']})", ""]
+    if "as_of" in summary:
+        a = summary["as_of"]
+        lines.insert(1, f"as of round {a['round']} ({a['date']}): play resumes in round {a['round'] + 1}; rounds "
+                        f"count from {a['start']}, as in a run from the start")  # fmt: skip
     lines.append(f"{'outcome':<12}{'P':>8}   95% interval     ({summary.get('phase', 'first phase')})")
     for name, p in summary["probabilities"].items():
         lines.append(f"{name:<12}{_row(p)}")

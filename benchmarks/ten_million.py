@@ -14,6 +14,7 @@ summary's share of the batch time, and the peaks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -33,10 +34,8 @@ def pss(root: psutil.Process) -> int:
     """The summed PSS of a process and all its descendants, in bytes (0 for those gone meanwhile)."""
     total = 0
     for process in [root, *root.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             total += process.memory_full_info().pss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
     return total
 
 

@@ -4,16 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: baseline test test-fast lint env clean
+.PHONY: baseline test test-fast lint env chromium screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "negsim needs Python >= 3.12 (set PYTHON=/path/to/python3.12)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,validation,app]'
 	@touch $(STAMP)
 
-env: $(STAMP)
+env: $(STAMP) chromium
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "make: chromium is missing and needs root to install (apt-get install -y chromium): the browser tests will skip"
 
 baseline: $(STAMP)
 	$(BIN)/negsim run scenarios/baseline.yaml --out results/baseline --overwrite
@@ -24,12 +29,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+test: lint chromium
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 # For local work: the same without the tests marked slow (CI runs them all).
-test-fast: lint
+test-fast: lint chromium
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+# Pictures of each view of the app (negsim app), taken by the browser tests, for the README.
+screenshots: $(STAMP) chromium
+	NEGSIM_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_app_browser.py
 
 clean:
 	rm -rf $(VENV) results/*/

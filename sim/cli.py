@@ -99,6 +99,15 @@ def run(
     resume: Annotated[bool, typer.Option(help="finish an interrupted batch in --out")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace results already in --out")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            max=0.25,
+            help="grow the batch in stages until the 95% intervals of P(declared / collapse / stalemate) are within "
+            "± this (e.g. 0.005); --runs is then the cap (default 1,000,000)",
+        ),
+    ] = None,
     model: Annotated[
         str,
         typer.Option(
@@ -106,8 +115,15 @@ def run(
             "median, eum or nash (at each distribution's median, or over --runs draws at --seed)"
         ),
     ] = "abm",
+    forecast_log: Annotated[
+        Path | None, typer.Option(help="append the forecast (probabilities, scenario hash, seed, runs) to this log")
+    ] = None,
+    question: Annotated[
+        str | None, typer.Option(help="the question the forecast answers, in the log (default: the scenario's name)")
+    ] = None,
 ):
     """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
+    from sim.analysis.precision import run_to_precision
     from sim.analysis.summary import text
     from sim.batch.runner import default_out, run_batch
     from sim.batch.signals import stop_on_signals
@@ -120,30 +136,56 @@ def run(
             "--trajectories": trajectories,
             "--block-size": block_size,
             "--resume": resume or None,
+            "--precision": precision,
+            "--forecast-log": forecast_log,
+            "--question": question,
         }
         point_prediction(scenario, model, runs, seed, out, overwrite, [k for k, v in abm_only.items() if v is not None])
         return
+    if precision is not None and block_size is not None:
+        fail("--block-size: not with --precision (the first stage sets the block size)")
     folder = out or default_out(scenario)
     if resume and (other := point_folder(folder)):
         fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
-    finish = f"Finish with: negsim run {scenario} --out {folder} --resume"
+    finish = f"Finish with: negsim run {scenario} --out {folder} --resume" + (
+        f" --precision {precision:g}" if precision else ""
+    )
     with reported(), stop_on_signals():
         spec = load(scenario)
+        if forecast_log:
+            from sim.analysis import forecast_log as log
+
+            log.check(forecast_log)  # before the batch, not after it
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
-                run_batch(
-                    spec,
-                    folder,
-                    runs=runs,
-                    seed=seed,
-                    workers=workers,
-                    scheduler=scheduler,
-                    block_size=block_size,
-                    trajectories=trajectories,
-                    resume=resume,
-                    overwrite=overwrite,
-                    progress=progress,
-                )
+                if precision is None:
+                    run_batch(
+                        spec,
+                        folder,
+                        runs=runs,
+                        seed=seed,
+                        workers=workers,
+                        scheduler=scheduler,
+                        block_size=block_size,
+                        trajectories=trajectories,
+                        resume=resume,
+                        overwrite=overwrite,
+                        progress=progress,
+                    )
+                else:
+                    run_to_precision(
+                        spec,
+                        folder,
+                        precision,
+                        max_runs=runs,
+                        seed=seed,
+                        workers=workers,
+                        scheduler=scheduler,
+                        trajectories=trajectories,
+                        resume=resume,
+                        overwrite=overwrite,
+                        progress=progress,
+                    )
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
             fail(f"{folder}: {stopped(exc)}; finished chunks are kept. {finish}", getattr(exc, "exit_code", 130))
         except (StorageError, WorkersLost) as exc:
@@ -158,7 +200,9 @@ def run(
             )
         except OSError as exc:
             fail(f"{storage_error(exc, folder)}; the runs are all there. {summarise}", 1)
-    typer.echo(text(result) + f"\nresults: {folder}")
+        if forecast_log:
+            log.append(forecast_log, log.entry(folder, question))
+    typer.echo(text(result) + f"\nresults: {folder}" + (f"\nforecast filed in {forecast_log}" if forecast_log else ""))
 
 
 def point_prediction(
@@ -206,12 +250,17 @@ def point_folder(folder: Path) -> str | None:
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="scenario YAML files")]):
-    """Check scenario files; print every problem as file:line: field: message."""
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="scenario YAML files")],
+    observed: Annotated[bool, typer.Option(help="the files are observed-outcomes files, not scenarios")] = False,
+):
+    """Check scenario files (or observed-outcomes files); print every problem as file:line: field: message."""
+    from sim.scenario.observed import load_observed
+
     bad = False
     for file in files:
         try:
-            load(file)
+            (load_observed if observed else load)(file)
             typer.echo(f"{file}: ok")
         except ScenarioError as exc:
             bad = True
@@ -390,15 +439,38 @@ def sensitivity(
 
 @app.command()
 def compare(
-    items: Annotated[list[Path], typer.Argument(help="scenario files or results folders; the first is the reference")],
+    items: Annotated[
+        list[Path] | None, typer.Argument(help="scenario files or results folders; the first is the reference")
+    ] = None,
     runs: Annotated[int | None, typer.Option(min=1, help="runs per scenario file (default: its meta.runs)")] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, help="root seed for scenario files (default: their meta.seed)")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/compare-<items>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
+    by_parameter: Annotated[
+        bool,
+        typer.Option(help="two results folders or scenario files: which changed values moved the numbers, how much"),
+    ] = False,
+    forecast_log: Annotated[
+        Path | None, typer.Option(help="compare two forecasts of one question from this log, change by change")
+    ] = None,
+    question: Annotated[
+        str | None, typer.Option(help="with --forecast-log: the question (default: that of the log's last entry)")
+    ] = None,
+    entry: Annotated[
+        list[int] | None,
+        typer.Option(
+            min=1, help="with --forecast-log: a forecast by its line in the log; twice (default: the last two)"
+        ),
+    ] = None,
 ):
-    """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first."""
+    """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first; with
+    --by-parameter or --forecast-log, what moved the numbers between two forecasts, change by change."""
+    items = items or []
+    if forecast_log is not None or by_parameter:
+        what_moved(items, forecast_log, question, entry or [], runs, seed, out, overwrite)
+        return
     from sim.analysis.compare import abm_rows, text
     from sim.analysis.compare import compare as compared
     from sim.briefing import plots
@@ -413,3 +485,250 @@ def compare(
     if len(abm):
         plots.save(plots.comparison_figure(abm.reset_index(drop=True), table.attrs), folder / "figures", "compare")
     typer.echo(text(table) + f"\nresults: {folder}")
+
+
+def what_moved(
+    items: list[Path],
+    forecast_log: Path | None,
+    question: str | None,
+    lines: list[int],
+    runs: int | None,
+    seed: int | None,
+    out: Path | None,
+    overwrite: bool,
+) -> None:
+    """``negsim compare --forecast-log`` or ``--by-parameter``: the earlier forecast's scenario changed one value
+    at a time towards the later one, each played with the same runs and seed."""
+    from sim.analysis import compare as comparing
+    from sim.analysis import forecast_log as log
+
+    if forecast_log is not None:
+        if items:
+            fail("--forecast-log compares two forecasts from the log: give no scenario files or results folders")
+        with reported():
+            entries, skipped = log.read(forecast_log)
+        for note in skipped:
+            typer.echo(note, err=True)
+        if lines:
+            by_line = {e["line"]: e for e in entries}
+            if len(lines) != 2 or (missing := [n for n in lines if n not in by_line]):
+                fail(
+                    f"{forecast_log}: no forecast on line(s) {', '.join(map(str, missing))}"
+                    if len(lines) == 2
+                    else "--entry: give exactly two lines of the log"
+                )
+            chosen = sorted((by_line[n] for n in lines), key=lambda e: (e["filed"], e["line"]))
+            if chosen[0]["question"] != chosen[1]["question"]:
+                asked = " and ".join(repr(e["question"]) for e in chosen)
+                fail(f"{forecast_log}: lines {lines[0]} and {lines[1]} answer different questions ({asked})")
+        else:
+            if not entries:
+                fail(f"{forecast_log}: holds no forecast")
+            asked = question or entries[-1]["question"]
+            chosen = log.forecasts_of(entries, asked)[-2:]
+            if len(chosen) < 2:
+                fail(f"{forecast_log}: needs two forecasts of {asked!r} to compare (it has {len(chosen)})")
+        if any("scenario_yaml" not in e for e in chosen):
+            fail(f"{forecast_log}: an entry without its scenario cannot be replayed")
+        labels = [log.label(forecast_log, e) for e in chosen]
+        texts, metas = [e["scenario_yaml"] for e in chosen], chosen
+    else:
+        if len(items) != 2:
+            fail("--by-parameter compares two results folders or scenario files: the earlier forecast first")
+        with reported():
+            texts, metas = zip(*(forecast_of(Path(i)) for i in items), strict=True)
+        labels = [str(i) for i in items]
+    runs = runs or min(int(m["runs"]) for m in metas)
+    seed = metas[1]["seed"] if seed is None else seed
+    default = Path("results") / ("compare-forecasts" if forecast_log else "-".join(["moved", *(i.stem for i in items)]))
+    folder = output_folder(out or default, overwrite)
+    with reported():
+        table = comparing.attribution(*texts, runs=runs, seed=seed)
+    write_csv_json(folder, "moved", table)
+    typer.echo(comparing.attribution_text(table, *labels) + f"\nresults: {folder}")
+
+
+def forecast_of(item: Path) -> tuple[str, dict]:
+    """The resolved scenario (YAML) of a results folder or a scenario file, and its runs and seed."""
+    from sim.batch.folder import read_meta
+    from sim.scenario.loader import dump
+
+    if not item.is_dir():
+        spec = load(item)
+        return dump(spec), {"runs": spec.meta.runs, "seed": spec.meta.seed}
+    if model := point_folder(item):
+        fail(f"{item}: holds a point prediction (model {model}), not an agent-based forecast")
+    meta = read_meta(item)
+    try:
+        return (item / "scenario.yaml").read_text(), meta
+    except (OSError, UnicodeDecodeError):
+        fail(f"{item / 'scenario.yaml'}: cannot read the results folder's scenario")
+
+
+@app.command()
+def score(
+    folders: Annotated[
+        list[Path] | None, typer.Argument(help="results folders, one per --observed file, in the same order")
+    ] = None,
+    observed: Annotated[
+        list[Path] | None, typer.Option(help="observed-outcomes file (YAML); repeat, one per results folder")
+    ] = None,
+    forecast_log: Annotated[
+        Path | None, typer.Option(help="also score the log's forecasts of each observed file's question")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="write score.csv and score.json into this folder")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Score forecasts against what happened: per event the model's probability and the outcome, then Brier and
+    log scores beside 50% on everything and the reference class's base rate; pooled over every forecast given."""
+    import pandas as pd
+
+    from sim.analysis import forecast_log as log
+    from sim.analysis import score as scoring
+    from sim.scenario.observed import load_observed
+
+    folders, observed = folders or [], observed or []
+    if not observed:
+        fail("score needs at least one --observed file")
+    if not folders and forecast_log is None:
+        fail("score needs results folders (one per --observed file) or a --forecast-log")
+    if folders and len(folders) != len(observed):
+        fail(
+            f"{len(folders)} results folder(s) but {len(observed)} observed file(s): "
+            "give one --observed file per results folder, in the same order"
+        )
+    for folder in folders:
+        if model := point_folder(folder):
+            fail(f"{folder}: holds a point prediction (model {model}), which gives no probabilities to score")
+    folder_out = output_folder(out, overwrite) if out else None
+    tables = []
+    with reported():
+        files = [load_observed(path) for path in observed]
+        tables += [scoring.score(scoring.from_folder(f), o) for f, o in zip(folders, files, strict=False)]
+        if forecast_log is not None:
+            entries, skipped = log.read(forecast_log)
+            for note in skipped:
+                typer.echo(note, err=True)
+            for path, o in zip(observed, files, strict=True):
+                found = log.forecasts_of(entries, o.question)
+                if not found:
+                    asked = ", ".join(repr(q) for q in dict.fromkeys(e["question"] for e in entries)) or "none"
+                    fail(
+                        f"{forecast_log}: no forecast of {o.question!r}, the question of {path} (the log has: {asked})"
+                    )
+                tables += [scoring.score(log.forecast(forecast_log, e), o) for e in found]
+    table = pd.concat(tables, ignore_index=True)
+    if folder_out:
+        write_csv_json(folder_out, "score", table)
+    typer.echo(scoring.text(table) + (f"\nresults: {folder_out}" if folder_out else ""))
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file whose uncertain parameters to fit")],
+    targets: Annotated[Path, typer.Option(help="targets YAML: a reference class's cases and frequencies")],
+    out: Annotated[Path, typer.Option(help="the calibrated scenario to write (it extends SCENARIO)")],
+    param: Annotated[
+        list[str] | None, typer.Option(help="a parameter path to fit (repeat; default: every uncertain parameter)")
+    ] = None,
+    population: Annotated[int, typer.Option(min=10, help="particles per ABC-SMC population")] = 100,
+    generations: Annotated[int, typer.Option(min=1, help="most populations")] = 6,
+    min_epsilon: Annotated[float, typer.Option(min=0, help="stop at this tolerance, in the targets' sds")] = 1.0,
+    runs_per_point: Annotated[int, typer.Option(min=1, help="runs played for each particle")] = 200,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+    folder: Annotated[
+        Path | None, typer.Option(help="calibration folder (default: results/calibrate-<OUT name>)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted calibration in --folder")] = False,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Fit uncertain parameters to a reference class's frequencies (ABC-SMC); write a scenario with the posterior."""
+    from sim.analysis import calibrate as cal
+    from sim.analysis.sensitivity import DesignError
+    from sim.briefing import plots
+    from sim.scenario.targets import load_targets
+
+    folder = folder or Path("results") / f"calibrate-{out.stem}"
+    if out.exists() and not (overwrite or resume):
+        fail(f"{out}: already exists (use --overwrite to replace it, or choose another --out)")
+    settings = cal.Settings(population, generations, min_epsilon, runs_per_point, seed)
+    with reported():
+        spec = load(scenario)
+        goals, where = load_targets(targets)
+        cal.check_targets(spec, scenario, goals, targets, where)
+        try:
+            params = cal.chosen(spec, param)
+            result = cal.calibrate(spec, goals, params, folder, settings, resume, overwrite)
+        except (DesignError, cal.CalibrationError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail(
+                f"{folder}: interrupted; every finished population is kept and {out} was not written. Finish with: "
+                f"negsim calibrate {scenario} --targets {targets} --out {out} --folder {folder} --resume",
+                130,
+            )
+        cal.write_result(folder, result)
+        figure = plots.calibration_figure(result, cal.prior_draws(spec, params))
+        plots.save(figure, folder / "figures", "calibration")
+        cal.write_scenario(cal.calibrated_file(spec, scenario, goals, targets, result, folder, out), out)
+    typer.echo(cal.text(result) + f"\nscenario: {out}\ncalibration: {folder}")
+
+
+@app.command()
+def discover(
+    folder: Annotated[Path, typer.Argument(help="results folder of a batch (its runs hold the sampled parameters)")],
+    outcome: Annotated[
+        str, typer.Option(help="what to find: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    ] = "declared",
+    min_coverage: Annotated[
+        float, typer.Option(min=0, max=1, help="the chosen box is the densest with at least this coverage")
+    ] = 0.5,
+    mass_min: Annotated[float, typer.Option(min=0.001, max=0.5, help="smallest share of runs in a box or leaf")] = 0.05,
+    peel_alpha: Annotated[float, typer.Option(min=0.001, max=0.5, help="share of runs PRIM peels per step")] = 0.05,
+    max_qp: Annotated[
+        float, typer.Option(min=0, max=1, help="drop the chosen box's restrictions with a quasi-p value above this")
+    ] = 0.05,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<folder>-discover-<what>)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
+    from sim.analysis import discover as discovery
+    from sim.analysis.sensitivity import DesignError
+    from sim.batch.folder import atomic_write
+    from sim.briefing import plots
+
+    name = outcome.replace(":", "-")
+    target = output_folder(out or Path("results") / f"{folder.name}-discover-{name}", overwrite)
+    with reported():
+        try:
+            found = discovery.discover(folder, outcome, min_coverage, mass_min, peel_alpha, max_qp)
+        except DesignError as exc:
+            fail(str(exc))
+    report = discovery.text(found)
+    atomic_write(target / "discover.json", json.dumps(found, indent=2, default=float))
+    atomic_write(target / "discover.txt", report + "\n" + found["cart"]["tree"])
+    plots.save(plots.discovery_figure(found), target / "figures", "discovery")
+    typer.echo(report + f"\nresults: {target}")
+
+
+@app.command(name="app")
+def app_command(
+    target: Annotated[
+        Path | None, typer.Argument(help="scenario YAML file or results folder (default: none, browse results)")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="results folder to browse (default: results/, or the given folder's parent)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback unless told otherwise)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
+):
+    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra)."""
+    try:
+        from sim.app.places import AppError
+        from sim.app.server import serve
+    except ImportError as exc:
+        fail(f"the app needs its extra: pip install -e '.[app]' ({exc.name} is missing)")
+    try:
+        serve(target, results, host, port, echo=typer.echo)
+    except AppError as exc:
+        fail(str(exc))

@@ -1,4 +1,5 @@
-"""Reference cases: earlier ceasefires built as of their start, with only what was known then.
+"""Reference cases: earlier ceasefires built as of their start, with only what was known then, and the observed
+files they are scored on.
 
 Their scenarios cite the reference digest (seeds/reference_ceasefires.yaml); a claim dated after a
 case's start date (what happened next) may not be cited. Every outcome each case allows is reachable.
@@ -58,3 +59,21 @@ def test_a_declaration_and_a_collapse_are_both_reachable(path):
     table = sim.run_batch(sim.load_scenario(path), runs=10_000)
     shares = table["outcome"].value_counts(normalize=True)
     assert shares.get("declared", 0) > 0 and shares.get("collapse", 0) > 0, shares.to_dict()
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_each_case_has_an_observed_file_its_results_can_answer(path):
+    """Every event of the case's observed file refers to a result the scenario records, within its horizon, and
+    the observed file starts when the scenario does (checked without running: the results are scored in
+    tests/test_score.py)."""
+    from sim.analysis.score import result_columns
+    from sim.scenario.observed import load_observed
+
+    spec = sim.load_scenario(path)
+    observed = load_observed(ROOT / "observed" / path.name)
+    assert observed.start_date == spec.meta.start_date and observed.case == path.stem
+    assert observed.question == spec.meta.name, "a forecast filed with the default question is scored by it"
+    end = spec.meta.date_of(spec.meta.horizon)
+    for event in observed.events:
+        assert event.result in result_columns(spec), event.id
+        assert spec.meta.start_date < event.by <= end, event.id

@@ -35,6 +35,7 @@ EVENTS = {
     "collapse after a declaration": lambda df: (df["outcome"] == "declared") & (df["collapse_round"] >= 0),
     "weapons agreed": lambda df: df[column("agreed_round", "weapons")] >= 0,
     "far-right partners block": lambda df: df["blocker"] == "far_right_partners",
+    "talks never opened": lambda df: df["reason"] == "talks never opened",
 }
 
 # variant -> [(event, direction its story moves P(event) against the baseline)]
@@ -47,6 +48,7 @@ STORIES = {
     "coalition_veto": [("declared", -1), ("far-right partners block", +1)],
     "spoiler_campaign": [("collapse after a declaration", +1)],
     "turkey_excluded_from_force": [("declared", -1)],
+    "as_of_january": [("collapse", -1), ("talks never opened", -1)],  # three weeks on, no collapse, talks open
 }
 
 

@@ -23,6 +23,7 @@ import yaml
 
 from sim.scenario.schema import (
     Actor,
+    AsOf,
     Concession,
     Event,
     Gate,
@@ -59,7 +60,7 @@ LISTS = {
     "events": Event,
     "milestones": Milestone,
 }
-SINGLE = {"risk": Risk, "protocol": Protocol}
+SINGLE = {"risk": Risk, "protocol": Protocol, "as_of": AsOf}
 NESTED = {"concession": Concession, "relax": Relaxation, "gate": Gate}  # sourced objects inside sourced objects
 # Choices without a number that still need a basis, by the schema they belong to.
 CHOICES = {

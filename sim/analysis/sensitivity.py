@@ -179,21 +179,40 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ global
 def reached_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None,
                outcome: str = "declared") -> np.ndarray:  # fmt: skip
-    """P(``outcome``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters.
+    """P(``outcome``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters."""
+    dists = uncertain(scenario)
+    values = {p: at_quantiles(d, unit[:, j]) for j, (p, d) in enumerate(dists.items())}
+    return frequencies(scenario, values, runs_per_point, seed, [outcome])[:, 0]
+
+
+def at_quantiles(dist, unit: np.ndarray) -> np.ndarray:
+    """A distribution's values at quantiles ``unit`` (kept off 0 and 1, where some supports are infinite)."""
+    return dist.ppf(np.clip(unit, EDGE, 1 - EDGE))
+
+
+def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_point: int, seed: int | None,
+                outcomes: list[str], distinct: bool = False) -> np.ndarray:  # fmt: skip
+    """How often each of ``outcomes`` is reached (points x outcomes) at design points that set the uncertain
+    parameters ``values`` (path -> one value per point); the others are drawn per run as usual.
 
     Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
-    0..runs_per_point-1, so points differ only in their parameters.
+    0..runs_per_point-1, so points differ only in their parameters, unless ``distinct``: then point j
+    plays its own run indices (j*R..(j+1)*R-1), so the runs' other randomness is independent between
+    points.
     """
-    dists = uncertain(scenario)
-    values = {p: d.ppf(np.clip(unit[:, j], EDGE, 1 - EDGE)) for j, (p, d) in enumerate(dists.items())}
+    points = len(next(iter(values.values())))
     per_block = max(1, BLOCK_RUNS // runs_per_point)
-    out = np.empty(len(unit))
-    for start in range(0, len(unit), per_block):
-        points = slice(start, min(start + per_block, len(unit)))
-        n = points.stop - points.start
-        overrides = {p: np.repeat(v[points], runs_per_point) for p, v in values.items()}
-        model = NegotiationModel(scenario, np.tile(np.arange(runs_per_point), n), seed=seed, overrides=overrides)
-        out[points] = measure(model.run(), outcome).reshape(n, runs_per_point).mean(axis=1)
+    out = np.empty((points, len(outcomes)))
+    for start in range(0, points, per_block):
+        block = slice(start, min(start + per_block, points))
+        n = block.stop - block.start
+        overrides = {p: np.repeat(v[block], runs_per_point) for p, v in values.items()}
+        runs = np.arange(start * runs_per_point, block.stop * runs_per_point) if distinct else (
+            np.tile(np.arange(runs_per_point), n))  # fmt: skip
+        model = NegotiationModel(scenario, runs, seed=seed, overrides=overrides)
+        model.run()
+        for k, outcome in enumerate(outcomes):
+            out[block, k] = measure(model, outcome).reshape(n, runs_per_point).mean(axis=1)
     return out
 
 

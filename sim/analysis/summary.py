@@ -516,6 +516,7 @@ class Tally:
             "red_lines_relaxed": _shares(self.relaxed, n, names.red_lines if names else None),
             "guarantees_offered": _shares(self.guarantees, n, names.guarantees if names else None),
             "conditional": [r for r in rows if 0 < r["n"] < n],
+            **({"precision": meta["precision"]} if meta.get("precision") else {}),
         }
 
     def on_bound_share(self, red_line: str) -> float:
@@ -625,6 +626,27 @@ def _row(p: dict) -> str:
     return f"{p['p']:>8.3f}   [{p['low']:.3f}, {p['high']:.3f}]"
 
 
+def _uncertainty(spread: dict | None) -> list[str]:
+    """The two kinds of uncertainty (:mod:`sim.analysis.uncertainty`) as lines of the plain-text summary."""
+    if spread is None:
+        return []
+    if not spread.get("points"):
+        return ["", f"spread across assumptions: not estimated ({spread.get('why', 'no design')})"]
+    lines = [
+        "",
+        f"two kinds of uncertainty ({spread['points']} sets of assumptions x {spread['runs_per_point']} runs):",
+        f"{'outcome':<12}{'P':>8}  {'runs (MC)':>9}   assumptions: sd, 10%-90% range, share of run variance",
+    ]
+    for name, row in spread["outcomes"].items():
+        a = row["assumptions"]
+        lines.append(
+            f"{name:<12}{row['p']:>8.3f}  {'±' + format(row['monte_carlo'], '.3f'):>9}   "
+            f"{a['sd']:.3f}, {a['low']:.3f}-{a['high']:.3f}, {a['share_of_variance']:.0%}"
+        )
+    lines.append("  (more runs narrow the Monte Carlo error, not the spread across assumptions)")
+    return lines
+
+
 def text(summary: dict) -> str:
     """The summary as a readable plain-text table."""
     lines = [f"{summary['scenario']}  ({summary['runs']:,} runs, seed {summary['seed']})", ""]
@@ -633,6 +655,10 @@ def text(summary: dict) -> str:
         lines.append(f"{name:<12}{_row(p)}")
     c = summary["collapse"]
     lines.append(f"{'collapse after declaration':<12}{_row(c['after'])}")
+    if summary.get("precision"):
+        stages = " -> ".join(f"{n:,}" for n in summary["precision"]["stages"])
+        lines.append(f"runs in stages {stages}: {summary['precision']['why']}")
+    lines += _uncertainty(summary.get("uncertainty"))
     t = summary["declaration_round"]
     if t.get("median") is not None:
         dates = f"  ({t['q1_date']} / {t['median_date']} / {t['q3_date']})" if "median_date" in t else ""

@@ -158,6 +158,7 @@ def run_batch(
     trajectories: int | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    grow: bool = False,
     progress=None,
 ) -> pd.DataFrame | Path:
     """Run a Monte Carlo batch.
@@ -165,7 +166,8 @@ def run_batch(
     With ``out=None`` the runs are played in this process and returned as a DataFrame.
     With a folder, blocks are played on the chosen executor (local processes by default,
     ``workers=1`` for in-process, ``scheduler='tcp://…'`` for Dask) and written as they
-    finish; ``resume=True`` completes an interrupted batch (its runs and seed unless given).
+    finish; ``resume=True`` completes an interrupted batch (its runs and seed unless given), and with
+    ``grow=True`` gives a batch more ``runs``: it then holds what a batch of that size would.
     ``progress(done, total)`` is called after each block.
     """
     if resume and out is not None and (Path(out) / "meta.json").exists():  # finish the batch as it was begun
@@ -184,7 +186,7 @@ def run_batch(
             with locked(folder):
                 batch = Batch(scenario, runs, seed, block_size or block_size_for(runs, pool.workers), trajectories)
                 try:
-                    _play(folder, batch, prepare_folder(folder, batch, resume, overwrite), pool, progress)
+                    _play(folder, batch, prepare_folder(folder, batch, resume, overwrite, grow), pool, progress)
                 except BaseException:
                     pool.abort()  # workers gone before the lock is released
                     raise
@@ -195,12 +197,15 @@ def run_batch(
     return folder
 
 
-def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool) -> list[int]:
+def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool, grow: bool = False) -> list[int]:
     """Check the folder against the batch; return the block indices still to play."""
     has_meta = (folder / "meta.json").exists()
     if has_meta and resume:
         meta = read_meta(folder)
         asked = batch.meta()
+        if grow and asked["runs"] >= meta["runs"]:  # runs keep their indices: the last, partial block is replayed
+            meta["runs"] = asked["runs"]
+            write_meta(folder, meta)
         for key, what in (
             ("scenario_hash", "the scenario has changed since the batch began"),
             ("seed", f"the seed differs (the batch began with seed {meta['seed']})"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.analysis import summary
+from sim.analysis import summary, uncertainty
 from sim.batch.folder import atomic_write, read_meta
 from sim.batch.runner import load_trajectories
 from sim.briefing import plots
@@ -24,6 +24,7 @@ def write_outputs(folder: str | Path, workers: int | None = None) -> dict:
     meta = read_meta(folder)
     scenario = load(folder / "scenario.yaml")
     result, counts = summary.summarize_folder(folder, meta, scenario, workers)
+    result["uncertainty"] = uncertainty.two_kinds(scenario, result["probabilities"], meta["runs"], meta["seed"])
     atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
     atomic_write(folder / "summary.txt", summary.text(result))
     figures = folder / "figures"

@@ -548,3 +548,93 @@ def fan_figure(
             runs=f"{recorded} of {info['runs']:,}" if info.get("runs") else recorded,
         )
     return fig
+
+
+# ------------------------------------------------------------------ calibration
+def calibration_figure(result: dict, prior: dict[str, np.ndarray], known: dict[str, float] | None = None):
+    """Prior against posterior, one panel per calibrated parameter: the prior's density (``prior``: evenly spaced
+    quantiles), the posterior's (a weighted kernel density of the particles), its 95% interval, and a ``known``
+    true value where there is one (a synthetic case)."""
+    from scipy import stats
+
+    rows, posterior = result["parameters"], result["posterior"]
+    fig, axes = _grid(len(rows), 3.6, 2.2, columns=3)
+    _margins(fig, top=1.0, bottom=1.0, left=0.3, right=0.3)
+    fig.subplots_adjust(hspace=0.75, wspace=0.25)
+    with matplotlib.rc_context(STYLE):
+        for ax, row in zip(axes, rows, strict=True):
+            p = row["parameter"]
+            draws, x, w = prior[p], posterior[p].to_numpy(), posterior["weight"].to_numpy()
+            lo, hi = float(np.min(draws)), float(np.max(draws))
+            grid = np.linspace(lo, hi, 200)
+            ax.hist(draws, bins=np.linspace(lo, hi, 21), density=True, color="#d5d5d5", label="prior")
+            if np.ptp(x) > 0:
+                density = stats.gaussian_kde(x, weights=w)(grid)
+                ax.fill_between(grid, density, color=COLOURS["declared"], alpha=0.35, lw=0)
+                ax.plot(grid, density, color=COLOURS["declared"], lw=1.8, label="posterior")
+            ax.axvline(row["low"], color=COLOURS["declared"], lw=0.9, ls="--", label="posterior 95%")
+            ax.axvline(row["high"], color=COLOURS["declared"], lw=0.9, ls="--")
+            if known and p in known:
+                ax.axvline(known[p], color=COLOURS["collapse"], lw=1.8, label="true value")
+            ax.set_title(_item(row["label"]), fontsize=9.5)
+            ax.set_xlim(lo, hi)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+            ax.set_yticks([])
+            ax.grid(axis="y", visible=False)
+        axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncol=4, frameon=False, fontsize=7.5)
+        fig.suptitle(f"Prior and posterior: {result['scenario']}\ncalibrated to {result['targets']}", fontsize=11,
+                     fontweight="bold")  # fmt: skip
+        eps = result["epsilons"][-1] if result["epsilons"] else float("nan")
+        design = (f"ABC-SMC (pyabc {result['pyabc']}): {result['populations']} populations of "
+                  f"{result['population']} x {result['runs_per_point']} runs, tolerance {eps:.2f} sd")  # fmt: skip
+        footer(fig, {"scenario": result["scenario"], "seed": result["seed"]}, design, runs="calibration")
+    return fig
+
+
+# ------------------------------------------------------------------ scenario discovery
+def discovery_figure(found: dict):
+    """PRIM's coverage/density trade-off along the peeling trajectory (colour: parameters restricted; the chosen
+    box ringed) and the chosen box's limits, each on its parameter's whole range."""
+    from sim.analysis.discover import bounds_text
+
+    limits = found["box"]["limits"]
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(12.5, max(4.2, 1.6 + 0.55 * len(limits))))
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+    _margins(fig, top=0.8, bottom=0.85, left=0.7, right=0.3)
+    fig.subplots_adjust(wspace=1.0)
+    with matplotlib.rc_context(STYLE):
+        steps = pd.DataFrame(found["trajectory"])
+        dots = left.scatter(steps["coverage"], steps["density"], c=steps["res_dim"], cmap="viridis", s=22, zorder=3)
+        chosen = steps[steps["id"] == found["chosen"]].iloc[0]
+        ring = {"s": 140, "facecolors": "none", "edgecolors": COLOURS["collapse"], "linewidths": 2, "zorder": 4}
+        left.scatter([chosen["coverage"]], [chosen["density"]], label=f"chosen: box {found['chosen']}", **ring)
+        left.axhline(found["base_rate"], color="#888888", lw=0.9, ls="--", label="all runs")
+        left.axvline(found["min_coverage"], color="#bbbbbb", lw=0.9, ls=":")
+        left.set_xlabel("coverage (share of the runs reaching it, inside the box)")
+        left.set_ylabel(f"density: P({found['outcome']}) inside the box")
+        whole = matplotlib.ticker.PercentFormatter(1.0, decimals=0)
+        left.xaxis.set_major_formatter(whole)
+        left.yaxis.set_major_formatter(whole)
+        left.invert_xaxis()
+        left.legend(loc="upper left", frameon=False, fontsize=8)
+        fig.colorbar(dots, ax=left, label="parameters restricted", shrink=0.85)
+        left.set_title("PRIM: peeling trajectory")
+        y = np.arange(len(limits))[::-1]
+        for at, rule in zip(y, limits, strict=True):
+            lo, hi = rule["range"]
+            a, b = (rule["low"] - lo) / (hi - lo), (rule["high"] - lo) / (hi - lo)
+            right.barh(at, 1, left=0, color="#eeeeee", height=0.5)
+            right.barh(at, b - a, left=a, color=COLOURS["declared"], height=0.5)
+            right.text(1.02, at, bounds_text(rule), va="center", fontsize=8)
+        right.set_yticks(y, [textwrap.fill(r["label"], 34) for r in limits], fontsize=8)
+        right.set_xlim(0, 1)
+        right.set_xticks([0, 1], ["lowest", "highest"])
+        right.set_xlabel("each parameter's range in the scenario")
+        right.grid(visible=False)
+        b = found["box"]
+        right.set_title(f"Box {found['chosen']}: P = {b['density']:.2f} (all runs {found['base_rate']:.2f}), "
+                        f"coverage {b['coverage']:.0%}", fontsize=10.5)  # fmt: skip
+        fig.suptitle(f"Where {found['outcome']} is likeliest: {found['scenario']}", fontsize=11, fontweight="bold")
+        footer(fig, found, f"PRIM (EMA Workbench), {found['parameters']} parameters")
+    return fig

@@ -177,6 +177,43 @@ def _share_table(header: str, rows: list[dict], label: str = "label") -> Table:
     )
 
 
+def _two_kinds(spread: dict | None) -> list:
+    """Monte Carlo error beside the spread due to uncertain assumptions (:mod:`sim.analysis.uncertainty`)."""
+    if not spread or not spread.get("points"):
+        return []
+    declared = spread["outcomes"]["declared"]
+    a = declared["assumptions"]
+    return [
+        Heading("Two kinds of uncertainty", 2),
+        Paragraph(
+            f"The intervals above are Monte Carlo error: more runs narrow them (±{pct(declared['monte_carlo'])} "
+            f"on the declaration). They are not the uncertainty of the answer. Played under {spread['points']} "
+            f"sets of assumptions drawn from the scenario's uncertain parameters ({spread['runs_per_point']} runs "
+            f"each), the probability of a declaration ranges from {pct(a['low'])} to {pct(a['high'])} "
+            f"(10th to 90th percentile, binomial noise removed): which assumptions hold matters far more than "
+            f"how many runs are played, and no number of runs narrows that range."
+            if a["high"] - a["low"] > 4 * declared["monte_carlo"]
+            else f"The intervals above are Monte Carlo error; across {spread['points']} sets of assumptions the "
+            f"probability of a declaration ranges from {pct(a['low'])} to {pct(a['high'])} (10th to 90th "
+            "percentile), no wider than the Monte Carlo error itself."
+        ),
+        Table(
+            ("Outcome", "Probability", "Monte Carlo ±", "Across assumptions (10%–90%)", "Share of run variance"),
+            [
+                (
+                    name,
+                    pct(row["p"]),
+                    pct(row["monte_carlo"]),
+                    f"{pct(row['assumptions']['low'])} – {pct(row['assumptions']['high'])}",
+                    pct(row["assumptions"]["share_of_variance"]),
+                )
+                for name, row in spread["outcomes"].items()
+            ],
+            (0.2, 0.16, 0.16, 0.28, 0.2),
+        ),
+    ]
+
+
 def key_numbers(scenario: Scenario, summary: dict) -> list:
     m, probs, t = scenario.meta, summary["probabilities"], summary["declaration_round"]
     names = Names(scenario)
@@ -208,6 +245,7 @@ def key_numbers(scenario: Scenario, summary: dict) -> list:
                 (0.4, 0.2, 0.4),
             )
         )
+    out += _two_kinds(summary.get("uncertainty"))
     if summary["blocking"]:
         out += [
             Heading("What blocks the declaration", 2),

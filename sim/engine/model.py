@@ -40,7 +40,7 @@ from sim.engine.outcomes import (
 )
 from sim.engine.values import Values
 from sim.engine.world import WorldState
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import TIME_STRATEGIES, Scenario
 
 NOISE_STREAM = streams.key("decision-noise")
 BREAKDOWN_STREAM = streams.key("breakdown")
@@ -187,6 +187,8 @@ class NegotiationModel(mesa.Model):
         )
         self.first_proposer = self.zeuthen_aspiration = self.subgame_perfect = None
         self._setup_offers(low, high)
+        if spec.as_of is not None:
+            self._resume(spec.as_of)
         self.trajectory_mask = self.run_ids < trajectories
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -350,6 +352,70 @@ class NegotiationModel(mesa.Model):
                 *frontier, self.patience[:, p], self.reservation[:, p], self.horizon, self.first_proposer
             )
 
+    def _resume(self, as_of) -> None:
+        """Start from the state ``as_of`` describes: Mesa's ``steps`` at the rounds already played (rounds stay
+        counted from the start), and what happened in them as if played: events (with their lasting effects:
+        flags, reservations, positions, alignment; the pressure they added has faded), talks, preconditions,
+        declarations, agreements, milestones, and each principal's concession clock since it engaged."""
+        spec, world = self.spec, self.world
+        self.steps = spec.start_round
+        everywhere = np.ones(self.block_size, dtype=bool)
+        events = [e.id for e in spec.events]
+        for ident, happened in sorted(as_of.events.items(), key=lambda kv: kv[1].round):
+            j = events.index(ident)
+            world.first_round[:, j], world.count[:, j] = happened.round, happened.count
+            for _ in range(happened.count):
+                self._apply(spec.events[j].effects.model_copy(update={"pressure": {}}), everywhere)
+        for name, on in spec.flags_as_of().items():
+            world.flags[:, world.flag(name)] = on
+        if as_of.talks_opened is not None:
+            self.talks_open[:] = True
+            world.set_flag("talks_open", everywhere)
+        for j, p in enumerate(spec.preconditions):
+            state = as_of.preconditions.get(p.id)
+            if state is not None:
+                (self.precondition_met if state.met is not None else self.precondition_waived)[:, j] = state.round
+        for h, phase in enumerate(self.phases):
+            if phase.id in as_of.declared:
+                self.declared_round[:, h] = as_of.declared[phase.id]
+                world.set_flag(f"declared_{phase.id}", everywhere)
+        for issue, agreed in as_of.agreed.items():
+            i = self.issue_index[issue]
+            self.agreed_round[:, i], self.agreed_value[:, i] = agreed.round, agreed.value
+            self.tabled[:, i] = agreed.value
+            world.set_flag(f"agreed_{issue}", everywhere)
+        for k, m in enumerate(spec.milestones):
+            if m.id in as_of.milestones:
+                self.milestone_round[:, k] = as_of.milestones[m.id]
+                world.set_flag(f"done_{m.id}", everywhere)
+        progress = [*as_of.declared.values(), *(a.round for a in as_of.agreed.values()), *as_of.milestones.values()]
+        self.progress_round[:] = max(progress, default=-1)
+        for actor, amount in as_of.pressure.items():
+            self.pressure[:, self.actor_index[actor]] = self.values(amount)
+        for p in self.principals:
+            self._resume_clock(p, as_of)
+
+    def _resume_clock(self, principal, as_of) -> None:
+        """A principal's concession clock: the rounds since the talks opened and its own preconditions were met
+        or waived. Time-based shares follow from it; a responsive principal is taken at its steady pace (the
+        other side's past moves, which it would have matched, are not part of the state)."""
+        a = principal.index
+        own = [p.id for p in self.spec.preconditions if p.actor == principal.spec.id]
+        if as_of.talks_opened is None or any(p not in as_of.preconditions for p in own):
+            return
+        engaged = max([as_of.talks_opened, *(as_of.preconditions[p].round for p in own)])
+        clock = max(self.steps - engaged + 1, 0)
+        self.clock[:, a] = clock
+        if self.strategy[a] in TIME_STRATEGIES:
+            share = lambda c: rules.concession_share(np.full(self.block_size, float(c)), self.deadline[:, a],
+                                                     self.exponent[:, a])  # fmt: skip
+            self.share[:, a] = share(clock)
+            self.moved[:, a] = self.share[:, a] - share(max(clock - 1, 0))
+        elif self.strategy[a] == "responsive":
+            steady = lambda c: np.minimum(c / self.deadline[:, a], 1.0)
+            self.share[:, a] = steady(clock)
+            self.moved[:, a] = self.share[:, a] - steady(max(clock - 1, 0))
+
     @staticmethod
     def _no_reason(n):
         return np.full(n, -1, dtype=np.int32), np.zeros(n, dtype=np.int8), np.full(n, -1, dtype=np.int32)
@@ -369,6 +435,12 @@ class NegotiationModel(mesa.Model):
     def principals(self) -> list[Principal]:
         """The principals, in scenario order."""
         return list(self.agents_by_type[Principal])
+
+    @property
+    def answers(self) -> dict[str, np.ndarray]:
+        """This round's first refusal by each principal (runs x actors): ``blocked``, its ``reason`` code,
+        its ``shortfall`` below the threshold and the ``issues`` on the table it refused."""
+        return self._answers
 
     @property
     def live(self) -> np.ndarray:
@@ -752,7 +824,7 @@ class NegotiationModel(mesa.Model):
         others = self._others_moved()
         for p in self.principals:
             a = p.index
-            if self.strategy[a] in ("boulware", "conceder", "linear"):
+            if self.strategy[a] in TIME_STRATEGIES:
                 self.share[:, a] = rules.concession_share(self.clock[:, a], self.deadline[:, a], self.exponent[:, a])
             elif self.strategy[a] == "responsive":
                 base = np.where(engaged[:, a], 1.0 / self.deadline[:, a], 0.0)

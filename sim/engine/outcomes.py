@@ -131,6 +131,16 @@ def measure(model: NegotiationModel, what: str) -> np.ndarray:
     return model.milestone_round[:, [m.id for m in model.spec.milestones].index(ident)] >= 0
 
 
+def reached(table: pd.DataFrame, what: str) -> np.ndarray:
+    """Whether each run of a per-run table reached ``what`` (one of :func:`measures`), as :func:`measure`
+    says of a played model."""
+    kind, _, ident = what.partition(":")
+    if what in ("declared", "collapse"):
+        return (table["outcome"] == what).to_numpy()
+    family = "agreed_round" if kind == "agreed" else "milestone_round"
+    return (table[column(family, ident)] >= 0).to_numpy()
+
+
 def _reason_texts(codes: np.ndarray, refs: np.ndarray, spec) -> np.ndarray:
     """A reason text per run from reason codes and the index of what each refers to."""
     named = {

@@ -80,7 +80,21 @@ class Names:
         """A parameter path as words: ``actors.israel.reservation`` -> ``Israel: reservation``."""
         section, _, rest = path.partition(".")
         ident, _, name = rest.partition(".")
-        named = {
+        named = self._section(section)
+        if named is not None and ident and not name:  # a whole item: ``events.summit`` -> ``events: Summit``
+            return f"{words(section)}: {named.get(ident) or self.readable(ident)}"
+        if named is None or not name:
+            return self.readable((rest or section).replace(".", "_"))
+        parts = name.split(".")
+        issues = [self.issues[p] for p in parts if p in self.issues]
+        rest = [p for p in parts if p not in self.issues]
+        words_ = [self.actors[p] if p in self.actors else self.readable(p) for p in rest]
+        what = " ".join(words_) + (f" ({', '.join(issues)})" if issues else "")
+        return f"{named.get(ident) or self.readable(ident)}: {what}"
+
+    def _section(self, section: str) -> dict[str, str] | None:
+        """The names of the items of a section of the scenario that lists items by id, else None."""
+        return {
             "actors": self.actors,
             "issues": self.issues,
             "events": self.events,
@@ -92,11 +106,3 @@ class Names:
             "guarantees": self.guarantees,
             "leverage": self.leverage,
         }.get(section)
-        if named is None or not name:
-            return self.readable((rest or section).replace(".", "_"))
-        parts = name.split(".")
-        issues = [self.issues[p] for p in parts if p in self.issues]
-        rest = [p for p in parts if p not in self.issues]
-        words_ = [self.actors[p] if p in self.actors else self.readable(p) for p in rest]
-        what = " ".join(words_) + (f" ({', '.join(issues)})" if issues else "")
-        return f"{named.get(ident) or self.readable(ident)}: {what}"

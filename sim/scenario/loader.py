@@ -115,9 +115,13 @@ def _moved(path: str, moves: dict[str, str]) -> str:
 
 
 def read(
-    path: str | Path, _chain: tuple[Path, ...] = (), _origin: tuple[str, int, str] | None = None
+    path: str | Path,
+    _chain: tuple[Path, ...] = (),
+    _origin: tuple[str, int, str] | None = None,
+    kind: str = "a scenario",
 ) -> tuple[dict, _Where]:
-    """Read a scenario file into merged plain data (``extends:`` resolved) and its line map."""
+    """Read a scenario file (or another input file, ``kind``) into merged plain data (``extends:`` resolved)
+    and its line map."""
     path = Path(path)
     node = _compose(path, _origin or (str(path), 0, ""))
     resolved = path.resolve()
@@ -129,13 +133,15 @@ def read(
     where = _Where()
     data = _to_data(node, str(path), where) if node is not None else None
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), 1, "", "a scenario must be a YAML mapping")])
+        raise ScenarioError([Problem(str(path), 1, "", f"{kind} must be a YAML mapping")])
     parent = data.pop("extends", None)
     if parent is None:
         return data, where
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), where["extends"][1], "extends", "must be a file name")])
-    base, merged_where = read(path.parent / parent, (*_chain, resolved), (str(path), where["extends"][1], "extends"))
+    base, merged_where = read(
+        path.parent / parent, (*_chain, resolved), (str(path), where["extends"][1], "extends"), kind
+    )
     moves: dict[str, str] = {}
     merged = _merge(base, data, moves)
     for p, loc in where.items():
@@ -149,16 +155,18 @@ def load(path: str | Path) -> Scenario:
     return validate(data, where, str(path))
 
 
-def validate(data: dict, where: _Where | None = None, file: str = "<scenario>") -> Scenario:
+def validate(data: dict, where: _Where | None = None, file: str = "<scenario>", schema: type[Any] = Scenario) -> Any:
+    """``data`` as a ``schema`` instance (a scenario unless another input file's schema is named, one with a
+    ``problems()`` method of its own cross-field checks); raise :class:`ScenarioError` listing every problem."""
     where = where if where is not None else _Where()
     try:
-        scenario = Scenario.model_validate(data)
+        checked = schema.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_named(_problems_from(exc, data, where, file), data)) from None
-    problems = [_problem(where, file, path, msg) for path, msg in scenario.problems()]
+        raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
+    problems = [_problem(where, file, path, msg) for path, msg in checked.problems()]
     if problems:
         raise ScenarioError(_named(problems, data))
-    return scenario
+    return checked
 
 
 def _named(problems: list[Problem], data: Any) -> list[Problem]:
@@ -187,7 +195,7 @@ def _problem(where: _Where, file: str, path: str, message: str) -> Problem:
     return Problem(f, line, path, message)
 
 
-def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -> list[Problem]:
+def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str, schema: type) -> list[Problem]:
     seen, out = set(), []
     errors = exc.errors()
     locs = [[str(x) for x in err["loc"] if not _is_union_tag(x)] for err in errors]
@@ -195,7 +203,7 @@ def _problems_from(exc: ValidationError, data: dict, where: _Where, file: str) -
     for err, loc, path in zip(errors, locs, paths, strict=True):
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = f"unknown key{_suggest(loc, data)}"
+            message = f"unknown key{_suggest(loc, data, schema)}"
         elif err["type"] == "union_tag_invalid":
             message = "unknown distribution (use uniform, normal, beta, triangular or choice)"
         elif err["type"] == "union_tag_not_found":
@@ -224,8 +232,8 @@ def _shadowed(err: dict, covered: bool) -> bool:
     return covered and err["type"] in ("model_attributes_type", "dict_type", "model_type")
 
 
-def _suggest(loc: list[str], data: dict) -> str:
-    model = _distribution_at(loc[:-1], data) or _model_at(loc[:-1])
+def _suggest(loc: list[str], data: dict, schema: type) -> str:
+    model = _distribution_at(loc[:-1], data) or _model_at(loc[:-1], schema)
     if model is None:
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
@@ -243,12 +251,12 @@ def _distribution_at(loc: list[str], data: Any) -> type[BaseModel] | None:
     return next((d for d in (Uniform, Normal, Beta, Triangular, Choice) if d.__name__.lower() == dist), None)
 
 
-def _model_at(loc: list[str]) -> type[BaseModel] | None:
-    """The pydantic model that owns the field at ``loc`` (list indices, and the keys of a mapping of
-    objects such as ``bounds.<issue>``, skipped)."""
+def _model_at(loc: list[str], schema: type) -> type[BaseModel] | None:
+    """The pydantic model under ``schema`` that owns the field at ``loc`` (list indices, and the keys of a
+    mapping of objects such as ``bounds.<issue>``, skipped)."""
     import typing
 
-    model: Any = Scenario
+    model: Any = schema
     keyed = False  # the next part is a key of a mapping of objects, not a field name
     for part in loc:
         if part.isdigit() or keyed:

@@ -364,6 +364,64 @@ class World(Sourced):
     flags: dict[str, bool] = Field(default_factory=dict)
 
 
+class PreconditionAsOf(Strict):
+    met: int | None = Field(None, ge=1, description="round its flag was set")
+    waived: int | None = Field(None, ge=1, description="round it was waived under pressure")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.met is None) == (self.waived is None):
+            raise ValueError("give exactly one of met, waived (the round it happened)")
+        return self
+
+    @property
+    def round(self) -> int:
+        return self.met if self.met is not None else self.waived
+
+
+class EventAsOf(Strict):
+    round: int = Field(ge=1, description="round it first happened")
+    count: int = Field(1, ge=1, description="how often it has happened (repeated events)")
+
+
+class AgreedAsOf(Strict):
+    value: ranged(0, 100) = Field(description="the value agreed, on the issue's 0-100 scale")
+    round: int = Field(ge=1, description="round it was agreed")
+
+    @field_validator("value")
+    @classmethod
+    def _fixed(cls, value):
+        if not isinstance(value, int | float):
+            raise ValueError("an agreed value is a number, not a distribution")
+        return value
+
+
+class AsOf(Sourced):
+    """The state a scenario starts from: rounds already played and what happened in them.
+
+    Rounds stay counted from ``meta.start_date``: play resumes with round ``round + 1`` and every
+    round in the results (declarations, agreements, events) is a round since the start, as in a
+    run from the start. Pressure, budgets and credibility start afresh unless given.
+    """
+
+    round: int | None = Field(None, ge=1, description="rounds already played (give this or date)")
+    date: dt.date | None = Field(None, description="the date of the last round played (give this or round)")
+    flags: dict[str, bool] = Field(default_factory=dict, description="world flags as they stand")
+    talks_opened: int | None = Field(None, ge=1, description="round the talks opened (unset: not yet)")
+    events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")
+    preconditions: dict[str, PreconditionAsOf] = Field(default_factory=dict, description="met or waived")
+    declared: dict[str, int] = Field(default_factory=dict, description="phase -> round it was declared")
+    agreed: dict[str, AgreedAsOf] = Field(default_factory=dict, description="issue -> value and round agreed")
+    milestones: dict[str, int] = Field(default_factory=dict, description="milestone -> round carried out")
+    pressure: dict[str, ranged(0, 10)] = Field(default_factory=dict, description="actor -> pressure on it now")
+
+    @model_validator(mode="after")
+    def _when(self):
+        if (self.round is None) == (self.date is None):
+            raise ValueError("give exactly one of round, date (the last round played)")
+        return self
+
+
 class Scenario(Strict):
     """A whole negotiation: who, over what, under which rules and world.
 
@@ -387,6 +445,20 @@ class Scenario(Strict):
     risk: Risk = Field(default_factory=Risk)
     protocol: Protocol = Field(default_factory=Protocol)
     outputs: Outputs = Field(default_factory=Outputs)
+    as_of: AsOf | None = Field(None, description="start from a later state: rounds played, what happened in them")
+
+    @property
+    def start_round(self) -> int:
+        """Rounds already played when the scenario starts (0 unless ``as_of``; see :meth:`as_of_round`)."""
+        return 0 if self.as_of is None else max(self.as_of_round(), 0)
+
+    def as_of_round(self) -> int:
+        """The round ``as_of`` names, by number or by date (-1 if its date falls off the rounds)."""
+        a = self.as_of
+        if a.round is not None:
+            return a.round
+        days = (a.date - self.meta.start_date).days
+        return days // self.meta.round_days if days >= 0 and days % self.meta.round_days == 0 else -1
 
     @property
     def principals(self) -> list[Actor]:
@@ -538,10 +610,136 @@ class Scenario(Strict):
         out += self._phase_problems()
         out += self._third_party_problems()
         out += self._protocol_problems()
+        out += list(self._as_of_problems())
         for i, e in enumerate(self.events):
             if e.at_round is not None and e.at_round > self.meta.horizon:
                 out.append((f"events.{i}.at_round", f"round {e.at_round} is beyond the horizon ({self.meta.horizon})"))
         return out
+
+    def flags_as_of(self) -> dict[str, bool]:
+        """The world flags as ``as_of`` has them: the scenario's, then what its events set or unset (in the
+        order they happened), then ``as_of.flags``."""
+        flags = dict(self.world.flags)
+        if self.as_of is None:
+            return flags
+        happened = {e.id: e for e in self.events}
+        for ident, _ in sorted(self.as_of.events.items(), key=lambda kv: kv[1].round):
+            if ident in happened:
+                flags.update(dict.fromkeys(happened[ident].effects.set, True))
+                flags.update(dict.fromkeys(happened[ident].effects.unset, False))
+        return {**flags, **self.as_of.flags}
+
+    def _as_of_problems(self):
+        """What makes ``as_of`` a state no run could be in: unknown names, rounds out of order, a phase
+        declared without its issues agreed or its preconditions met, and so on."""
+        a = self.as_of
+        if a is None:
+            return
+        start_round = self.as_of_round()
+        when = "as_of.round" if a.round is not None else "as_of.date"
+        if start_round < 0:
+            days = (a.date - self.meta.start_date).days
+            k = days // self.meta.round_days
+            if days < 0:
+                yield (when, f"{a.date} is before the scenario's start ({self.meta.start_date})")
+            else:
+                yield (when, f"{a.date} falls between rounds {k} ({self.meta.date_of(k)}) "
+                             f"and {k + 1} ({self.meta.date_of(k + 1)})")  # fmt: skip
+            return
+        if start_round >= self.meta.horizon:
+            yield (when, f"round {start_round} is not before the horizon ({self.meta.horizon}): nothing left to play")
+        if any(p.strategy == "zeuthen" for p in self.principals):
+            yield ("as_of", "a Zeuthen principal's concessions depend on offers exchanged, which as_of does not hold")
+        late = lambda path, r: [(path, f"round {r} is after the last round played ({start_round})")] * (r > start_round)
+        yield from _unknown("as_of.flags", a.flags, self.flag_names(), "flag")
+        engine = {"talks_open": "give as_of.talks_opened", "stalled": "the engine sets it from the rounds without "
+                  "progress", "collapsed": "a collapsed ceasefire has nothing left to forecast"}  # fmt: skip
+        for prefix, field in (("declared_", "declared"), ("agreed_", "agreed"), ("done_", "milestones")):
+            engine.update({f: f"give as_of.{field}" for f in self.flag_names() if f.startswith(prefix)})
+        for name in a.flags:
+            if name in engine:
+                yield (f"as_of.flags.{name}", f"set by the engine: {engine[name]}")
+        if a.talks_opened is not None:
+            yield from late("as_of.talks_opened", a.talks_opened)
+        events = {e.id: e for e in self.events}
+        yield from _unknown("as_of.events", a.events, list(events), "event")
+        for ident, happened in a.events.items():
+            yield from late(f"as_of.events.{ident}.round", happened.round)
+            if ident in events and happened.count > 1 and events[ident].trigger != "rate":
+                yield (f"as_of.events.{ident}.count", "it happens once (only an event with a rate repeats)")
+        yield from self._as_of_precondition_problems(late)
+        yield from self._as_of_phase_problems(late)
+        yield from _unknown("as_of.pressure", a.pressure, [x.id for x in self.actors], "actor")
+
+    def _as_of_precondition_problems(self, late):
+        a, flags = self.as_of, self.flags_as_of()
+        pcs = {p.id: p for p in self.preconditions}
+        yield from _unknown("as_of.preconditions", a.preconditions, list(pcs), "precondition")
+        for ident, state in a.preconditions.items():
+            path, p = f"as_of.preconditions.{ident}", pcs.get(ident)
+            yield from late(f"{path}.{'met' if state.met is not None else 'waived'}", state.round)
+            if p is None:
+                continue
+            if state.met is not None and not flags.get(p.flag, False):
+                yield (f"{path}.met", f"met, but its flag '{p.flag}' is not set (set it in as_of.flags)")
+            if state.waived is not None and not p.waivable:
+                yield (f"{path}.waived", "this precondition is not waivable")
+            elif state.waived is not None and state.waived < p.earliest_waiver_round:
+                yield (f"{path}.waived", f"it cannot be waived before round {p.earliest_waiver_round}")
+        for p in self.preconditions:
+            if flags.get(p.flag, False) and p.id not in a.preconditions:
+                yield ("as_of.preconditions", f"the flag '{p.flag}' is set: say when precondition '{p.id}' was met "
+                                              f"(as_of.preconditions.{p.id}.met)")  # fmt: skip
+
+    def _as_of_phase_problems(self, late):
+        a = self.as_of
+        order = self.gates()
+        yield from _unknown("as_of.declared", a.declared, [p.id for p in order], "phase")
+        before: Phase | None = None
+        for phase in order:
+            r, path = a.declared.get(phase.id), f"as_of.declared.{phase.id}"
+            if r is None:
+                before = before or phase
+                continue
+            yield from late(path, r)
+            if before is not None and before.id not in a.declared:
+                yield (path, f"declared, but phase '{before.id}', which comes before it, is not")
+            elif before is not None and a.declared[before.id] >= r:
+                yield (path, f"declared in round {r}, not after phase '{before.id}' (round {a.declared[before.id]})")
+            if a.talks_opened is None or a.talks_opened > r:
+                yield (path, f"declared in round {r}, before the talks opened (give as_of.talks_opened)")
+            missing = [i for i in self.settled(phase) if i not in a.agreed]
+            if missing:
+                yield (path, f"its gate settles {', '.join(missing)}: give {'them' if len(missing) > 1 else 'it'} "
+                             "in as_of.agreed")  # fmt: skip
+            applied = phase.gate.preconditions
+            for p in self.preconditions if applied is None else [x for x in self.preconditions if x.id in applied]:
+                state = a.preconditions.get(p.id)
+                if state is None or state.round > r:
+                    yield (path, f"declared in round {r}, but precondition '{p.id}' was neither met nor waived by then")
+            before = phase
+        yield from _unknown("as_of.agreed", a.agreed, self.issue_ids(), "issue")
+        for issue, agreed in a.agreed.items():
+            yield from late(f"as_of.agreed.{issue}.round", agreed.round)
+            settles = any(a.declared.get(p.id) == agreed.round and issue in self.settled(p) for p in order)
+            defers = any(a.declared.get(p.id, agreed.round) < agreed.round and issue in p.gate.defer for p in order)
+            if issue in self.issue_ids() and not (settles or defers):
+                yield (f"as_of.agreed.{issue}.round", f"agreed in round {agreed.round}, but no phase had it on the "
+                       "table then: an issue is agreed when a phase that settles it is declared, or after the "
+                       "declaration of one that defers it")  # fmt: skip
+        milestones = {m.id: m for m in self.milestones}
+        yield from _unknown("as_of.milestones", a.milestones, list(milestones), "milestone")
+        for ident, r in a.milestones.items():
+            yield from late(f"as_of.milestones.{ident}", r)
+            m = milestones.get(ident)
+            if m is None:
+                continue
+            undone = [i for i in m.issues if i not in a.agreed or a.agreed[i].round >= r]
+            if undone:
+                yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before {', '.join(undone)} "
+                                                    "was agreed (in an earlier round)")  # fmt: skip
+            if m.phase is not None and a.declared.get(m.phase, r) >= r:
+                yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before phase '{m.phase}' was declared")
 
     def role(self, actor_id: str) -> str | None:
         return next((a.role for a in self.actors if a.id == actor_id), None)
@@ -667,6 +865,12 @@ def _when_refs(path: str, when: When):
     for field in ("requires", "unless"):
         for j, flag in enumerate(getattr(when, field)):
             yield (f"{path}.{field}.{j}", "flag", flag)
+
+
+def _unknown(path: str, given, known: list[str], kind: str):
+    for name in given:
+        if name not in known:
+            yield (f"{path}.{name}", f"unknown {kind} '{name}'{did_you_mean(name, known)}")
 
 
 def _duplicates(ids: list[str], path: str, what: str):

@@ -1,0 +1,170 @@
+"""One run of a batch replayed round by round, as plain data for the page.
+
+A run's numbers depend only on the scenario, the root seed and its index, so a Mesa model of a
+block of one run (that index) steps through exactly the run the batch played in its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine import outcomes
+from sim.engine.model import NegotiationModel
+from sim.engine.outcomes import REASONS
+from sim.scenario.labels import Names
+from sim.scenario.schema import Scenario
+
+
+def model_for(spec: Scenario, run: int, seed: int | None = None) -> NegotiationModel:
+    """The Mesa model of run ``run`` alone (its data collector records every round)."""
+    if run < 0:
+        raise ValueError(f"run {run}: run indices start at 0")
+    return NegotiationModel(**model_parameters(spec, run, seed))
+
+
+def model_parameters(spec: Scenario, run: int, seed: int | None = None) -> dict:
+    """The arguments that make the model of one run again (Mesa's controller resets with them)."""
+    return {"spec": spec, "run_ids": [run], "seed": spec.meta.seed_or(seed), "trajectories": run + 1}
+
+
+@dataclass
+class Frame:
+    """What the table looks like after a round (round 0: before the first), for one run."""
+
+    round: int
+    date: str
+    running: bool
+    outcome: str
+    issues: list[dict]  # per issue: label, tabled, agreed round/value, positions {actor: value}, red lines
+    principals: list[dict]  # per principal: name, value, threshold, answer, reason
+    actors: list[dict]  # per actor: name, role, pressure, budget
+    flags: list[str]  # world flags that hold
+    happened: list[str]  # what happened this round, in words
+    event_counts: list[int]  # how often each event has happened so far
+
+
+def frame(model: NegotiationModel, before: Frame | None = None) -> Frame:
+    """The state of the single run of ``model`` after its last round, with what changed since ``before``."""
+    spec, names = model.spec, Names(model.spec)
+    t = int(model.steps)
+    row = outcomes.run_table(model).iloc[0]
+    positions = model.stated_positions()[0]
+    issues = []
+    for i, issue in enumerate(spec.issues):
+        lines = [
+            {
+                "actor": names.actor(r.actor),
+                "label": names.red_lines[r.id],
+                "min": _finite(model.red_line_min[0, j]),
+                "max": _finite(model.red_line_max[0, j]),
+                "relaxed": int(model.relaxed_round[0, j]),
+            }
+            for j, r in enumerate(spec.red_lines)
+            if r.issue == issue.id
+        ]
+        issues.append(
+            {
+                "id": issue.id,
+                "label": issue.label,
+                "tabled": float(model.tabled[0, i]),
+                "agreed_round": int(model.agreed_round[0, i]),
+                "agreed_value": _finite(model.agreed_value[0, i]),
+                "positions": {names.actor(a.id): float(positions[model.actor_index[a.id], i]) for a in spec.seated},
+                "red_lines": lines,
+            }
+        )
+    answers = model.answers
+    principals = []
+    for p in model.principals:
+        a = p.index
+        value = _finite(model.value[0, a])
+        if answers["blocked"][0, a]:
+            answer, why = "no", REASONS[int(answers["reason"][0, a])]
+        else:
+            answer, why = ("yes", "") if value is not None else ("-", "no proposal to answer")
+        principals.append(
+            {
+                "name": names.actor(p.spec.id),
+                "value": value,
+                "threshold": float(model.threshold[0, a]),
+                "answer": answer,
+                "reason": why,
+            }
+        )
+    actors = [
+        {
+            "name": names.actor(a.id),
+            "role": a.role,
+            "pressure": float(model.pressure[0, k]),
+            "budget": float(model.budget[0, k]) if a.role not in ("principal", "spoiler") else None,
+        }
+        for k, a in enumerate(spec.actors)
+    ]
+    flags = [f for k, f in enumerate(model.world.flag_names) if model.world.flags[0, k]]
+    return Frame(
+        round=t,
+        date=str(row["date"].date()),
+        running=bool(model.running),
+        outcome=_outcome(model, row),
+        issues=issues,
+        principals=principals,
+        actors=actors,
+        flags=flags,
+        happened=_happened(model, names, t, before.event_counts if before else None) if t else [],
+        event_counts=[int(c) for c in model.world.count[0]],
+    )
+
+
+def _finite(x) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _outcome(model: NegotiationModel, row) -> str:
+    if model.running:
+        why = row["reason"]
+        return f"in talks (last blocked by {row['blocker'] or '-'}: {why})" if why else "in talks"
+    return str(row["outcome"])
+
+
+def _happened(model: NegotiationModel, names: Names, t: int, counts: list[int] | None) -> list[str]:
+    """Events, guarantees, declarations, agreements, milestones, relaxed red lines and a collapse of round ``t``
+    (events by their count against ``counts`` of the round before, else by their first round)."""
+    spec, w = model.spec, model.world
+    fired = w.count[0] > np.asarray(counts) if counts is not None else w.first_round[0] == t
+    out = [f"event: {names.events[e.id]}" for j, e in enumerate(spec.events) if fired[j]]
+    out += [
+        f"guarantee offered: {names.guarantees[g.id]}"
+        for k, g in enumerate(spec.guarantees)
+        if model.guarantee_round[0, k] == t
+    ]
+    out += [
+        f"precondition met: {names.preconditions[p.id]}"
+        for k, p in enumerate(spec.preconditions)
+        if model.precondition_met[0, k] == t
+    ]
+    out += [
+        f"precondition waived: {names.preconditions[p.id]}"
+        for k, p in enumerate(spec.preconditions)
+        if model.precondition_waived[0, k] == t
+    ]
+    out += [
+        f"red line relaxed: {names.red_lines[r.id]}"
+        for k, r in enumerate(spec.red_lines)
+        if model.relaxed_round[0, k] == t
+    ]
+    out += [f"declared: {names.phases[p.id]}" for h, p in enumerate(model.phases) if model.declared_round[0, h] == t]
+    out += [
+        f"agreed: {i.label} at {model.agreed_value[0, k]:.1f}"
+        for k, i in enumerate(spec.issues)
+        if model.agreed_round[0, k] == t
+    ]
+    out += [
+        f"milestone carried out: {names.milestones[m.id]}"
+        for k, m in enumerate(spec.milestones)
+        if model.milestone_round[0, k] == t
+    ]
+    if model.collapse_round[0] == t:
+        out.append("the ceasefire collapsed")
+    return out

@@ -1,0 +1,81 @@
+"""Calibration targets: how often outcomes happened in a reference class, with their own uncertainty.
+
+A targets file names the cases of a reference class and what was observed in each (an outcome, as
+``negsim sensitivity --outcome`` names it, that did or did not happen within the case's horizon), and
+the targets: an outcome whose frequency the calibration should reproduce. A target's frequency is
+counted from the cases that observe it (k of n, with the Jeffreys Beta(k + 1/2, n - k + 1/2) mean
+and standard deviation as its value and uncertainty), or stated directly with ``frequency`` and ``sd``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from scipy import stats
+
+from sim.scenario.loader import read, validate
+from sim.scenario.schema import ID, Sourced, Strict, _duplicates
+
+
+class Case(Sourced):
+    """A case of the reference class: what happened within its horizon."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    scenario: str | None = Field(None, description="the case's scenario file, as of its start (relative to this file)")
+    observed: dict[str, bool] = Field(min_length=1, description="outcome -> whether it happened within the horizon")
+
+
+class Target(Sourced):
+    """An outcome's frequency the calibrated scenario should reproduce."""
+
+    outcome: str = Field(description="declared, collapse, agreed:<issue> or implemented:<milestone>")
+    label: str = ""
+    frequency: float | None = Field(None, ge=0, le=1, description="stated frequency (else counted from the cases)")
+    sd: float | None = Field(None, gt=0, le=0.5, description="its uncertainty, one standard deviation")
+
+    @model_validator(mode="after")
+    def _both(self):
+        if (self.frequency is None) != (self.sd is None):
+            raise ValueError("give frequency and sd together (or neither, to count them from the cases)")
+        return self
+
+
+class Targets(Strict):
+    """A targets file: the reference class and the frequencies to reproduce."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    reference: str = Field(min_length=1, description="where the reference class and its cases are described")
+    cases: list[Case] = Field(default_factory=list)
+    targets: list[Target] = Field(min_length=1)
+
+    def counts(self, outcome: str) -> tuple[int, int]:
+        """(cases in which ``outcome`` happened, cases that observe it)."""
+        seen = [c.observed[outcome] for c in self.cases if outcome in c.observed]
+        return sum(seen), len(seen)
+
+    def value(self, target: Target) -> tuple[float, float]:
+        """A target's frequency and its standard deviation."""
+        if target.frequency is not None:
+            return target.frequency, target.sd
+        k, n = self.counts(target.outcome)
+        belief = stats.beta(k + 0.5, n - k + 0.5)
+        return float(belief.mean()), float(belief.std())
+
+    def problems(self):
+        out = _duplicates([c.id for c in self.cases], "cases", "case")
+        outcomes = [t.outcome for t in self.targets]
+        twice = [i for i, o in enumerate(outcomes) if o in outcomes[:i]]
+        out += [(f"targets.{i}.outcome", f"'{outcomes[i]}' is a target twice") for i in twice]
+        for i, t in enumerate(self.targets):
+            if t.frequency is None and self.counts(t.outcome)[1] == 0:
+                out.append((f"targets.{i}", f"no case observes '{t.outcome}': give frequency and sd, or cases"))
+        return out
+
+
+def load_targets(path: str | Path) -> tuple[Targets, dict]:
+    """A validated targets file and its line map (path -> (file, line)), for problems found later."""
+    data, where = read(path)
+    return validate(data, where, str(path), Targets), where

@@ -105,7 +105,7 @@ def test_quantiles_and_median_from_fine_bins_are_numpys_exactly(values, cuts):
 @given(rounds=st.lists(st.integers(0, 60), min_size=1, max_size=200), offset=st.integers(-20, 20))
 def test_quartiles_and_medians_of_counted_rounds_are_numpys(rounds, offset):
     rounds = np.array(rounds)
-    got = summary._quartiles(summary._histogram(rounds), None, 7)
+    got = summary.quartiles(summary._histogram(rounds))
     for key, q in summary.QUARTILES:
         assert got[key] == float(np.quantile(rounds, q, method="inverted_cdf"))
     assert summary._median_of_counts(summary._histogram(rounds), offset) == float(np.median(rounds + offset))

@@ -62,16 +62,10 @@ def _probabilities(counts: Counter, n: int) -> dict:
     return {o: proportion(int(counts.get(o, 0)), n) for o in OUTCOME_ORDER}
 
 
-def quartiles(rounds, start: dt.date | None = None, round_days: int = 7) -> dict:
-    """Quartiles of rounds at which something happened, with calendar dates; ``None`` where it never did.
-
-    Each quartile is a round it happened in (the inverse of the empirical CDF).
-    """
-    return _quartiles(_histogram(np.asarray(rounds)), start, round_days)
-
-
-def _quartiles(counts: np.ndarray, start: dt.date | None, round_days: int) -> dict:
-    """:func:`quartiles` of the rounds counted in ``counts`` (runs per round)."""
+def quartiles(counts: np.ndarray, start: dt.date | None = None, round_days: int = 7) -> dict:
+    """Quartiles of the rounds at which something happened, counted in ``counts`` (runs per round), with
+    calendar dates; ``None`` where it never did. Each quartile is a round it happened in (the inverse of the
+    empirical CDF)."""
     n = int(counts.sum())
     if n == 0:
         return dict.fromkeys(k for k, _ in QUARTILES)
@@ -114,9 +108,9 @@ def _nth(counts: np.ndarray, rank: int) -> int:
     return int(np.searchsorted(np.cumsum(counts), rank, side="right"))
 
 
-def _histogram(values: np.ndarray, size: int = 0) -> np.ndarray:
-    """Counts of non-negative integers, at least ``size`` long."""
-    return np.bincount(values.astype(np.int64), minlength=size) if values.size else np.zeros(size, dtype=np.int64)
+def _histogram(values: np.ndarray) -> np.ndarray:
+    """Counts of non-negative integers (``counts[i]``: how many are ``i``)."""
+    return np.bincount(values.astype(np.int64)) if values.size else np.zeros(0, dtype=np.int64)
 
 
 def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -126,10 +120,6 @@ def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = a.copy()
     out[: len(b)] += b
     return out
-
-
-def declared_rounds(df: pd.DataFrame) -> np.ndarray:
-    return df.loc[df["outcome"] == SUCCESS, "round"].to_numpy()
 
 
 def cumulative(counts: dict[str, np.ndarray], n: int, horizon: int) -> pd.DataFrame:
@@ -157,7 +147,7 @@ def blocking(counts: Counter, n: int, top: int = 8) -> pd.DataFrame:
     return out
 
 
-def _ranked(counts: dict[str, int]) -> pd.Series:
+def _most_first(counts: dict[str, int]) -> pd.Series:
     """Counts in order of first appearance, most frequent first, as ``value_counts`` ranks them."""
     return pd.Series(counts, dtype=np.int64).sort_values(ascending=False)
 
@@ -170,6 +160,7 @@ def conditional(df: pd.DataFrame, condition, outcome: str = SUCCESS) -> dict:
 
 
 def _conditional(hits: int, held: int, n: int) -> dict:
+    """P(outcome | condition) from ``hits`` among the ``held`` runs in which it held, of ``n``."""
     return {**proportion(hits, held), "share": held / n if n else float("nan")}
 
 
@@ -201,6 +192,7 @@ def conditions(df: pd.DataFrame, horizon: int) -> Iterator[tuple[tuple[str, str,
 
 
 def condition_words(key: tuple[str, str, int | None], names: Names | None) -> str:
+    """A condition of :func:`conditions` in words (the scenario's labels, with ``names``)."""
     kind, ident, k = key
     if kind == "event" or kind == "no event":
         name = names.events.get(ident, ident) if names else ident
@@ -452,7 +444,7 @@ class Tally:
                 "issue": issue,
                 "label": names.issues.get(issue, issue) if names else issue,
                 **proportion(agreed.n, self.n),
-                "rounds": _quartiles(agreed.rounds, start, round_days),
+                "rounds": quartiles(agreed.rounds, start, round_days),
                 "values": agreed.quantiles(found[issue]),
             }
             for issue, agreed in self.agreed.items()
@@ -497,7 +489,7 @@ class Tally:
                 "after_given_declared": proportion(self.collapse["after"], self.outcomes.get(SUCCESS, 0)),
                 "any": proportion(self.collapse["any"], n),
             },
-            "declaration_round": _quartiles(self.ended["declared"], start, days),
+            "declaration_round": quartiles(self.ended["declared"], start, days),
             "cumulative": cumulative(self.ended, n, horizon).to_dict(orient="records"),
             "phases": [
                 {"phase": pid, "label": names.phases.get(pid, pid) if names else pid, **proportion(k, n)}
@@ -515,10 +507,10 @@ class Tally:
                 for mid, (done, both, offset, lags) in self.milestones.items()
             ],
             "blocking": blocks.to_dict(orient="records"),
-            "blocker_shares": {k: v / n for k, v in _ranked(self.blockers).items()},
+            "blocker_shares": {k: v / n for k, v in _most_first(self.blockers).items()},
             "open_blocking": still_open.to_dict(orient="records"),
             "preconditions": {
-                pid: {k: v / sum(counts.values()) for k, v in _ranked(counts).items()}
+                pid: {k: v / sum(counts.values()) for k, v in _most_first(counts).items()}
                 for pid, counts in self.preconditions.items()
             },
             "red_lines_relaxed": _shares(self.relaxed, n, names.red_lines if names else None),

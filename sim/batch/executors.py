@@ -113,24 +113,32 @@ def _mallopt(settings: dict[int, int]) -> bool:
 
 @contextlib.contextmanager
 def roomy_malloc():
-    """While a block plays on a Dask worker: let glibc keep the memory a block frees for its next arrays.
+    """Around each block: let glibc keep the memory a block frees for its next arrays, and hand it back after.
 
     Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's mmap threshold
     at 128 KiB: every array the model makes is then mapped and unmapped again, which made blocks 1.6-1.9
     times slower. ``ROOMY`` thresholds (mmap above 32 MiB, trim above 64 MiB) make them about a quarter
-    faster than glibc's adaptive defaults even; local workers keep them for good. On a Dask worker the
-    worker's own settings are put back after the block, and the memory handed back.
+    faster than glibc's adaptive defaults even; local workers keep them for good, a Dask worker gets its own
+    back after the block. Either way the memory the block freed is then handed back to the system: glibc
+    keeps fragments of each block's heap otherwise, and a worker grew by about 5 MB a block of 10,000 runs
+    (to 480 MB after 30 blocks, and on), where it now stays near 380 MB.
     """
     found = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
-    if not found.isdigit() or not _mallopt(ROOMY):
-        yield
-        return
+    on_dask = found.isdigit() and _mallopt(ROOMY)
     try:
         yield
     finally:
-        mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", "")
-        _mallopt({M_TRIM_THRESHOLD: int(found), M_MMAP_THRESHOLD: int(mmap) if mmap.isdigit() else 128 << 10})
-        ctypes.CDLL(None).malloc_trim(0)
+        if on_dask:
+            mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", "")
+            _mallopt({M_TRIM_THRESHOLD: int(found), M_MMAP_THRESHOLD: int(mmap) if mmap.isdigit() else 128 << 10})
+        _hand_back()
+
+
+def _hand_back() -> None:
+    """Return the free pages of glibc's heaps to the system (nothing where there is no glibc)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 def _worker_started(batch: int, forked: bool) -> None:

@@ -68,12 +68,12 @@ def play_block(
     there, proof that it sees the same folder. Otherwise it returns (start, rows, runs, trajectories)
     with the chunks as Parquet bytes (trajectories None if none were recorded), for the caller to write.
     """
-    with roomy_malloc() if marker else contextlib.nullcontext():  # on a Dask worker
+    with roomy_malloc():
         model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
         model.run()
         runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
         rows, runs_bytes, traj_bytes = len(runs), parquet_bytes(runs), parquet_bytes(traj) if len(traj) else None
-        del model, runs, traj  # before the worker's malloc settings are put back
+        del model, runs, traj  # before the memory is handed back
     if folder is not None and _reaches(folder, marker):
         write_chunk(Path(folder), index, runs_bytes, traj_bytes)
         return start, rows, None, None

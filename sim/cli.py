@@ -158,34 +158,12 @@ def run(
             log.check(forecast_log)  # before the batch, not after it
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
+                how = {"seed": seed, "workers": workers, "scheduler": scheduler, "trajectories": trajectories,
+                       "resume": resume, "overwrite": overwrite, "progress": progress}  # fmt: skip
                 if precision is None:
-                    run_batch(
-                        spec,
-                        folder,
-                        runs=runs,
-                        seed=seed,
-                        workers=workers,
-                        scheduler=scheduler,
-                        block_size=block_size,
-                        trajectories=trajectories,
-                        resume=resume,
-                        overwrite=overwrite,
-                        progress=progress,
-                    )
+                    run_batch(spec, folder, runs=runs, block_size=block_size, **how)
                 else:
-                    run_to_precision(
-                        spec,
-                        folder,
-                        precision,
-                        max_runs=runs,
-                        seed=seed,
-                        workers=workers,
-                        scheduler=scheduler,
-                        trajectories=trajectories,
-                        resume=resume,
-                        overwrite=overwrite,
-                        progress=progress,
-                    )
+                    run_to_precision(spec, folder, precision, max_runs=runs, **how)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
             fail(f"{folder}: {stopped(exc)}; finished chunks are kept. {finish}", getattr(exc, "exit_code", 130))
         except (StorageError, WorkersLost) as exc:

@@ -134,37 +134,21 @@ def _happened(model: NegotiationModel, names: Names, t: int, counts: list[int] |
     spec, w = model.spec, model.world
     fired = w.count[0] > np.asarray(counts) if counts is not None else w.first_round[0] == t
     out = [f"event: {names.events[e.id]}" for j, e in enumerate(spec.events) if fired[j]]
-    out += [
-        f"guarantee offered: {names.guarantees[g.id]}"
-        for k, g in enumerate(spec.guarantees)
-        if model.guarantee_round[0, k] == t
-    ]
-    out += [
-        f"precondition met: {names.preconditions[p.id]}"
-        for k, p in enumerate(spec.preconditions)
-        if model.precondition_met[0, k] == t
-    ]
-    out += [
-        f"precondition waived: {names.preconditions[p.id]}"
-        for k, p in enumerate(spec.preconditions)
-        if model.precondition_waived[0, k] == t
-    ]
-    out += [
-        f"red line relaxed: {names.red_lines[r.id]}"
-        for k, r in enumerate(spec.red_lines)
-        if model.relaxed_round[0, k] == t
-    ]
-    out += [f"declared: {names.phases[p.id]}" for h, p in enumerate(model.phases) if model.declared_round[0, h] == t]
-    out += [
-        f"agreed: {i.label} at {model.agreed_value[0, k]:.1f}"
-        for k, i in enumerate(spec.issues)
-        if model.agreed_round[0, k] == t
-    ]
-    out += [
-        f"milestone carried out: {names.milestones[m.id]}"
-        for k, m in enumerate(spec.milestones)
-        if model.milestone_round[0, k] == t
-    ]
+    dated = (  # what happened, its names, and the round each happened in (-1: not yet)
+        ("guarantee offered", [names.guarantees[g.id] for g in spec.guarantees], model.guarantee_round[0]),
+        ("precondition met", [names.preconditions[p.id] for p in spec.preconditions], model.precondition_met[0]),
+        ("precondition waived", [names.preconditions[p.id] for p in spec.preconditions], model.precondition_waived[0]),
+        ("red line relaxed", [names.red_lines[r.id] for r in spec.red_lines], model.relaxed_round[0]),
+        ("declared", [names.phases[p.id] for p in model.phases], model.declared_round[0]),
+        (
+            "agreed",
+            [f"{i.label} at {v:.1f}" for i, v in zip(spec.issues, model.agreed_value[0], strict=True)],
+            model.agreed_round[0],
+        ),
+        ("milestone carried out", [names.milestones[m.id] for m in spec.milestones], model.milestone_round[0]),
+    )
+    for what, labels, rounds in dated:
+        out += [f"{what}: {label}" for label, r in zip(labels, rounds, strict=True) if r == t]
     if model.collapse_round[0] == t:
         out.append("the ceasefire collapsed")
     return out

@@ -7,8 +7,10 @@ import math
 import numpy as np
 from scipy import special
 
+Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 
-def wilson_interval(successes, n, z: float = 1.959963984540054):
+
+def wilson_interval(successes, n, z: float = Z95):
     """Wilson score interval for a binomial proportion; broadcasts over arrays."""
     successes, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -13,30 +13,30 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from sim.analysis.intervals import Z95
 from sim.analysis.summary import probabilities
 from sim.batch.folder import read_meta, write_meta
 from sim.batch.runner import load_results, run_batch
+from sim.engine.outcomes import OUTCOME_ORDER
 from sim.scenario.schema import Scenario
 
-HEADLINE = ("declared", "collapse", "stalemate")
-Z = 1.959963984540054
 MAX_RUNS = 1_000_000
 
 
 def half_widths(counts: dict) -> dict[str, float]:
     """Half the width of each headline outcome's 95% Wilson interval."""
-    return {name: (counts[name]["high"] - counts[name]["low"]) / 2 for name in HEADLINE}
+    return {name: (counts[name]["high"] - counts[name]["low"]) / 2 for name in OUTCOME_ORDER}
 
 
 def runs_needed(p: float, target: float) -> int:
     """Runs for a 95% interval of about ±``target`` around a proportion near ``p`` (normal approximation)."""
     p = min(max(p, 1e-3), 1 - 1e-3)
-    return math.ceil(Z**2 * p * (1 - p) / target**2)
+    return math.ceil(Z95**2 * p * (1 - p) / target**2)
 
 
 def next_size(counts: dict, runs: int, target: float, step: int, max_runs: int) -> int:
     """The next stage's run count: what the observed proportions need, in whole steps, at least one more."""
-    need = max(runs_needed(counts[name]["p"], target) for name in HEADLINE)
+    need = max(runs_needed(counts[name]["p"], target) for name in OUTCOME_ORDER)
     return min(max_runs, max(runs + step, -(-math.ceil(1.05 * need) // step) * step))
 
 

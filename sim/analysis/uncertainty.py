@@ -20,10 +20,10 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.analysis.sensitivity import at_quantiles, frequencies
+from sim.engine.outcomes import OUTCOME_ORDER
 from sim.scenario.parameters import uncertain
 from sim.scenario.schema import Scenario
 
-HEADLINE = ("declared", "collapse", "stalemate")
 RUNS_PER_POINT = 50
 MAX_RUNS = 10_000
 MIN_POINTS = 20
@@ -69,7 +69,7 @@ def two_kinds(scenario: Scenario, probabilities: dict, runs: int, seed: int) -> 
     played = frequencies(scenario, values, per_point, seed, ["declared", "collapse"], distinct=True)
     estimates = {"declared": played[:, 0], "collapse": played[:, 1], "stalemate": 1 - played.sum(axis=1)}
     out = {"points": points, "runs_per_point": per_point, "outcomes": {}}
-    for name in HEADLINE:
+    for name in OUTCOME_ORDER:
         p = probabilities[name]
         out["outcomes"][name] = {
             "p": p["p"],

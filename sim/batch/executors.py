@@ -254,9 +254,25 @@ class Dask:
             future.release()
 
     def _lost(self) -> WorkersLost:
-        if self._client.status != "running":
+        if self._client.status != "running" or not self._scheduler_answers():
             return WorkersLost(f"{self.address}: lost the Dask scheduler part-way")
         return WorkersLost(f"{self.address}: lost contact with the Dask cluster part-way")
+
+    def _scheduler_answers(self) -> bool:
+        """Whether the scheduler's port still takes a connection: the client may not have noticed its loss yet."""
+        import socket
+
+        from distributed.comm import get_address_host_port
+
+        try:
+            where = get_address_host_port(self._client.scheduler.address)
+        except ValueError:  # not over TCP (in-process): the client's status is all there is
+            return True
+        try:
+            with socket.create_connection(where, timeout=2):
+                return True
+        except OSError:
+            return False
 
     def _check_workers(self) -> None:
         """Raise ``WorkersLost`` once the scheduler is gone, or the cluster has had no worker for the grace."""

@@ -120,3 +120,22 @@ def test_resume_takes_runs_and_seed_from_the_interrupted_batch(baseline, tmp_pat
     chunk_path(folder, "runs", 2).unlink()
     run_batch(baseline, folder, workers=1, resume=True)
     pd.testing.assert_frame_equal(load_results(folder), full)
+
+
+def test_a_block_leaves_nothing_behind_for_the_next(baseline):
+    """The model's reference cycles (Mesa's agents, events, data collector) held each block's arrays until
+    Python's rare full collection: a worker grew by a block's worth of memory every few blocks."""
+    import gc
+    import weakref
+
+    from sim.batch.executors import roomy_malloc
+
+    gc.disable()  # as between the collector's rare full passes in a busy worker
+    try:
+        with roomy_malloc():
+            model = sim.NegotiationModel(baseline, range(50)).run()
+            played = weakref.ref(model)
+            del model
+        assert played() is None
+    finally:
+        gc.enable()

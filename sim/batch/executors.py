@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -125,13 +126,27 @@ def roomy_malloc():
     """
     found = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
     on_dask = found.isdigit() and _mallopt(ROOMY)
+    if on_dask or _in_worker:
+        _freeze_once()
     try:
         yield
     finally:
         if on_dask:
             mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", "")
             _mallopt({M_TRIM_THRESHOLD: int(found), M_MMAP_THRESHOLD: int(mmap) if mmap.isdigit() else 128 << 10})
+        gc.collect()  # the model's reference cycles (Mesa's agents, events, data collector) hold its arrays
         _hand_back()
+
+
+_in_worker = False  # set in local workers; a Dask worker is told by its environment
+
+
+def _freeze_once() -> None:
+    """Once per worker: take what it has imported out of the collector's sight (``gc.freeze``), so that the
+    full collection after each block walks only the block's own objects (under a millisecond, not 100)."""
+    if not gc.get_freeze_count():
+        gc.collect()
+        gc.freeze()
 
 
 def _hand_back() -> None:
@@ -149,6 +164,8 @@ def _worker_started(batch: int, forked: bool) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _mallopt(ROOMY)  # about a quarter faster: see roomy_malloc
+    global _in_worker
+    _in_worker = True
     die_with(batch, forked)
 
 

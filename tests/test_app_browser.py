@@ -247,3 +247,29 @@ def test_a_scenario_that_fails_validation_is_its_line_and_the_results_view_still
         assert "\n" not in error.inner_text().strip()
         page.get_by_role("tab", name="Results").click()
         expect(page.get_by_label("results folder")).to_be_visible(timeout=WAIT)
+
+
+def test_play_pause_and_reset_drive_the_same_run(page, served):
+    """Play steps on its own, pause holds the round, and reset starts the same run again from its first frame."""
+    import re
+
+    from playwright.sync_api import expect
+
+    opened(page, served)
+    first = page.get_by_test_id("round").inner_text()
+    page.get_by_role("button", name="▶").click()
+    expect(page.get_by_test_id("round")).to_have_text(re.compile(r"round ([3-9]|\d{2,})$"), timeout=WAIT)
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for(timeout=WAIT)
+    page.wait_for_timeout(1000)  # a round already under way when the button was pressed is shown
+    held = page.get_by_test_id("round").inner_text()
+    page.wait_for_timeout(1500)  # more than three play intervals of 400 ms
+    assert page.get_by_test_id("round").inner_text() == held
+    played = {issue: number(page, f"tabled-{issue}") for issue in ("governance", "force")}
+    page.get_by_role("button", name="Reset").click()
+    expect(page.get_by_test_id("round")).to_have_text(first, timeout=WAIT)
+    step = page.get_by_role("button", name="Step")
+    for k in range(1, int(held.split()[1]) + 1):
+        step.click()
+        expect(page.get_by_test_id("round")).to_have_text(f"round {k}", timeout=WAIT)
+    assert {issue: number(page, f"tabled-{issue}") for issue in played} == played

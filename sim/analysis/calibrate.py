@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel
 
+from sim.analysis.intervals import Z95
 from sim.analysis.sensitivity import DesignError, at_quantiles, frequencies
 from sim.batch.folder import atomic_write
 from sim.engine.outcomes import measures
@@ -45,7 +46,6 @@ from sim.scenario.targets import Targets
 STATE = "calibration.json"
 DATABASE = "abc.db"
 POSTERIOR = "posterior.csv"
-Z95 = 1.959963984540054
 
 
 class CalibrationError(ValueError):

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis import families
-from sim.analysis.intervals import difference
+from sim.analysis.intervals import Z95, difference
 from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tally_folder
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
@@ -290,9 +290,6 @@ def applied(data: dict, change: Change) -> dict:
     else:
         node[last] = copy.deepcopy(change.new)
     return out
-
-
-Z95 = 1.959963984540054
 
 
 def played(spec, runs: int, seed: int) -> np.ndarray:

@@ -139,3 +139,27 @@ def test_a_block_leaves_nothing_behind_for_the_next(baseline):
         assert played() is None
     finally:
         gc.enable()
+
+
+def _model_class_collectable_after_a_block(_) -> bool:
+    import gc
+
+    from sim.batch.executors import roomy_malloc
+    from sim.engine.model import NegotiationModel
+
+    with roomy_malloc():
+        pass
+    return any(o is NegotiationModel for o in gc.get_objects())
+
+
+def test_a_worker_takes_its_imports_out_of_the_collectors_sight():
+    """So that the collection after each block walks the block's own objects only (``gc.freeze``): what a worker
+    imported before its first block is no longer among the objects the collector tracks."""
+    from sim.batch.executors import executor
+
+    pool = executor(workers=2, runs=10**6)
+    try:
+        tracked = list(pool.imap_unordered(_model_class_collectable_after_a_block, [(k,) for k in range(4)]))
+    finally:
+        pool.close()
+    assert tracked == [False] * 4

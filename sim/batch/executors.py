@@ -21,6 +21,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -127,7 +128,7 @@ def roomy_malloc():
     """
     found = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
     on_dask = found.isdigit() and _mallopt(ROOMY)
-    if on_dask or _in_worker:
+    if on_dask or multiprocessing.parent_process() is not None:  # a worker, not a notebook's own process
         _freeze_once()
     try:
         yield
@@ -139,15 +140,17 @@ def roomy_malloc():
         _hand_back()
 
 
-_in_worker = False  # set in local workers; a Dask worker is told by its environment
-
-
 def _freeze_once() -> None:
     """Once per worker: take what it has imported out of the collector's sight (``gc.freeze``), so that the
     full collection after each block walks only the block's own objects (under a millisecond, not 100)."""
-    if not gc.get_freeze_count():
+    global _frozen_in
+    if _frozen_in != os.getpid():  # a forked worker inherits the flag, not the need
         gc.collect()
         gc.freeze()
+        _frozen_in = os.getpid()
+
+
+_frozen_in: int | None = None  # the process that last froze its objects
 
 
 def _hand_back() -> None:
@@ -165,8 +168,6 @@ def _worker_started(batch: int, forked: bool) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _mallopt(ROOMY)  # about a quarter faster: see roomy_malloc
-    global _in_worker
-    _in_worker = True
     die_with(batch, forked)
 
 
@@ -278,8 +279,6 @@ class Dask:
 
     def _scheduler_answers(self) -> bool:
         """Whether the scheduler's port still takes a connection: the client may not have noticed its loss yet."""
-        import socket
-
         from distributed.comm import get_address_host_port
 
         try:

@@ -17,7 +17,6 @@ Times ``run_batch`` into a fresh folder four ways, taken in turn ``--repeat`` ti
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import distributed
+from figures import report
 
 import sim
 from sim.batch.runner import run_batch
@@ -109,10 +109,7 @@ def main() -> None:
         **{f"{k}_runs_per_second_best": round(args.runs / v) for k, v in best.items()},
         **{f"{k}_against_local_best": round(v / best["local"], 2) for k, v in best.items() if k != "local"},
     }
-    for key, value in figures.items():
-        print(f"{key:44} {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import psutil
+from figures import report
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGSIM = Path(sys.executable).parent / "negsim"
@@ -99,10 +100,7 @@ def main() -> None:
     finally:
         if temporary:
             shutil.rmtree(out.parent, ignore_errors=True)
-    for key, value in figures.items():
-        print(f"{key:32} {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

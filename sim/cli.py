@@ -125,7 +125,7 @@ def run(
     """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
     from sim.analysis.precision import run_to_precision
     from sim.analysis.summary import text
-    from sim.batch.runner import default_out, run_batch
+    from sim.batch.runner import Execution, default_out, run_batch
     from sim.batch.signals import stop_on_signals
     from sim.briefing.outputs import write_outputs
 
@@ -158,12 +158,11 @@ def run(
             log.check(forecast_log)  # before the batch, not after it
         try:
             with progress_bar(show_progress(quiet), spec.meta.name) as progress:
-                how = {"seed": seed, "workers": workers, "scheduler": scheduler, "trajectories": trajectories,
-                       "resume": resume, "overwrite": overwrite, "progress": progress}  # fmt: skip
+                how = Execution(seed, workers, scheduler, block_size, trajectories, resume, overwrite, progress)
                 if precision is None:
-                    run_batch(spec, folder, runs=runs, block_size=block_size, **how)
+                    run_batch(spec, folder, runs=runs, execution=how)
                 else:
-                    run_to_precision(spec, folder, precision, max_runs=runs, **how)
+                    run_to_precision(spec, folder, precision, max_runs=runs, execution=how)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
             fail(f"{folder}: {stopped(exc)}; finished chunks are kept. {finish}", getattr(exc, "exit_code", 130))
         except (StorageError, WorkersLost) as exc:

@@ -11,12 +11,13 @@ scenario, the seed, the first stage and the target, not on the workers or the bl
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from sim.analysis.intervals import Z95
 from sim.analysis.summary import probabilities
-from sim.batch.folder import read_meta, write_meta
-from sim.batch.runner import load_results, run_batch
+from sim.batch.folder import ResultsFolder, read_meta, write_meta
+from sim.batch.runner import Execution, load_results, run_batch
 from sim.engine.outcomes import OUTCOME_ORDER
 from sim.scenario.schema import Scenario
 
@@ -47,35 +48,26 @@ def run_to_precision(
     *,
     max_runs: int | None = None,
     first: int | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    trajectories: int | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    progress=None,
+    execution: Execution | None = None,
+    **options,
 ) -> dict:
     """Grow a batch in ``out`` until every headline interval is within ±``target`` or ``max_runs`` is reached.
 
-    ``first`` is the first stage's size (default: the scenario's ``meta.runs``). Returns the stopping
-    record, also written into ``meta.json`` as ``precision`` for the summary.
+    ``first`` is the first stage's size (default: the scenario's ``meta.runs``); the batch is played as
+    ``execution`` (or the :class:`~sim.batch.runner.Execution` fields given as ``options``) says. Returns the
+    stopping record, also written into ``meta.json`` as ``precision`` for the summary.
     """
+    how = replace(execution or Execution(), **options)
     max_runs = max_runs or MAX_RUNS
     runs = min(first or scenario.meta.runs, max_runs)
-    common = {
-        "seed": seed,
-        "workers": workers,
-        "scheduler": scheduler,
-        "trajectories": trajectories,
-        "progress": progress,
-    }
-    if resume and (out / "meta.json").exists():
+    if how.resume and ResultsFolder.holds_results(out):
         begun = read_meta(out)
         runs, stages = begun["runs"], begun.get("precision", {}).get("stages", [])
-        run_batch(scenario, out, resume=True, **common)
+        run_batch(scenario, out, execution=replace(how, overwrite=False))
     else:
         stages = []
-        run_batch(scenario, out, runs=runs, overwrite=overwrite, **common)
+        run_batch(scenario, out, runs=runs, execution=replace(how, resume=False))
+    how = replace(how, resume=True, overwrite=False)
     step = max(1, (stages or [runs])[0] // 8)
     while True:
         stages = [*stages, runs] if not stages or stages[-1] != runs else stages
@@ -86,7 +78,7 @@ def run_to_precision(
             break
         _record(out, target, max_runs, stages, widths, None)  # a batch killed while growing resumes from here
         runs = next_size(counts, runs, target, step, max_runs)
-        run_batch(scenario, out, runs=runs, resume=True, grow=True, **common)
+        run_batch(scenario, out, runs=runs, grow=True, execution=how)
     why = (
         f"every headline interval within ±{target:g} after {runs:,} runs"
         if reached

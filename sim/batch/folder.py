@@ -35,6 +35,80 @@ from sim.batch.errors import ResultsError
 from sim.engine.outcomes import decoded
 
 RUNS, TRAJECTORIES = "runs", "trajectories"
+SCENARIO, META, FIGURES = "scenario.yaml", "meta.json", "figures"
+SUMMARY_JSON, SUMMARY_TEXT = "summary.json", "summary.txt"
+REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
+DERIVED = (SUMMARY_JSON, SUMMARY_TEXT, REPORT_HTML, REPORT_PDF)  # files a reader writes from the runs
+
+
+class ResultsFolder:
+    """A batch's results folder: its files by name, and its scenario, meta, runs and trajectories, read checked.
+
+    ``ResultsFolder(path)`` names a folder (which may not exist yet); :meth:`open` is the reader's entry: it
+    refuses, in one line, anything that is not a results folder. The scenario and meta are read once.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> ResultsFolder:
+        folder = cls(path)
+        folder.meta  # noqa: B018 - read now: a folder that is not a results folder is refused here
+        return folder
+
+    def __repr__(self) -> str:
+        return f"ResultsFolder({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    @staticmethod
+    def holds_results(path: str | Path) -> bool:
+        """Whether ``path`` is a folder a batch has begun writing into (it has a meta.json)."""
+        return (Path(path) / META).is_file()
+
+    @functools.cached_property
+    def meta(self) -> dict:
+        return read_meta(self.path)
+
+    @functools.cached_property
+    def scenario_text(self) -> str:
+        path = self.path / SCENARIO
+        try:
+            return path.read_text()
+        except OSError as exc:
+            raise ResultsError(f"{path}: unreadable ({exc.strerror or type(exc).__name__})") from None
+
+    @functools.cached_property
+    def scenario(self):
+        """The resolved scenario the batch played (a :class:`~sim.scenario.schema.Scenario`)."""
+        from sim.scenario.loader import load
+
+        return load(self.path / SCENARIO)
+
+    @property
+    def figures(self) -> Path:
+        return self.path / FIGURES
+
+    def chunks(self, kind: str = RUNS, columns: list[str] | None = None, blocks: range | None = None,
+               categories: bool = False) -> Iterator[pd.DataFrame]:  # fmt: skip
+        """The chunks of ``kind`` one by one (see :func:`iter_chunks`)."""
+        return iter_chunks(self.path, kind, columns, blocks, categories)
+
+    def columns(self, kind: str = RUNS) -> list[str]:
+        return chunk_columns(self.path, kind)
+
+    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every run, one row each (checked chunk by chunk)."""
+        return read_chunks(self.path, RUNS, columns)
+
+    def trajectories(self) -> pd.DataFrame:
+        """The per-round state of the recorded runs (empty if none were recorded)."""
+        return read_chunks(self.path, TRAJECTORIES)
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -236,14 +310,14 @@ def read_meta(folder: Path) -> dict:
             else f"{folder}: is a file, not a results folder"
         )
     return read_json(
-        Path(folder) / "meta.json",
+        Path(folder) / META,
         ("runs", "seed", "block_size", "scenario_hash"),
         "not a results folder (no meta.json)",
     )
 
 
 def write_meta(folder: Path, meta: dict) -> None:
-    atomic_write(Path(folder) / "meta.json", json.dumps(meta, indent=2, default=str))
+    atomic_write(Path(folder) / META, json.dumps(meta, indent=2, default=str))
 
 
 def expected_rows(meta: dict, index: int) -> int:

@@ -13,7 +13,8 @@ import secrets
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -22,16 +23,21 @@ from sim import __version__
 from sim.batch.errors import Stopped, storage_error
 from sim.batch.executors import executor, roomy_malloc
 from sim.batch.folder import (
+    DERIVED,
+    FIGURES,
+    LOCK,
+    META,
     RUNS,
+    SCENARIO,
     TRAJECTORIES,
     ResultsError,
+    ResultsFolder,
     atomic_write,
     chunk_ok,
     chunk_path,
     expected_rows,
     locked,
     parquet_bytes,
-    read_chunks,
     read_meta,
     scenario_hash,
     write_meta,
@@ -146,60 +152,73 @@ def block_size_for(runs: int, workers: int) -> int:
     return max(1, min(DEFAULT_BLOCK, -(-runs // (4 * max(workers, 1)))))
 
 
+@dataclass(frozen=True)
+class Execution:
+    """How a batch is played: its seed (default: the scenario's), where (``workers`` local processes, ``workers=1``
+    in-process, a Dask ``scheduler`` address), how runs are cut into blocks, how many runs record their rounds
+    (default: the scenario's ``outputs.trajectories``), whether to ``resume`` or ``overwrite`` a folder, and a
+    ``progress(done, total)`` callback. Only the seed changes the numbers."""
+
+    seed: int | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    block_size: int | None = None
+    trajectories: int | None = None
+    resume: bool = False
+    overwrite: bool = False
+    progress: Callable[[int, int], None] | None = None
+
+
 def run_batch(
     scenario: Scenario,
     out: str | Path | None = None,
     *,
     runs: int | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    block_size: int | None = None,
-    trajectories: int | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
     grow: bool = False,
-    progress=None,
+    execution: Execution | None = None,
+    **options,
 ) -> pd.DataFrame | Path:
-    """Run a Monte Carlo batch.
+    """Run a Monte Carlo batch, played as ``execution`` (or the :class:`Execution` fields given as ``options``) says.
 
     With ``out=None`` the runs are played in this process and returned as a DataFrame.
     With a folder, blocks are played on the chosen executor (local processes by default,
     ``workers=1`` for in-process, ``scheduler='tcp://…'`` for Dask) and written as they
     finish; ``resume=True`` completes an interrupted batch (its runs and seed unless given), and with
     ``grow=True`` gives a batch more ``runs``: it then holds what a batch of that size would.
-    ``progress(done, total)`` is called after each block.
     """
-    if resume and out is not None and (Path(out) / "meta.json").exists():  # finish the batch as it was begun
+    how = replace(execution or Execution(), **options)
+    seed, resume = how.seed, how.resume
+    if resume and out is not None and ResultsFolder.holds_results(out):  # finish the batch as it was begun
         begun = read_meta(Path(out))
         runs, seed = runs or begun["runs"], begun["seed"] if seed is None else seed
     runs = runs or scenario.meta.runs
     seed = scenario.meta.seed_or(seed)
-    trajectories = scenario.outputs.trajectories if trajectories is None else trajectories
+    trajectories = scenario.outputs.trajectories if how.trajectories is None else how.trajectories
     if out is None:
         model = simulate(scenario, runs, seed, trajectories)
         return outcomes.run_table(model)
     folder = Path(out)
     try:
-        pool = executor(workers, scheduler, runs)
+        pool = executor(how.workers, how.scheduler, runs)
         try:
             with locked(folder):
-                batch = Batch(scenario, runs, seed, block_size or block_size_for(runs, pool.workers), trajectories)
+                batch = Batch(scenario, runs, seed, how.block_size or block_size_for(runs, pool.workers), trajectories)
                 try:
-                    _play(folder, batch, prepare_folder(folder, batch, resume, overwrite, grow), pool, progress)
+                    todo = prepare_folder(folder, batch, resume, how.overwrite, grow)
+                    _play(folder, batch, todo, pool, how.progress)
                 except BaseException:
                     pool.abort()  # workers gone before the lock is released
                     raise
         finally:
             pool.close()
     except OSError as exc:  # disk full, read-only, permission denied, too many open files: one line
-        raise storage_error(exc, folder, resumable=(folder / "meta.json").exists()) from None
+        raise storage_error(exc, folder, resumable=ResultsFolder.holds_results(folder)) from None
     return folder
 
 
 def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool, grow: bool = False) -> list[int]:
     """Check the folder against the batch; return the block indices still to play."""
-    has_meta = (folder / "meta.json").exists()
+    has_meta = ResultsFolder.holds_results(folder)
     if has_meta and resume:
         meta = read_meta(folder)
         asked = batch.meta()
@@ -212,10 +231,10 @@ def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool, gr
             ("runs", f"the run count differs (the batch began with {meta['runs']:,} runs)"),
         ):
             if meta[key] != asked[key]:
-                raise ResultsError(f"{folder / 'meta.json'}: cannot resume: {what}")
+                raise ResultsError(f"{folder / META}: cannot resume: {what}")
         batch.block_size = meta["block_size"]
         batch.trajectories = meta.get("trajectories", batch.trajectories)
-        atomic_write(folder / "scenario.yaml", batch.text)  # the batch may have been killed before writing it
+        atomic_write(folder / SCENARIO, batch.text)  # the batch may have been killed before writing it
         for tmp in [*folder.glob("*/.chunk-*.tmp"), *folder.glob(".*.tmp")]:  # writes a killed batch left
             tmp.unlink(missing_ok=True)
         return [i for i in range(batch.n_blocks) if not chunk_ok(chunk_path(folder, RUNS, i), expected_rows(meta, i))]
@@ -225,18 +244,18 @@ def prepare_folder(folder: Path, batch: Batch, resume: bool, overwrite: bool, gr
         )
     if any(not _leftover(p) for p in folder.iterdir()) and not has_meta and not overwrite:
         raise ResultsError(f"{folder}: exists and is not a results folder (choose another --out)")
-    for name in (RUNS, TRAJECTORIES, "figures"):
+    for name in (RUNS, TRAJECTORIES, FIGURES):
         shutil.rmtree(folder / name, ignore_errors=True)
-    for name in ("summary.json", "summary.txt", "meta.json", "report.html", "report.pdf"):
+    for name in (*DERIVED, META):
         (folder / name).unlink(missing_ok=True)
     write_meta(folder, batch.meta())  # first: from here on the folder is a results folder that --resume finishes
-    atomic_write(folder / "scenario.yaml", batch.text)
+    atomic_write(folder / SCENARIO, batch.text)
     return list(range(batch.n_blocks))
 
 
 def _leftover(path: Path) -> bool:
     """The lock, or the temporary file of a write that a killed batch did not finish."""
-    return path.name == ".lock" or (path.name.startswith(".") and path.name.endswith(".tmp"))
+    return path.name == LOCK or (path.name.startswith(".") and path.name.endswith(".tmp"))
 
 
 def _play(folder: Path, batch: Batch, todo: list[int], pool, progress) -> None:
@@ -295,11 +314,12 @@ def _marker(folder: Path, pool):
 
 def load_results(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Per-run results of a results folder as one DataFrame (checked chunk by chunk)."""
-    return read_chunks(Path(folder), RUNS, columns)
+    return ResultsFolder.open(folder).runs(columns)
 
 
 def load_trajectories(folder: str | Path) -> pd.DataFrame:
-    return read_chunks(Path(folder), TRAJECTORIES)
+    """The per-round state of a results folder's recorded runs."""
+    return ResultsFolder.open(folder).trajectories()
 
 
 def default_out(scenario_path: str | Path) -> Path:

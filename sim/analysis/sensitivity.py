@@ -20,8 +20,9 @@ import pandas as pd
 
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
+from sim.engine.columns import measures
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import measure, measures
+from sim.engine.tables import measure
 from sim.scenario.labels import Names
 from sim.scenario.loader import read, validate
 from sim.scenario.parameters import uncertain, walk

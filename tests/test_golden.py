@@ -5,9 +5,9 @@ them only for a change that is meant to move the numbers, and say so in its comm
 for the model's second version (phases and gates, strategic third parties, domestic veto players, risk that
 responds to the talks), which changed the numbers on purpose. Tables are compared as data (columns, dtypes,
 values), not as bytes: integers and texts exactly, floats to 1e-12 (numpy releases may round a sum or a power
-differently in the last bit: numpy 2.5 moves a few values by up to 3e-14 against the tables written under an earlier
-release, which no real change of the model does). Beside them, each case's summary (``summary.json`` as a results folder has it), compared
-as text: the summary's numbers may change only with the runs'.
+differently in the last bit: numpy 2.5 moves a few values by up to 3e-14 against tables written under an earlier
+release, which no real change of the model does). Beside them, each case's summary (``summary.json`` as a results
+folder has it), compared as text: the summary's numbers may change only with the runs'.
 """
 
 import copy

@@ -448,10 +448,12 @@ def test_budgets_guarantees_and_audience_costs_add_up(data):
     relaxed = model.relaxed_round >= 0
     cost = np.zeros_like(model.audience_cost)
     for j, line in enumerate(spec.red_lines):
-        cost[:, model.red_line_owner[j]] += np.where(relaxed[:, j], model.relax_cost[:, j], 0.0)
         if line.relax is not None:
+            paid = np.broadcast_to(model.numbers(line.relax.audience_cost), model.block_size)
+            cost[:, model.red_line_owner[j]] += np.where(relaxed[:, j], paid, 0.0)
             bound = model.red_line_min if line.min is not None else model.red_line_max
-            assert np.allclose(bound[relaxed[:, j], j], model.relax_to[relaxed[:, j], j]), line.id
+            to = np.broadcast_to(model.numbers(line.relax.to), model.block_size)
+            assert np.allclose(bound[relaxed[:, j], j], to[relaxed[:, j]]), line.id
         else:
             assert not relaxed[:, j].any(), line.id
     assert np.allclose(model.audience_cost, cost)

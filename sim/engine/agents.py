@@ -115,7 +115,7 @@ class Principal(ActorAgent):
             if not p.waivable or round_ < p.earliest_waiver_round:
                 continue
             waive = m.live & (m.precondition_met[:, j] < 0) & (m.precondition_waived[:, j] < 0)
-            waive &= rules.waives(m.pressure[:, me], m.waiver_pressure[:, j])
+            waive &= rules.waives(m.pressure[:, me], m.numbers(p.waiver_pressure))
             m.precondition_waived[:, j] = np.where(waive, round_, m.precondition_waived[:, j])
 
     def relax(self, round_: int, contested: np.ndarray) -> None:
@@ -126,14 +126,14 @@ class Principal(ActorAgent):
             red_line = m.spec.red_lines[j]
             if red_line.relax is None:
                 continue
-            cost = m.relax_cost[:, j]
+            cost = m.numbers(red_line.relax.audience_cost)
             relax = (
                 m.live & contested[:, m.red_line_issue[j]] & (m.relaxed_round[:, j] < 0) & (m.pressure[:, me] >= cost)
             )
             if not relax.any():
                 continue
             bound = m.red_line_min if red_line.min is not None else m.red_line_max
-            bound[:, j] = np.where(relax, m.relax_to[:, j], bound[:, j])
+            bound[:, j] = np.where(relax, m.numbers(red_line.relax.to), bound[:, j])
             m.relaxed_round[:, j] = np.where(relax, round_, m.relaxed_round[:, j])
             m.pressure[:, me] = np.where(relax, np.maximum(m.pressure[:, me] - cost, 0.0), m.pressure[:, me])
             m.audience_cost[:, me] += np.where(relax, cost, 0.0)

@@ -29,7 +29,16 @@ import numpy as np
 
 from sim.engine import rules, streams
 from sim.engine.agents import ROLE_CLASSES, Principal
-from sim.engine.columns import COLLAPSE, COLLAPSED, DECLARED, INCOMPATIBLE, NO_TALKS, RATIFICATION, STALEMATE
+from sim.engine.columns import (
+    COLLAPSE,
+    COLLAPSED,
+    DECLARED,
+    INCOMPATIBLE,
+    NO_TALKS,
+    RATIFICATION,
+    STALEMATE,
+    TRAJECTORY_COLUMNS,
+)
 from sim.engine.numbers import Numbers
 from sim.engine.resume import resume
 from sim.engine.world import WorldState
@@ -82,7 +91,13 @@ class NegotiationModel(mesa.Model):
     ``spec`` is negsim's scenario (the validated YAML file); Mesa's own ``scenario`` attribute
     (its experiment-parameter object) is not used. ``overrides`` replaces the draws of uncertain
     parameters (by path, one value per run), e.g. for a sensitivity design. ``trajectories``
-    records per-round state (``datacollector``) for the runs with index below it.
+    records per-round state for the runs with index below it, in Mesa's ``datacollector``: its table
+    ``trajectories`` (long format, see :func:`sim.engine.tables.trajectory_table`) and, per round,
+    the recorded runs' thresholds and values of the gate package.
+
+    Numbers are read one way: through ``numbers`` (a :class:`~sim.engine.numbers.Numbers`), a float
+    where the scenario fixes them and an array over the block where it draws them. Block arrays
+    below hold what changes during a run, and what the rules take per actor or issue.
 
     Mesa's own state drives the loop: ``steps`` is the round just played, ``running`` turns false
     at the horizon or once every run has collapsed, and ``agents`` / ``agents_by_type`` hold the
@@ -116,7 +131,6 @@ class NegotiationModel(mesa.Model):
     ``red_line_min``, ``_max``      (n, R)       red lines' bounds (-inf / +inf if open)
     ``relaxed_round``               (n, R)       round each red line was relaxed
     ``precondition_met``/``waived`` (n, P)       round each was met / waived
-    ``waiver_pressure``             (n, P)       pressure at which each is waived
     ``veto_min``, ``veto_max``      (n, V, I)    domestic veto players' bounds
     ``credibility``                 (n, L)       share of each lever's strength that bites
     ``guarantee_round``             (n, G)       round each guarantee was offered
@@ -183,20 +197,13 @@ class NegotiationModel(mesa.Model):
         if spec.as_of is not None:
             resume(self, spec.as_of)
         self.trajectory_mask = self.run_ids < trajectories
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = mesa.DataCollector(  # the recorded runs' rounds
             model_reporters={
-                "run": lambda m: m.run_ids[m.trajectory_mask],
                 "round": "steps",
-                "package": lambda m: m.tabled[m.trajectory_mask],
                 "threshold": lambda m: m.threshold[m.trajectory_mask],
                 "value": lambda m: m.value[m.trajectory_mask],
-                "position": lambda m: m.stated_positions()[m.trajectory_mask],
-                "pressure": lambda m: m.pressure[m.trajectory_mask],
-                "budget": lambda m: m.budget[m.trajectory_mask],
-                "flags": lambda m: m.world.flags[m.trajectory_mask],
-                "declared": lambda m: m.declared_round[m.trajectory_mask],
-                "agreed": lambda m: m.agreed_round[m.trajectory_mask],
-            }
+            },
+            tables={"trajectories": TRAJECTORY_COLUMNS},
         )
         self.rng, self.random = _NoDraws("rng"), _NoDraws("random")
 
@@ -253,8 +260,6 @@ class NegotiationModel(mesa.Model):
         self.red_line_min = stack([bound(r.min, -np.inf) for r in lines])
         self.red_line_max = stack([bound(r.max, np.inf) for r in lines])
         self.relaxed_round = np.full((n, len(lines)), -1, dtype=np.int32)
-        self.relax_to = stack([bound(r.relax.to if r.relax else None, np.nan) for r in lines])
-        self.relax_cost = stack([bound(r.relax.audience_cost if r.relax else None, np.inf) for r in lines])
         players = self.spec.veto_players
         shape = (n, len(players), len(self.issue_index))
         self.veto_owner = np.array([self.actor_index[v.principal] for v in players], dtype=int)
@@ -269,11 +274,6 @@ class NegotiationModel(mesa.Model):
         self.precondition_met = np.full((n, len(pcs)), -1, dtype=np.int32)
         self.precondition_waived = np.full((n, len(pcs)), -1, dtype=np.int32)
         self.precondition_owner = np.array([self.actor_index[p.actor] for p in pcs], dtype=int)
-        self.waiver_pressure = (
-            np.stack([np.broadcast_to(self.numbers(p.waiver_pressure), n) for p in pcs], axis=1)
-            if pcs
-            else np.zeros((n, 0))
-        )
 
     def _setup_phases(self, n):
         spec, actors, issues, phases = self.spec, len(self.spec.actors), len(self.issue_index), len(self.phases)
@@ -453,6 +453,7 @@ class NegotiationModel(mesa.Model):
         self._concede()
         if self.trajectory_mask.any():
             self.datacollector.collect(self)
+            self.datacollector.add_table_row("trajectories", self._trajectory_rows())
         if t >= self.horizon:
             self._close()
         self.running = t < self.horizon and bool(self.live.any())
@@ -764,6 +765,22 @@ class NegotiationModel(mesa.Model):
         never = self.live & ~self.talks_open & (self.declared_round[:, 0] < 0)
         self.reason = np.where(never, NO_TALKS, self.reason)
         self.blocker = np.where(never, -1, self.blocker)
+
+    def _trajectory_rows(self) -> dict[str, np.ndarray]:
+        """This round's state of the recorded runs in long format: a row per (run, actor, issue)."""
+        shown = self.trajectory_mask
+        runs, actors, issues = np.count_nonzero(shown), len(self.spec.actors), len(self.issue_index)
+        r, a, i = np.meshgrid(np.arange(runs), np.arange(actors), np.arange(issues), indexing="ij")
+        per_actor = {name: getattr(self, name)[shown][r, a].ravel() for name in ("threshold", "value", "pressure")}
+        return {
+            "run": self.run_ids[shown][r.ravel()],
+            "round": np.full(r.size, self.steps, dtype=np.int64),
+            "actor": np.array([x.id for x in self.spec.actors], dtype=object)[a.ravel()],
+            "issue": np.array(list(self.issue_index), dtype=object)[i.ravel()],
+            "position": self.stated_positions()[shown][r, a, i].ravel(),
+            "package": self.tabled[shown][r, i].ravel(),
+            **per_actor,
+        }
 
     def run(self) -> NegotiationModel:
         """Play rounds while ``running`` (Mesa's ``run_model``); returns the model."""

@@ -121,27 +121,8 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
 
 
 def trajectory_table(model: NegotiationModel) -> pd.DataFrame:
-    """Per-round state of the recorded runs (the model's data collector), long format."""
-    records = model.datacollector.model_vars
-    if not records.get("round"):
+    """Per-round state of the recorded runs, long format: the model's data collector's table, one piece a round."""
+    rounds = model.datacollector.tables["trajectories"]
+    if not rounds["run"]:
         return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
-    actors, issues = [a.id for a in model.spec.actors], model.spec.issue_ids()
-    frames = []
-    for k, round_ in enumerate(records["round"]):
-        runs = records["run"][k]
-        r, a, i = np.meshgrid(np.arange(len(runs)), np.arange(len(actors)), np.arange(len(issues)), indexing="ij")
-        per_actor = {name: records[name][k][r, a].ravel() for name in ("threshold", "value", "pressure")}
-        frames.append(
-            pd.DataFrame(
-                {
-                    "run": runs[r.ravel()],
-                    "round": round_,
-                    "actor": np.array(actors)[a.ravel()],
-                    "issue": np.array(issues)[i.ravel()],
-                    "position": records["position"][k][r, a, i].ravel(),
-                    "package": records["package"][k][r, i].ravel(),
-                    **per_actor,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)[TRAJECTORY_COLUMNS]
+    return pd.DataFrame({name: np.concatenate(rounds[name]) for name in TRAJECTORY_COLUMNS})

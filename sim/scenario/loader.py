@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario import mechanisms
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.parameters import join
 from sim.scenario.problems import Problem, ScenarioError, did_you_mean
@@ -163,7 +164,10 @@ def validate(data: dict, where: _Where | None = None, file: str = "<scenario>", 
         checked = schema.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
-    problems = [problem_at(where, file, path, msg) for path, msg in checked.problems()]
+    found = checked.problems()
+    if schema is Scenario and checked.mechanisms and not found:
+        found = mechanisms.problems(checked, data)
+    problems = [problem_at(where, file, path, msg) for path, msg in found]
     if problems:
         raise ScenarioError(_named(problems, data))
     return checked

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from sim.scenario.distributions import Distribution
 from sim.scenario.problems import did_you_mean
@@ -183,12 +183,19 @@ class RedLine(Sourced):
 
 
 class Precondition(Sourced):
+    """A state of the world an actor needs before an act: declaring a phase whose gate applies it, or carrying
+    out a milestone that names it. It blocks the act, not bargaining over content, unless ``freezes_concessions``."""
+
     id: str = Field(pattern=ID)
     actor: str
     flag: str
+    label: str = ""
     waivable: bool = False
     waiver_pressure: ranged(0, 10) = Field(1.0, description="pressure on the actor at which it waives")
     earliest_waiver_round: int = Field(0, ge=0)
+    freezes_concessions: bool = Field(
+        False, description="while it is open, its actor does not concede on any issue (its clock waits)"
+    )
 
 
 class When(Strict):
@@ -198,16 +205,54 @@ class When(Strict):
     unless: list[str] = Field(default_factory=list, description="flags that must all be unset")
 
 
-class Gate(Sourced):
-    """What it takes to declare a phase."""
+DECLARATION_RULES = ("consent", "non_objection", "framework")
 
-    consent: list[str] = Field(min_length=1, description="principals whose acceptance declares the phase")
+
+class Gate(Sourced):
+    """What it takes to declare a phase, and how it is declared (``rule``):
+
+    - ``consent``: every party in ``consent`` accepts the package tabled;
+    - ``non_objection``: the actors in ``declared_by`` announce it, and it stands unless a party in ``consent``
+      objects, which it does when going along costs it more than open ``defiance`` would (an open precondition
+      of its own counts as the pressure it still lacks to waive it; a crossed red line or a domestic veto
+      player's refusal always makes it object);
+    - ``framework``: a declaration of principles whose settled issues are intervals (the tabled point
+      ± ``ambiguity``), each party reading the point best for it; every party in ``consent`` accepts its own
+      reading, and the settled issues are then negotiated to a point inside their interval, where each failed
+      round breaks the framework with chance ``break_hazard``.
+    """
+
+    rule: Literal[DECLARATION_RULES] = Field("consent", description="how the phase is declared")
+    consent: list[str] = Field(
+        min_length=1,
+        description="parties whose acceptance declares the phase (consent, framework) or who may object to its "
+        "announcement (non_objection): principals, or third parties with a say",
+    )
+    declared_by: list[str] = Field(
+        default_factory=list, description="non_objection: the third parties that announce the phase"
+    )
+    declare_when: When = Field(default_factory=When, description="non_objection: when they would announce")
+    defiance: dict[str, ranged(0, 10)] = Field(
+        default_factory=dict,
+        description="non_objection: party -> what open defiance of the announcement costs it (utility)",
+    )
+    ambiguity: ranged(0, 50) = Field(
+        0.0, description="framework: half-width of each settled issue's interval (issue units)"
+    )
+    break_hazard: Unit = Field(
+        0.0, description="framework: chance a round in which a reading cannot be agreed as a point breaks it"
+    )
     settle: list[str] = Field(
         default_factory=list, description="issues agreed at declaration (default: every issue not deferred)"
     )
     defer: list[str] = Field(default_factory=list, description="issues negotiated inside the phase")
     preconditions: list[str] | None = Field(None, description="precondition ids that apply (default: all)")
     after: str | None = Field(None, description="a phase that must be declared first")
+
+    @property
+    def announced(self) -> bool:
+        """Whether third parties announce it (non-objection) rather than the parties declaring it."""
+        return self.rule == "non_objection"
 
 
 class Phase(Sourced):
@@ -224,6 +269,7 @@ class Milestone(Sourced):
     issues: list[str] = Field(min_length=1, description="issues whose agreement it implements")
     phase: str | None = None
     hazard: Unit = Field(description="per-round chance of being carried out once possible")
+    preconditions: list[str] = Field(default_factory=list, description="preconditions that must be met or waived")
 
 
 class Leverage(Sourced):
@@ -274,6 +320,9 @@ class VetoPlayer(Sourced):
     principal: str
     bounds: dict[str, Bound] = Field(min_length=1, description="issue -> its own red lines")
     when: When = Field(default_factory=When, description="when it holds a veto")
+    belief_error: ranged(0, 50) = Field(
+        0.0, description="sd of the drafters' error about its bounds (issue units; 0: they know them exactly)"
+    )
 
 
 class Align(Strict):
@@ -290,6 +339,13 @@ class Effects(Strict):
         default_factory=dict, description="actor -> issue -> shift"
     )
     align: dict[str, Align] = Field(default_factory=dict, description="actor -> move its ideal toward another's")
+    salience: dict[str, dict[str, ranged(-1, 1)]] = Field(
+        default_factory=dict, description="actor -> issue -> salience added (renormalised to sum to 1)"
+    )
+    red_lines: dict[str, ranged(-100, 100)] = Field(default_factory=dict, description="red line -> shift of its bound")
+    veto_bounds: dict[str, dict[str, ranged(-100, 100)]] = Field(
+        default_factory=dict, description="veto player -> issue -> shift of its bound"
+    )
 
 
 class AfterProgress(Strict):
@@ -328,14 +384,76 @@ class Event(Sourced):
 
 
 class Risk(Sourced):
-    """How the risk of collapse responds to the talks: it grows with stalling and falls with agreements."""
+    """How the risk of breakdown responds to the state of the talks. Each round's hazard is ``hazard`` times
+    factors: stalling (rounds without progress since the stall clock started, after ``stall_after``), talks not
+    open, recent progress, pressure on the principals, agreed issues, a declared phase and recent incidents
+    (events that can collapse the ceasefire). Incidents' own collapse chances are scaled by the same factors.
+    Scheduled expiries of time-limited agreements are a separate mechanism (``expiries``)."""
 
     hazard: Unit = Field(0.0, description="per-round chance the ceasefire breaks down, before the factors")
     stall_after: int = Field(4, ge=1, le=520, description="rounds without progress after which talks count as stalled")
     stall_growth: ranged(0, 10) = Field(0.0, description="risk multiplier added per stalled round")
     stall_cap: ranged(1, 100) = Field(1.0, description="largest multiplier stalling can reach")
+    stall_from: When = Field(
+        default_factory=When,
+        description="when the stall clock starts (e.g. when talks are expected); rounds before never count as stalled",
+    )
+    closed_factor: ranged(0, 100) = Field(1.0, description="risk multiplier while the talks are not open")
+    progress_factor: ranged(0, 100) = Field(1.0, description="risk multiplier within progress_window of progress")
+    progress_window: int = Field(4, ge=1, le=520, description="rounds after a declaration, agreement or milestone")
+    restraint: ranged(0, 100) = Field(
+        0.0, description="pressure restrains: the multiplier is exp(-restraint x the pressure on the principals)"
+    )
+    incident_factor: ranged(0, 100) = Field(1.0, description="risk multiplier within incident_window of an incident")
+    incident_window: int = Field(2, ge=1, le=520, description="rounds after an incident")
     agreement_factor: Unit = Field(1.0, description="risk multiplier per agreed issue")
     declared_factor: Unit = Field(1.0, description="risk multiplier once a phase is declared")
+
+
+class Expiry(Sourced):
+    """A time-limited agreement's scheduled end: in round ``at_round`` it ends (a collapse, cause ``expiry``) with
+    chance ``probability`` unless a flag of ``unless`` is set (an extension, a renewal, a declared phase)."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    at_round: int = Field(ge=1, description="round in which it expires")
+    probability: Unit = Field(1.0, description="chance it ends then if nothing in unless holds")
+    unless: list[str] = Field(default_factory=list, description="flags any of which keeps it alive")
+
+
+class Start(Sourced):
+    """Where the talks stand at round 0, from the sources: a fresh start at full demands is one choice among others.
+
+    ``conceded``: principal -> share of the way from its ideal to its reservation already conceded (its concession
+    clock starts where that share is reached); ``talks_open``: talks are already under way; ``stalled_for``: rounds
+    without progress already on the stall clock; ``text``: issue -> a draft already on the table (tabled as it
+    stands rather than redrafted), ``signed`` if the parties have accepted it, so that what is left is its
+    ratification and the preconditions.
+    """
+
+    conceded: dict[str, Unit] = Field(default_factory=dict, description="principal -> share already conceded")
+    talks_open: bool = Field(False, description="talks are already under way at round 0")
+    stalled_for: int = Field(0, ge=0, le=520, description="rounds without progress already counted")
+    text: dict[str, Scale] = Field(default_factory=dict, description="issue -> the draft on the table (0-100)")
+    signed: bool = Field(False, description="the parties have accepted the text: ratification is what is left")
+
+
+class Alternative(Sourced):
+    """One way a mechanism might work: the fields it sets (dotted paths, ids for list items), and its weight."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    weight: ranged(0, 1e6) = Field(1.0, description="relative weight of this alternative (normalised)")
+    set: dict[str, object] = Field(default_factory=dict, description="dotted path -> value under this alternative")
+
+
+class Mechanism(Sourced):
+    """Structural uncertainty: where the sources cannot decide how something works, each run draws one of the
+    ``alternatives`` (from its own stream), and results are reported under each and as the mixture."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    alternatives: list[Alternative] = Field(min_length=2)
 
 
 class Protocol(Sourced):
@@ -443,9 +561,13 @@ class Scenario(Strict):
     events: list[Event] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
     risk: Risk = Field(default_factory=Risk)
+    expiries: list[Expiry] = Field(default_factory=list, description="scheduled ends of time-limited agreements")
+    start: Start = Field(default_factory=Start, description="where the talks stand at round 0")
+    mechanisms: list[Mechanism] = Field(default_factory=list, description="structural uncertainty")
     protocol: Protocol = Field(default_factory=Protocol)
     outputs: Outputs = Field(default_factory=Outputs)
     as_of: AsOf | None = Field(None, description="start from a later state: rounds played, what happened in them")
+    _switched: Scenario | None = PrivateAttr(None)  # what the engine plays (sim.scenario.mechanisms.switched)
 
     @property
     def start_round(self) -> int:
@@ -475,7 +597,7 @@ class Scenario(Strict):
         strategies = {a.strategy for a in self.principals}
         return self.protocol.rule != "compromise" or bool(strategies & set(TWO_PARTY_STRATEGIES))
 
-    def gates(self) -> list[Phase]:
+    def ordered_phases(self) -> list[Phase]:
         """The phases in declaration order (an ``after`` phase first); one comprehensive phase by default."""
         if not self.phases:
             return [Phase(id="agreement", label="Agreement", gate=Gate(consent=[a.id for a in self.principals]))]
@@ -508,7 +630,7 @@ class Scenario(Strict):
         for e in self.events:
             names.update(dict.fromkeys(e.effects.set + e.effects.unset))
         names.update(dict.fromkeys(BUILTIN_FLAGS))
-        names.update(dict.fromkeys(f"declared_{p.id}" for p in self.gates()))
+        names.update(dict.fromkeys(f"declared_{p.id}" for p in self.ordered_phases()))
         names.update(dict.fromkeys(f"agreed_{i}" for i in self.issue_ids()))
         names.update(dict.fromkeys(f"done_{m.id}" for m in self.milestones))
         return list(names)
@@ -532,6 +654,9 @@ class Scenario(Strict):
                     yield (f"phases.{i}.gate.{field}.{j}", kind, x)
             for j, x in enumerate(g.preconditions or []):
                 yield (f"phases.{i}.gate.preconditions.{j}", "precondition", x)
+            for j, x in enumerate(g.declared_by):
+                yield (f"phases.{i}.gate.declared_by.{j}", "actor", x)
+            yield from _when_refs(f"phases.{i}.gate.declare_when", g.declare_when)
             if g.after is not None:
                 yield (f"phases.{i}.gate.after", "phase", g.after)
         for i, m in enumerate(self.milestones):
@@ -539,6 +664,8 @@ class Scenario(Strict):
                 yield (f"milestones.{i}.issues.{j}", "issue", x)
             if m.phase is not None:
                 yield (f"milestones.{i}.phase", "phase", m.phase)
+            for j, x in enumerate(m.preconditions):
+                yield (f"milestones.{i}.preconditions.{j}", "precondition", x)
         for i, lev in enumerate(self.leverage):
             yield (f"leverage.{i}.from", "actor", lev.source)
             yield (f"leverage.{i}.to", "actor", lev.target)
@@ -573,6 +700,20 @@ class Scenario(Strict):
                     yield (f"events.{i}.effects.position.{actor}.{issue}", "issue", issue)
             for actor, align in fx.align.items():
                 yield (f"events.{i}.effects.align.{actor}.toward", "actor", align.toward)
+            for actor, shifts in fx.salience.items():
+                yield (f"events.{i}.effects.salience.{actor}", "actor", actor)
+                for issue in shifts:
+                    yield (f"events.{i}.effects.salience.{actor}.{issue}", "issue", issue)
+            for line in fx.red_lines:
+                yield (f"events.{i}.effects.red_lines.{line}", "red_line", line)
+            for player, shifts in fx.veto_bounds.items():
+                yield (f"events.{i}.effects.veto_bounds.{player}", "veto_player", player)
+                for issue in shifts:
+                    yield (f"events.{i}.effects.veto_bounds.{player}.{issue}", "issue", issue)
+        for i, x in enumerate(self.expiries):
+            for j, flag in enumerate(x.unless):
+                yield (f"expiries.{i}.unless.{j}", "flag", flag)
+        yield from _when_refs("risk.stall_from", self.risk.stall_from)
         for field in ("at_table", "tabled_by"):
             for j, actor in enumerate(getattr(self.protocol, field)):
                 yield (f"protocol.{field}.{j}", "actor", actor)
@@ -588,6 +729,8 @@ class Scenario(Strict):
             "flag": self.flag_names(),
             "phase": [p.id for p in self.phases],
             "precondition": [p.id for p in self.preconditions],
+            "red_line": [r.id for r in self.red_lines],
+            "veto_player": [v.id for v in self.veto_players],
         }
         out = []
         for field, ids, what in (("issues", self.issue_ids(), "issue"), ("actors", known["actor"], "actor")):
@@ -601,6 +744,8 @@ class Scenario(Strict):
             "veto_players",
             "events",
             "milestones",
+            "expiries",
+            "mechanisms",
         ):
             out += _duplicates([x.id for x in getattr(self, field)], field, "id")
         for path, kind, value in self.references():
@@ -609,6 +754,8 @@ class Scenario(Strict):
         out += self._actor_problems()
         out += self._phase_problems()
         out += self._third_party_problems()
+        out += self._precondition_problems()
+        out += self._start_problems()
         out += self._protocol_problems()
         out += list(self._as_of_problems())
         for i, e in enumerate(self.events):
@@ -693,7 +840,7 @@ class Scenario(Strict):
 
     def _as_of_phase_problems(self, late):
         a = self.as_of
-        order = self.gates()
+        order = self.ordered_phases()
         yield from _unknown("as_of.declared", a.declared, [p.id for p in order], "phase")
         before: Phase | None = None
         for phase in order:
@@ -775,13 +922,25 @@ class Scenario(Strict):
         for i, p in enumerate(self.phases):
             g = p.gate
             for j, actor in enumerate(g.consent):
-                if self.role(actor) not in (None, "principal"):
-                    yield (f"phases.{i}.gate.consent.{j}", f"'{actor}' is not a principal: only principals can veto")
+                if self.role(actor) == "spoiler":
+                    yield (f"phases.{i}.gate.consent.{j}", f"'{actor}' is a spoiler: it has no say at the table")
+            if not any(self.role(a) in (None, "principal") for a in g.consent):
+                yield (f"phases.{i}.gate.consent", "a gate needs at least one principal among its parties")
+            for j, actor in enumerate(g.declared_by):
+                if self.role(actor) not in (None, *THIRD_PARTIES):
+                    yield (f"phases.{i}.gate.declared_by.{j}", "phases are announced by third parties "
+                                                               "(broker, mediator, stakeholder)")  # fmt: skip
+            if g.rule == "non_objection" and not g.declared_by:
+                yield (f"phases.{i}.gate.declared_by", "a phase declared by non-objection needs who announces it")
+            for actor in g.defiance:
+                if actor not in g.consent:
+                    yield (f"phases.{i}.gate.defiance.{actor}", f"'{actor}' is not among the gate's parties")
             for j, issue in enumerate(g.defer):
                 if issue in g.settle:
                     yield (f"phases.{i}.gate.defer.{j}", f"issue '{issue}' is both settled and deferred")
-            if g.settle == [] and set(g.defer) >= set(self.issue_ids()):
-                yield (f"phases.{i}.gate", "a phase must settle at least one issue at declaration")
+            if g.rule != "framework" and g.settle == [] and set(g.defer) >= set(self.issue_ids()):
+                yield (f"phases.{i}.gate", "a phase must settle at least one issue at declaration "
+                                           "(only a framework may defer them all)")  # fmt: skip
             if g.after == p.id:
                 yield (f"phases.{i}.gate.after", "a phase cannot follow itself")
         chain = self._cycle()
@@ -804,6 +963,25 @@ class Scenario(Strict):
             if node == start and len(seen) > 1:
                 return [*seen, start]
         return []
+
+    def _precondition_problems(self):
+        gates = self.ordered_phases()
+        for i, p in enumerate(self.preconditions):
+            if self.role(p.actor) in (None, "principal"):
+                continue
+            applying = [g for g in gates if g.gate.preconditions is None or p.id in g.gate.preconditions]
+            if not applying or any(p.actor not in g.gate.consent for g in applying):
+                yield (f"preconditions.{i}.actor", f"'{p.actor}' is a {self.role(p.actor)} that not every gate "
+                       "applying this precondition asks to consent: the precondition would bind nothing")  # fmt: skip
+
+    def _start_problems(self):
+        for actor in self.start.conceded:
+            if self.role(actor) not in (None, "principal"):
+                yield (f"start.conceded.{actor}", "only principals concede")
+        yield from _unknown("start.conceded", self.start.conceded, [a.id for a in self.actors], "actor")
+        yield from _unknown("start.text", self.start.text, self.issue_ids(), "issue")
+        if self.start.signed and not self.start.text:
+            yield ("start.signed", "a signed text needs its terms (start.text)")
 
     def _third_party_problems(self):
         for i, g in enumerate(self.guarantees):
@@ -832,7 +1010,7 @@ class Scenario(Strict):
                 "protocol.rule",
                 "nash, alternating, bridging, zeuthen and subgame-perfect need exactly two principals",
             )
-        if strategies & set(TWO_PARTY_STRATEGIES) and len(self.gates()) > 1:
+        if strategies & set(TWO_PARTY_STRATEGIES) and len(self.ordered_phases()) > 1:
             yield ("protocol.rule", "zeuthen and subgame-perfect principals bargain over one comprehensive phase")
         if "subgame_perfect" in strategies and (rule != "alternating" or strategies != {"subgame_perfect"}):
             yield (
@@ -844,8 +1022,8 @@ class Scenario(Strict):
         if rule == "bridging":
             if not self.protocol.tabled_by:
                 yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")
-            for i, p in enumerate(self.gates()):
-                if len(p.gate.consent) != 2 and self.phases:
+            for i, p in enumerate(self.ordered_phases()):
+                if sum(self.role(a) == "principal" for a in p.gate.consent) != 2 and self.phases:
                     yield (
                         f"phases.{i}.gate.consent",
                         "bridging packages are drafted between two consenting principals",

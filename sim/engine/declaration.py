@@ -1,0 +1,129 @@
+"""A proposal tabled, answered, and decided under its rule; what that declares, agrees or breaks.
+
+Every party reads the package: under consent and non-objection as it stands; under a framework as the point
+of each issue's interval best for it (inside its own red lines where the interval allows). Principals answer
+(:meth:`~sim.engine.agents.Principal.respond`), their domestic veto players ratify or refuse, and a third party
+among the parties accepts what it values at least at its reservation. Then, by rule:
+
+- consent and framework: declared when every party accepts;
+- non-objection: announced when every declarer is ready (the announcement's conditions hold and it values the
+  package at least at its reservation) and no party objects. A party objects when its reading crosses a red line
+  of its own, a veto player of its refuses, or going along costs it more than open defiance would: its shortfall
+  below what it holds out for (net of the pressure on it), plus the pressure it still lacks to waive each open
+  precondition of its own, exceeds its ``defiance`` cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine import rules, streams
+from sim.engine.columns import (
+    INCOMPATIBLE,
+    NON_OBJECTION,
+    OBJECTION,
+    OFFER,
+    RATIFICATION,
+    UNANNOUNCED,
+)
+from sim.engine.proposals import Proposal
+
+FRAMEWORK_STREAM = streams.key("framework")
+# How an answer ranks when several parties say no (indexed by reason code): a precondition first, then a red
+# line, an offer below what it holds out for or an objection, a domestic veto, a declarer not ready; ties go to
+# the larger shortfall.
+RANK = np.array([9, 0, 1, 2, 9, 9, 3, 9, 2, 4])
+
+
+class Answers:
+    """The refusals of a proposal's parties, and which one stands for it (the highest ranked, then the larger
+    shortfall): its blocker (an actor, a veto player as ``A + v``, or -1), reason code and reference."""
+
+    def __init__(self, m: int):
+        self.refused = np.zeros(m, dtype=bool)
+        self.rank = np.full(m, RANK.max())
+        self.worst = np.full(m, -np.inf)
+        self.blocker = np.full(m, -1, dtype=np.int32)
+        self.reason = np.zeros(m, dtype=np.int8)
+        self.ref = np.full(m, -1, dtype=np.int32)
+
+    def add(self, no, why, what, who, shortfall) -> None:
+        self.refused |= no
+        r = RANK[why]
+        take = no & ((r < self.rank) | ((r == self.rank) & (shortfall > self.worst)))
+        self.rank, self.worst = np.where(take, r, self.rank), np.where(take, shortfall, self.worst)
+        self.blocker = np.where(take, who, self.blocker)
+        self.reason = np.where(take, why, self.reason)
+        self.ref = np.where(take, what, self.ref)
+
+    def incompatible(self, issues: np.ndarray) -> None:
+        """Where red lines cannot meet on an issue on the table, that is the reason, and nobody is the blocker."""
+        stuck = issues.any(axis=-1)
+        self.refused |= stuck
+        self.blocker = np.where(stuck, -1, self.blocker)
+        self.reason = np.where(stuck, INCOMPATIBLE, self.reason)
+        self.ref = np.where(stuck, np.argmax(issues, axis=-1), self.ref)
+
+
+def negotiate(m, t: int, proposal: Proposal) -> None:
+    """Table ``proposal``, collect the answers, decide under each run's rule and record what it declares."""
+    rows, m_rows = proposal.rows, len(proposal.rows)
+    if proposal.package is None:
+        proposal.package = m.table_package(t, proposal)
+    low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
+    high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
+    values = m.values_of(proposal, m.readings(rows, low, high))
+    if proposal.gate:
+        m.value[rows] = np.where(proposal.parties, values, np.nan)
+    if proposal.kind != "endorse":
+        m.tabled[rows] = np.where(proposal.on_table, proposal.package, m.tabled[rows])
+    threshold = m.threshold[rows]
+    announced = proposal.rule == NON_OBJECTION
+    answers = Answers(m_rows)
+    nobody = np.full(m_rows, -1)
+    for p in m.principals:
+        a = p.index
+        answer = p.respond(proposal, values[:, a], low, high, t)
+        shortfall = threshold[:, a] - values[:, a]
+        why, what = answer.reason(gated=proposal.kind != "open")
+        hard = (answer.red_line >= 0) | (answer.veto >= 0)
+        gap = m.precondition_gap(rows, a, proposal.phase)
+        objects = hard | rules.going_along_costs_more(shortfall, gap, m.defiance[rows, proposal.phase, a])
+        if announced.any():
+            objected, on = answer.objection()
+            why, what = np.where(announced, objected, why), np.where(announced, on, what)
+        no = proposal.parties[:, a] & np.where(announced, objects, why > 0)
+        who = np.where(why == RATIFICATION, len(m.spec.actors) + what, a)
+        answers.add(no, why, what, who, shortfall / np.maximum(1.0 - m.reservation[rows, a], rules.EPS))
+        if proposal.kind != "endorse":
+            m.remember(rows, a, no, why, shortfall, proposal.on_table)
+    for a in m.third_party_parties:
+        shortfall = threshold[:, a] - values[:, a]
+        refuses = shortfall > 1e-9
+        objects = refuses & rules.going_along_costs_more(shortfall, 0.0, m.defiance[rows, proposal.phase, a])
+        no = proposal.parties[:, a] & np.where(announced, objects, refuses)
+        answers.add(no, np.where(announced, OBJECTION, OFFER), nobody, np.full(m_rows, a), shortfall)
+    if proposal.gate:
+        answers.incompatible(proposal.on_table & (proposal.low > proposal.high))
+    if announced.any():
+        unready = m.unready_declarer(t, proposal, values)
+        answers.add(announced & (unready >= 0), np.full(m_rows, UNANNOUNCED), nobody, unready, 0.0)
+    accept = ~answers.refused
+    m.record(t, proposal, accept, answers)
+    if proposal.kind == "open":
+        _strain(m, t, proposal, accept)
+
+
+def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:
+    """A framework whose interval could not be agreed as a point this round breaks with its phase's chance."""
+    rows = proposal.rows
+    framed = proposal.on_table & m.resolving[rows]
+    failed = ~accept & framed.any(axis=-1)
+    if not failed.any():
+        return
+    phase = np.max(np.where(framed, m.framework_phase[rows], -1), axis=-1)
+    u = streams.uniform(m.seed, m.run_ids[rows], FRAMEWORK_STREAM, t)
+    broke = failed & (u < m.break_hazard[rows, np.maximum(phase, 0)])
+    mask, which = np.zeros(m.block_size, dtype=bool), np.zeros(m.block_size, dtype=int)
+    mask[rows], which[rows] = broke, phase
+    m.framework_broke(mask, which, t)

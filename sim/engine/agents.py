@@ -131,8 +131,7 @@ class Principal(ActorAgent):
         red_line, short = np.where(signed, -1, red_line), short & ~signed
         veto = np.full(len(rows), -1)
         for v in reversed(self.veto_players):
-            holds = m.world.active(m.spec.veto_players[v].when, round_)
-            holds = holds[rows] if isinstance(holds, np.ndarray) else holds
+            holds = m.world.active(m.spec.veto_players[v].when, round_)[rows]
             crossed = on & rules.misses(low, high, m.veto_min[rows, v], m.veto_max[rows, v])
             veto = np.where(holds & np.any(crossed, axis=-1), v, veto)
         pending = m.pending_precondition(rows, self.index, proposal.phase)

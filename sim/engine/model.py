@@ -430,8 +430,7 @@ class NegotiationModel(mesa.Model):
         package below its reservation), or -1, in each of the proposal's runs."""
         out = np.full(len(proposal.rows), -1)
         for h, phase in enumerate(self.phases):
-            when = self.world.active(phase.gate.declare_when, t)
-            when = when[proposal.rows] if isinstance(when, np.ndarray) else when
+            when = self.world.active(phase.gate.declare_when, t)[proposal.rows]
             for a in reversed(np.flatnonzero(self.phase_declarers[h])):
                 unready = (proposal.phase == h) & (~when | (values[:, a] < self.reservation[proposal.rows, a] - 1e-9))
                 out = np.where(unready, a, out)

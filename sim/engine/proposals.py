@@ -108,8 +108,7 @@ def drafting_box(m, t, rows, parties, on_table, low, high):
     issue by issue where the two overlap; where they never do, the drafters keep to the red lines, and the
     veto player's terms are recorded as unmet."""
     for v, player in enumerate(m.spec.veto_players):
-        holds = m.world.active(player.when, t)
-        holds = holds[rows] if isinstance(holds, np.ndarray) else np.full(len(rows), holds)
+        holds = m.world.active(player.when, t)[rows]
         applies = (parties[:, m.veto_owner[v]] & holds)[:, None]
         if not applies.any():
             continue

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.engine import rules, streams
 from sim.engine.columns import (
+    FRAMEWORK,
     INCOMPATIBLE,
     NON_OBJECTION,
     OBJECTION,
@@ -26,7 +27,7 @@ from sim.engine.columns import (
     RATIFICATION,
     UNANNOUNCED,
 )
-from sim.engine.proposals import Proposal
+from sim.engine.proposals import Proposal, table_package
 
 FRAMEWORK_STREAM = streams.key("framework")
 # How an answer ranks when several parties say no (indexed by reason code): a precondition first, then a red
@@ -69,10 +70,10 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
     """Table ``proposal``, collect the answers, decide under each run's rule and record what it declares."""
     rows, m_rows = proposal.rows, len(proposal.rows)
     if proposal.package is None:
-        proposal.package = m.table_package(t, proposal)
+        proposal.package = table_package(m, t, proposal)
     low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
     high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
-    values = m.values_of(proposal, m.readings(rows, low, high))
+    values = values_of(m, proposal, readings(m, rows, low, high))
     if proposal.gate:
         m.value[rows] = np.where(proposal.parties, values, np.nan)
     if proposal.kind != "endorse":
@@ -96,7 +97,7 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         who = np.where(why == RATIFICATION, len(m.spec.actors) + what, a)
         answers.add(no, why, what, who, shortfall / np.maximum(1.0 - m.reservation[rows, a], rules.EPS))
         if proposal.kind != "endorse":
-            m.remember(rows, a, no, why, shortfall, proposal.on_table)
+            remember(m, rows, a, no, why, shortfall, proposal.on_table)
     for a in m.third_party_parties:
         shortfall = threshold[:, a] - values[:, a]
         refuses = shortfall > 1e-9
@@ -106,10 +107,10 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
     if proposal.gate:
         answers.incompatible(proposal.on_table & (proposal.low > proposal.high))
     if announced.any():
-        unready = m.unready_declarer(t, proposal, values)
+        unready = unready_declarer(m, t, proposal, values)
         answers.add(announced & (unready >= 0), np.full(m_rows, UNANNOUNCED), nobody, unready, 0.0)
     accept = ~answers.refused
-    m.record(t, proposal, accept, answers)
+    record(m, t, proposal, accept, answers)
     if proposal.kind == "open":
         _strain(m, t, proposal, accept)
 
@@ -127,3 +128,98 @@ def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:
     mask, which = np.zeros(m.block_size, dtype=bool), np.zeros(m.block_size, dtype=int)
     mask[rows], which[rows] = broke, phase
     m.framework_broke(mask, which, t)
+
+
+def readings(m, rows, low, high) -> np.ndarray:
+    """(m, A, I) the point each actor reads a text [low, high] as (the text itself where it is a point)."""
+    own_low, own_high = m.own_boxes(rows)
+    return rules.reading(m.ideal[rows], own_low, own_high, low[:, None, :], high[:, None, :])
+
+
+def values_of(m, proposal, readings) -> np.ndarray:
+    """Each judging actor's value of its reading of the package (NaN for others): utility over the issues on the
+    table, plus its guarantees and its per-run bias."""
+    j, rows = m.judges, proposal.rows
+    values = np.full((len(rows), len(m.spec.actors)), np.nan)
+    u = rules.utility(readings[:, j], m.ideal[rows][:, j], proposal.salience[:, j])
+    values[:, j] = u + proposal.bonus[:, j] + m.bias[rows][:, j]
+    return values
+
+
+def unready_declarer(m, t: int, proposal, values) -> np.ndarray:
+    """The first of a phase's declarers not ready to announce it (its conditions do not hold, or it values the
+    package below its reservation), or -1, in each of the proposal's runs."""
+    out = np.full(len(proposal.rows), -1)
+    for h, phase in enumerate(m.phases):
+        when = m.world.active(phase.gate.declare_when, t)[proposal.rows]
+        for a in reversed(np.flatnonzero(m.phase_declarers[h])):
+            unready = (proposal.phase == h) & (~when | (values[:, a] < m.reservation[proposal.rows, a] - 1e-9))
+            out = np.where(unready, a, out)
+    return out
+
+
+def remember(m, rows, actor, no, why, shortfall, on_table):
+    """Keep the first refusal of a round (the gate's before the open issues') for the third parties."""
+    a = m._answers
+    first = no & ~a["blocked"][rows, actor]
+    a["reason"][rows, actor] = np.where(first, why, a["reason"][rows, actor])
+    a["shortfall"][rows, actor] = np.where(first, shortfall, a["shortfall"][rows, actor])
+    a["issues"][rows, actor] = np.where(first[:, None], on_table, a["issues"][rows, actor])
+    a["blocked"][rows, actor] |= no
+
+
+def record(m, t, proposal, accept, answers) -> None:
+    """What a decided proposal leaves: declarations (with their consents, points or a framework's intervals),
+    agreements, endorsements, progress, and what blocked it."""
+    rows, on_table = proposal.rows, proposal.on_table
+    if proposal.kind == "endorse":
+        m.consented_round[rows, proposal.phase] = np.where(accept, t, m.consented_round[rows, proposal.phase])
+        m.progress_round[rows] = np.where(accept, t, m.progress_round[rows])
+        return
+    failed = ~accept
+    if proposal.gate:
+        first = proposal.phase == 0
+        for name, value in (("blocker", answers.blocker), ("reason", answers.reason), ("reason_ref", answers.ref)):
+            column = getattr(m, name)
+            column[rows] = np.where(failed & first, value, column[rows])
+        m.blocker[rows] = np.where(accept & first, -1, m.blocker[rows])
+        m.reason[rows] = np.where(accept & first, 0, m.reason[rows])
+        h = proposal.phase
+        m.declared_round[rows, h] = np.where(accept, t, m.declared_round[rows, h])
+        explicit = accept & (proposal.rule != NON_OBJECTION)
+        m.consented_round[rows, h] = np.where(explicit, t, m.consented_round[rows, h])
+        for k, phase in enumerate(m.phases):
+            m.world.flags[rows, m.world.flag(f"declared_{phase.id}")] |= accept & (h == k)
+        framed = (accept & (proposal.rule == FRAMEWORK))[:, None] & on_table
+        _frame(m, t, rows, framed, proposal)
+        on_table = on_table & ~framed
+        later = failed & ~first
+    else:
+        later = failed
+        m.open_blocker[rows] = np.where(accept, -1, m.open_blocker[rows])
+        m.open_reason[rows] = np.where(accept, 0, m.open_reason[rows])
+    for name, value in (
+        ("open_blocker", answers.blocker),
+        ("open_reason", answers.reason),
+        ("open_ref", answers.ref),
+    ):
+        column = getattr(m, name)
+        column[rows] = np.where(later, value, column[rows])
+    agreed = accept[:, None] & on_table
+    m.agreed_round[rows] = np.where(agreed, t, m.agreed_round[rows])
+    m.agreed_value[rows] = np.where(agreed, proposal.package, m.agreed_value[rows])
+    m.resolving[rows] &= ~agreed
+    for i, issue in enumerate(m.issue_index):
+        m.world.flags[rows, m.world.flag(f"agreed_{issue}")] |= agreed[:, i]
+    m.progress_round[rows] = np.where(accept, t, m.progress_round[rows])
+
+
+def _frame(m, t, rows, framed, proposal) -> None:
+    """A framework's settled issues become intervals to be agreed as points later."""
+    low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
+    high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
+    m.framework_low[rows] = np.where(framed, low, m.framework_low[rows])
+    m.framework_high[rows] = np.where(framed, high, m.framework_high[rows])
+    m.framework_round[rows] = np.where(framed, t, m.framework_round[rows])
+    m.framework_phase[rows] = np.where(framed, proposal.phase[:, None], m.framework_phase[rows])
+    m.resolving[rows] |= framed

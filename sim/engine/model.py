@@ -25,16 +25,13 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import declaration, proposals, risk, rules, setup, streams
+from sim.engine import declaration, effects, proposals, risk, rules, setup, streams
 from sim.engine.agents import ROLE_CLASSES, Principal
 from sim.engine.columns import (
     COLLAPSE,
     COLLAPSED,
     DECLARED,
-    FRAMEWORK,
-    INCOMPATIBLE,
     NO_TALKS,
-    NON_OBJECTION,
     STALEMATE,
     TRAJECTORY_COLUMNS,
     collapse_causes,
@@ -313,7 +310,7 @@ class NegotiationModel(mesa.Model):
         stalled = risk.quiet_rounds(self, t) >= self.spec.risk.stall_after
         self.world.flags[:, self.world.flag("stalled")] = stalled & self.stall_started & live
         for happened in self.world.happen(self.seed, t, live, scale, self.budget, since):
-            self.apply(happened.event.effects, happened.fired)
+            effects.apply(self, happened.event.effects, happened.fired)
             if np.any(self.numbers(happened.event.collapse)):
                 self.last_incident = np.where(happened.fired, t, self.last_incident).astype(np.int32)
             self._collapse(happened.collapsed, t, happened.index)
@@ -354,7 +351,7 @@ class NegotiationModel(mesa.Model):
         return (self.precondition_met[rows] < 0) & (self.precondition_waived[rows] < 0)
 
     def pending_precondition(self, rows: np.ndarray, actor: int, phase: np.ndarray) -> np.ndarray:
-        """The first open precondition of ``actor`` that ``phase``'s gate applies, or -1, in each of the runs ``rows``."""
+        """The first open precondition of ``actor`` that ``phase``'s gate applies, or -1, in each of the ``rows``."""
         applies = self.open_preconditions(rows) & self.phase_preconditions[phase] & (self.precondition_owner == actor)
         if not applies.size:
             return np.full(len(phase), -1)
@@ -371,142 +368,7 @@ class NegotiationModel(mesa.Model):
             gap += np.where(applies[:, j], np.where(self.waivable[rows, j], lacking, np.inf), 0.0)
         return gap
 
-    # ----------------------------------------------------------------- a proposal's package and its readings
-    def table_package(self, t: int, proposal) -> np.ndarray:
-        """The package tabled for ``proposal`` under the protocol's rule (values off the table are unused); a text
-        already on the table at the start is tabled as it stands (once; always, if signed)."""
-        rule, rows = self.spec.protocol.rule, proposal.rows
-        if rule == "compromise":
-            k = self.at_table
-            weight = self.salience[np.ix_(rows, k)] * ~self.vetoed[k][None]  # a vetoed third party has no say there
-            raw = rules.weighted_compromise(self.positions[np.ix_(rows, k)], self.capability[np.ix_(rows, k)], weight)
-            package = rules.project(raw, proposal.low, proposal.high)
-        else:
-            package = self._two_party_package(t, proposal)
-        text = self.text[rows]
-        fixed = ~np.isnan(text) & (self.signed[rows] | ~self.text_tabled[rows, None]) & proposal.on_table
-        self.text_tabled[rows] |= fixed.any(axis=-1)
-        return np.where(fixed, text, package)
-
-    def _two_party_package(self, t: int, proposal) -> np.ndarray:
-        rows, p = proposal.rows, self.principal_index
-        frontier = rules.frontier(
-            self.ideal[rows, p[0]],
-            self.ideal[rows, p[1]],
-            proposal.salience[:, p[0]],
-            proposal.salience[:, p[1]],
-            proposal.low,
-            proposal.high,
-        )
-        if self.spec.protocol.rule == "nash":
-            disagreement = np.maximum(self.reservation[rows] - self.pressure[rows], 0.0)[:, p]
-            return rules.nash_point(*frontier, disagreement)[0]
-        if self.spec.protocol.rule == "alternating":
-            proposer = (self.first_proposer + t - 1) % 2
-            column = p[proposer]
-            package, u = rules.frontier_at(*frontier, proposer, self.threshold[rows, column])
-            self.threshold[rows, column] = np.minimum(self.threshold[rows, column], u[:, proposer])
-            return package
-        tabler = self.spec.protocol.tabled_by[(t - 1) % len(self.spec.protocol.tabled_by)]
-        thresholds = (self.threshold[rows] - proposal.bonus)[:, p]
-        return self.agents[self.actor_index[tabler]].bridge(frontier, thresholds, proposal)
-
-    def readings(self, rows, low, high) -> np.ndarray:
-        """(m, A, I) the point each actor reads a text [low, high] as (the text itself where it is a point)."""
-        own_low, own_high = self.own_boxes(rows)
-        return rules.reading(self.ideal[rows], own_low, own_high, low[:, None, :], high[:, None, :])
-
-    def values_of(self, proposal, readings) -> np.ndarray:
-        """Each judging actor's value of its reading of the package (NaN for others): utility over the issues on the
-        table, plus its guarantees and its per-run bias."""
-        j, rows = self.judges, proposal.rows
-        values = np.full((len(rows), len(self.spec.actors)), np.nan)
-        u = rules.utility(readings[:, j], self.ideal[rows][:, j], proposal.salience[:, j])
-        values[:, j] = u + proposal.bonus[:, j] + self.bias[rows][:, j]
-        return values
-
-    def unready_declarer(self, t: int, proposal, values) -> np.ndarray:
-        """The first of a phase's declarers not ready to announce it (its conditions do not hold, or it values the
-        package below its reservation), or -1, in each of the proposal's runs."""
-        out = np.full(len(proposal.rows), -1)
-        for h, phase in enumerate(self.phases):
-            when = self.world.active(phase.gate.declare_when, t)[proposal.rows]
-            for a in reversed(np.flatnonzero(self.phase_declarers[h])):
-                unready = (proposal.phase == h) & (~when | (values[:, a] < self.reservation[proposal.rows, a] - 1e-9))
-                out = np.where(unready, a, out)
-        return out
-
     # ----------------------------------------------------------------- what the answers leave
-    def remember(self, rows, actor, no, why, shortfall, on_table):
-        """Keep the first refusal of a round (the gate's before the open issues') for the third parties."""
-        a = self._answers
-        first = no & ~a["blocked"][rows, actor]
-        a["reason"][rows, actor] = np.where(first, why, a["reason"][rows, actor])
-        a["shortfall"][rows, actor] = np.where(first, shortfall, a["shortfall"][rows, actor])
-        a["issues"][rows, actor] = np.where(first[:, None], on_table, a["issues"][rows, actor])
-        a["blocked"][rows, actor] |= no
-
-    def note_incompatible(self, stuck: np.ndarray, contested: np.ndarray) -> None:
-        """Open issues held off the table by red lines that cannot meet: the reason agreement waits."""
-        self.open_blocker = np.where(stuck, -1, self.open_blocker)
-        self.open_reason = np.where(stuck, INCOMPATIBLE, self.open_reason)
-        self.open_ref = np.where(stuck, np.argmax(contested, axis=-1), self.open_ref)
-
-    def record(self, t, proposal, accept, answers) -> None:
-        """What a decided proposal leaves: declarations (with their consents, points or a framework's intervals),
-        agreements, endorsements, progress, and what blocked it."""
-        rows, on_table = proposal.rows, proposal.on_table
-        if proposal.kind == "endorse":
-            self.consented_round[rows, proposal.phase] = np.where(accept, t, self.consented_round[rows, proposal.phase])
-            self.progress_round[rows] = np.where(accept, t, self.progress_round[rows])
-            return
-        failed = ~accept
-        if proposal.gate:
-            first = proposal.phase == 0
-            for name, value in (("blocker", answers.blocker), ("reason", answers.reason), ("reason_ref", answers.ref)):
-                column = getattr(self, name)
-                column[rows] = np.where(failed & first, value, column[rows])
-            self.blocker[rows] = np.where(accept & first, -1, self.blocker[rows])
-            self.reason[rows] = np.where(accept & first, 0, self.reason[rows])
-            h = proposal.phase
-            self.declared_round[rows, h] = np.where(accept, t, self.declared_round[rows, h])
-            explicit = accept & (proposal.rule != NON_OBJECTION)
-            self.consented_round[rows, h] = np.where(explicit, t, self.consented_round[rows, h])
-            for k, phase in enumerate(self.phases):
-                self.world.flags[rows, self.world.flag(f"declared_{phase.id}")] |= accept & (h == k)
-            framed = (accept & (proposal.rule == FRAMEWORK))[:, None] & on_table
-            self._frame(t, rows, framed, proposal)
-            on_table = on_table & ~framed
-            later = failed & ~first
-        else:
-            later = failed
-            self.open_blocker[rows] = np.where(accept, -1, self.open_blocker[rows])
-            self.open_reason[rows] = np.where(accept, 0, self.open_reason[rows])
-        for name, value in (
-            ("open_blocker", answers.blocker),
-            ("open_reason", answers.reason),
-            ("open_ref", answers.ref),
-        ):
-            column = getattr(self, name)
-            column[rows] = np.where(later, value, column[rows])
-        agreed = accept[:, None] & on_table
-        self.agreed_round[rows] = np.where(agreed, t, self.agreed_round[rows])
-        self.agreed_value[rows] = np.where(agreed, proposal.package, self.agreed_value[rows])
-        self.resolving[rows] &= ~agreed
-        for i, issue in enumerate(self.issue_index):
-            self.world.flags[rows, self.world.flag(f"agreed_{issue}")] |= agreed[:, i]
-        self.progress_round[rows] = np.where(accept, t, self.progress_round[rows])
-
-    def _frame(self, t, rows, framed, proposal) -> None:
-        """A framework's settled issues become intervals to be agreed as points later."""
-        low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
-        high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
-        self.framework_low[rows] = np.where(framed, low, self.framework_low[rows])
-        self.framework_high[rows] = np.where(framed, high, self.framework_high[rows])
-        self.framework_round[rows] = np.where(framed, t, self.framework_round[rows])
-        self.framework_phase[rows] = np.where(framed, proposal.phase[:, None], self.framework_phase[rows])
-        self.resolving[rows] |= framed
-
     def _milestones(self, t):
         for k, milestone in enumerate(self.spec.milestones):
             needed = self.milestone_issues[k]
@@ -523,42 +385,6 @@ class NegotiationModel(mesa.Model):
             self.milestone_round[:, k] = np.where(done, t, self.milestone_round[:, k])
             self.world.set_flag(f"done_{milestone.id}", done)
             self.progress_round = np.where(done, t, self.progress_round).astype(np.int32)
-
-    def apply(self, effects, fired) -> None:
-        """An event's effects on pressure, reservations, positions, alignment, saliences and bounds, where it ``fired``."""
-        shift = lambda amount: np.where(fired, self.numbers(amount), 0.0)
-        for actor, amount in effects.pressure.items():
-            self.pressure[:, self.actor_index[actor]] += shift(amount)
-        for actor, amount in effects.reservation.items():
-            a = self.actor_index[actor]
-            self.reservation[:, a] = np.clip(self.reservation[:, a] + shift(amount), 0, 1)
-        for actor, shifts in effects.position.items():
-            for issue, amount in shifts.items():
-                a, i = self.actor_index[actor], self.issue_index[issue]
-                self.ideal[:, a, i] = np.clip(self.ideal[:, a, i] + shift(amount), 0, 100)
-        for actor, align in effects.align.items():
-            a, b = self.actor_index[actor], self.actor_index[align.toward]
-            share = shift(align.share)[:, None]
-            self.ideal[:, a] = np.clip(self.ideal[:, a] + share * (self.ideal[:, b] - self.ideal[:, a]), 0, 100)
-        for actor, shifts in effects.salience.items():
-            a = self.actor_index[actor]
-            for issue, amount in shifts.items():
-                i = self.issue_index[issue]
-                self.salience[:, a, i] = np.maximum(self.salience[:, a, i] + shift(amount), 0.0)
-            self.salience[:, a] /= np.maximum(self.salience[:, a].sum(axis=-1, keepdims=True), rules.EPS)
-        lines = {r.id: j for j, r in enumerate(self.spec.red_lines)}
-        for line, amount in effects.red_lines.items():
-            j = lines[line]
-            bound = self.red_line_min if self.spec.red_lines[j].min is not None else self.red_line_max
-            bound[:, j] = np.clip(bound[:, j] + shift(amount), 0, 100)
-        players = {v.id: k for k, v in enumerate(self.spec.veto_players)}
-        for player, shifts in effects.veto_bounds.items():
-            v = players[player]
-            for issue, amount in shifts.items():
-                i = self.issue_index[issue]
-                for bound in (self.veto_min, self.veto_max):
-                    finite = np.isfinite(bound[:, v, i])
-                    bound[:, v, i] = np.where(finite, np.clip(bound[:, v, i] + shift(amount), 0, 100), bound[:, v, i])
 
     def _concede(self):
         """Principals concede on their own clocks, which run while talks are open and no precondition of their own

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import rules
-from sim.engine.columns import CONSENT, FRAMEWORK
+from sim.engine.columns import CONSENT, FRAMEWORK, INCOMPATIBLE
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _proposal(m, t, kind, active, on_table, parties, phase, rule) -> Proposal:
     if kind == "open":
         on_table = on_table & ~contested
         stuck = contested.any(axis=-1) & ~on_table.any(axis=-1)
-        m.note_incompatible(stuck, contested)
+        note_incompatible(m, stuck, contested)
         active = active & on_table.any(axis=-1)
     rows = np.flatnonzero(active)
     on_table, parties, phase, rule = on_table[rows], parties[rows], phase[rows], rule[rows]
@@ -134,3 +134,51 @@ def bonus(m, rows, salience) -> np.ndarray:
         value = np.broadcast_to(m.numbers(guarantee.value), m.block_size)[rows]
         out[:, target] += np.where(offered, value * share, 0.0)
     return out
+
+
+def table_package(m, t: int, proposal: Proposal) -> np.ndarray:
+    """The package tabled for ``proposal`` under the protocol's rule (values off the table are unused); a text
+    already on the table at the start is tabled as it stands (once; always, if signed)."""
+    rule, rows = m.spec.protocol.rule, proposal.rows
+    if rule == "compromise":
+        k = m.at_table
+        weight = m.salience[np.ix_(rows, k)] * ~m.vetoed[k][None]  # a vetoed third party has no say there
+        raw = rules.weighted_compromise(m.positions[np.ix_(rows, k)], m.capability[np.ix_(rows, k)], weight)
+        package = rules.project(raw, proposal.low, proposal.high)
+    else:
+        package = _two_party_package(m, t, proposal)
+    text = m.text[rows]
+    fixed = ~np.isnan(text) & (m.signed[rows] | ~m.text_tabled[rows, None]) & proposal.on_table
+    m.text_tabled[rows] |= fixed.any(axis=-1)
+    return np.where(fixed, text, package)
+
+
+def _two_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
+    rows, p = proposal.rows, m.principal_index
+    frontier = rules.frontier(
+        m.ideal[rows, p[0]],
+        m.ideal[rows, p[1]],
+        proposal.salience[:, p[0]],
+        proposal.salience[:, p[1]],
+        proposal.low,
+        proposal.high,
+    )
+    if m.spec.protocol.rule == "nash":
+        disagreement = np.maximum(m.reservation[rows] - m.pressure[rows], 0.0)[:, p]
+        return rules.nash_point(*frontier, disagreement)[0]
+    if m.spec.protocol.rule == "alternating":
+        proposer = (m.first_proposer + t - 1) % 2
+        column = p[proposer]
+        package, u = rules.frontier_at(*frontier, proposer, m.threshold[rows, column])
+        m.threshold[rows, column] = np.minimum(m.threshold[rows, column], u[:, proposer])
+        return package
+    tabler = m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]
+    thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
+    return m.agents[m.actor_index[tabler]].bridge(frontier, thresholds, proposal)
+
+
+def note_incompatible(m, stuck: np.ndarray, contested: np.ndarray) -> None:
+    """Open issues held off the table by red lines that cannot meet: the reason agreement waits."""
+    m.open_blocker = np.where(stuck, -1, m.open_blocker)
+    m.open_reason = np.where(stuck, INCOMPATIBLE, m.open_reason)
+    m.open_ref = np.where(stuck, np.argmax(contested, axis=-1), m.open_ref)

@@ -116,9 +116,9 @@ def phases(m) -> None:
     """Each phase's parties, declarers, rule (per run), issues settled and deferred, preconditions, and the
     records of declarations, consents, agreements, frameworks and milestones."""
     spec, n = m.spec, m.block_size
-    A, I, H = len(spec.actors), len(m.issue_index), len(m.phases)
+    A, n_issues, H = len(spec.actors), len(m.issue_index), len(m.phases)
     m.phase_parties, m.phase_declarers = np.zeros((H, A), dtype=bool), np.zeros((H, A), dtype=bool)
-    m.phase_settle, m.phase_defer = np.zeros((H, I), dtype=bool), np.zeros((H, I), dtype=bool)
+    m.phase_settle, m.phase_defer = np.zeros((H, n_issues), dtype=bool), np.zeros((H, n_issues), dtype=bool)
     m.phase_preconditions = np.zeros((H, len(spec.preconditions)), dtype=bool)
     m.phase_rule = np.zeros((n, H), dtype=np.int8)
     m.defiance, m.ambiguity, m.break_hazard = np.zeros((n, H, A)), np.zeros((n, H)), np.zeros((n, H))
@@ -137,13 +137,13 @@ def phases(m) -> None:
         m.break_hazard[:, h] = m.numbers(g.break_hazard)
     m.declared_round = np.full((n, H), -1, dtype=np.int32)
     m.consented_round = np.full((n, H), -1, dtype=np.int32)
-    m.agreed_round = np.full((n, I), -1, dtype=np.int32)
-    m.agreed_value = np.full((n, I), np.nan)
-    m.resolving = np.zeros((n, I), dtype=bool)
-    m.framework_low, m.framework_high = np.full((n, I), np.nan), np.full((n, I), np.nan)
-    m.framework_round, m.framework_phase = np.full((n, I), -1, dtype=np.int32), np.full((n, I), -1)
+    m.agreed_round = np.full((n, n_issues), -1, dtype=np.int32)
+    m.agreed_value = np.full((n, n_issues), np.nan)
+    m.resolving = np.zeros((n, n_issues), dtype=bool)
+    m.framework_low, m.framework_high = np.full((n, n_issues), np.nan), np.full((n, n_issues), np.nan)
+    m.framework_round, m.framework_phase = np.full((n, n_issues), -1, dtype=np.int32), np.full((n, n_issues), -1)
     milestones = spec.milestones
-    m.milestone_issues = np.zeros((len(milestones), I), dtype=bool)
+    m.milestone_issues = np.zeros((len(milestones), n_issues), dtype=bool)
     m.milestone_preconditions = np.zeros((len(milestones), len(ids)), dtype=bool)
     for k, x in enumerate(milestones):
         m.milestone_issues[k, [m.issue_index[i] for i in x.issues]] = True

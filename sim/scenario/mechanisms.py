@@ -128,8 +128,8 @@ def problems(scenario: Scenario, data: dict) -> list[tuple[str, str]]:
             seen.add(a.id)
             for path in a.set:
                 if owner.setdefault(path, m.id) != m.id:
-                    out.append((f"mechanisms.{m.id}.alternatives.{a.id}.set.{path}",
-                                f"mechanism '{owner[path]}' sets it too: a field can depend on one mechanism only"))  # fmt: skip
+                    why = f"mechanism '{owner[path]}' sets it too: a field can depend on one mechanism only"
+                    out.append((f"mechanisms.{m.id}.alternatives.{a.id}.set.{path}", why))
         if sum(float(a.weight) for a in m.alternatives) <= 0:
             out.append((f"mechanisms.{m.id}.alternatives", "the weights must have a positive sum"))
     if out:

@@ -529,6 +529,10 @@ class AsOf(Sourced):
     events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")
     preconditions: dict[str, PreconditionAsOf] = Field(default_factory=dict, description="met or waived")
     declared: dict[str, int] = Field(default_factory=dict, description="phase -> round it was declared")
+    consented: dict[str, int] = Field(
+        default_factory=dict,
+        description="phase -> round every party explicitly accepted it (default: its declaration, unless announced)",
+    )
     agreed: dict[str, AgreedAsOf] = Field(default_factory=dict, description="issue -> value and round agreed")
     milestones: dict[str, int] = Field(default_factory=dict, description="milestone -> round carried out")
     pressure: dict[str, ranged(0, 10)] = Field(default_factory=dict, description="actor -> pressure on it now")
@@ -865,6 +869,12 @@ class Scenario(Strict):
                 if state is None or state.round > r:
                     yield (path, f"declared in round {r}, but precondition '{p.id}' was neither met nor waived by then")
             before = phase
+        for phase, r in a.consented.items():
+            if phase not in a.declared:
+                yield (f"as_of.consented.{phase}", "consented to, but not declared (give as_of.declared)")
+            elif r < a.declared[phase]:
+                yield (f"as_of.consented.{phase}", f"round {r} is before its declaration (round {a.declared[phase]})")
+            yield from late(f"as_of.consented.{phase}", r)
         yield from _unknown("as_of.agreed", a.agreed, self.issue_ids(), "issue")
         for issue, agreed in a.agreed.items():
             yield from late(f"as_of.agreed.{issue}.round", agreed.round)

@@ -73,7 +73,8 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         proposal.package = table_package(m, t, proposal)
     low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
     high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
-    values = values_of(m, proposal, readings(m, rows, low, high))
+    texts = readings(m, rows, low, high) if proposal.width.any() else proposal.package[:, None, :]
+    values = values_of(m, proposal, texts)
     if proposal.gate:
         m.value[rows] = np.where(proposal.parties, values, np.nan)
     if proposal.kind != "endorse":
@@ -131,17 +132,19 @@ def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:
 
 
 def readings(m, rows, low, high) -> np.ndarray:
-    """(m, A, I) the point each actor reads a text [low, high] as (the text itself where it is a point)."""
+    """(m, A, I) the point each actor reads a framework's text [low, high] as (inside its own red lines where the
+    text allows)."""
     own_low, own_high = m.own_boxes(rows)
     return rules.reading(m.ideal[rows], own_low, own_high, low[:, None, :], high[:, None, :])
 
 
-def values_of(m, proposal, readings) -> np.ndarray:
-    """Each judging actor's value of its reading of the package (NaN for others): utility over the issues on the
-    table, plus its guarantees and its per-run bias."""
+def values_of(m, proposal, texts) -> np.ndarray:
+    """Each judging actor's value of the package as it reads it (``texts``: (m, A, I) readings, or (m, 1, I) a point
+    package everyone reads alike), NaN for others: utility over the issues on the table, plus its guarantees and
+    its per-run bias."""
     j, rows = m.judges, proposal.rows
     values = np.full((len(rows), len(m.spec.actors)), np.nan)
-    u = rules.utility(readings[:, j], m.ideal[rows][:, j], proposal.salience[:, j])
+    u = rules.utility(texts if texts.shape[1] == 1 else texts[:, j], m.ideal[rows][:, j], proposal.salience[:, j])
     values[:, j] = u + proposal.bonus[:, j] + m.bias[rows][:, j]
     return values
 

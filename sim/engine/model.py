@@ -242,14 +242,15 @@ class NegotiationModel(mesa.Model):
         share = np.where(self.roles[actors] == "principal", share, 0.0)
         return rules.stated_position(self.ideal[:, actors], self.tabled[:, None, :], np.clip(share, 0, 1))
 
-    def box(self, parties: np.ndarray):
-        """The packages (n, I) low..high that the red lines of ``parties`` (n, A) allow."""
+    def box(self, parties: np.ndarray, rows=slice(None)):
+        """The packages low..high (per run, per issue) that the red lines of ``parties`` (runs x actors) allow, in
+        the runs ``rows`` (default: all) that ``parties`` belongs to."""
         shape = (parties.shape[0], len(self.issue_index))
         low, high = np.zeros(shape), np.full(shape, 100.0)
         for j, (i, owner) in enumerate(zip(self.red_line_issue, self.red_line_owner, strict=True)):
             binds = parties[:, owner]
-            low[:, i] = np.where(binds, np.maximum(low[:, i], self.red_line_min[:, j]), low[:, i])
-            high[:, i] = np.where(binds, np.minimum(high[:, i], self.red_line_max[:, j]), high[:, i])
+            low[:, i] = np.where(binds, np.maximum(low[:, i], self.red_line_min[rows, j]), low[:, i])
+            high[:, i] = np.where(binds, np.minimum(high[:, i], self.red_line_max[rows, j]), high[:, i])
         return low, high
 
     def own_boxes(self, rows) -> tuple[np.ndarray, np.ndarray]:

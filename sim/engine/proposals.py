@@ -81,18 +81,21 @@ def endorsement(m, t: int) -> Proposal:
 def _proposal(m, t, kind, active, on_table, parties, phase, rule) -> Proposal:
     """A proposal on ``on_table`` between ``parties``, for the runs where it is ``active``. A gate with an issue whose
     red lines cannot meet fails; inside a phase such an issue waits off the table (for a red line to be relaxed)."""
-    low, high = m.box(parties)
-    contested = on_table & (low > high) & active[:, None]
-    if kind == "open":
-        on_table = on_table & ~contested
-        stuck = contested.any(axis=-1) & ~on_table.any(axis=-1)
-        note_incompatible(m, stuck, contested)
-        active = active & on_table.any(axis=-1)
     rows = np.flatnonzero(active)
     on_table, parties, phase, rule = on_table[rows], parties[rows], phase[rows], rule[rows]
-    low, high = low[rows], high[rows]
-    if kind == "open":  # a framework's interval bounds what can be agreed on its issues
-        framed = m.resolving[rows]
+    low, high = m.box(parties, rows)
+    clash = on_table & (low > high)
+    contested = np.zeros((m.block_size, len(m.issue_index)), dtype=bool)
+    contested[rows] = clash
+    if kind == "open":
+        on_table = on_table & ~clash
+        left = on_table.any(axis=-1)
+        stuck = np.zeros(m.block_size, dtype=bool)
+        stuck[rows] = clash.any(axis=-1) & ~left
+        note_incompatible(m, stuck, contested)
+        rows, on_table, parties, phase, rule = rows[left], on_table[left], parties[left], phase[left], rule[left]
+        low, high = low[left], high[left]
+        framed = m.resolving[rows]  # a framework's interval bounds what can be agreed on its issues
         low = np.where(framed, np.maximum(low, m.framework_low[rows]), low)
         high = np.where(framed, np.minimum(high, m.framework_high[rows]), high)
     low, high = drafting_box(m, t, rows, parties, on_table, low, high)

@@ -73,8 +73,11 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         proposal.package = table_package(m, t, proposal)
     low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
     high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
-    texts = readings(m, rows, low, high) if proposal.width.any() else proposal.package[:, None, :]
-    values = values_of(m, proposal, texts)
+    values = values_of(m, proposal, proposal.package[:, None, :])
+    framed = proposal.width.any(axis=-1)
+    if framed.any():  # each party reads a framework's text its own way
+        framed_values = values_of(m, proposal, readings(m, rows[framed], low[framed], high[framed]), framed)
+        values[framed] = framed_values
     if proposal.gate:
         m.value[rows] = np.where(proposal.parties, values, np.nan)
     if proposal.kind != "endorse":
@@ -138,14 +141,15 @@ def readings(m, rows, low, high) -> np.ndarray:
     return rules.reading(m.ideal[rows], own_low, own_high, low[:, None, :], high[:, None, :])
 
 
-def values_of(m, proposal, texts) -> np.ndarray:
-    """Each judging actor's value of the package as it reads it (``texts``: (m, A, I) readings, or (m, 1, I) a point
-    package everyone reads alike), NaN for others: utility over the issues on the table, plus its guarantees and
-    its per-run bias."""
-    j, rows = m.judges, proposal.rows
+def values_of(m, proposal, texts, which=slice(None)) -> np.ndarray:
+    """The value of the package to each actor that answers or announces it, as it reads it (``texts``: (k, A, I)
+    readings, or (k, 1, I) a point package everyone reads alike), NaN for others, in the proposal's runs ``which``:
+    utility over the issues on the table, plus its guarantees and its per-run bias."""
+    j, rows = m.valuers, proposal.rows[which]
     values = np.full((len(rows), len(m.spec.actors)), np.nan)
-    u = rules.utility(texts if texts.shape[1] == 1 else texts[:, j], m.ideal[rows][:, j], proposal.salience[:, j])
-    values[:, j] = u + proposal.bonus[:, j] + m.bias[rows][:, j]
+    texts = texts if texts.shape[1] == 1 else texts[:, j]
+    u = rules.utility(texts, m.ideal[rows][:, j], proposal.salience[which][:, j])
+    values[:, j] = u + proposal.bonus[which][:, j] + m.bias[rows][:, j]
     return values
 
 

@@ -137,7 +137,8 @@ class NegotiationModel(mesa.Model):
         setup.third_parties(self)
         tablers = [self.actor_index[a] for a in spec.protocol.tabled_by]
         speaking = np.flatnonzero(self.phase_parties.any(axis=0) | self.phase_declarers.any(axis=0))
-        self.judges = np.array(sorted({*self.principal_index, *tablers, *speaking}))  # who weighs what is tabled
+        self.valuers = np.array(sorted({*self.principal_index, *speaking}))  # who values what is tabled
+        self.judges = np.array(sorted({*self.valuers, *tablers}))  # who weighs the issues on the table
         self.third_party_parties = [
             a for a in speaking if self.roles[a] != "principal" and self.phase_parties[:, a].any()
         ]

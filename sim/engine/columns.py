@@ -58,7 +58,7 @@ REASONS = {
 REFERS_TO = {
     PRECONDITION: "preconditions",
     RED_LINE: "red_lines",
-    COLLAPSE: "events",
+    COLLAPSE: "causes",
     INCOMPATIBLE: "issues",
     RATIFICATION: "veto_players",
 }

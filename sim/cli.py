@@ -498,10 +498,9 @@ def score(
         )
     tables = []
     with reported():
-        forecasts = [scoring.from_folder(f) for f in folders]
         folder_out = output_folder(out, overwrite) if out else None
         files = [load_observed(path) for path in observed]
-        tables += [scoring.score(f, o) for f, o in zip(forecasts, files, strict=False)]
+        tables += [scoring.score(scoring.from_folder(f), o) for f, o in zip(folders, files, strict=False)]
         if forecast_log is not None:
             entries, skipped = log.read(forecast_log)
             for note in skipped:

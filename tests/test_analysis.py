@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import assert_image
+from helpers import assert_figure, assert_image
 from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
-from sim.analysis import sensitivity, summary, tally
+from sim.analysis import design, sensitivity, summary, tally
 from sim.analysis.compare import compare, comparison_text, difference, signed
 from sim.analysis.summary_text import summary_text
 from sim.batch.runner import load_trajectories, run_batch, simulate
@@ -247,7 +247,7 @@ def test_design_points_play_as_scenarios_with_those_values_fixed(monkeypatch):
     scenario = load(BASELINE)
     dists = uncertain(scenario)
     unit = np.array([[0.2] * len(dists), [0.9] * len(dists), [0.5] * len(dists)])
-    monkeypatch.setattr(sensitivity, "BLOCK_RUNS", 400)  # blocks of two points and of one
+    monkeypatch.setattr(design, "BLOCK_RUNS", 400)  # blocks of two points and of one
     got = sensitivity.reached_at(scenario, unit, 200, seed=7)
     for row, p in zip(unit, got, strict=True):
         data, _ = read(BASELINE)
@@ -485,15 +485,16 @@ LABELS = {"leverage.us_on_israel.strength": "US on Israel: strength"}
 
 
 def test_sweep_and_tornado_figures_use_the_scenarios_names_and_a_distinct_baseline():
-    fig = analysis_figures.sweep_figure(SWEEP, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
+    info = {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS}
+    fig = analysis_figures.sweep_figure(SWEEP, info)
     ax = fig.axes[0]
     styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
     assert styles["baseline P(declared)"] not in (styles["stalemate"], styles["collapse"], styles["declared"])
     assert ax.get_xlabel() == "US on Israel: strength"
     swings = sensitivity.swings(SWEEP)
-    tornado = analysis_figures.tornado_figure(swings, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
+    tornado = analysis_figures.tornado_figure(swings, info)
     assert [t.get_text() for t in tornado.axes[0].get_yticklabels()] == ["US on Israel: strength"]
-    assert analysis_figures.field_label("protocol.pressure_decay", {}) == "protocol.pressure_decay"  # no names: the path
+    assert analysis_figures.field_label("protocol.pressure_decay", {}) == "protocol.pressure_decay"  # no names
 
 
 def test_indices_figure_shows_whiskers_beyond_0_and_1_in_full():
@@ -556,7 +557,13 @@ def test_sweep_command_writes_tables_figures_and_a_tornado(tmp_path):
         "actors.israel.reservation": "Israel: reservation",
         "leverage.us_on_israel_after_summit.strength": "US on Israel after summit: strength",
     }
-    assert all((out / "figures" / f"{n}.png").exists() for n in ("sweep", "tornado"))
+    labels = tornado["labels"].values()
+    assert_figure(
+        out / "figures", "sweep", "How the outcome moves with one assumption", "baseline P(declared)", *labels
+    )
+    top = tornado["rows"][0]
+    assert_figure(out / "figures", "tornado", "What moves the odds of a declaration", *labels,
+                  f"{top['low']:g}", f"{top['high']:g}")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -602,7 +609,9 @@ def test_sensitivity_command_ranks_parameters(tmp_path, decisive):
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "indices.json").read_text())["rows"]
     assert [r["parameter"] for r in rows] == [DECIDES, FAINT, STEP] and rows[0]["rank"] == 1
-    assert (out / "figures" / "morris.png").exists()
+    names = json.loads((out / "indices.json").read_text())["labels"]
+    assert_figure(out / "figures", "morris", "Which assumptions move P(declared)", "Morris: 32 points x 20 runs",
+                  *(names[r["parameter"]] for r in rows))  # fmt: skip
     bad = runner.invoke(app, ["sensitivity", str(BASELINE), "--points", "30", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and bad.stderr == "negsim: Sobol needs a power of 2 base points (got 30)\n"
 
@@ -614,7 +623,8 @@ def test_compare_command_writes_the_comparison(tmp_path):
     assert "change from baseline" in result.stdout
     table = pd.read_csv(out / "compare.csv")
     assert table["item"].tolist() == ["baseline", "us_pressure"] and table["declared_p_value"].iloc[1] < 0.001
-    assert (out / "figures" / "compare.png").exists()
+    change = f"declared {signed(100 * table['declared_diff'].iloc[1], 0)} pts"
+    assert_figure(out / "figures", "compare", "Scenarios compared (changes against baseline)", "us pressure", change)
     missing = runner.invoke(
         app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")]
     )

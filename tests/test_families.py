@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import assert_figure
 from typer.testing import CliRunner
 
 from sim.analysis import families, predict
@@ -26,6 +27,7 @@ from sim.analysis.prediction_folder import write_folder
 from sim.batch.runner import load_results, load_trajectories, run_batch
 from sim.cli import app
 from sim.engine import rules
+from sim.engine.outcomes import OUTCOME_ORDER
 from sim.scenario.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -366,6 +368,16 @@ def test_run_with_a_model_writes_a_point_prediction_folder(tmp_path, baseline, p
     )
     report = runner.invoke(app, ["report", str(out)])
     assert report.exit_code == 2 and report.stderr.count("\n") == 1 and "negsim compare" in report.stderr
+    for args, why in (  # nor does any command that needs an agent-based batch take it
+        (["score", str(out), "--observed", str(ROOT / "observed" / "gaza_2025_01.yaml")],
+         ", which gives no probabilities to score"),
+        (["compare", "--by-parameter", str(out), str(BASELINE), "--out", str(tmp_path / "m")],
+         ", not an agent-based forecast"),
+        (["discover", str(out), "--out", str(tmp_path / "d")], "; discovery needs a batch"),
+    ):  # fmt: skip
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 2 and refused.stderr == f"{out}: holds a point prediction (model eum){why}\n"
+    assert not (tmp_path / "m").exists() and not (tmp_path / "d").exists()
     (out / "summary.json").unlink()
     again = runner.invoke(app, ["summary", str(out)])
     assert again.exit_code == 0 and json.loads((out / "summary.json").read_text()) == summary
@@ -457,7 +469,9 @@ def test_compare_puts_the_families_beside_the_agent_based_model(tmp_path, baseli
     assert table["p_agreed.weapons"].iloc[4] == 0 and table["p_agreed.force"].iloc[1:].tolist() == [1.0] * 4
     result = runner.invoke(app, ["compare", str(abm), str(tmp_path / "eum"), "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
-    assert pd.read_csv(tmp_path / "cmp" / "compare.csv")["model"].tolist() == ["abm", "eum"]
-    assert (tmp_path / "cmp" / "figures" / "compare.png").exists()
+    written = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert written["model"].tolist() == ["abm", "eum"]
+    shares = [f"{written[f'p_{o}'].iloc[0]:.0%}" for o in OUTCOME_ORDER]  # the agent-based item's probabilities
+    assert_figure(tmp_path / "cmp" / "figures", "compare", "Scenarios compared (changes against abm)", *shares)
     plain = compare([abm, abm])
     assert "model" not in plain and not any(c.startswith("value.") for c in plain.columns)

@@ -424,7 +424,7 @@ def test_package_figure_draws_each_issues_5_to_95_range_and_the_red_line_it_sits
     scenario, df, result = played
     issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
     red_lines = [(r.id, r.issue, r.label) for r in scenario.red_lines]
-    fig = plots.package_figure(tally.tally(df, scenario), result, issues, red_lines)
+    fig = plots.package_figure(tally.tally_runs(df, scenario), result, issues, red_lines)
     ranges = {
         seg[0][1]: (seg[0][0], seg[1][0])
         for c in fig.axes[0].collections
@@ -445,7 +445,7 @@ def test_package_figure_draws_each_issues_5_to_95_range_and_the_red_line_it_sits
     never = df.assign(
         **{f"agreed.{i}.round": -1 for i, *_ in issues}, **{f"agreed.{i}.value": np.nan for i, *_ in issues}
     )
-    none = plots.package_figure(tally.tally(never, scenario), result, issues, red_lines)
+    none = plots.package_figure(tally.tally_runs(never, scenario), result, issues, red_lines)
     assert [t.get_text() for t in none.axes[0].texts].count("never agreed") == len(issues)
     assert not [c for c in none.axes[0].collections if isinstance(c, LineCollection)]
 

@@ -50,11 +50,11 @@ def test_a_folder_summarised_chunk_by_chunk_equals_the_summary_of_its_whole_tabl
 
 def test_counts_of_parts_add_up_to_the_counts_of_the_whole(scenario, folder):
     df = load_results(folder)
-    parts = [tally.tally(df.iloc[a : a + 700], scenario) for a in range(0, RUNS, 700)]
+    parts = [tally.tally_runs(df.iloc[a : a + 700], scenario) for a in range(0, RUNS, 700)]
     total = parts[0]
     for part in parts[1:]:
         total.merge(part)
-    whole = tally.tally(df, scenario)
+    whole = tally.tally_runs(df, scenario)
     assert dumped(summary.summarize_counts(total, frame_chunks(df), {}, scenario)) == dumped(
         summary.summarize_counts(whole, frame_chunks(df), {}, scenario)
     )

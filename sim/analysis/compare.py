@@ -26,7 +26,7 @@ import pandas as pd
 from sim.analysis.intervals import difference
 from sim.analysis.predict import predicted_issues, value_column
 from sim.analysis.prediction_folder import family_of, point_family
-from sim.analysis.tally import Tally, folder_chunks, frame_chunks, tally, tally_folder
+from sim.analysis.tally import Tally, folder_chunks, frame_chunks, tally_folder, tally_runs
 from sim.batch.folder import ResultsFolder
 from sim.batch.runner import run_batch
 from sim.engine.outcomes import OUTCOME_ORDER
@@ -53,7 +53,7 @@ def read_item(item: str | Path, runs: int | None = None, seed: int | None = None
     seed = spec.meta.seed_or(seed)
     df = run_batch(spec, runs=runs, seed=seed)
     info = {"scenario": spec.meta.name, "runs": len(df), "seed": seed, "model": "abm"}
-    return info, (tally(df, spec), frame_chunks(df))
+    return info, (tally_runs(df, spec), frame_chunks(df))
 
 
 def labels(items) -> list[str]:

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from sim.analysis.attribution import Version
-from sim.analysis.score import Forecast, reached
+from sim.analysis.score import Forecast, reached_by_round
 from sim.analysis.summary import probabilities
 from sim.batch.errors import ResultsError
 from sim.batch.folder import ResultsFolder, scenario_hash
@@ -45,7 +45,7 @@ def entry(folder: str | Path, question: str | None = None, filed: dt.datetime | 
         "round_days": spec.meta.round_days,
         "horizon": spec.meta.horizon,
         "probabilities": {o: {k: probs[o][k] for k in ("p", "low", "high")} for o in OUTCOME_ORDER},
-        "reached": reached(df, spec),
+        "reached": reached_by_round(df, spec),
         "scenario_yaml": text,
     }
 

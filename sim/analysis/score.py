@@ -66,7 +66,7 @@ def result_columns(spec) -> dict[str, str]:
     return columns
 
 
-def reached(df: pd.DataFrame, spec) -> dict[str, list[int]]:
+def reached_by_round(df: pd.DataFrame, spec) -> dict[str, list[int]]:
     """Per result (:func:`result_columns`), the cumulative count of runs that reached it by each round from 0 to
     the horizon."""
     out = {}
@@ -82,7 +82,12 @@ def from_folder(folder: str | Path) -> Forecast:
     results = ResultsFolder.open(folder)
     spec, df = results.scenario, results.runs()
     return Forecast(
-        str(folder), results.meta["scenario"], spec.meta.start_date, spec.meta.round_days, len(df), reached(df, spec)
+        str(folder),
+        results.meta["scenario"],
+        spec.meta.start_date,
+        spec.meta.round_days,
+        len(df),
+        reached_by_round(df, spec),
     )
 
 

@@ -28,8 +28,8 @@ from sim.analysis.tally import (
     folder_chunks,
     frame_chunks,
     outcome_probabilities,
-    tally,
     tally_folder,
+    tally_runs,
 )
 from sim.batch.folder import ResultsFolder
 from sim.engine.outcomes import SUCCESS, reason_words
@@ -127,7 +127,7 @@ def counted_agreements(
 
 def summarize(df: pd.DataFrame, meta: dict | None = None, scenario=None) -> dict:
     """Everything a briefing needs from a batch's runs, as plain data (JSON-ready)."""
-    return summarize_counts(tally(df, scenario), frame_chunks(df), meta, scenario)
+    return summarize_counts(tally_runs(df, scenario), frame_chunks(df), meta, scenario)
 
 
 def summarize_folder(

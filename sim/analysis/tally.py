@@ -264,7 +264,7 @@ def agreed_in(chunks: Chunks, bins: dict[str, np.ndarray]) -> dict[str, np.ndarr
     return {issue: np.concatenate(parts) for issue, parts in found.items()}
 
 
-def tally(df: pd.DataFrame, scenario=None) -> Tally:
+def tally_runs(df: pd.DataFrame, scenario=None) -> Tally:
     """The counts of the runs in ``df`` (a scenario sets the horizon and the red lines' issues)."""
     if scenario is None:
         return Tally.of(df)

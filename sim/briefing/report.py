@@ -74,7 +74,7 @@ def read_figures(folder: ResultsFolder) -> list[Figure]:
 
 
 # ------------------------------------------------------------------ sections
-def question(scenario: Scenario, summary: dict) -> list:
+def question_section(scenario: Scenario, summary: dict) -> list:
     m = scenario.meta
     first = scenario.gates()[0]
     names = Names(scenario)
@@ -143,7 +143,7 @@ def _two_kinds(spread: dict | None) -> list:
     ]
 
 
-def key_numbers(scenario: Scenario, summary: dict) -> list:
+def key_numbers_section(scenario: Scenario, summary: dict) -> list:
     m, probs, t = scenario.meta, summary["probabilities"], summary["declaration_round"]
     names = Names(scenario)
     phase = summary.get("phase") or names.phases[scenario.gates()[0].id]
@@ -240,7 +240,7 @@ def figures_section(figures: list[Figure]) -> list:
     return [Heading("Figures"), *figures] if figures else []
 
 
-def method(s: Scenario, meta: dict) -> list:
+def method_section(s: Scenario, meta: dict) -> list:
     m = s.meta
     principals = " and ".join(a.name or a.id for a in s.principals)
     others = ", ".join(a.name or a.id for a in s.seated if a.role != "principal")
@@ -297,12 +297,12 @@ def briefing(folder: str | Path, seeds: Path | None = None) -> tuple[Scenario, d
     scenario = results.scenario
     claims, digests = read_digests(seeds or find_seeds(results.path))
     blocks = [
-        *question(scenario, summary),
-        *key_numbers(scenario, summary),
+        *question_section(scenario, summary),
+        *key_numbers_section(scenario, summary),
         *figures_section(read_figures(results)),
         *assumptions(scenario),
         *sources(scenario, claims, digests),
-        *method(scenario, meta),
+        *method_section(scenario, meta),
     ]
     return scenario, meta, blocks, claims
 

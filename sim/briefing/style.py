@@ -36,12 +36,13 @@ STYLE = {
 }
 
 
-def footer(fig, summary: dict, extra: str = "", runs: str = "") -> None:
-    """Scenario name, run count (or ``runs`` as given), seed and date along the bottom edge."""
+def footer(fig, about: dict, extra: str = "", runs: str = "") -> None:
+    """Scenario name, run count (or ``runs`` as given), seed and date along the bottom edge; ``about`` is a
+    summary, or an analysis's description of itself (a table's ``attrs``), with ``scenario``, ``runs`` and ``seed``."""
     parts = [
-        summary.get("scenario", ""),
-        runs or f"{summary.get('runs', 0):,} runs",
-        f"seed {summary.get('seed')}",
+        about.get("scenario", ""),
+        runs or f"{about.get('runs', 0):,} runs",
+        f"seed {about.get('seed')}",
         dt.date.today().isoformat(),
         "negsim",
     ]
@@ -51,6 +52,7 @@ def footer(fig, summary: dict, extra: str = "", runs: str = "") -> None:
 
 
 def new_figure(width=7.0, height=4.0):
+    """A figure of one panel in the style, with room for a title above and the footer below."""
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(width, height))
         ax = fig.subplots()

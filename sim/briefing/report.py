@@ -106,6 +106,13 @@ def _share_table(header: str, rows: list[dict], label: str = "label") -> Table:
     )
 
 
+def _blocking_table(who: str, rows: list[dict], names: Names) -> Table:
+    """What stopped runs (a summary's ``blocking`` or ``open_blocking``): share, who (headed ``who``), and why."""
+    named = lambda b: names.actor(b["blocker"]) if b["blocker"] != "-" else "—"
+    cells = [(pct(b["share"]), named(b), reason_words(b["reason"], names)) for b in rows]
+    return Table(("Share of runs", who, "Reason"), cells, (0.2, 0.3, 0.5))
+
+
 def _two_kinds(spread: dict | None) -> list:
     """Monte Carlo error beside the spread due to uncertain assumptions (:mod:`sim.analysis.uncertainty`)."""
     if not spread or not spread.get("points"):
@@ -178,18 +185,7 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
     if summary["blocking"]:
         out += [
             Heading("What blocks the declaration", 2),
-            Table(
-                ("Share of runs", "Blocked by", "Reason"),
-                [
-                    (
-                        pct(b["share"]),
-                        names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
-                        reason_words(b["reason"], names),
-                    )
-                    for b in summary["blocking"]
-                ],
-                (0.2, 0.3, 0.5),
-            ),
+            _blocking_table("Blocked by", summary["blocking"], names),
         ]
     pre = {p.id: p for p in scenario.preconditions}
     if summary["preconditions"]:
@@ -219,20 +215,7 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
         if summary.get("milestones"):
             out.append(_share_table("Milestone carried out", summary["milestones"]))
         if summary.get("open_blocking"):
-            out.append(
-                Table(
-                    ("Share of runs", "Holding up the open issues", "Reason"),
-                    [
-                        (
-                            pct(b["share"]),
-                            names.actor(b["blocker"]) if b["blocker"] != "-" else "—",
-                            reason_words(b["reason"], names),
-                        )
-                        for b in summary["open_blocking"]
-                    ],
-                    (0.2, 0.3, 0.5),
-                )
-            )
+            out.append(_blocking_table("Holding up the open issues", summary["open_blocking"], names))
     return out
 
 

@@ -24,7 +24,7 @@ from sim.analysis.summary_text import summary_text
 from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.briefing import analysis_figures, plots, style
 from sim.cli import app
-from sim.engine.outcomes import DECLARED, reason_words
+from sim.engine.columns import DECLARED, reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read, validate
 from sim.scenario.parameters import uncertain

@@ -27,7 +27,7 @@ from sim.analysis.prediction_folder import write_folder
 from sim.batch.runner import load_results, load_trajectories, run_batch
 from sim.cli import app
 from sim.engine import rules
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent

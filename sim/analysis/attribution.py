@@ -23,7 +23,7 @@ from sim.analysis.intervals import Z95
 from sim.analysis.prediction_folder import agent_based
 from sim.batch.folder import ResultsFolder
 from sim.batch.runner import run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.labels import TEXT_FIELDS, Names
 from sim.scenario.loader import dump, load, validate
 from sim.scenario.parameters import join

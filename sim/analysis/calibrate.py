@@ -32,7 +32,7 @@ from sim.analysis.design import DesignError, at_quantiles, frequencies
 from sim.analysis.errors import AnalysisError
 from sim.analysis.intervals import Z95
 from sim.batch.folder import atomic_write
-from sim.engine.outcomes import measures
+from sim.engine.columns import measures
 from sim.scenario.distributions import Beta, Choice, Normal
 from sim.scenario.labels import Names
 from sim.scenario.loader import dump, load

@@ -29,7 +29,7 @@ from sim.analysis.prediction_folder import family_of, point_family
 from sim.analysis.tally import Tally, folder_chunks, frame_chunks, tally_folder, tally_runs
 from sim.batch.folder import ResultsFolder
 from sim.batch.runner import run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.loader import load
 
 TESTED = ("declared", "collapse")

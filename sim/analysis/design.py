@@ -3,7 +3,7 @@
 A design sets some uncertain parameters to one value per point (e.g. quantiles of their distributions
 mapped through the inverse CDF, :func:`at_quantiles`); each point is played ``runs_per_point`` times and
 what is counted is how often a measure (``declared``, ``collapse``, ``agreed:<issue>``,
-``implemented:<milestone>``: :func:`sim.engine.outcomes.measures`) is reached. Sensitivity indices,
+``implemented:<milestone>``: :func:`sim.engine.columns.measures`) is reached. Sensitivity indices,
 calibration, the spread across assumptions and scenario discovery are all built on it.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.analysis.errors import AnalysisError
-from sim.engine import outcomes
+from sim.engine import columns, tables
 from sim.engine.model import NegotiationModel
 from sim.scenario.problems import did_you_mean
 from sim.scenario.schema import Scenario
@@ -31,8 +31,8 @@ def at_quantiles(dist, unit: np.ndarray) -> np.ndarray:
 
 
 def checked(scenario: Scenario, measure: str) -> str:
-    """``measure`` if the scenario can reach it (see :func:`sim.engine.outcomes.measures`), else a DesignError."""
-    known = outcomes.measures(scenario)
+    """``measure`` if the scenario can reach it (see :func:`sim.engine.columns.measures`), else a DesignError."""
+    known = columns.measures(scenario)
     if measure not in known:
         raise DesignError(f"--outcome {measure!r}: not an outcome of {scenario.meta.name}"
                           f"{did_you_mean(measure, known, ' (one of: ' + ', '.join(known) + ')')}")  # fmt: skip
@@ -61,5 +61,5 @@ def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_poin
         model = NegotiationModel(scenario, runs, seed=seed, overrides=overrides)
         model.run()
         for k, measure in enumerate(measures):
-            out[block, k] = outcomes.measure(model, measure).reshape(n, runs_per_point).mean(axis=1)
+            out[block, k] = tables.measure(model, measure).reshape(n, runs_per_point).mean(axis=1)
     return out

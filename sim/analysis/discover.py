@@ -21,7 +21,7 @@ import pandas as pd
 from sim.analysis.design import DesignError, checked
 from sim.analysis.prediction_folder import agent_based
 from sim.batch.folder import SCENARIO, ResultsError, ResultsFolder
-from sim.engine.outcomes import idents, reached
+from sim.engine.columns import idents, reached
 from sim.scenario.labels import Names
 from sim.scenario.parameters import uncertain
 from sim.scenario.problems import ScenarioError

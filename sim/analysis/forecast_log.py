@@ -21,7 +21,7 @@ from sim.analysis.score import Forecast, reached_by_round
 from sim.analysis.summary import probabilities
 from sim.batch.errors import ResultsError
 from sim.batch.folder import ResultsFolder, scenario_hash
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.loader import dump
 
 REQUIRED = ("question", "filed", "scenario", "scenario_hash", "seed", "runs", "start_date", "round_days", "reached")

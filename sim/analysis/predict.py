@@ -28,7 +28,7 @@ import pandas as pd
 from sim.analysis.families import MODEL_FAMILIES, MOVES, EUMRounds, compromise, eum, median, nash
 from sim.engine import rules
 from sim.engine.model import NegotiationModel
-from sim.engine.values import Values
+from sim.engine.numbers import Numbers
 from sim.scenario.loader import load, read
 from sim.scenario.parameters import uncertain
 from sim.scenario.problems import Problem, ScenarioError
@@ -86,14 +86,14 @@ def inputs(scenario: Scenario, seed: int | None = None, runs: int | None = None)
     at = scenario.meta.seed if medians else scenario.meta.seed_or(seed)
     run_ids = np.arange(1 if medians else runs or scenario.meta.runs, dtype=np.int64)
     if scenario.as_of is None:
-        start = _stated(scenario, Values(scenario, at, run_ids, overrides), len(run_ids))
+        start = _stated(scenario, Numbers(scenario, at, run_ids, overrides), len(run_ids))
     else:
         start = _resumed(NegotiationModel(scenario, run_ids, seed=at, overrides=overrides))
     return Inputs(scenario, None if medians else at, [a.id for a in scenario.seated], *start[:3],
                   [a.id for a in scenario.principals], *start[3:])  # fmt: skip
 
 
-def _stated(scenario: Scenario, numbers: Values, n: int) -> tuple[np.ndarray, ...]:
+def _stated(scenario: Scenario, numbers: Numbers, n: int) -> tuple[np.ndarray, ...]:
     """The start arrays of :class:`Inputs` read as the runs read their numbers, without building the model."""
     issues = scenario.issue_ids()
     each = lambda number, default=0.0: np.broadcast_to(numbers(number, default), n)

@@ -25,7 +25,7 @@ import scoringrules
 from sim.analysis.intervals import proportion, wilson_interval
 from sim.analysis.prediction_folder import agent_based
 from sim.batch.folder import ResultsFolder
-from sim.engine.outcomes import column
+from sim.engine.columns import column
 from sim.scenario.observed import Observed, event_problem
 from sim.scenario.problems import ScenarioError
 

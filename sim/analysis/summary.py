@@ -32,7 +32,7 @@ from sim.analysis.tally import (
     tally_runs,
 )
 from sim.batch.folder import ResultsFolder
-from sim.engine.outcomes import SUCCESS, reason_words
+from sim.engine.columns import SUCCESS, reason_words
 from sim.scenario.labels import Names
 
 

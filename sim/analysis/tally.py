@@ -20,7 +20,7 @@ from sim.analysis.intervals import proportion
 from sim.analysis.quantiles import Agreed, added, histogram, value_bin
 from sim.batch.executors import pooled
 from sim.batch.folder import RUNS, ResultsFolder
-from sim.engine.outcomes import OUTCOME_ORDER, SUCCESS, column, idents
+from sim.engine.columns import OUTCOME_ORDER, SUCCESS, column, idents
 
 # The run table's columns a summary reads (figures too): the rest (parameters, pressures, budgets) it leaves.
 SUMMARY_COLUMNS = ["outcome", "round", "collapse_round", "blocker", "reason", "open_blocker", "open_reason"]

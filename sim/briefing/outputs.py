@@ -11,7 +11,7 @@ from sim.analysis.summary_text import summary_text
 from sim.batch.folder import SUMMARY_JSON, SUMMARY_TEXT, ResultsFolder, atomic_write
 from sim.briefing import plots
 from sim.briefing.style import save
-from sim.engine.outcomes import reason_words
+from sim.engine.columns import reason_words
 from sim.scenario.labels import Names
 
 

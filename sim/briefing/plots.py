@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.analysis.tally import Tally
 from sim.briefing.style import COLOURS, INK, PERCENT, STYLE, footer, new_figure, panel_grid, set_margins
-from sim.engine.outcomes import is_collapse
+from sim.engine.columns import is_collapse
 
 ACTOR_COLOURS = ["#1d3557", "#e63946", "#2a9d8f", "#e9a800", "#7b4fa6", "#8c6d46", "#6c9bd2", "#ef8fb0"]
 

@@ -25,7 +25,7 @@ from sim.briefing.document import Figure, Heading, Paragraph, Table, to_html
 from sim.briefing.outputs import drawn_figures
 from sim.briefing.pdf import to_pdf
 from sim.briefing.wording import day, interval, pct
-from sim.engine.outcomes import reason_words
+from sim.engine.columns import reason_words
 from sim.scenario.digest import Claim, find_seeds, read_digests
 from sim.scenario.labels import Names, words
 from sim.scenario.parameters import uncertain

@@ -1,11 +1,12 @@
-"""Scenario discovery: the regions of the sampled parameters in which an outcome is most likely.
+"""Scenario discovery: the regions of the sampled parameters in which a measure is most likely reached.
 
-The EMA Workbench's PRIM (patient rule induction) peels a box around the runs that reach the
-outcome, trading coverage (the share of those runs inside the box) against density (the share of
+A measure is what a run can reach: ``declared``, ``collapse``, ``agreed:<issue>`` or ``implemented:<milestone>``
+(``--outcome`` on the command line). The EMA Workbench's PRIM (patient rule induction) peels a box around the
+runs that reach it, trading coverage (the share of those runs inside the box) against density (the share of
 runs inside the box that reach it); the chosen box is the densest on the peeling trajectory whose
 coverage is still at least ``min_coverage``, less the restrictions whose quasi-p value exceeds ``max_qp``
 (which a box this good would show by chance). Its CART (a classification tree, scikit-learn) gives a
-second view: the leaves where the outcome is likeliest. Both read a results folder's sampled
+second view: the leaves where it is likeliest. Both read a results folder's sampled
 parameters (``param.*`` columns) and report boxes in the scenario's own words.
 """
 

@@ -30,8 +30,9 @@ CASE = ROOT / "scenarios" / "reference" / "gaza_2025_01.yaml"
 OBSERVED = ROOT / "observed" / "gaza_2025_01.yaml"
 RUNS = 600
 QUESTION = "Does phase two of the January 2025 ceasefire begin?"
-# A later view of the January 2025 case: the war less likely to resume at phase one's expiry, more US pressure, a summit, and an event
-# that needs the summit's flag (so it cannot be made alone), a relabelled issue and a new basis (no numbers move).
+# A later view of the January 2025 case: the war less likely to resume at phase one's expiry, more US pressure, a
+# summit, and an event that needs the summit's flag (so it cannot be made alone), a relabelled issue and a new basis
+# (no numbers move).
 LATER = f"""\
 extends: {CASE}
 issues:
@@ -139,7 +140,8 @@ def test_compare_breaks_the_difference_down_by_parameter(logged, tmp_path):
     }, "a relabelled issue and a new basis move no number and are not listed"
     before = yaml.safe_load(dump(load(CASE)))
     base = probabilities(run_batch(load(CASE), runs=RUNS, seed=20250119))
-    change = next(c for c in attribution.changes(before, yaml.safe_load(dump(load(later)))) if "phase_one_expires" in c.path)
+    changes = attribution.changes(before, yaml.safe_load(dump(load(later))))
+    change = next(c for c in changes if "phase_one_expires" in c.path)
     alone = probabilities(run_batch(validate(attribution.applied(before, change)), runs=RUNS, seed=20250119))
     for o in ("declared", "collapse", "stalemate"):
         assert rows["expiries.phase_one_expires.probability"][f"d_{o}"] == pytest.approx(alone[o]["p"] - base[o]["p"])

@@ -467,7 +467,7 @@ class Protocol(Sourced):
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 
 
-FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions")
+FIGURES = ("outcomes", "declaration_curve", "agreements", "mechanisms", "blocking", "packages", "positions")
 
 
 class Outputs(Strict):

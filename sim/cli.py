@@ -18,8 +18,8 @@ from typing import Annotated
 import typer
 
 from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load
-from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS
 
 app = typer.Typer(
@@ -194,8 +194,8 @@ def point_prediction(
     """``negsim run --model FAMILY``: a point prediction's results folder, and its summary printed."""
     from sim.analysis import families
     from sim.batch.runner import default_out
+    from sim.scenario.errors import Problem, did_you_mean
     from sim.scenario.loader import read
-    from sim.scenario.problems import Problem, did_you_mean
 
     if model not in families.FAMILIES:
         known = ["abm", *families.FAMILIES]

@@ -36,10 +36,10 @@ from sim.analysis.sensitivity import DesignError, at_quantiles, frequencies
 from sim.batch.folder import atomic_write
 from sim.engine.outcomes import measures
 from sim.scenario.distributions import Beta, Choice, Normal
+from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.labels import Names
 from sim.scenario.loader import dump, load
 from sim.scenario.parameters import uncertain
-from sim.scenario.problems import Problem, ScenarioError, did_you_mean
 from sim.scenario.schema import Scenario, Sourced
 from sim.scenario.targets import Targets
 

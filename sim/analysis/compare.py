@@ -34,10 +34,10 @@ from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tall
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
 from sim.engine.outcomes import OUTCOME_ORDER
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import TEXT_FIELDS, Names
 from sim.scenario.loader import load, validate
 from sim.scenario.parameters import join
-from sim.scenario.problems import ScenarioError
 
 TESTED = ("declared", "collapse")
 

@@ -22,10 +22,10 @@ from sim.analysis.sensitivity import DesignError, checked
 from sim.batch.folder import ResultsError, read_meta
 from sim.batch.runner import load_results
 from sim.engine.outcomes import idents, reached
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
 from sim.scenario.loader import load
 from sim.scenario.parameters import uncertain
-from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import Scenario
 
 # What a parameter's number measures, by the field it sets (issue bounds and positions use the issue's scale).

@@ -26,9 +26,9 @@ from sim.analysis.intervals import proportion, wilson_interval
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results
 from sim.engine.outcomes import column
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load
 from sim.scenario.observed import Observed, event_problem
-from sim.scenario.problems import ScenarioError
 
 FORECASTERS = {"model": "the model", "half": "50% on everything", "base": "base rate (leave-one-out)"}
 RELIABILITY_MIN = 30  # scored events before a reliability table means anything

@@ -478,7 +478,7 @@ class Tally:
         ]
         return {
             "scenario": meta.get("scenario", scenario.meta.name if scenario is not None else ""),
-            "phase": names.phases[scenario.gates()[0].id] if scenario is not None else "",
+            "phase": names.phases[scenario.ordered_phases()[0].id] if scenario is not None else "",
             "runs": n,
             "seed": meta.get("seed"),
             "horizon": horizon,

@@ -6,15 +6,17 @@ Every problem becomes a :class:`Problem` printed as ``file:line: field.path: mes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.checks import incoherences
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
+from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.parameters import join
-from sim.scenario.problems import Problem, ScenarioError, did_you_mean
 from sim.scenario.schema import Scenario
 
 MAX_BYTES = 2_000_000
@@ -155,15 +157,22 @@ def load(path: str | Path) -> Scenario:
     return validate(data, where, str(path))
 
 
-def validate(data: dict, where: _Where | None = None, file: str = "<scenario>", schema: type[Any] = Scenario) -> Any:
-    """``data`` as a ``schema`` instance (a scenario unless another input file's schema is named, one with a
-    ``problems()`` method of its own cross-field checks); raise :class:`ScenarioError` listing every problem."""
+def validate(
+    data: dict,
+    where: _Where | None = None,
+    file: str = "<scenario>",
+    schema: type[Any] = Scenario,
+    checks: Callable[[Any], list[tuple[str, str]]] = incoherences,
+) -> Any:
+    """``data`` as a ``schema`` instance (a scenario unless another input file's schema is named, with the
+    ``checks`` across its fields that give (dotted path, message) for each incoherence); raise
+    :class:`ScenarioError` listing every problem."""
     where = where if where is not None else _Where()
     try:
         checked = schema.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
-    problems = [problem_at(where, file, path, msg) for path, msg in checked.problems()]
+    problems = [problem_at(where, file, path, msg) for path, msg in checks(checked)]
     if problems:
         raise ScenarioError(_named(problems, data))
     return checked

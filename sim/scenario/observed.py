@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from sim.scenario.errors import Problem, did_you_mean
 from sim.scenario.loader import problem_at, read, validate
-from sim.scenario.problems import Problem, did_you_mean
 from sim.scenario.schema import ID, Strict
 
 # What an event can refer to, with the id each needs (``declared`` alone is the scenario's first phase).
@@ -111,7 +111,7 @@ class Observed(Strict):
                 cases.append(case.id)
         return hits, len(cases), cases
 
-    def problems(self):
+    def incoherences(self) -> list[tuple[str, str]]:
         """Cross-field problems as (dotted path, message)."""
         out = []
         for field, items in (("reference_class.cases", self.reference_class.cases), ("events", self.events)):
@@ -159,9 +159,9 @@ def result_forms() -> list[str]:
 
 
 def load_observed(path: str | Path) -> Observed:
-    """Load and validate an observed-outcomes file; raise :class:`~sim.scenario.problems.ScenarioError`."""
+    """Load and validate an observed-outcomes file; raise :class:`~sim.scenario.errors.ScenarioError`."""
     data, where = read(path, kind="an observed-outcomes file")
-    observed = validate(data, where, str(path), Observed)
+    observed = validate(data, where, str(path), Observed, Observed.incoherences)
     observed._where, observed._file = where, str(path)
     return observed
 

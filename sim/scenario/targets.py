@@ -14,8 +14,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from scipy import stats
 
+from sim.scenario.checks import duplicate_ids
 from sim.scenario.loader import read, validate
-from sim.scenario.schema import ID, Sourced, Strict, _duplicates
+from sim.scenario.schema import ID, Sourced, Strict
 
 
 class Case(Sourced):
@@ -64,8 +65,9 @@ class Targets(Strict):
         belief = stats.beta(k + 0.5, n - k + 0.5)
         return float(belief.mean()), float(belief.std())
 
-    def problems(self):
-        out = _duplicates([c.id for c in self.cases], "cases", "case")
+    def incoherences(self) -> list[tuple[str, str]]:
+        """Cross-field problems as (dotted path, message)."""
+        out = duplicate_ids([c.id for c in self.cases], "cases", "case")
         outcomes = [t.outcome for t in self.targets]
         twice = [i for i, o in enumerate(outcomes) if o in outcomes[:i]]
         out += [(f"targets.{i}.outcome", f"'{outcomes[i]}' is a target twice") for i in twice]
@@ -78,4 +80,4 @@ class Targets(Strict):
 def load_targets(path: str | Path) -> tuple[Targets, dict]:
     """A validated targets file and its line map (path -> (file, line)), for problems found later."""
     data, where = read(path)
-    return validate(data, where, str(path), Targets), where
+    return validate(data, where, str(path), Targets, Targets.incoherences), where

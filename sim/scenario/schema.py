@@ -15,6 +15,7 @@ import math
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from sim.scenario.distributions import Distribution
 
@@ -63,15 +64,33 @@ Unit = ranged(0, 1)
 Scale = ranged(0, 100)
 Cost = ranged(0, 1e6)
 
+# Units of the language's numbers. A number on an issue's axis is in ISSUE_SCALE, which
+# :func:`sim.scenario.parameters.unit_of` tells in the issue's own words (what 0 and 100 mean on it).
+ISSUE_SCALE = "issue scale (0-100)"
+UTILITY = "utility (0-1)"
+PRESSURE = "pressure (utility)"
+CAPITAL = "political capital"
+SHARE = "share (0-1)"
+CHANCE_A_ROUND = "chance a round"
+MULTIPLIER = "multiplier"
+ROUND = "round number"
+ROUNDS = "rounds"
+
+
+def measured(default=PydanticUndefined, about: str = "", unit: str = "", **constraints):
+    """A numeric field with what it means and its unit, both shown by the JSON Schema (``description``, ``unit``)."""
+    return Field(default, description=about, json_schema_extra={"unit": unit}, **constraints)
+
 
 class Meta(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     start_date: dt.date = dt.date(2025, 12, 15)
-    horizon: int = Field(26, ge=1, le=520, description="rounds observed (never changes what happens in them)")
-    round_days: int = Field(7, ge=1, le=366, description="calendar days per round")
-    seed: int = Field(20251215, ge=0, lt=2**63)
-    runs: int = Field(10_000, ge=1, le=MAX_RUNS)
+    horizon: int = measured(26, "rounds observed (never changes what happens in them)", ROUNDS, ge=1, le=520)
+    round_days: int = measured(7, "calendar days per round", "days", ge=1, le=366)
+    seed: int = measured(20251215, "root seed of the runs' random streams (unless another is given)", "seed", ge=0,
+                         lt=2**63)  # fmt: skip
+    runs: int = measured(10_000, "runs in a batch (unless another number is given)", "runs", ge=1, le=MAX_RUNS)
 
     def seed_or(self, seed: int | None) -> int:
         """``seed``, or the scenario's own when none is given."""
@@ -92,15 +111,16 @@ class Concession(Sourced):
     """How a principal lowers what it holds out for, on its own clock (which never depends on the horizon)."""
 
     strategy: Literal[STRATEGIES] = "linear"
-    exponent: ranged(0.01, 100) | None = Field(None, description="time-based shape: <1 Boulware, >1 Conceder")
-    deadline: ranged(1, 10_000) | None = Field(
-        None, description="rounds of talks by which a time-based or responsive principal reaches its reservation"
+    exponent: ranged(0.01, 100) | None = measured(None, "time-based shape: <1 Boulware, >1 Conceder", "exponent")
+    deadline: ranged(1, 10_000) | None = measured(
+        None, "rounds of talks by which a time-based or responsive principal reaches its reservation", "rounds of talks"
     )
-    reciprocity: ranged(0, 5) = Field(
-        1.0, description="responsive: share of the other side's last concession matched, on top of the steady pace"
-    )
-    patience: Unit = Field(0.95, description="per-round discount factor (subgame-perfect offers)")
-    step: ranged(1e-6, 1) = Field(0.02, description="Zeuthen concession step in utility")
+    reciprocity: ranged(0, 5) = measured(
+        1.0, "responsive: share of the other side's last concession matched, on top of the steady pace",
+        "share of the other side's move",
+    )  # fmt: skip
+    patience: Unit = measured(0.95, "discount factor a round (subgame-perfect offers)", "discount factor (0-1)")
+    step: ranged(1e-6, 1) = measured(0.02, "Zeuthen's concession step", UTILITY)
 
     @model_validator(mode="after")
     def _check(self):
@@ -125,15 +145,18 @@ class Actor(Sourced):
     id: str = Field(pattern=ID)
     name: str = ""
     role: Literal[ROLES]
-    position: dict[str, Scale] = Field(default_factory=dict)
-    salience: dict[str, Unit] = Field(
-        default_factory=dict, description="weights per issue summing to 1 (renormalised per run if drawn)"
+    position: dict[str, Scale] = measured(
+        about="issue -> where the actor stands on it (its ideal package)", unit=ISSUE_SCALE, default_factory=dict
     )
-    capability: Unit = 0.5
-    reservation: Unit = Field(0.5, description="utility of no deal (principals)")
+    salience: dict[str, Unit] = measured(
+        about="weights per issue summing to 1 (renormalised per run if drawn)", unit="weight (0-1)",
+        default_factory=dict,
+    )  # fmt: skip
+    capability: Unit = measured(0.5, "clout: the weight of its position in a compromise", "clout (0-1)")
+    reservation: Unit = measured(0.5, "utility of no deal (principals)", UTILITY)
     concession: Concession | None = Field(None, description="principals only: how they concede")
-    noise: Unit = Field(0.0, description="sd of a per-run bias in how the actor values packages (a trait)")
-    budget: Cost = Field(0.0, description="political capital for pressing, guarantees and summits")
+    noise: Unit = measured(0.0, "sd of a per-run bias in how the actor values packages (a trait)", "utility (sd)")
+    budget: Cost = measured(0.0, "political capital for pressing, guarantees and summits", CAPITAL)
     bridging: Literal["own", "nash", "maximin"] = Field(
         "nash", description="how it drafts a bridging package when it tables one"
     )
@@ -157,16 +180,17 @@ class Actor(Sourced):
 
 
 class Relaxation(Sourced):
-    to: Scale = Field(description="the bound after relaxing")
-    audience_cost: ranged(0, 10) = Field(description="pressure the principal must be under to pay the domestic cost")
+    to: Scale = measured(..., "the bound after relaxing", ISSUE_SCALE)
+    audience_cost: ranged(0, 10) = measured(..., "pressure the principal must be under to pay the domestic cost",
+                                            PRESSURE)  # fmt: skip
 
 
 class RedLine(Sourced):
     id: str = Field(pattern=ID)
     actor: str
     issue: str
-    min: Scale | None = None
-    max: Scale | None = None
+    min: Scale | None = measured(None, "the least the principal accepts on the issue", ISSUE_SCALE)
+    max: Scale | None = measured(None, "the most the principal accepts on the issue", ISSUE_SCALE)
     label: str = ""
     relax: Relaxation | None = Field(None, description="whether and how far it can be relaxed, at what cost")
 
@@ -186,13 +210,13 @@ class Precondition(Sourced):
     actor: str
     flag: str
     waivable: bool = False
-    waiver_pressure: ranged(0, 10) = Field(1.0, description="pressure on the actor at which it waives")
-    earliest_waiver_round: int = Field(0, ge=0)
+    waiver_pressure: ranged(0, 10) = measured(1.0, "pressure on the actor at which it waives", PRESSURE)
+    earliest_waiver_round: int = measured(0, "the first round it may be waived in", ROUND, ge=0)
 
 
 class When(Strict):
-    from_round: int = Field(0, ge=0)
-    until_round: int | None = Field(None, ge=0)
+    from_round: int = measured(0, "the first round it holds in", ROUND, ge=0)
+    until_round: int | None = measured(None, "the last round it holds in (unset: to the end)", ROUND, ge=0)
     requires: list[str] = Field(default_factory=list, description="flags that must all be set")
     unless: list[str] = Field(default_factory=list, description="flags that must all be unset")
 
@@ -222,7 +246,7 @@ class Milestone(Sourced):
     label: str = ""
     issues: list[str] = Field(min_length=1, description="issues whose agreement it implements")
     phase: str | None = None
-    hazard: Unit = Field(description="per-round chance of being carried out once possible")
+    hazard: Unit = measured(..., "chance a round of being carried out once possible", CHANCE_A_ROUND)
 
 
 class Leverage(Sourced):
@@ -231,13 +255,13 @@ class Leverage(Sourced):
     id: str = Field(pattern=ID)
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    strength: Unit = Field(description="pressure added per round at full credibility (utility units)")
+    strength: Unit = measured(..., "pressure added a round at full credibility", "pressure a round (utility)")
     on: Literal["block", "always"] = "block"
     when: When = Field(default_factory=When)
-    cost: Cost = Field(0.0, description="budget spent per round of pressing")
-    credibility: Unit = Field(1.0, description="starting credibility: the share of the strength that bites")
-    erosion: Unit = Field(0.0, description="share of credibility lost in a round pressure is not followed through")
-    follow_through: Cost = Field(0.0, description="budget it takes to follow pressure through in a round")
+    cost: Cost = measured(0.0, "budget spent each round of pressing", "political capital a round")
+    credibility: Unit = measured(1.0, "starting credibility: the share of the strength that bites", SHARE)
+    erosion: Unit = measured(0.0, "share of credibility lost in a round pressure is not followed through", SHARE)
+    follow_through: Cost = measured(0.0, "budget it takes to follow pressure through in a round", CAPITAL)
     scaled_by_distance: bool = Field(False, description="press harder the further the target is from the source")
 
 
@@ -248,8 +272,8 @@ class Guarantee(Sourced):
     source: str = Field(alias="from")
     target: str = Field(alias="to")
     issues: list[str] = Field(min_length=1)
-    value: Unit = Field(description="utility added when the package settles only these issues")
-    cost: Cost = Field(0.0, description="budget spent once, when it is offered")
+    value: Unit = measured(..., "utility added when the package settles only these issues", UTILITY)
+    cost: Cost = measured(0.0, "budget spent once, when it is offered", CAPITAL)
 
 
 class Veto(Sourced):
@@ -261,8 +285,8 @@ class Veto(Sourced):
 
 
 class Bound(Strict):
-    min: Scale | None = None
-    max: Scale | None = None
+    min: Scale | None = measured(None, "the least it accepts on the issue", ISSUE_SCALE)
+    max: Scale | None = measured(None, "the most it accepts on the issue", ISSUE_SCALE)
 
 
 class VetoPlayer(Sourced):
@@ -277,23 +301,27 @@ class VetoPlayer(Sourced):
 
 class Align(Strict):
     toward: str
-    share: ranged(-1, 1) = Field(description="share of the way its ideal moves toward (negative: away from) them")
+    share: ranged(-1, 1) = measured(
+        ..., "share of the way its ideal moves toward (negative: away from) them", "share of the way (-1 to 1)"
+    )
 
 
 class Effects(Strict):
     set: list[str] = Field(default_factory=list)
     unset: list[str] = Field(default_factory=list)
-    pressure: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> pressure added")
-    reservation: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> reservation shift")
-    position: dict[str, dict[str, ranged(-100, 100)]] = Field(
-        default_factory=dict, description="actor -> issue -> shift"
+    pressure: dict[str, ranged(-1, 1)] = measured(about="actor -> pressure added", unit=PRESSURE, default_factory=dict)
+    reservation: dict[str, ranged(-1, 1)] = measured(
+        about="actor -> shift of its reservation", unit="utility", default_factory=dict
+    )
+    position: dict[str, dict[str, ranged(-100, 100)]] = measured(
+        about="actor -> issue -> shift of its ideal", unit=ISSUE_SCALE, default_factory=dict
     )
     align: dict[str, Align] = Field(default_factory=dict, description="actor -> move its ideal toward another's")
 
 
 class AfterProgress(Strict):
-    factor: ranged(0, 100) = Field(description="multiplier on hazard or rate soon after progress")
-    window: int = Field(ge=1, le=520, description="rounds after a declaration, agreement or milestone")
+    factor: ranged(0, 100) = measured(..., "multiplier on hazard or rate soon after progress", MULTIPLIER)
+    window: int = measured(..., "rounds after a declaration, agreement or milestone", ROUNDS, ge=1, le=520)
 
 
 class Event(Sourced):
@@ -301,16 +329,20 @@ class Event(Sourced):
 
     id: str = Field(pattern=ID)
     label: str = ""
-    at_round: int | None = Field(None, ge=1, description="round number (1 = the first round)")
-    probability: Unit = Field(1.0, description="chance a scheduled event happens")
-    hazard: Unit | None = Field(None, description="per-round chance of happening once")
-    rate: ranged(0, 20) | None = Field(None, description="expected occurrences per round (Poisson)")
+    at_round: int | None = measured(None, "the round it is scheduled in (1 = the first round)", ROUND, ge=1)
+    probability: Unit = measured(1.0, "chance a scheduled event happens", "chance")
+    hazard: Unit | None = measured(None, "chance a round of happening (once)", CHANCE_A_ROUND)
+    rate: ranged(0, 20) | None = measured(None, "expected occurrences a round (Poisson)", "occurrences a round")
     convened_by: str | None = Field(None, description="an actor that convenes it once `when` holds and it can pay")
-    cost: Cost = Field(0.0, description="budget the convener spends")
+    cost: Cost = measured(0.0, "budget the convener spends", CAPITAL)
     by: str | None = Field(None, description="the spoiler behind it")
-    boost: dict[str, ranged(0, 100)] = Field(default_factory=dict, description="flag -> multiplier on hazard or rate")
+    boost: dict[str, ranged(0, 100)] = measured(
+        about="flag -> multiplier on hazard or rate while it is set", unit=MULTIPLIER, default_factory=dict
+    )
     after_progress: AfterProgress | None = Field(None, description="violence timed to progress (spoilers)")
-    collapse: Unit = Field(0.0, description="chance each occurrence collapses the ceasefire (before risk factors)")
+    collapse: Unit = measured(
+        0.0, "chance each occurrence collapses the ceasefire (before risk factors)", "chance per occurrence"
+    )
     when: When = Field(default_factory=When)
     effects: Effects = Field(default_factory=Effects)
 
@@ -329,12 +361,14 @@ class Event(Sourced):
 class Risk(Sourced):
     """How the risk of collapse responds to the talks: it grows with stalling and falls with agreements."""
 
-    hazard: Unit = Field(0.0, description="per-round chance the ceasefire breaks down, before the factors")
-    stall_after: int = Field(4, ge=1, le=520, description="rounds without progress after which talks count as stalled")
-    stall_growth: ranged(0, 10) = Field(0.0, description="risk multiplier added per stalled round")
-    stall_cap: ranged(1, 100) = Field(1.0, description="largest multiplier stalling can reach")
-    agreement_factor: Unit = Field(1.0, description="risk multiplier per agreed issue")
-    declared_factor: Unit = Field(1.0, description="risk multiplier once a phase is declared")
+    hazard: Unit = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
+    stall_after: int = measured(4, "rounds without progress after which talks count as stalled", ROUNDS, ge=1, le=520)
+    stall_growth: ranged(0, 10) = measured(
+        0.0, "risk multiplier added per stalled round", "multiplier per stalled round"
+    )
+    stall_cap: ranged(1, 100) = measured(1.0, "largest multiplier stalling can reach", MULTIPLIER)
+    agreement_factor: Unit = measured(1.0, "risk multiplier per agreed issue", MULTIPLIER)
+    declared_factor: Unit = measured(1.0, "risk multiplier once a phase is declared", MULTIPLIER)
 
 
 class Protocol(Sourced):
@@ -343,7 +377,7 @@ class Protocol(Sourced):
         default_factory=list, description="actors whose positions enter the compromise (default: all at the table)"
     )
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
-    pressure_decay: Unit = Field(0.0, description="share of pressure lost each round")
+    pressure_decay: Unit = measured(0.0, "share of pressure lost each round", "share lost a round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 
@@ -352,7 +386,7 @@ FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages"
 
 
 class Outputs(Strict):
-    trajectories: int = Field(0, ge=0, description="runs whose per-round state is recorded")
+    trajectories: int = measured(0, "runs whose per-round state is recorded", "runs", ge=0)
     figures: list[Literal[FIGURES]] = Field(
         default_factory=lambda: list(FIGURES),
         description="figures to draw; 'positions' (a fan chart) needs recorded trajectories",
@@ -364,8 +398,8 @@ class World(Sourced):
 
 
 class PreconditionAsOf(Strict):
-    met: int | None = Field(None, ge=1, description="round its flag was set")
-    waived: int | None = Field(None, ge=1, description="round it was waived under pressure")
+    met: int | None = measured(None, "round its flag was set", ROUND, ge=1)
+    waived: int | None = measured(None, "round it was waived under pressure", ROUND, ge=1)
 
     @model_validator(mode="after")
     def _one(self):
@@ -379,13 +413,13 @@ class PreconditionAsOf(Strict):
 
 
 class EventAsOf(Strict):
-    round: int = Field(ge=1, description="round it first happened")
-    count: int = Field(1, ge=1, description="how often it has happened (repeated events)")
+    round: int = measured(..., "round it first happened", ROUND, ge=1)
+    count: int = measured(1, "how often it has happened (repeated events)", "occurrences", ge=1)
 
 
 class AgreedAsOf(Strict):
-    value: ranged(0, 100) = Field(description="the value agreed, on the issue's 0-100 scale")
-    round: int = Field(ge=1, description="round it was agreed")
+    value: ranged(0, 100) = measured(..., "the value agreed", ISSUE_SCALE)
+    round: int = measured(..., "round it was agreed", ROUND, ge=1)
 
     @field_validator("value")
     @classmethod
@@ -403,16 +437,18 @@ class AsOf(Sourced):
     run from the start. Pressure, budgets and credibility start afresh unless given.
     """
 
-    round: int | None = Field(None, ge=1, description="rounds already played (give this or date)")
+    round: int | None = measured(None, "rounds already played (give this or date)", ROUNDS, ge=1)
     date: dt.date | None = Field(None, description="the date of the last round played (give this or round)")
     flags: dict[str, bool] = Field(default_factory=dict, description="world flags as they stand")
-    talks_opened: int | None = Field(None, ge=1, description="round the talks opened (unset: not yet)")
+    talks_opened: int | None = measured(None, "round the talks opened (unset: not yet)", ROUND, ge=1)
     events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")
     preconditions: dict[str, PreconditionAsOf] = Field(default_factory=dict, description="met or waived")
-    declared: dict[str, int] = Field(default_factory=dict, description="phase -> round it was declared")
+    declared: dict[str, int] = measured(about="phase -> round it was declared", unit=ROUND, default_factory=dict)
     agreed: dict[str, AgreedAsOf] = Field(default_factory=dict, description="issue -> value and round agreed")
-    milestones: dict[str, int] = Field(default_factory=dict, description="milestone -> round carried out")
-    pressure: dict[str, ranged(0, 10)] = Field(default_factory=dict, description="actor -> pressure on it now")
+    milestones: dict[str, int] = measured(about="milestone -> round carried out", unit=ROUND, default_factory=dict)
+    pressure: dict[str, ranged(0, 10)] = measured(
+        about="actor -> pressure on it now", unit=PRESSURE, default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _when(self):

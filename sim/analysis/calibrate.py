@@ -71,8 +71,8 @@ def check_targets(spec: Scenario, scenario_path: Path, targets: Targets, targets
     line = lambda path: where.get(path, (str(targets_path), 1))
     known = measures(spec)
     for i, t in enumerate(targets.targets):
-        if t.outcome not in known:
-            hint = did_you_mean(t.outcome, known, f" (one of: {', '.join(known)})")
+        if t.measure not in known:
+            hint = did_you_mean(t.measure, known, f" (one of: {', '.join(known)})")
             msg = f"not an outcome of {spec.meta.name}{hint}"
             problems.append(Problem(*line(f"targets.{i}.outcome"), f"targets.{i}.outcome", msg))
     for i, case in enumerate(targets.cases):
@@ -125,14 +125,14 @@ def calibrate(
     logging.getLogger("ABC").setLevel(logging.WARNING)
     seed = spec.meta.seed_or(settings.seed)
     dists = uncertain(spec)
-    outcomes = [t.outcome for t in targets.targets]
+    outcomes = [t.measure for t in targets.targets]
     observed = {f"t{k}": targets.value(t)[0] for k, t in enumerate(targets.targets)}
     sd = {f"t{k}": targets.value(t)[1] for k, t in enumerate(targets.targets)}
     state = {
         "scenario": spec.meta.name,
         "scenario_hash": _digest(dump(spec)),
         "targets": targets.name,
-        "targets_hash": _digest(targets.model_dump_json()),
+        "targets_hash": _digest(targets.model_dump_json(by_alias=True)),
         "parameters": params,
         "population": settings.population,
         "runs_per_point": settings.runs_per_point,
@@ -305,13 +305,13 @@ def predictive(spec, targets: Targets, params, posterior: pd.DataFrame, settings
     rng = np.random.default_rng(seed)
     draws = rng.choice(len(posterior), size=settings.predictive_draws, p=posterior["weight"].to_numpy())
     values = {p: posterior[p].to_numpy(dtype=float)[draws] for p in params}
-    f = frequencies(spec, values, settings.runs_per_point, seed + 1, [t.outcome for t in targets.targets])
+    f = frequencies(spec, values, settings.runs_per_point, seed + 1, [t.measure for t in targets.targets])
     out = []
     for k, t in enumerate(targets.targets):
         p, sd = targets.value(t)
         mean = float(f[:, k].mean())
         out.append({
-            "outcome": t.outcome, "label": t.label or t.outcome, "target": p, "sd": sd, "mean": mean,
+            "outcome": t.measure, "label": t.label or t.measure, "target": p, "sd": sd, "mean": mean,
             "low": float(np.quantile(f[:, k], 0.025)), "high": float(np.quantile(f[:, k], 0.975)),
             "reproduced": bool(abs(mean - p) <= Z95 * sd),
         })  # fmt: skip

@@ -4,8 +4,14 @@ A scenario names issues (0-100 axes), actors with positions and saliences, red l
 preconditions, phases and the gates that declare them, leverage and guarantees, domestic veto
 players, world-state flags, events, implementation milestones, the risk of collapse and a
 protocol. Any numeric field may be a :mod:`distribution <sim.scenario.distributions>` for Monte
-Carlo. Every object may carry a ``basis`` mapping from its field names to the seed claim ids or
-stated assumptions the numbers rest on.
+Carlo. Every number says what it means and its unit (:func:`measured`: the JSON Schema's ``description``
+and ``unit``). Every object may carry a ``basis`` mapping from its field names to the seed claim ids or
+stated assumptions the numbers rest on. Whether a scenario holds together across its fields is
+:mod:`sim.scenario.checks`.
+
+This module is longer than 400 lines on purpose: the language is one concept, whose objects refer to
+one another and read top to bottom as ``negsim schema`` shows them, with the meaning and unit of each
+of its some eighty numbers beside it; split by size, a reader would chase one object across files.
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ def ranged(lo: float, hi: float):
     return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
 
 
-Unit = ranged(0, 1)
+UnitInterval = ranged(0, 1)
 Scale = ranged(0, 100)
 Cost = ranged(0, 1e6)
 
@@ -119,7 +125,7 @@ class Concession(Sourced):
         1.0, "responsive: share of the other side's last concession matched, on top of the steady pace",
         "share of the other side's move",
     )  # fmt: skip
-    patience: Unit = measured(0.95, "discount factor a round (subgame-perfect offers)", "discount factor (0-1)")
+    patience: UnitInterval = measured(0.95, "discount factor a round (subgame-perfect offers)", "discount factor (0-1)")
     step: ranged(1e-6, 1) = measured(0.02, "Zeuthen's concession step", UTILITY)
 
     @model_validator(mode="after")
@@ -148,14 +154,16 @@ class Actor(Sourced):
     position: dict[str, Scale] = measured(
         about="issue -> where the actor stands on it (its ideal package)", unit=ISSUE_SCALE, default_factory=dict
     )
-    salience: dict[str, Unit] = measured(
+    salience: dict[str, UnitInterval] = measured(
         about="weights per issue summing to 1 (renormalised per run if drawn)", unit="weight (0-1)",
         default_factory=dict,
     )  # fmt: skip
-    capability: Unit = measured(0.5, "clout: the weight of its position in a compromise", "clout (0-1)")
-    reservation: Unit = measured(0.5, "utility of no deal (principals)", UTILITY)
+    capability: UnitInterval = measured(0.5, "clout: the weight of its position in a compromise", "clout (0-1)")
+    reservation: UnitInterval = measured(0.5, "utility of no deal (principals)", UTILITY)
     concession: Concession | None = Field(None, description="principals only: how they concede")
-    noise: Unit = measured(0.0, "sd of a per-run bias in how the actor values packages (a trait)", "utility (sd)")
+    noise: UnitInterval = measured(
+        0.0, "sd of a per-run bias in how the actor values packages (a trait)", "utility (sd)"
+    )
     budget: Cost = measured(0.0, "political capital for pressing, guarantees and summits", CAPITAL)
     bridging: Literal["own", "nash", "maximin"] = Field(
         "nash", description="how it drafts a bridging package when it tables one"
@@ -246,7 +254,7 @@ class Milestone(Sourced):
     label: str = ""
     issues: list[str] = Field(min_length=1, description="issues whose agreement it implements")
     phase: str | None = None
-    hazard: Unit = measured(..., "chance a round of being carried out once possible", CHANCE_A_ROUND)
+    hazard: UnitInterval = measured(..., "chance a round of being carried out once possible", CHANCE_A_ROUND)
 
 
 class Leverage(Sourced):
@@ -255,12 +263,14 @@ class Leverage(Sourced):
     id: str = Field(pattern=ID)
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    strength: Unit = measured(..., "pressure added a round at full credibility", "pressure a round (utility)")
+    strength: UnitInterval = measured(..., "pressure added a round at full credibility", "pressure a round (utility)")
     on: Literal["block", "always"] = "block"
     when: When = Field(default_factory=When)
     cost: Cost = measured(0.0, "budget spent each round of pressing", "political capital a round")
-    credibility: Unit = measured(1.0, "starting credibility: the share of the strength that bites", SHARE)
-    erosion: Unit = measured(0.0, "share of credibility lost in a round pressure is not followed through", SHARE)
+    credibility: UnitInterval = measured(1.0, "starting credibility: the share of the strength that bites", SHARE)
+    erosion: UnitInterval = measured(
+        0.0, "share of credibility lost in a round pressure is not followed through", SHARE
+    )
     follow_through: Cost = measured(0.0, "budget it takes to follow pressure through in a round", CAPITAL)
     scaled_by_distance: bool = Field(False, description="press harder the further the target is from the source")
 
@@ -272,7 +282,7 @@ class Guarantee(Sourced):
     source: str = Field(alias="from")
     target: str = Field(alias="to")
     issues: list[str] = Field(min_length=1)
-    value: Unit = measured(..., "utility added when the package settles only these issues", UTILITY)
+    value: UnitInterval = measured(..., "utility added when the package settles only these issues", UTILITY)
     cost: Cost = measured(0.0, "budget spent once, when it is offered", CAPITAL)
 
 
@@ -330,8 +340,8 @@ class Event(Sourced):
     id: str = Field(pattern=ID)
     label: str = ""
     at_round: int | None = measured(None, "the round it is scheduled in (1 = the first round)", ROUND, ge=1)
-    probability: Unit = measured(1.0, "chance a scheduled event happens", "chance")
-    hazard: Unit | None = measured(None, "chance a round of happening (once)", CHANCE_A_ROUND)
+    probability: UnitInterval = measured(1.0, "chance a scheduled event happens", "chance")
+    hazard: UnitInterval | None = measured(None, "chance a round of happening (once)", CHANCE_A_ROUND)
     rate: ranged(0, 20) | None = measured(None, "expected occurrences a round (Poisson)", "occurrences a round")
     convened_by: str | None = Field(None, description="an actor that convenes it once `when` holds and it can pay")
     cost: Cost = measured(0.0, "budget the convener spends", CAPITAL)
@@ -340,7 +350,7 @@ class Event(Sourced):
         about="flag -> multiplier on hazard or rate while it is set", unit=MULTIPLIER, default_factory=dict
     )
     after_progress: AfterProgress | None = Field(None, description="violence timed to progress (spoilers)")
-    collapse: Unit = measured(
+    collapse: UnitInterval = measured(
         0.0, "chance each occurrence collapses the ceasefire (before risk factors)", "chance per occurrence"
     )
     when: When = Field(default_factory=When)
@@ -361,14 +371,14 @@ class Event(Sourced):
 class Risk(Sourced):
     """How the risk of collapse responds to the talks: it grows with stalling and falls with agreements."""
 
-    hazard: Unit = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
+    hazard: UnitInterval = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
     stall_after: int = measured(4, "rounds without progress after which talks count as stalled", ROUNDS, ge=1, le=520)
     stall_growth: ranged(0, 10) = measured(
         0.0, "risk multiplier added per stalled round", "multiplier per stalled round"
     )
     stall_cap: ranged(1, 100) = measured(1.0, "largest multiplier stalling can reach", MULTIPLIER)
-    agreement_factor: Unit = measured(1.0, "risk multiplier per agreed issue", MULTIPLIER)
-    declared_factor: Unit = measured(1.0, "risk multiplier once a phase is declared", MULTIPLIER)
+    agreement_factor: UnitInterval = measured(1.0, "risk multiplier per agreed issue", MULTIPLIER)
+    declared_factor: UnitInterval = measured(1.0, "risk multiplier once a phase is declared", MULTIPLIER)
 
 
 class Protocol(Sourced):
@@ -377,7 +387,7 @@ class Protocol(Sourced):
         default_factory=list, description="actors whose positions enter the compromise (default: all at the table)"
     )
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
-    pressure_decay: Unit = measured(0.0, "share of pressure lost each round", "share lost a round")
+    pressure_decay: UnitInterval = measured(0.0, "share of pressure lost each round", "share lost a round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 

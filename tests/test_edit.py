@@ -3,11 +3,12 @@ path that names nothing refused on its line with the names that are there."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
-from sim.scenario.edit import edited, set_field, source
+from sim.scenario.edit import ABSENT, changed, edited, set_field, source
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load, read, validate
 
@@ -59,3 +60,18 @@ def test_several_fields_are_set_on_a_copy_and_none_give_the_scenario_as_read():
     assert both.actors[0].reservation == 0.7 and both.actors[1].concession.patience == 0.8
     assert src.data == before  # the source is left as read
     assert edited(src) == load(BASELINE) and edited(src).actors[0].reservation != 0.7
+
+
+def test_one_change_replaces_adds_or_removes_on_a_copy():
+    data, _ = read(BASELINE)
+    before = copy.deepcopy(data)
+    raised = changed(data, "actors.israel.reservation", 0.7)
+    assert validate(raised).actors[0].reservation == 0.7 and data == before
+    added = changed(data, "events.truce_talks", {"id": "truce_talks", "at_round": 3})
+    assert [e["id"] for e in added["events"]] == [e["id"] for e in data["events"]] + ["truce_talks"]
+    gone = changed(data, "events.remains_recovered", ABSENT)
+    assert (
+        "remains_recovered" not in [e["id"] for e in gone["events"]] and len(gone["events"]) == len(data["events"]) - 1
+    )
+    assert "reservation" not in changed(data, "actors.israel.reservation", ABSENT)["actors"][0]
+    assert changed(data, "risk.stall_cap", 3.0)["risk"]["stall_cap"] == 3.0 and data == before

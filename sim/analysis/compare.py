@@ -18,7 +18,6 @@ A comparison of agent-based items only is unchanged.
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tall
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
 from sim.engine.outcomes import OUTCOME_ORDER
+from sim.scenario.edit import ABSENT, changed
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import TEXT_FIELDS, Names
 from sim.scenario.loader import load, validate
@@ -233,7 +233,6 @@ def p_text(p: float) -> str:
 
 # What moved the numbers between two versions of a scenario: each change applied alone to the earlier one.
 
-ABSENT = object()  # a value on one side only: an item or key added or removed
 NOT_ASSUMPTIONS = ("meta.name", "meta.description", "meta.runs", "meta.seed")  # the comparison fixes runs and seed
 
 
@@ -268,28 +267,6 @@ def changes(old: Any, new: Any, path: str = "") -> list[Change]:
 
 def _by_id(node: Any) -> bool:
     return isinstance(node, list) and all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in node)
-
-
-def applied(data: dict, change: Change) -> dict:
-    """A copy of a scenario's plain data with one change made."""
-    out = copy.deepcopy(data)
-    *parents, last = change.path.split(".")
-    node = out
-    for part in parents:
-        node = next(x for x in node if x["id"] == part) if isinstance(node, list) else node.setdefault(part, {})
-    if isinstance(node, list):
-        index = next((k for k, x in enumerate(node) if x["id"] == last), None)
-        if change.new is ABSENT:
-            node.pop(index)
-        elif index is None:
-            node.append(copy.deepcopy(change.new))
-        else:
-            node[index] = copy.deepcopy(change.new)
-    elif change.new is ABSENT:
-        node.pop(last, None)
-    else:
-        node[last] = copy.deepcopy(change.new)
-    return out
 
 
 def played(spec, runs: int, seed: int) -> np.ndarray:
@@ -327,7 +304,7 @@ def attribution(earlier: str, later: str, runs: int, seed: int) -> pd.DataFrame:
         row = {"change": c.path, "what": names.field(c.path), "kind": c.kind()}
         row |= {"old": _shown(c.old), "new": _shown(c.new)}
         try:
-            alone = played(validate(applied(before, c)), runs, seed)
+            alone = played(validate(changed(before, c.path, c.new)), runs, seed)
         except ScenarioError as exc:
             rows.append({**row, "note": f"cannot be made alone: {exc.problems[0].path}: {exc.problems[0].message}"})
             continue

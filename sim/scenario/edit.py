@@ -1,4 +1,5 @@
-"""Editing a scenario by dotted path: set a field of its data (as read from YAML), then validate it again.
+"""Editing a scenario by dotted path: set fields of its data (as read from YAML) and validate it again, or
+make one change between two versions of it.
 
 Paths name list items by ``id`` (``actors.israel.reservation``), as :mod:`sim.scenario.parameters` does; a
 path that names nothing is a :class:`~sim.scenario.errors.ScenarioError` on the line of the file where the
@@ -15,6 +16,8 @@ from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.loader import read, validate
 from sim.scenario.parameters import walk
 from sim.scenario.schema import Scenario
+
+ABSENT = object()  # no value: a key or list item removed, or one not there before it was added
 
 
 class Source(NamedTuple):
@@ -81,3 +84,26 @@ def edited(src: Source, changes: dict[str, Any] | None = None) -> Scenario:
     for path, value in (changes or {}).items():
         set_field(data, path, value, src.where, src.file)
     return validate(data, src.where, src.file)
+
+
+def changed(data: dict, path: str, value: Any) -> dict:
+    """A copy of scenario ``data`` with the value at dotted ``path`` (list items by id) replaced, added, or
+    removed when ``value`` is :data:`ABSENT`: one change between two versions of a scenario, made alone."""
+    out = copy.deepcopy(data)
+    *parents, last = path.split(".")
+    node = out
+    for part in parents:
+        node = next(x for x in node if x["id"] == part) if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        index = next((k for k, x in enumerate(node) if x["id"] == last), None)
+        if value is ABSENT:
+            node.pop(index)
+        elif index is None:
+            node.append(copy.deepcopy(value))
+        else:
+            node[index] = copy.deepcopy(value)
+    elif value is ABSENT:
+        node.pop(last, None)
+    else:
+        node[last] = copy.deepcopy(value)
+    return out

@@ -23,7 +23,7 @@ from sim.analysis.compare import compare, difference, signed, text
 from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.briefing import plots
 from sim.cli import app
-from sim.engine.outcomes import DECLARED, reason_words
+from sim.engine.columns import DECLARED, reason_words
 from sim.scenario.edit import set_field
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names

@@ -21,7 +21,7 @@ import pytest
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch, simulate
 from sim.briefing.outputs import write_outputs
-from sim.engine.outcomes import trajectory_table
+from sim.engine.tables import trajectory_table
 from sim.scenario.edit import edited, source
 from sim.scenario.loader import load
 

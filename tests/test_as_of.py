@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from sim.batch.runner import run_batch
 from sim.cli import app
+from sim.engine.columns import column
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import column, run_table
+from sim.engine.tables import run_table
 from sim.scenario.loader import load, validate
 from tests.helpers import actor, uniform
 

@@ -9,7 +9,7 @@ import pytest
 import sim
 from sim.batch.folder import ResultsError, chunk_path
 from sim.batch.runner import load_results, run_batch
-from sim.engine import outcomes
+from sim.engine import tables
 
 BASELINE = "scenarios/baseline.yaml"
 
@@ -26,16 +26,16 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.slow
 def test_block_of_one_is_a_single_run_with_the_same_outcome(baseline):
     """A run's outcome depends on (seed, run) only: played alone or inside a block of 400."""
-    block = outcomes.run_table(sim.NegotiationModel(baseline, range(400)).run())
-    alone = pd.concat([outcomes.run_table(sim.NegotiationModel(baseline, [i]).run()) for i in range(0, 400, 7)])
+    block = tables.run_table(sim.NegotiationModel(baseline, range(400)).run())
+    alone = pd.concat([tables.run_table(sim.NegotiationModel(baseline, [i]).run()) for i in range(0, 400, 7)])
     pd.testing.assert_frame_equal(_sorted(alone), _sorted(block.iloc[::7]), check_categorical=False)
 
 
 @pytest.mark.slow
 def test_block_of_one_gives_the_same_outcome_distribution(baseline):
     """Statistical check across independent runs: 300 single-run models vs one block of 3000 other runs."""
-    singles = pd.concat([outcomes.run_table(sim.NegotiationModel(baseline, [10_000 + i]).run()) for i in range(300)])
-    block = outcomes.run_table(sim.NegotiationModel(baseline, range(20_000, 23_000)).run())
+    singles = pd.concat([tables.run_table(sim.NegotiationModel(baseline, [10_000 + i]).run()) for i in range(300)])
+    block = tables.run_table(sim.NegotiationModel(baseline, range(20_000, 23_000)).run())
     for outcome in ("declared", "collapse", "stalemate"):
         p1, p2 = (singles.outcome == outcome).mean(), (block.outcome == outcome).mean()
         pooled = (p1 * 300 + p2 * 3000) / 3300

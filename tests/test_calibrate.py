@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from sim.analysis import calibrate as cal
 from sim.cli import app
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import measure
+from sim.engine.tables import measure
 from sim.scenario.loader import load, validate
 from sim.scenario.parameters import uncertain
 from sim.scenario.targets import Targets

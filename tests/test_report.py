@@ -25,7 +25,7 @@ from sim.briefing.document import Figure, Table
 from sim.briefing.outputs import write_outputs
 from sim.briefing.report import briefing, write_report
 from sim.cli import app
-from sim.engine.outcomes import reason_words
+from sim.engine.columns import reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import dump, load, validate
 

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from sim.analysis.intervals import Z95
 from sim.analysis.sensitivity import DesignError, at_quantiles, frequencies
 from sim.batch.folder import atomic_write
-from sim.engine.outcomes import measures
+from sim.engine.columns import measures
 from sim.scenario.distributions import Beta, Choice, Normal
 from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.labels import Names

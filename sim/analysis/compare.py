@@ -32,7 +32,7 @@ from sim.analysis.intervals import Z95, difference
 from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tally_folder
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results, run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.edit import ABSENT, changed
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import TEXT_FIELDS, Names

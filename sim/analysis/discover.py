@@ -21,7 +21,7 @@ import pandas as pd
 from sim.analysis.sensitivity import DesignError, checked
 from sim.batch.folder import ResultsError, read_meta
 from sim.batch.runner import load_results
-from sim.engine.outcomes import idents, reached
+from sim.engine.columns import idents, reached
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
 from sim.scenario.loader import load

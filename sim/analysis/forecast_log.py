@@ -21,7 +21,7 @@ from sim.analysis.summary import probabilities
 from sim.batch.errors import ResultsError
 from sim.batch.folder import read_meta, scenario_hash
 from sim.batch.runner import load_results
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.loader import dump, load
 
 REQUIRED = ("question", "filed", "scenario", "scenario_hash", "seed", "runs", "start_date", "round_days", "reached")

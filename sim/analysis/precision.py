@@ -18,7 +18,7 @@ from sim.analysis.intervals import Z95
 from sim.analysis.summary import probabilities
 from sim.batch.folder import ResultsFolder, read_meta, write_meta
 from sim.batch.runner import Execution, load_results, run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.schema import Scenario
 
 MAX_RUNS = 1_000_000

@@ -25,7 +25,7 @@ import scoringrules
 from sim.analysis.intervals import proportion, wilson_interval
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results
-from sim.engine.outcomes import column
+from sim.engine.columns import column
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load
 from sim.scenario.observed import Observed, event_problem

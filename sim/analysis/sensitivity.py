@@ -16,8 +16,9 @@ import pandas as pd
 
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
+from sim.engine.columns import measures
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import measure, measures
+from sim.engine.tables import measure
 from sim.scenario.edit import edited, source
 from sim.scenario.errors import did_you_mean
 from sim.scenario.labels import Names
@@ -148,7 +149,7 @@ def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_poin
 
 
 def checked(scenario: Scenario, outcome: str) -> str:
-    """``outcome`` if the scenario can reach it (see :func:`sim.engine.outcomes.measures`), else a DesignError."""
+    """``outcome`` if the scenario can reach it (see :func:`sim.engine.columns.measures`), else a DesignError."""
     known = measures(scenario)
     if outcome not in known:
         raise DesignError(f"--outcome {outcome!r}: not an outcome of {scenario.meta.name}"

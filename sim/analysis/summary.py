@@ -26,7 +26,7 @@ import pandas as pd
 from sim.analysis.intervals import proportion, wilson_interval
 from sim.batch.executors import pooled
 from sim.batch.folder import RUNS, chunk_columns, iter_chunks, read_meta
-from sim.engine.outcomes import OUTCOME_ORDER, SUCCESS, column, idents, reason_words
+from sim.engine.columns import OUTCOME_ORDER, SUCCESS, column, idents, reason_words
 from sim.scenario.labels import Names
 
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
@@ -34,7 +34,7 @@ VALUE_QUANTILES = (("q05", 0.05), ("q25", 0.25), ("median", 0.5), ("q75", 0.75),
 VALUE_BINS, VALUE_RANGE = 2000, 100.0  # agreed values lie on each issue's 0-100 scale
 # The run table's columns a summary reads (figures too): the rest (parameters, pressures, budgets) it leaves.
 SUMMARY_COLUMNS = ["outcome", "round", "collapse_round", "blocker", "reason", "open_blocker", "open_reason"]
-SUMMARY_FAMILIES = [
+SUMMARY_KINDS = [
     "phase_round",
     "agreed_round",
     "agreed_value",
@@ -581,8 +581,8 @@ def summary_columns(available: Iterable[str]) -> list[str]:
     """The columns of a run table that a summary and its figures read."""
     available = list(available)
     wanted = set(SUMMARY_COLUMNS)
-    for family in SUMMARY_FAMILIES:
-        wanted.update(column(family, i) for i in idents(available, family))
+    for kind in SUMMARY_KINDS:
+        wanted.update(column(kind, i) for i in idents(available, kind))
     return [c for c in available if c in wanted]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.analysis.sensitivity import at_quantiles, frequencies
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.parameters import uncertain
 from sim.scenario.schema import Scenario
 

@@ -12,7 +12,7 @@ from sim.analysis.intervals import proportion
 from sim.analysis.summary import summarize
 from sim.batch.folder import read_meta
 from sim.batch.runner import load_results
-from sim.engine.outcomes import SUCCESS, idents
+from sim.engine.columns import SUCCESS, idents
 from sim.scenario.labels import Names
 from sim.scenario.loader import load
 from sim.scenario.schema import Scenario

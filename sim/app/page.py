@@ -158,7 +158,7 @@ def RunView(loaded: Loaded, error: solara.Reactive[str]):
         Html(views.frame_html(frame), "frame")
         with solara.Column():
             solara.FigureMatplotlib(
-                views.trace_figure(m, [names.actor(p.spec.id) for p in m.principals], [p.index for p in m.principals]),
+                views.trace_figure(m, [names.actor(p.actor.id) for p in m.principals], [p.index for p in m.principals]),
                 format="png",
             )
             Html(views.log_html(history["log"]))

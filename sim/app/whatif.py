@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sim.analysis.summary import summarize
 from sim.app.places import AppError
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import run_table
+from sim.engine.tables import run_table
 from sim.scenario.distributions import BaseDistribution, Choice, Normal
 from sim.scenario.edit import Source, edited
 from sim.scenario.labels import Names

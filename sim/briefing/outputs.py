@@ -9,7 +9,7 @@ from sim.analysis import summary, uncertainty
 from sim.batch.folder import atomic_write, read_meta
 from sim.batch.runner import load_trajectories
 from sim.briefing import plots
-from sim.engine.outcomes import reason_words
+from sim.engine.columns import reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import load
 

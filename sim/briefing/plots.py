@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from sim.analysis.compare import p_text, signed
 from sim.analysis.summary import Tally
 from sim.batch.folder import atomic_write
-from sim.engine.outcomes import is_collapse
+from sim.engine.columns import is_collapse
 
 COLOURS = {"declared": "#2a9d8f", "collapse": "#e76f51", "stalemate": "#8d99ae"}
 INK = "#264653"

@@ -21,7 +21,7 @@ from sim.batch.folder import ResultsError, atomic_write, read_json, read_meta
 from sim.briefing.document import CLAIM_ID, Figure, Heading, Note, Paragraph, Table, to_html
 from sim.briefing.outputs import drawn_figures
 from sim.briefing.pdf import to_pdf
-from sim.engine.outcomes import reason_words
+from sim.engine.columns import reason_words
 from sim.scenario.digest import Claim, find_seeds, read_digests
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.labels import Names, words

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,7 +67,6 @@ def test_worker_count_does_not_change_results(baseline, tmp_path):
 
 
 def test_dask_cluster_gives_the_local_results(baseline, tmp_path):
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
     ) as cluster:

@@ -18,7 +18,7 @@ import solara.lab
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sim.analysis.summary import text as summary_text
+from sim.analysis.summary_text import summary_text
 from sim.app import browse, replay, views, whatif
 from sim.app.places import EXPECTED, RESULTS, TARGET, Places, message, places_for
 from sim.scenario.edit import source

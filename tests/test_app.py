@@ -221,8 +221,8 @@ def test_a_choice_is_a_selector_of_its_values_and_a_wide_normal_spans_three_sd()
 
 
 def test_a_chosen_assumption_replays_as_its_saved_variant_and_a_bad_one_is_its_line(spec, tmp_path):
-    from sim.analysis.sensitivity import source
-    from sim.scenario.problems import ScenarioError
+    from sim.scenario.edit import source
+    from sim.scenario.errors import ScenarioError
 
     shutil.copy(BASELINE, tmp_path / "baseline.yaml")
     src = source(tmp_path / "baseline.yaml")

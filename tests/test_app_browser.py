@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.sensitivity import edited, source
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch, simulate
 from sim.briefing.outputs import write_outputs
 from sim.engine.tables import trajectory_table
+from sim.scenario.edit import edited, source
 from sim.scenario.loader import load
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -158,7 +158,7 @@ def test_a_slider_moved_shows_the_p_declared_of_a_batch_with_that_value(page, se
     knob.get_by_role("slider").focus()
     page.keyboard.press("End")  # the top of its distribution
     expect(knob.locator("input[type=text]")).to_have_value("0.75", timeout=WAIT)
-    spec = edited(source(served["folder"] / "scenario.yaml"), "actors.israel.reservation", 0.75)
+    spec = edited(source(served["folder"] / "scenario.yaml"), {"actors.israel.reservation": 0.75})
     p = probabilities(run_batch(spec, runs=5_000))["declared"]
     expected = f"{p['p']:.3f} [{p['low']:.3f}, {p['high']:.3f}]"
     expect(page.get_by_test_id("p-declared-whatif")).to_have_text(expected, timeout=WAIT)

@@ -18,10 +18,10 @@ import solara.lab
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sim.analysis.sensitivity import source
 from sim.analysis.summary_text import summary_text
 from sim.app import browse, replay, views, whatif
 from sim.app.places import EXPECTED, RESULTS, TARGET, Places, message, places_for
+from sim.scenario.edit import source
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read
 from sim.scenario.schema import Scenario

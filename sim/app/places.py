@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.batch.errors import ResultsError
-from sim.scenario.problems import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 TARGET, RESULTS = "NEGSIM_APP_TARGET", "NEGSIM_APP_RESULTS"  # how negsim app tells the page its folders
 

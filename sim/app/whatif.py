@@ -8,7 +8,6 @@ numbers with ``negsim run`` at the same seed and run count.
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 from dataclasses import dataclass
@@ -19,14 +18,13 @@ import numpy as np
 import yaml
 from pydantic import BaseModel
 
-from sim.analysis.sensitivity import Source, set_field
 from sim.analysis.summary import summarize
 from sim.app.places import AppError
 from sim.engine.model import NegotiationModel
 from sim.engine.tables import run_table
 from sim.scenario.distributions import BaseDistribution, Choice, Normal
+from sim.scenario.edit import Source, edited
 from sim.scenario.labels import Names
-from sim.scenario.loader import validate
 from sim.scenario.parameters import uncertain
 from sim.scenario.schema import STRATEGIES, Actor, Protocol, Scenario
 
@@ -149,10 +147,7 @@ def assumptions(spec: Scenario) -> list[Assumption]:
 
 def assumed(src: Source, choices: dict[str, str]) -> Scenario:
     """The scenario with the chosen assumptions (a choice that does not validate: its one-line problem)."""
-    data = copy.deepcopy(src.data)
-    for path, option in choices.items():
-        set_field(data, path, option, src.where, src.file)
-    return validate(data, src.where, src.file)
+    return edited(src, choices)
 
 
 def checked(spec: Scenario, pins: dict[str, float]) -> dict[str, float]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.checks import incoherences
 from sim.scenario.distributions import BaseDistribution
 from sim.scenario.parameters import walk
 from sim.scenario.schema import Alternative, Mechanism, Scenario
@@ -110,7 +111,7 @@ def alternatives(scenario: Scenario, data: dict | None = None) -> dict[tuple[str
             except ValidationError as exc:
                 first = exc.errors()[0]
                 raise ValueError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-            for path, msg in played.problems():
+            for path, msg in incoherences(played):
                 raise ValueError(f"{where}: {path}: {msg}")
             out[(m.id, a.id)] = played
     return out

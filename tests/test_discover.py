@@ -57,11 +57,11 @@ def test_the_box_where_phase_two_is_likeliest_is_found_and_told_in_words(baselin
     assert box["density"] == pytest.approx(declared[kept].mean())
     assert box["coverage"] == pytest.approx(declared[kept].sum() / declared.sum())
     assert box["mass"] == pytest.approx(kept.mean())
-    assert box["density"] > 1.8 * found["base_rate"] and box["coverage"] >= 0.5
+    assert box["density"] > 1.25 * found["base_rate"] and box["coverage"] >= 0.5
     steps = pd.DataFrame(found["trajectory"])  # peeling trades coverage for density
     assert steps["coverage"].iloc[0] == 1 and steps["density"].iloc[0] == pytest.approx(found["base_rate"])
     peel = steps[steps["mass"].diff().fillna(-1) < 0]
-    assert (peel["coverage"].diff().dropna() <= 1e-12).all() and peel["density"].iloc[-1] > 2 * found["base_rate"]
+    assert (peel["coverage"].diff().dropna() <= 1e-12).all() and peel["density"].iloc[-1] > 1.5 * found["base_rate"]
     text = result.stdout
     assert "Hamas's military wing: bounds max (International stabilization force): at least" in text
     assert "0 = no force, 100 = force with an enforcement mandate" in text

@@ -140,7 +140,9 @@ def test_walk_reaches_every_section_of_the_second_version(spec):
     assert leaves["actors.hamas.concession.deadline"] == 30 and leaves["actors.cell.budget"] == 0.0
     assert leaves["risk.stall_after"] == 4 and leaves["risk.stall_growth"] == 0.5
     assert leaves["risk.agreement_factor"] == 1.0 and leaves["outputs.trajectories"] == 0
-    assert not any(p.startswith(("phases", "vetoes", "world")) for p in leaves)  # ids, flags and booleans only
+    assert not any(p.startswith(("vetoes", "world")) for p in leaves)  # ids, flags and booleans only
+    gates = {p for p in leaves if p.startswith("phases")}  # a gate's numbers: its framework's and its announcement's
+    assert gates and all(p.rsplit(".", 1)[1] in ("ambiguity", "break_hazard") for p in gates)
     assert "veto_players.military_wing.bounds.weapons.min" not in leaves  # an open bound is no number
 
 

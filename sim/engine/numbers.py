@@ -47,17 +47,21 @@ class Numbers:
         given = overrides or {}
         self.drawn, self._categories = {}, {}
         for path, dist in dists.items():
-            if path in given:
-                self.drawn[path] = np.broadcast_to(np.asarray(given[path], dtype=float), len(run_ids))
-            elif not isinstance(dist, Switch):
-                self.drawn[path] = self._draw(dist, seed, run_ids, path)
-            elif dist.numeric:
-                pick = self.alternative[dist.mechanism]
-                by = [self._draw(dist.values[a], seed, run_ids, path) for a in self._order[dist.mechanism]]
+            if not isinstance(dist, Switch):
+                self.drawn[path] = self._given_or_drawn(dist, given, seed, run_ids, path)
+                continue
+            order, pick = self._order[dist.mechanism], self.alternative[dist.mechanism]
+            if dist.numeric:  # the base value is the scenario's own (or a design's); alternatives that set it, theirs
+                base = self._given_or_drawn(dist.base, given, seed, run_ids, path)
+                by = [self._draw(dist.values[a], seed, run_ids, path) if a in dist.values else base for a in order]
                 self.drawn[path] = np.choose(pick, [np.broadcast_to(v, len(run_ids)) for v in by]).astype(float)
             else:
-                chosen = np.array([dist.values[a] for a in self._order[dist.mechanism]], dtype=object)
-                self._categories[path] = chosen[self.alternative[dist.mechanism]]
+                self._categories[path] = np.array([dist.value(a) for a in order], dtype=object)[pick]
+
+    def _given_or_drawn(self, value, given: dict, seed: int, run_ids: np.ndarray, path: str):
+        if path in given:
+            return np.broadcast_to(np.asarray(given[path], dtype=float), len(run_ids))
+        return self._draw(value, seed, run_ids, path)
 
     @staticmethod
     def _draw(value, seed: int, run_ids: np.ndarray, path: str):

@@ -33,21 +33,25 @@ CATEGORIES = (
 
 
 class Switch(BaseDistribution):
-    """A field whose value depends on the alternative a run drew for ``mechanism``: ``values`` maps each
-    alternative's id to its value there (a number, a distribution or a category)."""
+    """A field whose value depends on the alternative a run drew for ``mechanism``: ``values`` maps the alternatives
+    that set it to their value there (a number, a distribution or a category); under the others it is ``base``, the
+    scenario's own value."""
 
     mechanism: str
+    base: Any
     values: dict[str, Any]
 
+    def value(self, alternative: str) -> Any:
+        return self.values.get(alternative, self.base)
+
     def support(self) -> tuple[float, float]:
-        lows, highs = zip(*(_support(v) for v in self.values.values()), strict=True)
+        lows, highs = zip(*(_support(v) for v in (self.base, *self.values.values())), strict=True)
         return min(lows), max(highs)
 
     @property
     def numeric(self) -> bool:
-        return all(
-            isinstance(v, BaseDistribution | int | float) and not isinstance(v, bool) for v in self.values.values()
-        )
+        values = (self.base, *self.values.values())
+        return all(isinstance(v, BaseDistribution | int | float) and not isinstance(v, bool) for v in values)
 
 
 def _support(value: Any) -> tuple[float, float]:
@@ -178,11 +182,13 @@ def switched(scenario: Scenario) -> Scenario:
     for m in scenario.mechanisms:
         paths = dict.fromkeys(p for a in m.alternatives for p in a.set)
         for path in paths:
-            values = {}
-            for a in m.alternatives:
-                leaves = dict(walk(played[(m.id, a.id)])) | _categories(played[(m.id, a.id)])
-                values[a.id] = leaves[path] if path in a.set else base.get(path, leaves[path])
-            _install(out, path.split("."), Switch(mechanism=m.id, values=values))
+            leaves = {
+                a.id: dict(walk(played[(m.id, a.id)])) | _categories(played[(m.id, a.id)]) for a in m.alternatives
+            }
+            values = {a.id: leaves[a.id][path] for a in m.alternatives if path in a.set}
+            unset = [a.id for a in m.alternatives if path not in a.set]
+            own = base[path] if path in base else leaves[unset[0] if unset else m.alternatives[0].id][path]
+            _install(out, path.split("."), Switch(mechanism=m.id, base=own, values=values))
     scenario._switched = out
     return out
 

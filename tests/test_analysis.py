@@ -377,7 +377,9 @@ def test_blocking_figure_names_actors_and_reasons_on_whole_percent_ticks(played)
     fig = plots.blocking_figure(result, {**names.actors, **names.veto_players}, reasons)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "Israel — precondition: last hostage's remains recovered" in labels and "collapse: violent incident" in labels
+    assert (
+        "Israel — precondition: last hostage's remains recovered" in labels and "collapse: violent incident" in labels
+    )
     assert "Hamas's military wing — ratification refused: Hamas's military wing" in labels
     assert not any("_" in label or label.startswith(("israel", "hamas")) for label in labels)
     shares = [bar.get_width() for bar in ax.patches][::-1]

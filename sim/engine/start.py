@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario.schema import TIME_STRATEGIES, Start
+from sim.scenario.schema import TIME_STRATEGIES
+from sim.scenario.states import Start
 
 
 def begin(m, start: Start) -> None:

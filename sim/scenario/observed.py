@@ -19,8 +19,9 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, model_validator
 
 from sim.scenario.errors import Problem, did_you_mean
+from sim.scenario.fields import Strict
 from sim.scenario.loader import problem_at, read, validate
-from sim.scenario.schema import ID, Strict
+from sim.scenario.schema import ID
 
 # What an event can refer to, with the id each needs (``declared`` alone is the scenario's first phase).
 RESULTS = {

@@ -9,23 +9,42 @@ and ``unit``). Every object may carry a ``basis`` mapping from its field names t
 stated assumptions the numbers rest on. Whether a scenario holds together across its fields is
 :mod:`sim.scenario.checks`.
 
-This module is longer than 400 lines on purpose: the language is one concept, whose objects refer to
-one another and read top to bottom as ``negsim schema`` shows them, with the meaning and unit of each
-of its some eighty numbers beside it; split by size, a reader would chase one object across files.
+Its building blocks (numbers with ranges, meanings and units) are :mod:`sim.scenario.fields`; where a scenario
+starts (``start``, ``as_of``) is :mod:`sim.scenario.states`. This module is still longer than 400 lines on
+purpose: the language is one concept, whose objects refer to one another and read top to bottom as
+``negsim schema`` shows them, with the meaning and unit of each number beside it; split further by size, a
+reader would chase one object across files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
-from pydantic_core import PydanticUndefined
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from sim.scenario.distributions import Distribution
+from sim.scenario.fields import (
+    CAPITAL,
+    CHANCE_A_ROUND,
+    ISSUE_SCALE,
+    MULTIPLIER,
+    PRESSURE,
+    ROUND,
+    ROUNDS,
+    SHARE,
+    UTILITY,
+    Cost,
+    Number,
+    Scale,
+    Sourced,
+    Strict,
+    UnitInterval,
+    bounds,
+    measured,
+    ranged,
+)
+from sim.scenario.states import AsOf, Start
 
-Number = float | Distribution
 ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
 THIRD_PARTIES = ("broker", "mediator", "stakeholder")
 TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0}
@@ -34,58 +53,6 @@ TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")
 BUILTIN_FLAGS = ("talks_open", "stalled", "collapsed")
 MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Sourced(Strict):
-    basis: dict[str, str] = Field(default_factory=dict, description="field -> seed claim ids or 'assumption: why'")
-
-
-def bounds(value: Number) -> tuple[float, float]:
-    """The smallest and largest value a number or distribution can take."""
-    return (value, value) if isinstance(value, int | float) else value.support()
-
-
-def check_range(value: Number, lo: float, hi: float) -> Number:
-    """``value`` if it (or every value its distribution can take) lies in [lo, hi]; else ValueError."""
-    a, b = bounds(value)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        hint = "" if isinstance(value, int | float) else " (give the normal low/high clipping)"
-        raise ValueError(f"must be a finite number in [{lo:g}, {hi:g}]{hint}")
-    if a < lo or b > hi:
-        got = f"{a:g}" if a == b else f"{a:g}..{b:g}"
-        raise ValueError(f"must lie in [{lo:g}, {hi:g}] (got {got})")
-    return value
-
-
-def ranged(lo: float, hi: float):
-    """A number-or-distribution type restricted to [lo, hi]."""
-    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
-
-
-UnitInterval = ranged(0, 1)
-Scale = ranged(0, 100)
-Cost = ranged(0, 1e6)
-
-# Units of the language's numbers. A number on an issue's axis is in ISSUE_SCALE, which
-# :func:`sim.scenario.parameters.unit_of` tells in the issue's own words (what 0 and 100 mean on it).
-ISSUE_SCALE = "issue scale (0-100)"
-UTILITY = "utility (0-1)"
-PRESSURE = "pressure (utility)"
-CAPITAL = "political capital"
-SHARE = "share (0-1)"
-CHANCE_A_ROUND = "chance a round"
-MULTIPLIER = "multiplier"
-ROUND = "round number"
-ROUNDS = "rounds"
-
-
-def measured(default=PydanticUndefined, about: str = "", unit: str = "", **constraints):
-    """A numeric field with what it means and its unit, both shown by the JSON Schema (``description``, ``unit``)."""
-    return Field(default, description=about, json_schema_extra={"unit": unit}, **constraints)
 
 
 class Meta(Strict):
@@ -463,25 +430,6 @@ class Expiry(Sourced):
     unless: list[str] = Field(default_factory=list, description="flags any of which keeps it alive")
 
 
-class Start(Sourced):
-    """Where the talks stand at round 0, from the sources: a fresh start at full demands is one choice among others.
-
-    ``conceded``: principal -> share of the way from its ideal to its reservation already conceded (its concession
-    clock starts where that share is reached); ``talks_open``: talks are already under way; ``stalled_for``: rounds
-    without progress already on the stall clock; ``text``: issue -> a draft already on the table (tabled as it
-    stands rather than redrafted), ``signed`` if the parties have accepted it, so that what is left is its
-    ratification and the preconditions.
-    """
-
-    conceded: dict[str, UnitInterval] = measured(
-        about="principal -> share of the way to its reservation already conceded", unit=SHARE, default_factory=dict
-    )
-    talks_open: bool = Field(False, description="talks are already under way at round 0")
-    stalled_for: int = measured(0, "rounds without progress already counted", ROUNDS, ge=0, le=520)
-    text: dict[str, Scale] = measured(about="issue -> the draft on the table", unit=ISSUE_SCALE, default_factory=dict)
-    signed: bool = Field(False, description="the parties have accepted the text: ratification is what is left")
-
-
 class Alternative(Sourced):
     """One way a mechanism might work: the fields it sets (dotted paths, ids for list items), and its weight."""
 
@@ -524,71 +472,6 @@ class Outputs(Strict):
 
 class World(Sourced):
     flags: dict[str, bool] = Field(default_factory=dict)
-
-
-class PreconditionAsOf(Strict):
-    met: int | None = measured(None, "round its flag was set", ROUND, ge=1)
-    waived: int | None = measured(None, "round it was waived under pressure", ROUND, ge=1)
-
-    @model_validator(mode="after")
-    def _one(self):
-        if (self.met is None) == (self.waived is None):
-            raise ValueError("give exactly one of met, waived (the round it happened)")
-        return self
-
-    @property
-    def round(self) -> int:
-        return self.met if self.met is not None else self.waived
-
-
-class EventAsOf(Strict):
-    round: int = measured(..., "round it first happened", ROUND, ge=1)
-    count: int = measured(1, "how often it has happened (repeated events)", "occurrences", ge=1)
-
-
-class AgreedAsOf(Strict):
-    value: ranged(0, 100) = measured(..., "the value agreed", ISSUE_SCALE)
-    round: int = measured(..., "round it was agreed", ROUND, ge=1)
-
-    @field_validator("value")
-    @classmethod
-    def _fixed(cls, value):
-        if not isinstance(value, int | float):
-            raise ValueError("an agreed value is a number, not a distribution")
-        return value
-
-
-class AsOf(Sourced):
-    """The state a scenario starts from: rounds already played and what happened in them.
-
-    Rounds stay counted from ``meta.start_date``: play resumes with round ``round + 1`` and every
-    round in the results (declarations, agreements, events) is a round since the start, as in a
-    run from the start. Pressure, budgets and credibility start afresh unless given.
-    """
-
-    round: int | None = measured(None, "rounds already played (give this or date)", ROUNDS, ge=1)
-    date: dt.date | None = Field(None, description="the date of the last round played (give this or round)")
-    flags: dict[str, bool] = Field(default_factory=dict, description="world flags as they stand")
-    talks_opened: int | None = measured(None, "round the talks opened (unset: not yet)", ROUND, ge=1)
-    events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")
-    preconditions: dict[str, PreconditionAsOf] = Field(default_factory=dict, description="met or waived")
-    declared: dict[str, int] = measured(about="phase -> round it was declared", unit=ROUND, default_factory=dict)
-    consented: dict[str, int] = measured(
-        about="phase -> round every party explicitly accepted it (default: its declaration, unless announced)",
-        unit=ROUND,
-        default_factory=dict,
-    )
-    agreed: dict[str, AgreedAsOf] = Field(default_factory=dict, description="issue -> value and round agreed")
-    milestones: dict[str, int] = measured(about="milestone -> round carried out", unit=ROUND, default_factory=dict)
-    pressure: dict[str, ranged(0, 10)] = measured(
-        about="actor -> pressure on it now", unit=PRESSURE, default_factory=dict
-    )
-
-    @model_validator(mode="after")
-    def _when(self):
-        if (self.round is None) == (self.date is None):
-            raise ValueError("give exactly one of round, date (the last round played)")
-        return self
 
 
 class Scenario(Strict):

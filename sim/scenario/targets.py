@@ -15,8 +15,9 @@ from pydantic import Field, model_validator
 from scipy import stats
 
 from sim.scenario.checks import duplicate_ids
+from sim.scenario.fields import Sourced, Strict
 from sim.scenario.loader import read, validate
-from sim.scenario.schema import ID, Sourced, Strict
+from sim.scenario.schema import ID
 
 
 class Case(Sourced):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from helpers import actor, scenario, uniform
 
-from sim.engine import rules
+from sim.engine import preconditions, rules
 from sim.engine.agents import ROLE_CLASSES, Broker, Mediator, Principal, Spoiler, Stakeholder, ThirdParty
 from sim.engine.columns import OFFER, PRECONDITION, RATIFICATION, RED_LINE
 from sim.engine.model import NegotiationModel
@@ -215,7 +215,7 @@ def test_a_gate_applies_only_its_own_preconditions_and_issues_inside_a_phase_non
     assert ref.tolist() == [-1, 2, 2]  # p_first applies to neither gate
     accept, _, _ = answered(agent(m, "p"), proposal(m, package, gate=False), value, 4)
     assert accept.all()  # deferred issues are negotiated inside a declared phase: no gate, no preconditions
-    assert m.pending_precondition(np.arange(3), P, np.array([0, 1, 1])).tolist() == [-1, 2, 2]
+    assert preconditions.pending(m, np.arange(3), P, np.array([0, 1, 1])).tolist() == [-1, 2, 2]
 
 
 def test_a_principal_judges_the_value_it_is_given_against_what_it_holds_out_for():
@@ -480,7 +480,7 @@ def test_a_precondition_gates_the_act_and_freezes_concessions_only_where_the_sce
     m.precondition_waived[:, 2] = [2, -1, 2, -1]
     assert agent(m, "p").engaged().all() and agent(m, "q").engaged().all()  # open preconditions: still conceding
     # the first of p's preconditions still open, for the default phase's gate (which applies all of them)
-    assert m.pending_precondition(np.arange(4), P, np.zeros(4, dtype=int)).tolist() == [-1, 2, 1, 1]
+    assert preconditions.pending(m, np.arange(4), P, np.zeros(4, dtype=int)).tolist() == [-1, 2, 1, 1]
     frozen = {**RESPONDING, "preconditions": [{**p, "freezes_concessions": True} for p in RESPONDING["preconditions"]]}
     m = model(4, **frozen)
     m.precondition_met[:, 1] = [1, 1, -1, -1]

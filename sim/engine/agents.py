@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.engine import rules
+from sim.engine import preconditions, rules
 from sim.engine.columns import OBJECTION, OFFER, PRECONDITION, RATIFICATION, RED_LINE
 from sim.scenario.schema import Actor
 
@@ -134,7 +134,7 @@ class Principal(ActorAgent):
             holds = m.world.active(m.spec.veto_players[v].when, round_)[rows]
             crossed = on & rules.misses(low, high, m.veto_min[rows, v], m.veto_max[rows, v])
             veto = np.where(holds & np.any(crossed, axis=-1), v, veto)
-        pending = m.pending_precondition(rows, self.index, proposal.phase)
+        pending = preconditions.pending(m, rows, self.index, proposal.phase)
         return Answer(red_line, short, veto, pending)
 
     def waive(self, round_: int) -> None:

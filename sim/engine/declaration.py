@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine import rules, streams
+from sim.engine import preconditions, rules, streams
 from sim.engine.columns import (
     FRAMEWORK,
     INCOMPATIBLE,
@@ -92,7 +92,7 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         shortfall = threshold[:, a] - values[:, a]
         why, what = answer.reason(gated=proposal.kind != "open")
         hard = (answer.red_line >= 0) | (answer.veto >= 0)
-        gap = m.precondition_gap(rows, a, proposal.phase)
+        gap = preconditions.gap(m, rows, a, proposal.phase)
         objects = hard | rules.going_along_costs_more(shortfall, gap, m.defiance[rows, proposal.phase, a])
         if announced.any():
             objected, on = answer.objection()

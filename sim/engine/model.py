@@ -25,7 +25,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import declaration, effects, proposals, risk, rules, setup, streams
+from sim.engine import concession, declaration, effects, preconditions, proposals, risk, rules, setup, streams
 from sim.engine.agents import ROLE_CLASSES, Principal
 from sim.engine.columns import (
     COLLAPSE,
@@ -41,7 +41,7 @@ from sim.engine.resume import resume
 from sim.engine.start import begin
 from sim.engine.world import WorldState
 from sim.scenario.mechanisms import switched
-from sim.scenario.schema import TIME_STRATEGIES, Scenario
+from sim.scenario.schema import Scenario
 
 MILESTONE_STREAM = streams.key("milestones")
 
@@ -275,7 +275,7 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         t = self.steps  # Mesa counts the round before calling step
         self._world(t)
-        self._preconditions_met(t)
+        preconditions.note_met(self, t)
         self._open_talks(t)
         if self.spec.protocol.rule == "compromise":
             self.positions = self.stated_positions()
@@ -297,7 +297,7 @@ class NegotiationModel(mesa.Model):
         self.pressure *= 1.0 - np.where(self.live, self.numbers(self.spec.protocol.pressure_decay), 0.0)[:, None]
         for principal in self.principals:
             principal.relax(t, contested)
-        self._concede()
+        concession.concede(self)
         if self.trajectory_mask.any():
             self.datacollector.collect(self)
             self.datacollector.add_table_row("trajectories", self._trajectory_rows())
@@ -342,35 +342,6 @@ class NegotiationModel(mesa.Model):
         self.talks_open |= opening
         self.world.set_flag("talks_open", opening)
 
-    def _preconditions_met(self, t):
-        for j, p in enumerate(self.spec.preconditions):
-            newly = self.world.flags[:, self.world.flag(p.flag)] & (self.precondition_met[:, j] < 0)
-            newly &= self.precondition_waived[:, j] < 0
-            self.precondition_met[:, j] = np.where(newly, t, self.precondition_met[:, j])
-
-    def open_preconditions(self, rows) -> np.ndarray:
-        """(m, P) the preconditions neither met nor waived in the runs ``rows``."""
-        return (self.precondition_met[rows] < 0) & (self.precondition_waived[rows] < 0)
-
-    def pending_precondition(self, rows: np.ndarray, actor: int, phase: np.ndarray) -> np.ndarray:
-        """The first open precondition of ``actor`` that ``phase``'s gate applies, or -1, in each of the ``rows``."""
-        applies = self.open_preconditions(rows) & self.phase_preconditions[phase] & (self.precondition_owner == actor)
-        if not applies.size:
-            return np.full(len(phase), -1)
-        return np.where(applies.any(axis=-1), np.argmax(applies, axis=-1), -1)
-
-    def precondition_gap(self, rows: np.ndarray, actor: int, phase: np.ndarray) -> np.ndarray:
-        """What going along with ``phase``'s announcement while its open preconditions of ``actor`` are unmet costs the
-        actor: the pressure it still lacks to waive each (infinite for one it cannot waive)."""
-        applies = self.open_preconditions(rows) & self.phase_preconditions[phase] & (self.precondition_owner == actor)
-        gap = np.zeros(len(rows))
-        for j in np.flatnonzero(applies.any(axis=0)):
-            needed = self.numbers(self.spec.preconditions[j].waiver_pressure)
-            lacking = np.maximum(np.broadcast_to(needed, self.block_size)[rows] - self.pressure[rows, actor], 0.0)
-            gap += np.where(applies[:, j], np.where(self.waivable[rows, j], lacking, np.inf), 0.0)
-        return gap
-
-    # ----------------------------------------------------------------- what the answers leave
     def _milestones(self, t):
         for k, milestone in enumerate(self.spec.milestones):
             needed = self.milestone_issues[k]
@@ -378,7 +349,7 @@ class NegotiationModel(mesa.Model):
             h = self.milestone_phase[k]
             if h >= 0:
                 ready &= (self.declared_round[:, h] >= 0) & (self.declared_round[:, h] < t)
-            ready &= ~np.any(self.open_preconditions(slice(None)) & self.milestone_preconditions[k], axis=-1)
+            ready &= ~np.any(preconditions.still_open(self) & self.milestone_preconditions[k], axis=-1)
             ready &= self.live & (self.milestone_round[:, k] < 0)
             if not ready.any():
                 continue
@@ -387,44 +358,6 @@ class NegotiationModel(mesa.Model):
             self.milestone_round[:, k] = np.where(done, t, self.milestone_round[:, k])
             self.world.set_flag(f"done_{milestone.id}", done)
             self.progress_round = np.where(done, t, self.progress_round).astype(np.int32)
-
-    def _concede(self):
-        """Principals concede on their own clocks, which run while talks are open and no precondition of their own
-        that freezes concessions is open."""
-        before = self.share.copy()
-        engaged = np.stack([a.engaged() for a in self.agents], axis=1) & (self.live & self.talks_open)[:, None]
-        self.clock += engaged
-        others = self._others_moved()
-        for p in self.principals:
-            a = p.index
-            if self.strategy[a] in TIME_STRATEGIES:
-                self.share[:, a] = rules.concession_share(self.clock[:, a], self.deadline[:, a], self.exponent[:, a])
-            elif self.strategy[a] == "responsive":
-                base = np.where(engaged[:, a], 1.0 / self.deadline[:, a], 0.0)
-                moved = np.where(engaged[:, a], others[:, a], 0.0)
-                self.share[:, a] = rules.responsive_share(self.share[:, a], base, self.reciprocity[:, a], moved)
-        self.moved = self.share - before
-        if "zeuthen" in self.strategy:
-            p = self.principal_index
-            zeuthen = np.array([self.strategy[a] == "zeuthen" for a in p])
-            disagreement = np.maximum(self.reservation - self.pressure, 0.0)[:, p]
-            low, high = self.box(np.ones_like(engaged))
-            self.zeuthen_aspiration = rules.zeuthen_step(
-                *self.frontier(self.salience, low, high),
-                self.zeuthen_aspiration,
-                disagreement,
-                self.step_size[:, p],
-                engaged[:, p] & zeuthen,
-            )
-
-    def _others_moved(self) -> np.ndarray:
-        """For each principal, how far the other principals conceded last round (their mean share)."""
-        p = self.principal_index
-        out = np.zeros_like(self.moved)
-        if len(p) > 1:
-            total = self.moved[:, p].sum(axis=1, keepdims=True)
-            out[:, p] = (total - self.moved[:, p]) / (len(p) - 1)
-        return out
 
     def _close(self):
         """At the horizon: a run whose talks never opened says so."""

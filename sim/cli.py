@@ -696,16 +696,25 @@ def app_command(
     results: Annotated[
         Path | None, typer.Option(help="results folder to browse (default: results/, or the given folder's parent)")
     ] = None,
-    host: Annotated[str, typer.Option(help="address to listen on (loopback unless told otherwise)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
+    variants: Annotated[
+        Path | None,
+        typer.Option(help="folder the what-if saves variants in (default: the scenario's; for a results folder, here)"),
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback unless --remote)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free one)")] = 8765,
+    remote: Annotated[
+        bool, typer.Option(help="allow a --host beyond loopback: other machines that have the address may drive it")
+    ] = False,
 ):
-    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra)."""
+    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra).
+
+    It prints the address to open, with a secret token: only a tab that opened it may drive the app."""
     try:
         from sim.app.places import AppError
         from sim.app.server import serve
     except ImportError as exc:
         fail(f"the app needs its extra: pip install -e '.[app]' ({exc.name} is missing)")
     try:
-        serve(target, results, host, port, echo=typer.echo)
+        serve(target, results, host, port, remote, variants, echo=typer.echo)
     except AppError as exc:
         fail(str(exc))

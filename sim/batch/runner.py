@@ -104,10 +104,13 @@ def simulate(
     seed: int | None = None,
     trajectories: int = 0,
     overrides: dict | None = None,
+    first: int = 0,
 ) -> NegotiationModel:
-    """Play ``runs`` runs in this process as one block and return the played model (for notebooks)."""
+    """Play ``runs`` runs (indices from ``first``) in this process as one block and return the played model
+    (for notebooks, and the app, which plays a batch block by block)."""
     runs = runs or scenario.meta.runs
-    return NegotiationModel(scenario, range(runs), seed=seed, trajectories=trajectories, overrides=overrides).run()
+    ids = range(first, first + runs)
+    return NegotiationModel(scenario, ids, seed=seed, trajectories=trajectories, overrides=overrides).run()
 
 
 @dataclass

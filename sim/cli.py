@@ -16,13 +16,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
 from sim.scenario.loader import load
 from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS
 
+LARGEST = 2**63 - 1  # the engine's integers (seeds, run counts, indices) are 64-bit
+MAX_WORKERS = 1024  # local processes (the operating system's semaphores count in C ints)
+
+
+class Bounded(typer.Context):
+    """A command's context that refuses an integer beyond what the engine can hold, naming its option."""
+
+    def invoke(self, callback, /, *args, **kwargs):
+        for name, value in kwargs.items():
+            if isinstance(value, int) and not isinstance(value, bool) and not -LARGEST - 1 <= value <= LARGEST:
+                param = next((p for p in self.command.params if p.name == name), None)
+                raise typer.BadParameter(f"{value} is out of range (at most {LARGEST:,})", ctx=self, param=param)
+        return super().invoke(callback, *args, **kwargs)
+
+
+class Commands(TyperGroup):
+    """negsim's commands: a bad value for an option or argument is one line (``negsim run: Invalid value for
+    '--seed': ...``) and exit code 2, not the usage text; no integer goes beyond the engine's (:class:`Bounded`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            command.context_class = Bounded
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            with contextlib.suppress(OSError):
+                typer.echo(f"negsim {ctx.invoked_subcommand}: {exc.format_message()}", err=True)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=Commands,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -91,7 +126,11 @@ def run(
     out: Annotated[Path | None, typer.Option(help="results folder (default: results/<scenario name>)")] = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, help="local worker processes (default: all cores from 50,000 runs, in-process below)"),
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help="local worker processes (default: all cores from 50,000 runs, in-process below)",
+        ),
     ] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
     trajectories: Annotated[int | None, typer.Option(min=0, help="record per-round state for this many runs")] = None,

@@ -53,6 +53,13 @@ def attempt(notice: solara.Reactive[Notice], action: Callable, *args, put_back: 
     return out
 
 
+@solara.component
+def Fresh(revision: int, make: Callable):
+    """The input ``make()`` gives, made anew whenever ``revision`` changes: what was typed or chosen into it and
+    refused is put back to the value the page uses (an input keeps what was typed while its value stays)."""
+    return make().key(f"revision-{revision}")
+
+
 def Html(html: str, testid: str | None = None, style: str | None = None):
     attributes = {**({"data-testid": testid} if testid else {}), **({"style": style} if style else {})}
     return solara.HTML(tag="div", unsafe_innerHTML=html, attributes=attributes or None)

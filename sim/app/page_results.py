@@ -8,7 +8,7 @@ import solara
 
 from sim.analysis.summary import text as summary_text
 from sim.app import browse, views
-from sim.app.notice import Html, Notice, attempt
+from sim.app.notice import Fresh, Html, Notice, attempt
 from sim.app.places import Places, shown, whole
 
 SUMMARY_STYLE = "font-size:12px;white-space:pre;overflow-x:auto;background:#fafafa;padding:6px;margin:0"
@@ -43,10 +43,9 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
         if listed:
-            solara.Select(
-                f"results folders in {shown(places.results)}", values=listed, value=None, on_value=open_folder
-            ).key(f"listed-{revision.value}")
-        solara.InputText(f"or type one (in {shown(places.results)})", value=name).key(f"name-{revision.value}")
+            label = f"results folders in {shown(places.results)}"
+            Fresh(revision.value, lambda: solara.Select(label, values=listed, value=None, on_value=open_folder))
+        Fresh(revision.value, lambda: solara.InputText(f"or type one (in {shown(places.results)})", value=name))
         solara.Button("open", on_click=lambda: open_folder(), color="primary")
     r = opened.value
     if r is None:
@@ -64,7 +63,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
                 solara.Select(
                     "slice runs by", values=list(labels), value=params[chosen], on_value=lambda v: column.set(labels[v])
                 )
-                solara.InputInt("bins", value=bins.value, on_value=set_bins).key(f"bins-{revision.value}")
+                Fresh(revision.value, lambda: solara.InputInt("bins", value=bins.value, on_value=set_bins))
                 Html(views.sliced_html(browse.sliced(r.runs, chosen, bins.value), params[chosen]), "sliced")
             Html(
                 "<details><summary>the whole summary, as negsim summary prints it</summary>"

@@ -14,7 +14,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sim.app import replay, views
-from sim.app.notice import Html, Notice, attempt
+from sim.app.notice import Fresh, Html, Notice, attempt
 from sim.app.places import SEEDS, AppError, whole
 from sim.engine.outcomes import trajectory_table
 from sim.scenario.schema import MAX_RUNS, Scenario
@@ -68,11 +68,12 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
         viewing.value = (min(max(k, 0), last), last) if k < last else (None, 0)
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="10px"):
-        solara.InputInt(
-            "run index", value=run.value, on_value=lambda v: choose(v, seed.value), continuous_update=False
-        ).key(f"run-{revision.value}")
-        solara.InputInt("seed", value=seed.value, on_value=lambda v: choose(run.value, v), continuous_update=False).key(
-            f"seed-{revision.value}"
+        Fresh(
+            revision.value,
+            lambda: solara.InputInt("run index", value=run.value, on_value=lambda v: choose(v, seed.value)),
+        )
+        Fresh(
+            revision.value, lambda: solara.InputInt("seed", value=seed.value, on_value=lambda v: choose(run.value, v))
         )
         solara.Button("fresh seed", on_click=lambda: choose(run.value, secrets.randbelow(2**31)), outlined=True)
         if batch_runs is not None and seed.value == batch_seed:

@@ -15,7 +15,7 @@ import solara
 
 from sim.analysis.sensitivity import source
 from sim.app import variants, views, whatif
-from sim.app.notice import Html, Notice, attempt
+from sim.app.notice import Fresh, Html, Notice, attempt
 from sim.app.places import Places, shown, whole
 from sim.scenario.labels import Names
 from sim.scenario.schema import Scenario
@@ -116,10 +116,11 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
     with solara.Columns([2, 3]):
         with solara.Column(gap="4px"):
             with solara.Row(style={"align-items": "center"}, gap="8px"):
-                solara.Select("runs", values=RUN_CHOICES, value=runs.value, on_value=set_runs).key(
-                    f"runs-{revision.value}"
+                Fresh(
+                    revision.value,
+                    lambda: solara.Select("runs", values=RUN_CHOICES, value=runs.value, on_value=set_runs),
                 )
-                solara.InputInt("seed", value=seed.value, on_value=set_seed).key(f"seed-{revision.value}")
+                Fresh(revision.value, lambda: solara.InputInt("seed", value=seed.value, on_value=set_seed))
                 solara.Button("reset all", on_click=reset_all, outlined=True)
             Html(
                 "<div style='font-size:12px;color:#555'>Selectors change the scenario's main assumptions. Each "
@@ -130,9 +131,9 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
             with solara.Column(style=scroll, gap="0px"):
                 Html(KNOB_CSS)
                 for a in assumptions:
-                    Assumption(a, choices.value.get(a.path, a.current), choose).key(f"{a.path}-{revision.value}")
+                    Fresh(revision.value, lambda a=a: Assumption(a, choices.value.get(a.path, a.current), choose))
                 for k in knobs:
-                    Knob(k, pins.value.get(k.path), pin).key(f"{k.path}-{revision.value}")
+                    Fresh(revision.value, lambda k=k: Knob(k, pins.value.get(k.path), pin))
         with solara.Column(gap="4px"):
             Status(numbers, inputs)
             base = _base(arrived.value, inputs)

@@ -37,8 +37,9 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
         if found is not None:
             opened.value, column.value, name.value = found, None, typed
 
-    def set_bins(value):
-        if attempt(notice, whole, value, "bins", 1, MAX_BINS + 1, put_back=put_back) is not None:
+    def set_bins(text):
+        value = attempt(notice, whole, text, "bins", 1, MAX_BINS + 1, put_back=put_back)
+        if value is not None:
             bins.value = value
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
@@ -63,7 +64,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
                 solara.Select(
                     "slice runs by", values=list(labels), value=params[chosen], on_value=lambda v: column.set(labels[v])
                 )
-                Fresh(revision.value, lambda: solara.InputInt("bins", value=bins.value, on_value=set_bins))
+                Fresh(revision.value, lambda: solara.InputText("bins", value=str(bins.value), on_value=set_bins))
                 Html(views.sliced_html(browse.sliced(r.runs, chosen, bins.value), params[chosen]), "sliced")
             Html(
                 "<details><summary>the whole summary, as negsim summary prints it</summary>"

@@ -20,13 +20,13 @@ from sim.engine.outcomes import trajectory_table
 from sim.scenario.schema import MAX_RUNS, Scenario
 
 
-def chosen(spec: Scenario, index, seed, batch_seed: int, batch_runs: int | None) -> dict:
-    """The model parameters of run ``index`` at ``seed`` (checked; at the batch's seed, a run of the batch)."""
-    whole(seed, "seed", 0, SEEDS)
-    in_batch = batch_runs is not None and seed == batch_seed
-    if in_batch and isinstance(index, int) and index >= batch_runs:
+def chosen(spec: Scenario, index, seed, batch_seed: int, batch_runs: int | None) -> tuple[int, int, dict]:
+    """Run ``index`` at ``seed`` (numbers, or text typed into the page), checked (at the batch's seed, a run of
+    the batch), and its model's parameters."""
+    seed, index = whole(seed, "seed", 0, SEEDS), whole(index, "run index", 0, MAX_RUNS)
+    if batch_runs is not None and seed == batch_seed and index >= batch_runs:
         raise AppError(f"run index {index}: not a run of this batch (it has runs 0 to {batch_runs - 1:,})")
-    return replay.model_parameters(spec, whole(index, "run index", 0, MAX_RUNS), seed)
+    return index, seed, replay.model_parameters(spec, index, seed)
 
 
 @solara.component
@@ -42,10 +42,10 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
     actor = solara.use_reactive(None)
 
     def choose(index, new_seed):
-        p = attempt(notice, chosen, spec, index, new_seed, batch_seed, batch_runs, put_back=bump)
-        if p is not None:
-            run.value, seed.value, params.value = index, new_seed, p
-            model.value = replay.model_for(spec, index, new_seed)
+        got = attempt(notice, chosen, spec, index, new_seed, batch_seed, batch_runs, put_back=bump)
+        if got is not None:
+            run.value, seed.value, params.value = got
+            model.value = replay.model_for(spec, run.value, seed.value)
             viewing.value = (None, 0)
 
     def bump():
@@ -70,10 +70,11 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="10px"):
         Fresh(
             revision.value,
-            lambda: solara.InputInt("run index", value=run.value, on_value=lambda v: choose(v, seed.value)),
+            lambda: solara.InputText("run index", value=str(run.value), on_value=lambda v: choose(v, seed.value)),
         )
         Fresh(
-            revision.value, lambda: solara.InputInt("seed", value=seed.value, on_value=lambda v: choose(run.value, v))
+            revision.value,
+            lambda: solara.InputText("seed", value=str(seed.value), on_value=lambda v: choose(run.value, v)),
         )
         solara.Button("fresh seed", on_click=lambda: choose(run.value, secrets.randbelow(2**31)), outlined=True)
         if batch_runs is not None and seed.value == batch_seed:

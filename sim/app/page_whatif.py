@@ -75,8 +75,9 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
             pins.value = {**pins.value, knob.path: round(checked, 12)}
             changed()
 
-    def set_seed(value):
-        if attempt(notice, whole, value, "seed", put_back=bump) is not None:
+    def set_seed(text):
+        value = attempt(notice, whole, text, "seed", put_back=bump)
+        if value is not None:
             seed.value = value
             changed()
 
@@ -120,7 +121,7 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                     revision.value,
                     lambda: solara.Select("runs", values=RUN_CHOICES, value=runs.value, on_value=set_runs),
                 )
-                Fresh(revision.value, lambda: solara.InputInt("seed", value=seed.value, on_value=set_seed))
+                Fresh(revision.value, lambda: solara.InputText("seed", value=str(seed.value), on_value=set_seed))
                 solara.Button("reset all", on_click=reset_all, outlined=True)
             Html(
                 "<div style='font-size:12px;color:#555'>Selectors change the scenario's main assumptions. Each "
@@ -221,4 +222,4 @@ def Knob(knob: whatif.Knob, pinned: float | None, pin):
                 "", value=value, min=knob.low, max=knob.high, step=knob.step, on_value=lambda v: pin(knob, v)
             )
         with solara.Div(style={"flex": "0 0 76px"}):
-            solara.InputFloat("", value=value, on_value=lambda v: pin(knob, v), dense=True)
+            solara.InputText("", value=f"{value:.12g}", on_value=lambda v: pin(knob, v), dense=True)

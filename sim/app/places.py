@@ -46,7 +46,13 @@ def shown(path: Path) -> str:
 
 
 def whole(value, what: str, low: int = 0, high: int = SEEDS) -> int:
-    """``value`` as a whole number in [low, high), or an :class:`AppError` saying the range."""
+    """``value`` (a number, or text typed into the page) as a whole number in [low, high), or an
+    :class:`AppError` saying the range."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            raise AppError(f"{what} {value.strip()[:40]!r}: not a whole number") from None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value < high:
         raise AppError(f"{what} {value!r}: give a whole number from {low:,} to {high - 1:,}")
     return value

@@ -56,7 +56,13 @@ class Knob:
     distribution: str = ""
 
     def check(self, value) -> float:
-        """``value`` if this parameter can take it, else an :class:`AppError` saying its range."""
+        """``value`` (a number, or text typed into the page) if this parameter can take it, else an
+        :class:`AppError` saying its range."""
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise AppError(f"{self.label}: {value.strip()[:40]!r} is not a number") from None
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise AppError(f"{self.label}: {value!r} is not a number")
         if self.choices and not any(math.isclose(value, c) for c in self.choices):

@@ -15,18 +15,22 @@ import errno
 import hmac
 import ipaddress
 import os
+import re
 import secrets
 import socket
 import warnings
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from sim.app.places import RESULTS, TARGET, VARIANTS, AppError, started_on
 
 PAGE = str(Path(__file__).with_name("page.py"))
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+NAME = r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)"
+HOST = re.compile(rf"{NAME}(:\d{{1,5}})?")  # a Host header: a name and a port, nothing else
+ORIGIN = re.compile(rf"http://{NAME}(:(?P<port>\d{{1,5}}))?")  # the page's own origin is plain http
 
 
 def is_loopback(host: str) -> bool:
@@ -64,32 +68,17 @@ class Door:
 
     def refusal(self, kind: str, headers: dict[str, str], query: str) -> str | None:
         """Why a request (``kind`` "http" or "websocket"; lower-case ``headers``) is refused, or None."""
-        host = _hostname(headers.get("host", ""))
-        if host not in self.names:
+        host = HOST.fullmatch(headers.get("host", ""))
+        if host is None or host["name"].lower().strip("[]") not in self.names:
             return f"refused: Host {headers.get('host', '')!r} is not this app (only {', '.join(sorted(LOOPBACK))})"
         origin = headers.get("origin")
         if origin is not None or kind == "websocket":
-            parts = urlsplit(origin or "")
-            port = _port(parts)
-            if parts.scheme != "http" or _hostname(parts.netloc) not in self.names or port != self.port:
+            own = ORIGIN.fullmatch(origin or "")
+            if own is None or own["name"].lower().strip("[]") not in self.names or int(own["port"] or 80) != self.port:
                 return f"refused: origin {origin!r} is not this app's page"
         given = dict(parse_qsl(query)).get("token") or _cookies(headers.get("cookie", "")).get(self.cookie, "")
         if not hmac.compare_digest(given.encode(), self.token.encode()):
             return "refused: open the address negsim app printed (it carries the app's token)"
-        return None
-
-
-def _hostname(netloc: str) -> str | None:
-    try:
-        return urlsplit(f"//{netloc}").hostname
-    except ValueError:
-        return None
-
-
-def _port(parts) -> int | None:
-    try:
-        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    except ValueError:
         return None
 
 

@@ -586,8 +586,8 @@ def test_the_step_through_view_steps_back_and_jumps_to_any_kept_round(spec, run_
     for _ in range(6):
         button(box, "Step").click()
     assert "round 6" in html(box, "frame")
-    button(box, "◀ round").click()
-    button(box, "◀ round").click()
+    button(box, "back a round").click()
+    button(box, "back a round").click()
     shown = html(box, "frame")
     assert '<b data-testid="round">round 4</b>' in shown and "played up to round 6: showing a kept round" in shown
     assert html(box, "frame") == views.frame_html(played(spec, 3)[4], 6)  # the kept frame, not a replay
@@ -736,7 +736,7 @@ def test_any_folder_or_bins_typed_into_the_results_view_is_taken_or_one_line_and
     if action[0] == "bins":
         typed(field(box, "bins"), action[1])
     else:
-        name.v_model = action[1]
+        typed(name, action[1])
         button(box, "open").click()
     line = notice.value.text
     assert "\n" not in line and "Traceback" not in line

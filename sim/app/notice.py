@@ -60,6 +60,39 @@ def Fresh(revision: int, make: Callable):
     return make().key(f"revision-{revision}")
 
 
+@solara.component
+def Typed(label: str, value: str, on_value: Callable[[str], None], dense: bool = False):
+    """A text box that hands its text to ``on_value`` on Enter or on leaving it. Its text is set by the page only
+    when the value changes elsewhere (a slider, a put-back), never on a re-render: a re-render writes back every
+    property a widget was given, and would overwrite what someone is still typing with what they typed before."""
+    import reacton.ipyvuetify as rv
+
+    mine = solara.use_ref(value)  # the text the box holds as far as the page knows
+    handler = solara.use_ref(on_value)
+    handler.current = on_value
+    field = rv.TextField(label=label, dense=dense, hide_details="auto")  # no v_model here: see above
+
+    def listen():
+        widget = solara.get_widget(field)
+        widget.v_model = mine.current
+
+        def commit(w, event, data):
+            mine.current = w.v_model
+            handler.current(w.v_model)
+
+        for event in ("focusout", "keyup.enter"):
+            widget.on_event(event, commit)
+        return lambda: [widget.on_event(event, commit, remove=True) for event in ("focusout", "keyup.enter")]
+
+    def show():
+        if value != mine.current:
+            mine.current = solara.get_widget(field).v_model = value
+
+    solara.use_effect(listen, [])
+    solara.use_effect(show, [value])
+    return field
+
+
 def Html(html: str, testid: str | None = None, style: str | None = None):
     attributes = {**({"data-testid": testid} if testid else {}), **({"style": style} if style else {})}
     return solara.HTML(tag="div", unsafe_innerHTML=html, attributes=attributes or None)

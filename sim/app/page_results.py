@@ -8,7 +8,7 @@ import solara
 
 from sim.analysis.summary import text as summary_text
 from sim.app import browse, views
-from sim.app.notice import Fresh, Html, Notice, attempt
+from sim.app.notice import Fresh, Html, Notice, Typed, attempt
 from sim.app.places import Places, shown, whole
 
 SUMMARY_STYLE = "font-size:12px;white-space:pre;overflow-x:auto;background:#fafafa;padding:6px;margin:0"
@@ -18,14 +18,17 @@ MAX_BINS = 20
 @solara.component
 def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], places: Places):
     opened = solara.use_reactive(start)
-    name = solara.use_reactive(str(start.folder.path.relative_to(places.results)) if start else "")
+    name = solara.use_reactive(str(start.folder.path.relative_to(places.results.resolve())) if start else "")
     revision = solara.use_reactive(0)  # bumped to put refused inputs back
     column = solara.use_reactive(None)
     bins = solara.use_reactive(4)
     listed = solara.use_memo(lambda: browse.results_folders(places.results), [])
 
+    def named(results: browse.Results | None) -> str:
+        return str(results.folder.path.relative_to(places.results.resolve())) if results else ""
+
     def put_back():
-        name.value = str(opened.value.folder.path.relative_to(places.results)) if opened.value else ""
+        name.value = named(opened.value)
         revision.value += 1
 
     def read(typed: str) -> browse.Results:
@@ -35,7 +38,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
         typed = name.value if typed is None else typed
         found = attempt(notice, read, typed, put_back=put_back)
         if found is not None:
-            opened.value, column.value, name.value = found, None, typed
+            opened.value, column.value, name.value = found, None, named(found)
 
     def set_bins(text):
         value = attempt(notice, whole, text, "bins", 1, MAX_BINS + 1, put_back=put_back)
@@ -46,7 +49,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
         if listed:
             label = f"results folders in {shown(places.results)}"
             Fresh(revision.value, lambda: solara.Select(label, values=listed, value=None, on_value=open_folder))
-        Fresh(revision.value, lambda: solara.InputText(f"or type one (in {shown(places.results)})", value=name))
+        Fresh(revision.value, lambda: Typed(f"or type one (in {shown(places.results)})", name.value, name.set))
         solara.Button("open", on_click=lambda: open_folder(), color="primary")
     r = opened.value
     if r is None:
@@ -64,7 +67,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
                 solara.Select(
                     "slice runs by", values=list(labels), value=params[chosen], on_value=lambda v: column.set(labels[v])
                 )
-                Fresh(revision.value, lambda: solara.InputText("bins", value=str(bins.value), on_value=set_bins))
+                Fresh(revision.value, lambda: Typed("bins", str(bins.value), set_bins))
                 Html(views.sliced_html(browse.sliced(r.runs, chosen, bins.value), params[chosen]), "sliced")
             Html(
                 "<details><summary>the whole summary, as negsim summary prints it</summary>"

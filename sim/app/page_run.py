@@ -14,7 +14,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sim.app import replay, views
-from sim.app.notice import Fresh, Html, Notice, attempt
+from sim.app.notice import Fresh, Html, Notice, Typed, attempt
 from sim.app.places import SEEDS, AppError, whole
 from sim.engine.outcomes import trajectory_table
 from sim.scenario.schema import MAX_RUNS, Scenario
@@ -70,11 +70,11 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="10px"):
         Fresh(
             revision.value,
-            lambda: solara.InputText("run index", value=str(run.value), on_value=lambda v: choose(v, seed.value)),
+            lambda: Typed("run index", str(run.value), lambda v: choose(v, seed.value)),
         )
         Fresh(
             revision.value,
-            lambda: solara.InputText("seed", value=str(seed.value), on_value=lambda v: choose(run.value, v)),
+            lambda: Typed("seed", str(seed.value), lambda v: choose(run.value, v)),
         )
         solara.Button("fresh seed", on_click=lambda: choose(run.value, secrets.randbelow(2**31)), outlined=True)
         if batch_runs is not None and seed.value == batch_seed:
@@ -94,8 +94,8 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
         ).key(f"controller-{run.value}-{seed.value}")
         with solara.Div(style={"width": "200px"}):
             solara.SliderInt("play: ms per round", value=interval, min=50, max=2000, step=50)
-        solara.Button("◀ round", on_click=lambda: view(at - 1), disabled=at == 0, outlined=True)
-        solara.Button("round ▶", on_click=lambda: view(at + 1), disabled=at >= last, outlined=True)
+        solara.Button("back a round", on_click=lambda: view(at - 1), disabled=at == 0, outlined=True)
+        solara.Button("forward a round", on_click=lambda: view(at + 1), disabled=at >= last, outlined=True)
         if last > 0:
             with solara.Div(style={"width": "220px"}):
                 solara.SliderInt("show round", value=at, min=0, max=last, on_value=view)

@@ -15,7 +15,7 @@ import solara
 
 from sim.analysis.sensitivity import source
 from sim.app import variants, views, whatif
-from sim.app.notice import Fresh, Html, Notice, attempt
+from sim.app.notice import Fresh, Html, Notice, Typed, attempt
 from sim.app.places import Places, shown, whole
 from sim.scenario.labels import Names
 from sim.scenario.schema import Scenario
@@ -59,6 +59,11 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
 
     def changed():
         confirm.value = None
+
+    def typed_name(text: str):
+        if text != file_name.value:
+            file_name.value = text
+            changed()
 
     def choose(assumption: whatif.Assumption, option: str):
         chosen = {k: v for k, v in choices.value.items() if k != assumption.path}
@@ -121,7 +126,7 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                     revision.value,
                     lambda: solara.Select("runs", values=RUN_CHOICES, value=runs.value, on_value=set_runs),
                 )
-                Fresh(revision.value, lambda: solara.InputText("seed", value=str(seed.value), on_value=set_seed))
+                Fresh(revision.value, lambda: Typed("seed", str(seed.value), set_seed))
                 solara.Button("reset all", on_click=reset_all, outlined=True)
             Html(
                 "<div style='font-size:12px;color:#555'>Selectors change the scenario's main assumptions. Each "
@@ -142,9 +147,7 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                 now = whatif.headline(numbers.now) if numbers is not None and numbers.now is not None else None
                 Html(views.comparison_html(whatif.headline(base), now), "comparison")
             with solara.Row(style={"align-items": "center"}, gap="8px"):
-                solara.InputText(
-                    f"variant file (in {shown(places.variants)})", value=file_name, on_value=lambda _: changed()
-                )
+                Typed(f"variant file (in {shown(places.variants)})", file_name.value, typed_name)
                 solara.Button("save variant", on_click=lambda: save(False), color="primary")
             if confirm.value is not None:
                 with solara.Row(style={"align-items": "center"}, gap="8px"):
@@ -222,4 +225,4 @@ def Knob(knob: whatif.Knob, pinned: float | None, pin):
                 "", value=value, min=knob.low, max=knob.high, step=knob.step, on_value=lambda v: pin(knob, v)
             )
         with solara.Div(style={"flex": "0 0 76px"}):
-            solara.InputText("", value=f"{value:.12g}", on_value=lambda v: pin(knob, v), dense=True)
+            Typed("", f"{value:.12g}", lambda v: pin(knob, v), dense=True)

@@ -354,7 +354,7 @@ def test_fast_typing_and_a_drag_leave_inputs_numbers_and_save_in_agreement(page,
     expect(page.locator("[data-busy=yes]")).to_be_visible(timeout=WAIT)  # busy while it computes
     settled(page, 20_000)
     expect(box).to_have_value("0.7")
-    assert knob.get_by_role("slider").get_attribute("aria-valuenow") == "0.7"
+    expect(knob.get_by_role("slider")).to_have_attribute("aria-valuenow", "0.7")
     spec = edited(source(served["folder"] / "scenario.yaml"), "actors.israel.reservation", 0.7)
     p = probabilities(run_batch(spec, runs=20_000))["declared"]
     expect(page.get_by_test_id("p-declared-whatif")).to_have_text(interval(p))
@@ -371,7 +371,7 @@ def test_fast_typing_and_a_drag_leave_inputs_numbers_and_save_in_agreement(page,
     page.mouse.up()
     settled(page, 5_000)
     value = hazard.locator("input[type=text]").input_value()
-    assert hazard.get_by_role("slider").get_attribute("aria-valuenow") == value
+    expect(hazard.get_by_role("slider")).to_have_attribute("aria-valuenow", value)
     spec = fixed(
         served["folder"] / "scenario.yaml",
         actors__israel__reservation=0.7,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from html import escape
 
 import solara
+from ipyvuetify import VuetifyTemplate
+from traitlets import Any, Bool, Unicode
 
 from sim.app.places import EXPECTED, message
 
@@ -60,37 +62,52 @@ def Fresh(revision: int, make: Callable):
     return make().key(f"revision-{revision}")
 
 
+class TextBox(VuetifyTemplate):
+    """A text field that sends its text along with the Enter key or the leaving of it (``vue_commit``): read at
+    that moment, the field's synced value could still be the one typed before, its newer text on its way."""
+
+    template = Unicode(
+        "<template><v-text-field v-model='text' :label='label' :dense='dense' hide-details='auto' "
+        "@keyup.enter='commit(text)' @blur='commit(text)'></v-text-field></template>"
+    ).tag(sync=True)
+    text = Unicode("").tag(sync=True)
+    label = Unicode("").tag(sync=True)
+    dense = Bool(False).tag(sync=True)
+    committed = Any(None)  # called with the text
+
+    def vue_commit(self, data):
+        if self.committed is not None:
+            self.committed(str(data))
+
+
 @solara.component
 def Typed(label: str, value: str, on_value: Callable[[str], None], dense: bool = False):
     """A text box that hands its text to ``on_value`` on Enter or on leaving it. Its text is set by the page only
     when the value changes elsewhere (a slider, a put-back), never on a re-render: a re-render writes back every
     property a widget was given, and would overwrite what someone is still typing with what they typed before."""
-    import reacton.ipyvuetify as rv
-
     mine = solara.use_ref(value)  # the text the box holds as far as the page knows
     handler = solara.use_ref(on_value)
     handler.current = on_value
-    field = rv.TextField(label=label, dense=dense, hide_details="auto")  # no v_model here: see above
+    box = TextBox.element(label=label, dense=dense)  # no text here: see above
 
     def listen():
-        widget = solara.get_widget(field)
-        widget.v_model = mine.current
+        widget = solara.get_widget(box)
+        widget.text = mine.current
 
-        def commit(w, event, data):
-            mine.current = w.v_model
-            handler.current(w.v_model)
+        def commit(text: str):
+            mine.current = text
+            handler.current(text)
 
-        for event in ("focusout", "keyup.enter"):
-            widget.on_event(event, commit)
-        return lambda: [widget.on_event(event, commit, remove=True) for event in ("focusout", "keyup.enter")]
+        widget.committed = commit
+        return lambda: setattr(widget, "committed", None)
 
     def show():
         if value != mine.current:
-            mine.current = solara.get_widget(field).v_model = value
+            mine.current = solara.get_widget(box).text = value
 
     solara.use_effect(listen, [])
     solara.use_effect(show, [value])
-    return field
+    return box
 
 
 def Html(html: str, testid: str | None = None, style: str | None = None):

@@ -141,11 +141,11 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                 for k in knobs:
                     Fresh(revision.value, lambda k=k: Knob(k, pins.value.get(k.path), pin))
         with solara.Column(gap="4px"):
-            Status(numbers, inputs)
-            base = _base(arrived.value, inputs)
-            if base is not None:  # the scenario's column is the same for any pins: it stays while the rest computes
-                now = whatif.headline(numbers.now) if numbers is not None and numbers.now is not None else None
-                Html(views.comparison_html(whatif.headline(base), now), "comparison")
+            solara.ProgressLinear(numbers is None or not numbers.final)  # busy: hidden, but keeps its place
+            base = _base(arrived.value, inputs)  # the scenario's column is the same for any pins: it stays
+            now = whatif.headline(numbers.now) if numbers is not None and numbers.now is not None else None
+            table = views.comparison_html(whatif.headline(base), now) if base is not None else ""
+            Html(status(numbers, inputs) + table, "comparison")  # one widget: the line and the numbers change together
             with solara.Row(style={"align-items": "center"}, gap="8px"):
                 Typed(f"variant file (in {shown(places.variants)})", file_name.value, typed_name)
                 solara.Button("save variant", on_click=lambda: save(False), color="primary")
@@ -170,23 +170,20 @@ def _base(numbers: whatif.Numbers | None, inputs: whatif.Inputs) -> dict | None:
     return numbers.base
 
 
-@solara.component
-def Status(numbers: whatif.Numbers | None, inputs: whatif.Inputs):
-    """Whether the numbers shown are final, an early estimate, or still to come (a busy indicator)."""
+def status(numbers: whatif.Numbers | None, inputs: whatif.Inputs) -> str:
+    """Whether the numbers shown are final, an early estimate, or still to come."""
     if numbers is not None and numbers.problem:
-        Html(f"<div style='color:#b00020'>{escape(numbers.problem)}</div>", "status")
-        return
+        return f"<div data-testid='status' style='color:#b00020'>{escape(numbers.problem)}</div>"
     if numbers is not None and numbers.final:
-        Html(
-            f"<div style='font-size:13px;color:#1b7f2a'>{inputs.runs:,} runs at seed {inputs.seed}: the numbers "
-            "below are for the inputs on the left</div>",
-            "status",
+        return (
+            f"<div data-testid='status' style='font-size:13px;color:#1b7f2a'>{inputs.runs:,} runs at seed "
+            f"{inputs.seed}: the numbers below are for the inputs on the left</div>"
         )
-        return
     done = f"first estimate from {numbers.done:,} of {inputs.runs:,} runs" if numbers is not None else "computing"
-    with solara.Column(gap="0px"):
-        Html(f"<div style='font-size:13px;color:#8a5a00' data-busy='yes'>{done}; playing the rest …</div>", "status")
-        solara.ProgressLinear(True)
+    return (
+        f"<div data-testid='status' data-busy='yes' style='font-size:13px;color:#8a5a00'>{done}; playing the rest "
+        "…</div>"
+    )
 
 
 @solara.component

@@ -81,11 +81,13 @@ class TextBox(VuetifyTemplate):
 
 
 @solara.component
-def Typed(label: str, value: str, on_value: Callable[[str], None], dense: bool = False):
-    """A text box that hands its text to ``on_value`` on Enter or on leaving it. Its text is set by the page only
-    when the value changes elsewhere (a slider, a put-back), never on a re-render: a re-render writes back every
-    property a widget was given, and would overwrite what someone is still typing with what they typed before."""
+def Typed(label: str, value: str, on_value: Callable[[str], None], revision: int = 0, dense: bool = False):
+    """A text box that hands its text to ``on_value`` on Enter or on leaving it. The page sets its text only when
+    the value changes elsewhere (a slider) or ``revision`` changes (a refused text put back), never on a
+    re-render: a re-render writes back every property a widget was given, and would overwrite what someone is
+    still typing with what they typed before."""
     mine = solara.use_ref(value)  # the text the box holds as far as the page knows
+    seen = solara.use_ref(revision)
     handler = solara.use_ref(on_value)
     handler.current = on_value
     box = TextBox.element(label=label, dense=dense)  # no text here: see above
@@ -102,11 +104,12 @@ def Typed(label: str, value: str, on_value: Callable[[str], None], dense: bool =
         return lambda: setattr(widget, "committed", None)
 
     def show():
-        if value != mine.current:
+        if value != mine.current or revision != seen.current:
+            seen.current = revision
             mine.current = solara.get_widget(box).text = value
 
     solara.use_effect(listen, [])
-    solara.use_effect(show, [value])
+    solara.use_effect(show, [value, revision])
     return box
 
 

@@ -49,7 +49,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
         if listed:
             label = f"results folders in {shown(places.results)}"
             Fresh(revision.value, lambda: solara.Select(label, values=listed, value=None, on_value=open_folder))
-        Fresh(revision.value, lambda: Typed(f"or type one (in {shown(places.results)})", name.value, name.set))
+        Typed(f"or type one (in {shown(places.results)})", name.value, name.set, revision.value)
         solara.Button("open", on_click=lambda: open_folder(), color="primary")
     r = opened.value
     if r is None:
@@ -67,7 +67,7 @@ def ResultsView(start: browse.Results | None, notice: solara.Reactive[Notice], p
                 solara.Select(
                     "slice runs by", values=list(labels), value=params[chosen], on_value=lambda v: column.set(labels[v])
                 )
-                Fresh(revision.value, lambda: Typed("bins", str(bins.value), set_bins))
+                Typed("bins", str(bins.value), set_bins, revision.value)
                 Html(views.sliced_html(browse.sliced(r.runs, chosen, bins.value), params[chosen]), "sliced")
             Html(
                 "<details><summary>the whole summary, as negsim summary prints it</summary>"

@@ -14,7 +14,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sim.app import replay, views
-from sim.app.notice import Fresh, Html, Notice, Typed, attempt
+from sim.app.notice import Html, Notice, Typed, attempt
 from sim.app.places import SEEDS, AppError, whole
 from sim.engine.outcomes import trajectory_table
 from sim.scenario.schema import MAX_RUNS, Scenario
@@ -68,14 +68,8 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
         viewing.value = (min(max(k, 0), last), last) if k < last else (None, 0)
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="10px"):
-        Fresh(
-            revision.value,
-            lambda: Typed("run index", str(run.value), lambda v: choose(v, seed.value)),
-        )
-        Fresh(
-            revision.value,
-            lambda: Typed("seed", str(seed.value), lambda v: choose(run.value, v)),
-        )
+        Typed("run index", str(run.value), lambda v: choose(v, seed.value), revision.value)
+        Typed("seed", str(seed.value), lambda v: choose(run.value, v), revision.value)
         solara.Button("fresh seed", on_click=lambda: choose(run.value, secrets.randbelow(2**31)), outlined=True)
         if batch_runs is not None and seed.value == batch_seed:
             said = f"run {run.value} of the batch of {batch_runs:,} runs at seed {batch_seed}: it replays its row"

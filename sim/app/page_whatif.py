@@ -126,7 +126,7 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                     revision.value,
                     lambda: solara.Select("runs", values=RUN_CHOICES, value=runs.value, on_value=set_runs),
                 )
-                Fresh(revision.value, lambda: Typed("seed", str(seed.value), set_seed))
+                Typed("seed", str(seed.value), set_seed, revision.value)
                 solara.Button("reset all", on_click=reset_all, outlined=True)
             Html(
                 "<div style='font-size:12px;color:#555'>Selectors change the scenario's main assumptions. Each "
@@ -139,7 +139,7 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                 for a in assumptions:
                     Fresh(revision.value, lambda a=a: Assumption(a, choices.value.get(a.path, a.current), choose))
                 for k in knobs:
-                    Fresh(revision.value, lambda k=k: Knob(k, pins.value.get(k.path), pin))
+                    Knob(k, pins.value.get(k.path), pin, revision.value)
         with solara.Column(gap="4px"):
             solara.ProgressLinear(numbers is None or not numbers.final)  # busy: hidden, but keeps its place
             base = _base(arrived.value, inputs)  # the scenario's column is the same for any pins: it stays
@@ -196,7 +196,7 @@ def Assumption(a: whatif.Assumption, value: str, choose):
 
 
 @solara.component
-def Knob(knob: whatif.Knob, pinned: float | None, pin):
+def Knob(knob: whatif.Knob, pinned: float | None, pin, revision: int):
     value = knob.default if pinned is None else pinned
     state = "pinned" if pinned is not None else "drawn"
     label = (
@@ -213,8 +213,10 @@ def Knob(knob: whatif.Knob, pinned: float | None, pin):
             Html(label)
         if knob.choices:  # a choice among values: a selector
             with solara.Div(style={"flex": "1"}):
-                solara.Select(
-                    "value", values=list(knob.choices), value=value, on_value=lambda v: pin(knob, v), dense=True
+                choices = list(knob.choices)
+                Fresh(
+                    revision,
+                    lambda: solara.Select("value", choices, value, on_value=lambda v: pin(knob, v), dense=True),
                 )
             return
         with solara.Div(style={"flex": "1"}):
@@ -222,4 +224,4 @@ def Knob(knob: whatif.Knob, pinned: float | None, pin):
                 "", value=value, min=knob.low, max=knob.high, step=knob.step, on_value=lambda v: pin(knob, v)
             )
         with solara.Div(style={"flex": "0 0 76px"}):
-            Typed("", f"{value:.12g}", lambda v: pin(knob, v), dense=True)
+            Typed("", f"{value:.12g}", lambda v: pin(knob, v), revision, dense=True)

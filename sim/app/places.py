@@ -100,6 +100,10 @@ class Places:
         """Where a variant named ``typed`` would be saved: a YAML file in an existing folder under
         :attr:`variants`, outside any results folder."""
         name = typed.strip()
+        if len(name.encode()) > NAME_MAX - len(".yaml"):  # with the suffix it would be too long
+            raise AppError(
+                f"variant file: a name of {len(name):,} characters is too long (at most {NAME_MAX - 5} bytes)"
+            )
         if name and not name.endswith((".yaml", ".yml")):
             name += ".yaml"
         path = inside(self.variants, name, "variant file")

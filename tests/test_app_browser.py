@@ -226,7 +226,7 @@ def test_step_back_jump_play_speed_one_actor_and_the_runs_rounds_downloaded(page
     expect(page.get_by_test_id("round")).to_have_text("round 0", timeout=WAIT)
     step.click()  # a new round played: the view follows it
     expect(page.get_by_test_id("round")).to_have_text("round 7", timeout=WAIT)
-    assert slider(page, "play: ms per round").get_attribute("aria-valuenow") == "400"
+    assert slider(page, "play: 400 ms a round").get_attribute("aria-valuenow") == "400"
     select(page, "follow one actor over the rounds", "Hamas")
     rows = page.get_by_test_id("agent").locator("tr")
     expect(rows).to_have_count(1 + 8, timeout=WAIT)  # a header and rounds 0 to 7

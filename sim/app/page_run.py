@@ -86,8 +86,8 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
             render_interval=solara.use_reactive(1),
             use_threads=solara.use_reactive(False),
         ).key(f"controller-{run.value}-{seed.value}")
-        with solara.Div(style={"width": "200px"}):
-            solara.SliderInt("play: ms per round", value=interval, min=50, max=2000, step=50)
+        with solara.Div(style={"width": "280px"}):
+            solara.SliderInt(f"play: {interval.value} ms a round", value=interval, min=50, max=2000, step=50)
         solara.Button("back a round", on_click=lambda: view(at - 1), disabled=at == 0, outlined=True)
         solara.Button("forward a round", on_click=lambda: view(at + 1), disabled=at >= last, outlined=True)
         if last > 0:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import psutil
 from figures import report
+
+from sim.batch.folder import ResultsError, ResultsFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGSIM = Path(sys.executable).parent / "negsim"
@@ -42,8 +43,8 @@ def pss(root: psutil.Process) -> int:
 
 def status(folder: Path) -> str | None:
     try:
-        return json.loads((folder / "meta.json").read_text()).get("status")
-    except (OSError, ValueError):
+        return ResultsFolder.open(folder).meta.get("status")
+    except ResultsError:
         return None
 
 
@@ -64,7 +65,7 @@ def measure(runs: int, workers: int, out: Path, interval: float) -> dict:
     ended = time.perf_counter()
     if proc.returncode != 0:
         sys.exit(f"negsim run failed ({proc.returncode}): {proc.stderr.read().strip()}")
-    meta = json.loads((out / "meta.json").read_text())
+    meta = ResultsFolder.open(out).meta
     batch = meta["seconds"]
     after = ended - (batch_ended or ended)
     return {

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 import sim
-from sim.batch.folder import read_meta
+from sim.batch.folder import ResultsFolder
 from sim.batch.runner import run_batch
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
@@ -61,7 +61,7 @@ def batch(scenario, runs: int, workers: int | None) -> dict:
         played = time.perf_counter()
         sim.write_outputs(folder)
         done = time.perf_counter()
-        workers = read_meta(folder)["workers"]
+        workers = ResultsFolder.open(folder).meta["workers"]
     return {
         "runs": runs,
         "workers": workers,

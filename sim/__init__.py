@@ -9,7 +9,7 @@ The API the command line is built on::
     df = sim.load_results("results/baseline")
     summary = sim.summarize(df, scenario=scenario)
     model = sim.simulate(scenario, runs=1)                   # one negotiation, a Mesa model
-    sim.outcomes.run_table(model)                            # its outcome as a table
+    sim.run_table(model)                                     # its outcome as a table
 
 Names are imported on first use, so ``import sim`` (and ``negsim --help``) stays quick.
 """
@@ -22,7 +22,9 @@ _API = {
     "load_scenario": ("sim.scenario.loader", "load"),
     "ScenarioError": ("sim.scenario.problems", "ScenarioError"),
     "NegotiationModel": ("sim.engine.model", "NegotiationModel"),
-    "outcomes": ("sim.engine.outcomes", None),
+    "run_table": ("sim.engine.tables", "run_table"),
+    "trajectory_table": ("sim.engine.tables", "trajectory_table"),
+    "columns": ("sim.engine.columns", None),
     "run_batch": ("sim.batch.runner", "run_batch"),
     "simulate": ("sim.batch.runner", "simulate"),
     "load_results": ("sim.batch.runner", "load_results"),

@@ -1,6 +1,10 @@
 """The ``negsim`` command line: a thin layer over the ``sim`` API.
 
 Problems with input print one line each (``file:line: field: message``) and exit with code 2.
+
+Longer than 400 lines because it holds one function per command, and most of a command's lines declare its
+options and their help; what a command does is the analysis and briefing layers' (the command checks its
+flags, calls them, and turns their errors into one line).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from sim.analysis.errors import AnalysisError
 from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
 from sim.scenario.loader import load
 from sim.scenario.problems import ScenarioError
@@ -84,7 +89,7 @@ def reported():
         raise typer.Exit(2) from None
     except (StorageError, WorkersLost) as exc:
         fail(str(exc), 1)
-    except (ResultsError, SchedulerError) as exc:
+    except (ResultsError, SchedulerError, AnalysisError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(str(storage_error(exc, "negsim")), 1)
@@ -147,11 +152,12 @@ def run(
             "± this (e.g. 0.005); --runs is then the cap (default 1,000,000)",
         ),
     ] = None,
-    model: Annotated[
+    family: Annotated[
         str,
         typer.Option(
+            "--model",
             help="abm (the agent-based model), or a point prediction from another model family: compromise, "
-            "median, eum or nash (at each distribution's median, or over --runs draws at --seed)"
+            "median, eum or nash (at each distribution's median, or over --runs draws at --seed)",
         ),
     ] = "abm",
     forecast_log: Annotated[
@@ -163,12 +169,13 @@ def run(
 ):
     """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
     from sim.analysis.precision import run_to_precision
-    from sim.analysis.summary import text
+    from sim.analysis.prediction_folder import agent_based
+    from sim.analysis.summary_text import summary_text
     from sim.batch.runner import Execution, default_out, run_batch
     from sim.batch.signals import stop_on_signals
     from sim.briefing.outputs import write_outputs
 
-    if model != "abm":
+    if family != "abm":
         abm_only = {
             "--workers": workers,
             "--scheduler": scheduler,
@@ -179,13 +186,16 @@ def run(
             "--forecast-log": forecast_log,
             "--question": question,
         }
-        point_prediction(scenario, model, runs, seed, out, overwrite, [k for k, v in abm_only.items() if v is not None])
+        point_prediction(
+            scenario, family, runs, seed, out, overwrite, [k for k, v in abm_only.items() if v is not None]
+        )
         return
     if precision is not None and block_size is not None:
         fail("--block-size: not with --precision (the first stage sets the block size)")
     folder = out or default_out(scenario)
-    if resume and (other := point_folder(folder)):
-        fail(f"{folder}: holds a point prediction (model {other}), not an agent-based batch to resume")
+    if resume:
+        with reported():
+            agent_based(folder, ", not an agent-based batch to resume")
     finish = f"Finish with: negsim run {scenario} --out {folder} --resume" + (
         f" --precision {precision:g}" if precision else ""
     )
@@ -218,12 +228,14 @@ def run(
             fail(f"{storage_error(exc, folder)}; the runs are all there. {summarise}", 1)
         if forecast_log:
             log.append(forecast_log, log.entry(folder, question))
-    typer.echo(text(result) + f"\nresults: {folder}" + (f"\nforecast filed in {forecast_log}" if forecast_log else ""))
+    typer.echo(
+        summary_text(result) + f"\nresults: {folder}" + (f"\nforecast filed in {forecast_log}" if forecast_log else "")
+    )
 
 
 def point_prediction(
     scenario: Path,
-    model: str,
+    family: str,
     runs: int | None,
     seed: int | None,
     out: Path | None,
@@ -231,38 +243,21 @@ def point_prediction(
     abm_only: list[str],
 ) -> None:
     """``negsim run --model FAMILY``: a point prediction's results folder, and its summary printed."""
-    from sim.analysis import families
+    from sim.analysis.families import MODEL_FAMILIES
+    from sim.analysis.predict import predict_file
+    from sim.analysis.prediction_folder import prediction_text, write_folder
     from sim.batch.runner import default_out
-    from sim.scenario.loader import read
-    from sim.scenario.problems import Problem, did_you_mean
+    from sim.scenario.problems import did_you_mean
 
-    if model not in families.FAMILIES:
-        known = ["abm", *families.FAMILIES]
-        fail(f"--model {model!r}: unknown model family{did_you_mean(model, known, '')} (expected {', '.join(known)})")
+    if family not in MODEL_FAMILIES:
+        known = ["abm", *MODEL_FAMILIES]
+        fail(f"--model {family!r}: unknown model family{did_you_mean(family, known, '')} (expected {', '.join(known)})")
     if abm_only:
         fail(f"{', '.join(abm_only)}: only for --model abm (a point prediction is computed in one go)")
-    folder = out or Path(f"{default_out(scenario)}-{model}")
+    folder = out or Path(f"{default_out(scenario)}-{family}")
     with reported():
-        spec = load(scenario)
-        try:
-            prediction = families.predict(spec, model, seed, runs)
-        except families.FamilyError as exc:
-            file, line = read(scenario)[1].get(exc.path, (str(scenario), 1))
-            raise ScenarioError([Problem(file, line, exc.path, exc.message)]) from None
-        summary = families.write_folder(prediction, folder, overwrite)
-    typer.echo(families.text(summary) + f"\nresults: {folder}")
-
-
-def point_folder(folder: Path) -> str | None:
-    """The model family of a point prediction's results folder, else None (an agent-based batch or no folder)."""
-    from sim.analysis.families import model_of
-    from sim.batch.folder import read_meta
-
-    if not (folder / "meta.json").is_file():
-        return None
-    with reported():
-        model = model_of(read_meta(folder))
-    return None if model == "abm" else model
+        summary = write_folder(predict_file(scenario, family, seed, runs), folder, overwrite)
+    typer.echo(prediction_text(summary) + f"\nresults: {folder}")
 
 
 @app.command()
@@ -313,17 +308,15 @@ def _partial(node):
 @app.command()
 def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Recompute and print the summary of a results folder."""
-    from sim.analysis.summary import text
+    from sim.analysis.prediction_folder import point_family, prediction_text, rewrite_summary
+    from sim.analysis.summary_text import summary_text
     from sim.briefing.outputs import write_outputs
 
-    if point_folder(folder):
-        from sim.analysis import families
-
-        with reported():
-            typer.echo(families.text(families.rewrite_summary(folder)))
-        return
     with reported():
-        typer.echo(text(write_outputs(folder)))
+        if point_family(folder):
+            typer.echo(prediction_text(rewrite_summary(folder)))
+        else:
+            typer.echo(summary_text(write_outputs(folder)))
 
 
 @app.command()
@@ -331,11 +324,6 @@ def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
     """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
     from sim.briefing.report import write_report
 
-    if model := point_folder(folder):
-        fail(
-            f"{folder}: holds a point prediction (model {model}); the report briefs an agent-based batch "
-            f"(put the two side by side with: negsim compare ABM_FOLDER {folder})"
-        )
     with reported():
         for path in write_report(folder):
             typer.echo(str(path))
@@ -361,23 +349,6 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
 OVERWRITE = typer.Option(help="replace what the output folder already holds")
 
 
-def output_folder(folder: Path, overwrite: bool) -> Path:
-    """The folder an analysis writes into; one that already holds files is kept unless --overwrite."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
-        fail(f"{folder}: already holds files (use --overwrite to replace them, or choose another --out)")
-    return folder
-
-
-def write_csv_json(folder: Path, name: str, table, index: bool = False) -> None:
-    """``name.csv`` and ``name.json`` (the table's attrs plus its rows) in ``folder``."""
-    from sim.batch.folder import atomic_write
-
-    rows = (table.reset_index() if index else table).astype(object)
-    atomic_write(folder / f"{name}.csv", rows.to_csv(index=False))
-    records = rows.where(rows.notna(), None).to_dict(orient="records")
-    atomic_write(folder / f"{name}.json", json.dumps({**table.attrs, "rows": records}, indent=2, default=float))
-
-
 @app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
@@ -393,22 +364,17 @@ def sweep(
     """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
     from sim.analysis import sensitivity
     from sim.batch.runner import default_out
-    from sim.briefing import plots
+    from sim.briefing.analysis_outputs import output_folder, write_sweep
 
     grid = dict(parse_vary(v) for v in vary)
     if len(grid) < len(vary):
         fail("--vary names the same field twice")
-    folder = output_folder(out or Path(f"{default_out(scenario)}-sweep"), overwrite)
     with reported():
+        folder = output_folder(out or Path(f"{default_out(scenario)}-sweep"), overwrite)
         table = sensitivity.sweeps(scenario, grid, runs, seed)
-    write_csv_json(folder, "sweep", table)
-    plots.save(plots.sweep_figure(table, table.attrs), folder / "figures", "sweep")
-    report = sensitivity.sweep_text(table)
-    if len(grid) > 1:
-        swings = sensitivity.swings(table)
-        write_csv_json(folder, "tornado", swings)
-        plots.save(plots.tornado_figure(swings, swings.attrs), folder / "figures", "tornado")
-        report += "\n" + sensitivity.swings_text(swings)
+    swings = sensitivity.swings(table) if len(grid) > 1 else None
+    write_sweep(folder, table, swings)
+    report = sensitivity.sweep_text(table) + ("\n" + sensitivity.swings_text(swings) if swings is not None else "")
     typer.echo(report + f"\nresults: {folder}")
 
 
@@ -427,30 +393,29 @@ def sensitivity(
     ] = None,
     runs_per_point: Annotated[int, typer.Option(min=1, help="runs played at each design point")] = 50,
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
-    outcome: Annotated[
-        str, typer.Option(help="what to explain: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    measure: Annotated[
+        str,
+        typer.Option(
+            "--outcome", help="what to explain: declared, collapse, agreed:<issue> or implemented:<milestone>"
+        ),
     ] = "declared",
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """Which uncertain parameters move P(declared), or another outcome, most: global indices over the distributions."""
-    from sim.analysis import sensitivity as design
+    from sim.analysis import sensitivity
     from sim.batch.runner import default_out
-    from sim.briefing import plots
+    from sim.briefing.analysis_outputs import output_folder, write_indices
 
-    folder = output_folder(out or Path(f"{default_out(scenario)}-{method.value}"), overwrite)
     with reported():
+        folder = output_folder(out or Path(f"{default_out(scenario)}-{method.value}"), overwrite)
         spec = load(scenario)
-        try:
-            if method is Method.sobol:
-                indices = design.sobol(spec, runs_per_point, points or 256, seed, outcome=outcome)
-            else:
-                indices = design.morris(spec, runs_per_point, points or 20, seed, outcome=outcome)
-        except design.DesignError as exc:
-            fail(str(exc))
-    write_csv_json(folder, "indices", indices, index=True)
-    plots.save(plots.indices_figure(indices, indices.attrs), folder / "figures", method.value)
-    typer.echo(design.indices_text(indices) + f"\nresults: {folder}")
+        if method is Method.sobol:
+            indices = sensitivity.sobol(spec, runs_per_point, points or 256, seed, measure=measure)
+        else:
+            indices = sensitivity.morris(spec, runs_per_point, points or 20, seed, measure=measure)
+    write_indices(folder, indices, method.value)
+    typer.echo(sensitivity.indices_text(indices) + f"\nresults: {folder}")
 
 
 @app.command()
@@ -487,20 +452,19 @@ def compare(
     if forecast_log is not None or by_parameter:
         what_moved(items, forecast_log, question, entry or [], runs, seed, out, overwrite)
         return
-    from sim.analysis.compare import abm_rows, text
     from sim.analysis.compare import compare as compared
-    from sim.briefing import plots
+    from sim.analysis.compare import comparison_text
+    from sim.briefing.analysis_outputs import output_folder, write_comparison
 
     if len(items) < 2:
         fail("compare needs at least two scenario files or results folders")
-    folder = output_folder(out or Path("results") / "-".join(["compare", *(Path(i).stem for i in items)]), overwrite)
     with reported():
+        folder = output_folder(
+            out or Path("results") / "-".join(["compare", *(Path(i).stem for i in items)]), overwrite
+        )
         table = compared(items, runs, seed)
-    write_csv_json(folder, "compare", table)
-    abm = abm_rows(table)  # the figure shows probabilities: those of the agent-based items
-    if len(abm):
-        plots.save(plots.comparison_figure(abm.reset_index(drop=True), table.attrs), folder / "figures", "compare")
-    typer.echo(text(table) + f"\nresults: {folder}")
+    write_comparison(folder, table)
+    typer.echo(comparison_text(table) + f"\nresults: {folder}")
 
 
 def what_moved(
@@ -515,70 +479,27 @@ def what_moved(
 ) -> None:
     """``negsim compare --forecast-log`` or ``--by-parameter``: the earlier forecast's scenario changed one value
     at a time towards the later one, each played with the same runs and seed."""
-    from sim.analysis import compare as comparing
+    from sim.analysis import attribution
     from sim.analysis import forecast_log as log
+    from sim.briefing.analysis_outputs import output_folder, write_table
 
-    if forecast_log is not None:
-        if items:
-            fail("--forecast-log compares two forecasts from the log: give no scenario files or results folders")
-        with reported():
-            entries, skipped = log.read(forecast_log)
-        for note in skipped:
-            typer.echo(note, err=True)
-        if lines:
-            by_line = {e["line"]: e for e in entries}
-            if len(lines) != 2 or (missing := [n for n in lines if n not in by_line]):
-                fail(
-                    f"{forecast_log}: no forecast on line(s) {', '.join(map(str, missing))}"
-                    if len(lines) == 2
-                    else "--entry: give exactly two lines of the log"
-                )
-            chosen = sorted((by_line[n] for n in lines), key=lambda e: (e["filed"], e["line"]))
-            if chosen[0]["question"] != chosen[1]["question"]:
-                asked = " and ".join(repr(e["question"]) for e in chosen)
-                fail(f"{forecast_log}: lines {lines[0]} and {lines[1]} answer different questions ({asked})")
-        else:
-            if not entries:
-                fail(f"{forecast_log}: holds no forecast")
-            asked = question or entries[-1]["question"]
-            chosen = log.forecasts_of(entries, asked)[-2:]
-            if len(chosen) < 2:
-                fail(f"{forecast_log}: needs two forecasts of {asked!r} to compare (it has {len(chosen)})")
-        if any("scenario_yaml" not in e for e in chosen):
-            fail(f"{forecast_log}: an entry without its scenario cannot be replayed")
-        labels = [log.label(forecast_log, e) for e in chosen]
-        texts, metas = [e["scenario_yaml"] for e in chosen], chosen
-    else:
-        if len(items) != 2:
-            fail("--by-parameter compares two results folders or scenario files: the earlier forecast first")
-        with reported():
-            texts, metas = zip(*(forecast_of(Path(i)) for i in items), strict=True)
-        labels = [str(i) for i in items]
-    runs = runs or min(int(m["runs"]) for m in metas)
-    seed = metas[1]["seed"] if seed is None else seed
+    if forecast_log is not None and items:
+        fail("--forecast-log compares two forecasts from the log: give no scenario files or results folders")
+    if forecast_log is None and len(items) != 2:
+        fail("--by-parameter compares two results folders or scenario files: the earlier forecast first")
     default = Path("results") / ("compare-forecasts" if forecast_log else "-".join(["moved", *(i.stem for i in items)]))
-    folder = output_folder(out or default, overwrite)
     with reported():
-        table = comparing.attribution(*texts, runs=runs, seed=seed)
-    write_csv_json(folder, "moved", table)
-    typer.echo(comparing.attribution_text(table, *labels) + f"\nresults: {folder}")
-
-
-def forecast_of(item: Path) -> tuple[str, dict]:
-    """The resolved scenario (YAML) of a results folder or a scenario file, and its runs and seed."""
-    from sim.batch.folder import read_meta
-    from sim.scenario.loader import dump
-
-    if not item.is_dir():
-        spec = load(item)
-        return dump(spec), {"runs": spec.meta.runs, "seed": spec.meta.seed}
-    if model := point_folder(item):
-        fail(f"{item}: holds a point prediction (model {model}), not an agent-based forecast")
-    meta = read_meta(item)
-    try:
-        return (item / "scenario.yaml").read_text(), meta
-    except (OSError, UnicodeDecodeError):
-        fail(f"{item / 'scenario.yaml'}: cannot read the results folder's scenario")
+        if forecast_log is not None:
+            entries, skipped = log.read(forecast_log)
+            for note in skipped:
+                typer.echo(note, err=True)
+            earlier, later = (log.version(forecast_log, e) for e in log.pair(forecast_log, entries, lines, question))
+        else:
+            earlier, later = (attribution.version_of(i) for i in items)
+        folder = output_folder(out or default, overwrite)
+        table = attribution.what_moved(earlier, later, runs, seed)
+    write_table(folder, "moved", table)
+    typer.echo(attribution.attribution_text(table, earlier.label, later.label) + f"\nresults: {folder}")
 
 
 @app.command()
@@ -601,6 +522,7 @@ def score(
 
     from sim.analysis import forecast_log as log
     from sim.analysis import score as scoring
+    from sim.briefing.analysis_outputs import output_folder, write_table
     from sim.scenario.observed import load_observed
 
     folders, observed = folders or [], observed or []
@@ -613,12 +535,9 @@ def score(
             f"{len(folders)} results folder(s) but {len(observed)} observed file(s): "
             "give one --observed file per results folder, in the same order"
         )
-    for folder in folders:
-        if model := point_folder(folder):
-            fail(f"{folder}: holds a point prediction (model {model}), which gives no probabilities to score")
-    folder_out = output_folder(out, overwrite) if out else None
     tables = []
     with reported():
+        folder_out = output_folder(out, overwrite) if out else None
         files = [load_observed(path) for path in observed]
         tables += [scoring.score(scoring.from_folder(f), o) for f, o in zip(folders, files, strict=False)]
         if forecast_log is not None:
@@ -635,8 +554,8 @@ def score(
                 tables += [scoring.score(log.forecast(forecast_log, e), o) for e in found]
     table = pd.concat(tables, ignore_index=True)
     if folder_out:
-        write_csv_json(folder_out, "score", table)
-    typer.echo(scoring.text(table) + (f"\nresults: {folder_out}" if folder_out else ""))
+        write_table(folder_out, "score", table)
+    typer.echo(scoring.scores_text(table) + (f"\nresults: {folder_out}" if folder_out else ""))
 
 
 @app.command()
@@ -660,8 +579,8 @@ def calibrate(
 ):
     """Fit uncertain parameters to a reference class's frequencies (ABC-SMC); write a scenario with the posterior."""
     from sim.analysis import calibrate as cal
-    from sim.analysis.sensitivity import DesignError
-    from sim.briefing import plots
+    from sim.analysis.calibrated_scenario import calibrated_file, write_scenario
+    from sim.briefing.analysis_outputs import write_calibration
     from sim.scenario.targets import load_targets
 
     folder = folder or Path("results") / f"calibrate-{out.stem}"
@@ -672,29 +591,26 @@ def calibrate(
         spec = load(scenario)
         goals, where = load_targets(targets)
         cal.check_targets(spec, scenario, goals, targets, where)
+        params = cal.chosen(spec, param)
         try:
-            params = cal.chosen(spec, param)
             result = cal.calibrate(spec, goals, params, folder, settings, resume, overwrite)
-        except (DesignError, cal.CalibrationError) as exc:
-            fail(str(exc))
         except KeyboardInterrupt:
             fail(
                 f"{folder}: interrupted; every finished population is kept and {out} was not written. Finish with: "
                 f"negsim calibrate {scenario} --targets {targets} --out {out} --folder {folder} --resume",
                 130,
             )
-        cal.write_result(folder, result)
-        figure = plots.calibration_figure(result, cal.prior_draws(spec, params))
-        plots.save(figure, folder / "figures", "calibration")
-        cal.write_scenario(cal.calibrated_file(spec, scenario, goals, targets, result, folder, out), out)
-    typer.echo(cal.text(result) + f"\nscenario: {out}\ncalibration: {folder}")
+        write_calibration(folder, result, cal.prior_draws(spec, params))
+        write_scenario(calibrated_file(spec, scenario, goals, targets, result, folder, out), out)
+    typer.echo(cal.calibration_text(result) + f"\nscenario: {out}\ncalibration: {folder}")
 
 
 @app.command()
 def discover(
     folder: Annotated[Path, typer.Argument(help="results folder of a batch (its runs hold the sampled parameters)")],
-    outcome: Annotated[
-        str, typer.Option(help="what to find: declared, collapse, agreed:<issue> or implemented:<milestone>")
+    measure: Annotated[
+        str,
+        typer.Option("--outcome", help="what to find: declared, collapse, agreed:<issue> or implemented:<milestone>"),
     ] = "declared",
     min_coverage: Annotated[
         float, typer.Option(min=0, max=1, help="the chosen box is the densest with at least this coverage")
@@ -708,23 +624,15 @@ def discover(
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
     """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
-    from sim.analysis import discover as discovery
-    from sim.analysis.sensitivity import DesignError
-    from sim.batch.folder import atomic_write
-    from sim.briefing import plots
+    from sim.analysis.discover import discover, discovery_text
+    from sim.briefing.analysis_outputs import output_folder, write_discovery
 
-    name = outcome.replace(":", "-")
-    target = output_folder(out or Path("results") / f"{folder.name}-discover-{name}", overwrite)
+    name = measure.replace(":", "-")
     with reported():
-        try:
-            found = discovery.discover(folder, outcome, min_coverage, mass_min, peel_alpha, max_qp)
-        except DesignError as exc:
-            fail(str(exc))
-    report = discovery.text(found)
-    atomic_write(target / "discover.json", json.dumps(found, indent=2, default=float))
-    atomic_write(target / "discover.txt", report + "\n" + found["cart"]["tree"])
-    plots.save(plots.discovery_figure(found), target / "figures", "discovery")
-    typer.echo(report + f"\nresults: {target}")
+        target = output_folder(out or Path("results") / f"{folder.name}-discover-{name}", overwrite)
+        found = discover(folder, measure, min_coverage, mass_min, peel_alpha, max_qp)
+    write_discovery(target, found)
+    typer.echo(discovery_text(found) + f"\nresults: {target}")
 
 
 @app.command(name="app")

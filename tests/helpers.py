@@ -70,6 +70,16 @@ def svg_texts(path: Path) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", comment or text)) for comment, text in found]
 
 
+def assert_figure(folder: Path, name: str, *texts: str) -> list[str]:
+    """``name`` in ``folder`` is written as PNG and SVG: a real image whose SVG draws each of ``texts`` (as a
+    whole text or within one); returns the texts the SVG draws."""
+    assert_image(folder / f"{name}.png")
+    drawn = svg_texts(folder / f"{name}.svg")
+    for text in texts:
+        assert any(text in t for t in drawn), (name, text, drawn)
+    return drawn
+
+
 def figure_titles(summary: dict) -> dict[str, str]:
     """The title each standard figure carries, by figure name (several name the scenario's first phase)."""
     phase = summary["phase"].lower()

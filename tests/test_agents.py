@@ -14,8 +14,8 @@ from helpers import actor, scenario, uniform
 
 from sim.engine import rules
 from sim.engine.agents import ROLE_CLASSES, Broker, Mediator, Principal, Spoiler, Stakeholder, ThirdParty
+from sim.engine.columns import OFFER, PRECONDITION, RATIFICATION, RED_LINE
 from sim.engine.model import NegotiationModel, Proposal
-from sim.engine.outcomes import OFFER, PRECONDITION, RATIFICATION, RED_LINE
 
 ISSUES = ("a", "b")
 EVEN = {"a": 0.5, "b": 0.5}
@@ -37,7 +37,7 @@ def model(runs: int, **sections) -> NegotiationModel:
 
 
 def agent(m: NegotiationModel, ident: str):
-    return next(a for a in m.agents if a.spec.id == ident)
+    return next(a for a in m.agents if a.actor.id == ident)
 
 
 def proposal(m: NegotiationModel, package, on_table=None, rows=None, gate=True, phase=0) -> Proposal:
@@ -79,7 +79,7 @@ def answers(m: NegotiationModel, blocked=None, reason=None, shortfall=None, issu
 
 def test_each_role_has_its_class_and_agents_are_in_scenario_order():
     m = model(2)
-    assert [a.spec.id for a in m.agents] == list(ACTORS) and [a.index for a in m.agents] == list(range(6))
+    assert [a.actor.id for a in m.agents] == list(ACTORS) and [a.index for a in m.agents] == list(range(6))
     kinds = (Principal, Principal, Broker, Mediator, Stakeholder, Spoiler)
     assert [type(a) for a in m.agents] == list(kinds)
     assert {role: cls.__name__ for role, cls in ROLE_CLASSES.items()} == {
@@ -90,7 +90,7 @@ def test_each_role_has_its_class_and_agents_are_in_scenario_order():
         "spoiler": "Spoiler",
     }
     assert all(isinstance(agent(m, who), ThirdParty) for who in ("us", "egypt", "eu"))
-    assert not isinstance(agent(m, "cell"), ThirdParty) and [a.spec.id for a in m.principals] == ["p", "q"]
+    assert not isinstance(agent(m, "cell"), ThirdParty) and [a.actor.id for a in m.principals] == ["p", "q"]
 
 
 # ------------------------------------------------------------------ Principal.respond
@@ -294,7 +294,7 @@ def test_leverage_within_when_needs_its_flags_and_its_rounds():
     blocked = np.ones((6, 6), dtype=bool)
     summit = np.array([True, True, True, False, False, False])
     m.world.flags[:, m.world.flag("summit")] = summit
-    strength = m.values.drawn["leverage.egypt_on_q.strength"]
+    strength = m.numbers.drawn["leverage.egypt_on_q.strength"]
     assert len(np.unique(strength)) == 6 and ((strength >= 0.01) & (strength <= 0.03)).all()
     np.testing.assert_allclose(pressed(m, "egypt", 3, blocked)[:, Q], np.where(summit, strength, 0))
     assert not pressed(m, "egypt", 4, blocked).any()  # past until_round
@@ -439,7 +439,7 @@ def bridging():
 
 def test_a_nash_or_maximin_bridging_package_is_the_rules_point_on_the_frontier(bridging):
     m, frontier, thresholds, drafts = bridging
-    assert [agent(m, who).spec.bridging for who in ("us", "egypt", "eu")] == ["own", "nash", "maximin"]
+    assert [agent(m, who).actor.bridging for who in ("us", "egypt", "eu")] == ["own", "nash", "maximin"]
     np.testing.assert_allclose(drafts["egypt"], rules.nash_point(*frontier, thresholds)[0])
     np.testing.assert_allclose(drafts["eu"], rules.maximin_point(*frontier, thresholds)[0])
     u = np.stack([rules.utility(drafts["eu"], m.ideal[:, k], m.salience[:, k]) for k in (P, Q)], -1)

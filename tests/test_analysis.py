@@ -14,16 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import assert_image
+from helpers import assert_figure, assert_image
 from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
-from sim.analysis import sensitivity, summary
-from sim.analysis.compare import compare, difference, signed, text
+from sim.analysis import design, sensitivity, summary, tally
+from sim.analysis.compare import compare, comparison_text, difference, signed
+from sim.analysis.summary_text import summary_text
 from sim.batch.runner import load_trajectories, run_batch, simulate
-from sim.briefing import plots
+from sim.briefing import analysis_figures, plots, style
 from sim.cli import app
-from sim.engine.outcomes import DECLARED, reason_words
+from sim.engine.columns import DECLARED, reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read, validate
 from sim.scenario.parameters import uncertain
@@ -106,7 +107,7 @@ def test_conditional_counts_only_runs_meeting_the_condition():
 def test_happened_by_ignores_events_after_the_run_ended():
     # run 0 ended at round 4; its event at round 6 came after (e.g. after the declaration)
     df = frame(["declared"] * 3, round=[4, 10, 10], **{"event.x.round": [6, 3, -1]})
-    assert summary.happened_by(df, "event.x.round", 8).tolist() == [False, True, False]
+    assert tally.happened_by(df, "event.x.round", 8).tolist() == [False, True, False]
 
 
 def test_agreements_count_all_runs_and_take_values_from_the_runs_that_agreed():
@@ -161,7 +162,7 @@ def test_summary_has_conditionals_that_follow_from_the_rules():
     assert sum(result["blocker_shares"].values()) == pytest.approx(
         float(((df["outcome"] != "declared") & (df["blocker"] != "")).mean())
     )
-    out = summary.text(result)
+    out = summary_text(result)
     assert f"{remains} waived" in out and "issue agreed by the horizon" in out
     json.dumps(result, default=float)
 
@@ -246,7 +247,7 @@ def test_design_points_play_as_scenarios_with_those_values_fixed(monkeypatch):
     scenario = load(BASELINE)
     dists = uncertain(scenario)
     unit = np.array([[0.2] * len(dists), [0.9] * len(dists), [0.5] * len(dists)])
-    monkeypatch.setattr(sensitivity, "BLOCK_RUNS", 400)  # blocks of two points and of one
+    monkeypatch.setattr(design, "BLOCK_RUNS", 400)  # blocks of two points and of one
     got = sensitivity.reached_at(scenario, unit, 200, seed=7)
     for row, p in zip(unit, got, strict=True):
         data, _ = read(BASELINE)
@@ -279,7 +280,7 @@ def test_morris_ranks_the_deciding_assumption_top_and_the_milestone_last(decisiv
     assert indices.loc[DECIDES, "mu_star"] > 0.3 and indices.loc[STEP, "mu_star"] == 0
     # the milestone's own outcome does depend on its hazard
     implemented = sensitivity.morris(
-        load(decisive), runs_per_point=20, trajectories=10, seed=3, outcome="implemented:step"
+        load(decisive), runs_per_point=20, trajectories=10, seed=3, measure="implemented:step"
     )
     assert implemented.loc[STEP, "mu_star"] > 0 and implemented.attrs["outcome"] == "implemented:step"
 
@@ -329,7 +330,7 @@ def test_compare_tells_a_file_from_a_folder_of_the_same_name_and_warns_of_other_
     assert table["kind"].tolist() == ["scenario file", "results folder", "scenario file"]
     assert table.attrs["scenario"] == f"2 scenarios against baseline ({BASELINE})"
     assert table.attrs["warning"] == "items differ in run count (200, 300)"
-    assert "note: items differ in run count (200, 300): results folders keep their own" in text(table)
+    assert "note: items differ in run count (200, 300): results folders keep their own" in comparison_text(table)
 
 
 def test_no_difference_is_printed_as_a_negative_zero():
@@ -339,9 +340,9 @@ def test_no_difference_is_printed_as_a_negative_zero():
     diffs = {f"{o}_{stat}": -1e-4 for o in ("declared", "collapse") for stat in ("diff", "diff_low", "diff_high")}
     row = {"runs": 100, "seed": 1, **probs, **diffs, "declared_p_value": 0.9, "collapse_p_value": 0.9}
     table = pd.DataFrame([{"item": "before", **row}, {"item": "after", **row}])
-    out = text(table)
+    out = comparison_text(table)
     assert "-0.000" not in out and "declared +0.000 [+0.000, +0.000]" in out
-    fig = plots.comparison_figure(table, {"scenario": "after against before", "runs": 200, "seed": 1})
+    fig = analysis_figures.comparison_figure(table, {"scenario": "after against before", "runs": 200, "seed": 1})
     assert not any("-0 pts" in t.get_text() or "-0]" in t.get_text() for t in fig.axes[0].texts)
 
 
@@ -356,9 +357,9 @@ def played():
 
 def test_saved_figures_have_the_styles_resolution_and_svg_text_as_text(played, tmp_path):
     fig = plots.outcome_figure(played[2])
-    png, svg = plots.save(fig, tmp_path, "outcomes")
+    png, svg = style.save(fig, tmp_path, "outcomes")
     at_style_dpi = io.BytesIO()
-    fig.savefig(at_style_dpi, format="png", dpi=plots.STYLE["savefig.dpi"], bbox_inches="tight")
+    fig.savefig(at_style_dpi, format="png", dpi=style.STYLE["savefig.dpi"], bbox_inches="tight")
     at_style_dpi.seek(0)
     assert mpimg.imread(png).shape == mpimg.imread(at_style_dpi).shape
     assert re.search(r"<text\b[^>]*>How the talks end", svg.read_text())
@@ -423,7 +424,7 @@ def test_package_figure_draws_each_issues_5_to_95_range_and_the_red_line_it_sits
     scenario, df, result = played
     issues = [(i.id, i.label, i.low, i.high) for i in scenario.issues]
     red_lines = [(r.id, r.issue, r.label) for r in scenario.red_lines]
-    fig = plots.package_figure(summary.tally(df, scenario), result, issues, red_lines)
+    fig = plots.package_figure(tally.tally_runs(df, scenario), result, issues, red_lines)
     ranges = {
         seg[0][1]: (seg[0][0], seg[1][0])
         for c in fig.axes[0].collections
@@ -444,7 +445,7 @@ def test_package_figure_draws_each_issues_5_to_95_range_and_the_red_line_it_sits
     never = df.assign(
         **{f"agreed.{i}.round": -1 for i, *_ in issues}, **{f"agreed.{i}.value": np.nan for i, *_ in issues}
     )
-    none = plots.package_figure(summary.tally(never, scenario), result, issues, red_lines)
+    none = plots.package_figure(tally.tally_runs(never, scenario), result, issues, red_lines)
     assert [t.get_text() for t in none.axes[0].texts].count("never agreed") == len(issues)
     assert not [c for c in none.axes[0].collections if isinstance(c, LineCollection)]
 
@@ -466,7 +467,7 @@ def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
     one = plots.fan_figure(traj, info, issues=["truce"], actors=["israel", "hamas"])
     assert len([ax for ax in one.axes if ax.get_visible()]) == 1 and len(one.axes[0].get_lines()) == 2
     assert [t.get_text() for t in one.legends[0].get_texts()] == ["israel", "hamas"]  # ids, without names
-    assert_image(plots.save(one, tmp_path, "fan")[0])
+    assert_image(style.save(one, tmp_path, "fan")[0])
 
 
 SWEEP = pd.DataFrame(
@@ -484,15 +485,16 @@ LABELS = {"leverage.us_on_israel.strength": "US on Israel: strength"}
 
 
 def test_sweep_and_tornado_figures_use_the_scenarios_names_and_a_distinct_baseline():
-    fig = plots.sweep_figure(SWEEP, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
+    info = {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS}
+    fig = analysis_figures.sweep_figure(SWEEP, info)
     ax = fig.axes[0]
     styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
     assert styles["baseline P(declared)"] not in (styles["stalemate"], styles["collapse"], styles["declared"])
     assert ax.get_xlabel() == "US on Israel: strength"
     swings = sensitivity.swings(SWEEP)
-    tornado = plots.tornado_figure(swings, {"scenario": "s", "runs": 10, "seed": 1, "baseline": 0.4, "labels": LABELS})
+    tornado = analysis_figures.tornado_figure(swings, info)
     assert [t.get_text() for t in tornado.axes[0].get_yticklabels()] == ["US on Israel: strength"]
-    assert plots.field_label("protocol.pressure_decay", {}) == "protocol.pressure_decay"  # no names: the path
+    assert analysis_figures.field_label("protocol.pressure_decay", {}) == "protocol.pressure_decay"  # no names
 
 
 def test_indices_figure_shows_whiskers_beyond_0_and_1_in_full():
@@ -516,7 +518,7 @@ def test_indices_figure_shows_whiskers_beyond_0_and_1_in_full():
         "runs_per_point": 2,
         "labels": LABELS,
     }
-    fig = plots.indices_figure(indices, info)
+    fig = analysis_figures.indices_figure(indices, info)
     left, right = fig.axes[0].get_xlim()
     assert left <= -0.25 and right >= 1.2
     assert fig.axes[0].get_yticklabels()[0].get_text().startswith("US on Israel: strength")
@@ -555,7 +557,13 @@ def test_sweep_command_writes_tables_figures_and_a_tornado(tmp_path):
         "actors.israel.reservation": "Israel: reservation",
         "leverage.us_on_israel_after_summit.strength": "US on Israel after summit: strength",
     }
-    assert all((out / "figures" / f"{n}.png").exists() for n in ("sweep", "tornado"))
+    labels = tornado["labels"].values()
+    assert_figure(
+        out / "figures", "sweep", "How the outcome moves with one assumption", "baseline P(declared)", *labels
+    )
+    top = tornado["rows"][0]
+    assert_figure(out / "figures", "tornado", "What moves the odds of a declaration", *labels,
+                  f"{top['low']:g}", f"{top['high']:g}")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -601,7 +609,9 @@ def test_sensitivity_command_ranks_parameters(tmp_path, decisive):
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "indices.json").read_text())["rows"]
     assert [r["parameter"] for r in rows] == [DECIDES, FAINT, STEP] and rows[0]["rank"] == 1
-    assert (out / "figures" / "morris.png").exists()
+    names = json.loads((out / "indices.json").read_text())["labels"]
+    assert_figure(out / "figures", "morris", "Which assumptions move P(declared)", "Morris: 32 points x 20 runs",
+                  *(names[r["parameter"]] for r in rows))  # fmt: skip
     bad = runner.invoke(app, ["sensitivity", str(BASELINE), "--points", "30", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and bad.stderr == "negsim: Sobol needs a power of 2 base points (got 30)\n"
 
@@ -613,7 +623,8 @@ def test_compare_command_writes_the_comparison(tmp_path):
     assert "change from baseline" in result.stdout
     table = pd.read_csv(out / "compare.csv")
     assert table["item"].tolist() == ["baseline", "us_pressure"] and table["declared_p_value"].iloc[1] < 0.001
-    assert (out / "figures" / "compare.png").exists()
+    change = f"declared {signed(100 * table['declared_diff'].iloc[1], 0)} pts"
+    assert_figure(out / "figures", "compare", "Scenarios compared (changes against baseline)", "us pressure", change)
     missing = runner.invoke(
         app, ["compare", str(BASELINE), str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "other")]
     )
@@ -642,4 +653,4 @@ def test_milestones_follow_their_issues_and_are_summarised():
         assert (r["given_declared"]["k"], r["given_declared"]["n"]) == (r["k"], int(declared.sum()))
         lag = (at - df["round"])[at >= 0]
         assert r["median_rounds_after"] == float(np.median(lag)) and r["median_rounds_after"] >= 1
-    assert "milestone carried out" in summary.text(summary.summarize(df, scenario=scenario))
+    assert "milestone carried out" in summary_text(summary.summarize(df, scenario=scenario))

@@ -20,7 +20,7 @@ from sim.app.notice import TextBox
 from sim.app.places import AppError, Places, inside, message, places_for, started_on
 from sim.batch.errors import ResultsError
 from sim.batch.runner import load_trajectories, run_batch
-from sim.engine import outcomes
+from sim.engine import columns, tables
 from sim.scenario.loader import load, read
 from sim.scenario.problems import ScenarioError
 
@@ -60,7 +60,7 @@ def test_a_run_stepped_round_by_round_is_its_row_and_its_trajectory_in_the_batch
     while model.running:
         model.step()
         frames.append(replay.frame(model, frames[-1]))
-    row = outcomes.run_table(model).iloc[0]
+    row = tables.run_table(model).iloc[0]
     expected = browse.open_results(batch).runs.set_index("run").loc[run]
     for col, value in expected.items():
         assert row[col] == value or (value != value and row[col] != row[col]), col
@@ -81,14 +81,14 @@ def test_a_run_stepped_round_by_round_is_its_row_and_its_trajectory_in_the_batch
 def test_what_happened_is_told_in_the_rounds_it_happened(spec):
     frames = played(spec, 3)
     model = replay.model_for(spec, 3).run()
-    row = outcomes.run_table(model).iloc[0]
+    row = tables.run_table(model).iloc[0]
     told = {(f.round, what) for f in frames for what in f.happened}
     for e in spec.events:
-        first = row[outcomes.column("event_round", e.id)]
+        first = row[columns.column("event_round", e.id)]
         if first >= 0:
             assert any(t == first and what.endswith(e.label or e.id.replace("_", " ")) for t, what in told), e.id
     counted = sum(1 for _, what in told if what.startswith("event: "))
-    assert counted <= int(sum(row[outcomes.column("event_count", e.id)] for e in spec.events))
+    assert counted <= int(sum(row[columns.column("event_count", e.id)] for e in spec.events))
 
 
 def test_a_frame_says_what_was_put_to_the_principals_and_when_talks_are_not_open(spec):
@@ -261,8 +261,8 @@ def test_every_knob_at_either_end_saves_a_variant_that_validates(spec, tmp_path)
         pins = {k.path: getattr(k, end) for k in whatif.knobs(spec)}
         text = variants.variant_text(variants.variant_data(spec, data, "baseline.yaml", pins))
         variant = load(variants.save(tmp_path / f"{end}.yaml", text))
-        drawn = outcomes.run_table(replay.model_for(variant, 0).run())
-        assert not outcomes.idents(drawn.columns, "param")  # every parameter fixed now, none drawn
+        drawn = tables.run_table(replay.model_for(variant, 0).run())
+        assert not columns.idents(drawn.columns, "param")  # every parameter fixed now, none drawn
     with pytest.raises(AppError, match="nothing to save"):
         variants.variant_data(spec, data, "baseline.yaml", {})
 

@@ -27,7 +27,7 @@ from sim.analysis.sensitivity import edited, source
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch, simulate
 from sim.briefing.outputs import write_outputs
-from sim.engine.outcomes import trajectory_table
+from sim.engine.tables import trajectory_table
 from sim.scenario.loader import load
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from sim.batch.runner import run_batch
 from sim.cli import app
+from sim.engine.columns import column
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import column, run_table
+from sim.engine.tables import run_table
 from sim.scenario.loader import load, validate
 from tests.helpers import actor, uniform
 
@@ -165,12 +166,6 @@ def test_a_phase_declared_already_stays_declared_and_counts_from_the_start():
     assert (df["collapse_round"].pipe(lambda s: s[s >= 0]) > 5).all()
 
 
-def test_without_as_of_nothing_changes():
-    """A state of round 0 is not allowed; the scenario without as_of plays from round 1 (the golden tables pin it)."""
-    spec = load(BASELINE)
-    assert spec.as_of is None and spec.start_round == 0
-
-
 def test_the_january_variant_starts_where_its_file_says():
     spec = load(AS_OF)
     assert spec.start_round == 3 and spec.meta.date_of(3).isoformat() == "2026-01-05"
@@ -189,7 +184,8 @@ def write(tmp_path, as_of: dict, base: Path = BASELINE) -> Path:
 
 
 OPEN = {"round": 8, "talks_opened": 3, "events": {"trump_netanyahu_summit": {"round": 2}}}
-BAD = [
+BAD = [  # (a scenario without as_of plays from round 1 as it always has: tests/test_golden.py pins that)
+    ({"round": 0}, "as_of.round", "greater than or equal to 1"),
     ({"round": 26}, "as_of.round", "round 26 is not before the horizon (26)"),
     ({"date": "2026-01-07"}, "as_of.date", "falls between rounds 3 (2026-01-05) and 4 (2026-01-12)"),
     ({"date": "2025-12-01"}, "as_of.date", "is before the scenario's start"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +10,7 @@ import pytest
 import sim
 from sim.batch.folder import ResultsError, chunk_path
 from sim.batch.runner import load_results, run_batch
-from sim.engine import outcomes
+from sim.engine import tables
 
 BASELINE = "scenarios/baseline.yaml"
 
@@ -26,16 +27,16 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.slow
 def test_block_of_one_is_a_single_run_with_the_same_outcome(baseline):
     """A run's outcome depends on (seed, run) only: played alone or inside a block of 400."""
-    block = outcomes.run_table(sim.NegotiationModel(baseline, range(400)).run())
-    alone = pd.concat([outcomes.run_table(sim.NegotiationModel(baseline, [i]).run()) for i in range(0, 400, 7)])
+    block = tables.run_table(sim.NegotiationModel(baseline, range(400)).run())
+    alone = pd.concat([tables.run_table(sim.NegotiationModel(baseline, [i]).run()) for i in range(0, 400, 7)])
     pd.testing.assert_frame_equal(_sorted(alone), _sorted(block.iloc[::7]), check_categorical=False)
 
 
 @pytest.mark.slow
 def test_block_of_one_gives_the_same_outcome_distribution(baseline):
     """Statistical check across independent runs: 300 single-run models vs one block of 3000 other runs."""
-    singles = pd.concat([outcomes.run_table(sim.NegotiationModel(baseline, [10_000 + i]).run()) for i in range(300)])
-    block = outcomes.run_table(sim.NegotiationModel(baseline, range(20_000, 23_000)).run())
+    singles = pd.concat([tables.run_table(sim.NegotiationModel(baseline, [10_000 + i]).run()) for i in range(300)])
+    block = tables.run_table(sim.NegotiationModel(baseline, range(20_000, 23_000)).run())
     for outcome in ("declared", "collapse", "stalemate"):
         p1, p2 = (singles.outcome == outcome).mean(), (block.outcome == outcome).mean()
         pooled = (p1 * 300 + p2 * 3000) / 3300
@@ -66,7 +67,6 @@ def test_worker_count_does_not_change_results(baseline, tmp_path):
 
 
 def test_dask_cluster_gives_the_local_results(baseline, tmp_path):
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
     ) as cluster:

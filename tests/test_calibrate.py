@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.analysis import calibrate as cal
+from sim.analysis.calibrated_scenario import calibrated_file, write_scenario
 from sim.cli import app
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import measure
+from sim.engine.tables import measure
 from sim.scenario.loader import load, validate
 from sim.scenario.parameters import uncertain
 from sim.scenario.targets import Targets
@@ -287,7 +288,7 @@ def test_every_kind_of_parameter_lands_in_the_calibrated_file_with_its_basis(tmp
                                       "frequency": 0.2, "sd": 0.1}]})  # fmt: skip
     out = tmp_path / "sub" / "calibrated.yaml"
     out.parent.mkdir()
-    cal.write_scenario(cal.calibrated_file(spec, baseline, targets, TARGETS, result, tmp_path / "run", out), out)
+    write_scenario(calibrated_file(spec, baseline, targets, TARGETS, result, tmp_path / "run", out), out)
     calibrated = load(out)
     after = uncertain(calibrated)
     assert set(after) == set(dists)  # nothing lost, nothing added

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sim.batch.runner import load_results, run_batch
 from sim.cli import app
-from sim.engine.outcomes import column
+from sim.engine.columns import column
 from sim.scenario.loader import load
 from tests.helpers import assert_image, scenario
 

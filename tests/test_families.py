@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import assert_figure
 from typer.testing import CliRunner
 
-from sim.analysis import families
-from sim.analysis.compare import compare, text
+from sim.analysis import families, predict
+from sim.analysis.compare import compare, comparison_text
+from sim.analysis.prediction_folder import write_folder
 from sim.batch.runner import load_results, load_trajectories, run_batch
 from sim.cli import app
 from sim.engine import rules
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,7 +222,7 @@ def baseline():
 
 @pytest.fixture(scope="module")
 def predictions(baseline):
-    return {f: families.predict(baseline, f) for f in families.FAMILIES}
+    return {f: predict.predict(baseline, f) for f in families.MODEL_FAMILIES}
 
 
 def seated_actors() -> list[dict]:
@@ -228,7 +231,7 @@ def seated_actors() -> list[dict]:
 
 def test_baseline_compromise_and_median_computed_by_hand_in_exact_arithmetic(baseline, predictions):
     actors = seated_actors()
-    data = families.inputs(baseline)
+    data = predict.inputs(baseline)
     assert data.actors == [a["id"] for a in actors] and data.draws == 1 and data.seed is None
     israel = np.array([0.25, 0.35, 0.15, 0.15, 0.10])
     np.testing.assert_allclose(data.relative_salience[0, 0], israel / 0.35, rtol=0, atol=1e-15)
@@ -241,22 +244,22 @@ def test_baseline_compromise_and_median_computed_by_hand_in_exact_arithmetic(bas
         ]
         x = [Fraction(a["position"][issue]) for a in actors]
         mean = sum(w * p for w, p in zip(weight, x, strict=True)) / sum(weight)
-        got = predictions["compromise"].table[families.value_column(issue)].iloc[0]
+        got = predictions["compromise"].table[predict.value_column(issue)].iloc[0]
         assert abs(Fraction(got) - mean) < Fraction(1, 10**9), issue
-        assert [predictions["median"].table[families.value_column(issue)].iloc[0]] == exact_weighted_median(
+        assert [predictions["median"].table[predict.value_column(issue)].iloc[0]] == exact_weighted_median(
             list(zip(x, weight, strict=True))
         ), issue
     row = lambda f: predictions[f].table.iloc[0]
-    assert [row("median")[families.value_column(i)] for i in baseline.issue_ids()] == [70, 75, 70, 30, 70]
+    assert [row("median")[predict.value_column(i)] for i in baseline.issue_ids()] == [70, 75, 70, 30, 70]
     expect = rules.weighted_compromise(data.positions, data.capability, data.relative_salience)[0]
-    assert [row("compromise")[families.value_column(i)] for i in baseline.issue_ids()] == list(expect)
+    assert [row("compromise")[predict.value_column(i)] for i in baseline.issue_ids()] == list(expect)
 
 
 def test_baseline_predictions_lie_within_the_actors_positions(baseline, predictions):
-    data = families.inputs(baseline)
+    data = predict.inputs(baseline)
     low, high = data.positions.min(axis=1)[0], data.positions.max(axis=1)[0]
     for family, prediction in predictions.items():
-        values = prediction.table[[families.value_column(i) for i in baseline.issue_ids()]].iloc[0].to_numpy()
+        values = prediction.table[[predict.value_column(i) for i in baseline.issue_ids()]].iloc[0].to_numpy()
         known = ~np.isnan(values)
         assert known.sum() == (4 if family == "nash" else 5), family
         assert ((low <= values) & (values <= high))[known].all(), (family, values)
@@ -268,22 +271,22 @@ def test_baseline_eum_starts_from_the_median_and_the_compromise_and_is_pinned(ba
     assert len(rounds) == 5 * 11 and rounds["round"].max() == families.EUM_ROUNDS
     start = rounds[rounds["round"] == 0].set_index("issue")
     for issue in issues:
-        assert start.loc[issue, "median"] == predictions["median"].table[families.value_column(issue)].iloc[0]
+        assert start.loc[issue, "median"] == predictions["median"].table[predict.value_column(issue)].iloc[0]
         assert start.loc[issue, "mean"] == pytest.approx(
-            predictions["compromise"].table[families.value_column(issue)].iloc[0], abs=1e-12
+            predictions["compromise"].table[predict.value_column(issue)].iloc[0], abs=1e-12
         )
         last = rounds[(rounds["issue"] == issue) & (rounds["round"] == 10)]
-        assert eum.table[families.value_column(issue)].iloc[0] == last["median"].iloc[0]
+        assert eum.table[predict.value_column(issue)].iloc[0] == last["median"].iloc[0]
         assert eum.table[f"eum_mean.{issue}.value"].iloc[0] == last["mean"].iloc[0]
     # a regression pin of this implementation on the baseline (the README's table)
-    got = [eum.table[families.value_column(i)].iloc[0] for i in issues]
+    got = [eum.table[predict.value_column(i)].iloc[0] for i in issues]
     assert got == pytest.approx([70, 75, 55, 36.653624, 60], abs=1e-6)
     force = rounds[rounds["issue"] == "force"].set_index("round")
     assert (force.loc[1, "move.israel"], force.loc[1, "move.hamas"]) == ("confrontation:qatar", "confrontation:israel")
     assert (force.loc[2, "position.israel"], force.loc[2, "position.hamas"]) == (45, 45)
     assert force.loc[1, "risk.israel"] == pytest.approx(0.512626, abs=1e-6) and np.isnan(force.loc[0, "risk.israel"])
     # on the baseline the medians settle by round 5 and stay to round 30, and flipping every scale flips them
-    data, per_issue = families.inputs(baseline), lambda m: np.moveaxis(m[0], -1, 0)
+    data, per_issue = predict.inputs(baseline), lambda m: np.moveaxis(m[0], -1, 0)
     longer = families.eum(per_issue(data.positions), data.capability[0], per_issue(data.relative_salience), rounds=30)
     assert (longer.median[:, 5:] == longer.median[:, 5:6]).all() and list(longer.median[:, 10]) == got
     flipped = families.eum(100 - per_issue(data.positions), data.capability[0], per_issue(data.relative_salience))
@@ -291,9 +294,9 @@ def test_baseline_eum_starts_from_the_median_and_the_compromise_and_is_pinned(ba
 
 
 def test_baseline_nash_is_the_nash_package_inside_both_principals_red_lines(baseline, predictions):
-    nash, data = predictions["nash"], families.inputs(baseline)
+    nash, data = predictions["nash"], predict.inputs(baseline)
     issues = baseline.issue_ids()
-    package = nash.table[[families.value_column(i) for i in issues]].iloc[0].to_numpy()
+    package = nash.table[[predict.value_column(i) for i in issues]].iloc[0].to_numpy()
     # at the medians, Israel's disarmament line (50-80: 65) lies above Hamas's (60): no weapons package
     assert (data.low[0, 1], data.high[0, 1]) == (65.0, 60.0) and np.isnan(package[1])
     meet = ~np.isnan(package)
@@ -325,15 +328,15 @@ def test_nash_without_a_zone_of_agreement_says_so():
 
 def test_draws_are_the_agent_based_runs_own_draws(baseline):
     df = run_batch(baseline, runs=40, seed=7)
-    data = families.inputs(baseline, seed=7, runs=40)
+    data = predict.inputs(baseline, seed=7, runs=40)
     assert data.seed == 7 and data.draws == 40
     np.testing.assert_array_equal(data.reservation[:, 0], df["param.actors.israel.reservation"])
     np.testing.assert_array_equal(data.low[:, 1], df["param.red_lines.disarmament.min"])
-    nash = families.predict(baseline, "nash", seed=7, runs=40).table
-    weapons = nash[families.value_column("weapons")].to_numpy()
+    nash = predict.predict(baseline, "nash", seed=7, runs=40).table
+    weapons = nash[predict.value_column("weapons")].to_numpy()
     assert np.array_equal(np.isnan(weapons), df["param.red_lines.disarmament.min"].to_numpy() > 60)
     assert (weapons[~np.isnan(weapons)] <= 60).all()
-    assert families.inputs(baseline, runs=3).seed == baseline.meta.seed
+    assert predict.inputs(baseline, runs=3).seed == baseline.meta.seed
 
 
 # ------------------------------------------------------------------ results folders and the command line
@@ -365,6 +368,16 @@ def test_run_with_a_model_writes_a_point_prediction_folder(tmp_path, baseline, p
     )
     report = runner.invoke(app, ["report", str(out)])
     assert report.exit_code == 2 and report.stderr.count("\n") == 1 and "negsim compare" in report.stderr
+    for args, why in (  # nor does any command that needs an agent-based batch take it
+        (["score", str(out), "--observed", str(ROOT / "observed" / "gaza_2025_01.yaml")],
+         ", which gives no probabilities to score"),
+        (["compare", "--by-parameter", str(out), str(BASELINE), "--out", str(tmp_path / "m")],
+         ", not an agent-based forecast"),
+        (["discover", str(out), "--out", str(tmp_path / "d")], "; discovery needs a batch"),
+    ):  # fmt: skip
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 2 and refused.stderr == f"{out}: holds a point prediction (model eum){why}\n"
+    assert not (tmp_path / "m").exists() and not (tmp_path / "d").exists()
     (out / "summary.json").unlink()
     again = runner.invoke(app, ["summary", str(out)])
     assert again.exit_code == 0 and json.loads((out / "summary.json").read_text()) == summary
@@ -379,7 +392,7 @@ def test_drawn_point_predictions_summarise_the_spread(tmp_path):
     table, summary = load_results(out), json.loads((out / "summary.json").read_text())
     assert len(table) == 300 and summary["parameters"] == "drawn" and summary["seed"] == 11
     weapons = next(i for i in summary["issues"] if i["issue"] == "weapons")
-    values = table[families.value_column("weapons")]
+    values = table[predict.value_column("weapons")]
     assert weapons["undetermined"] == values.isna().mean() and 0.5 < weapons["undetermined"] < 0.8
     assert weapons["value"] == values.median() and weapons["q05"] == pytest.approx(values.quantile(0.05))
     assert summary["feasible"] == table["feasible"].mean()
@@ -422,7 +435,7 @@ def test_nash_needs_two_principals_and_says_where(tmp_path):
     assert not out.exists()
     fine = runner.invoke(app, ["run", str(path), "--model", "compromise", "--out", str(out)])
     assert fine.exit_code == 0
-    assert load_results(out)[families.value_column("land")].iloc[0] == pytest.approx(200 / 3, abs=1e-12)
+    assert load_results(out)[predict.value_column("land")].iloc[0] == pytest.approx(200 / 3, abs=1e-12)
 
 
 @pytest.mark.slow
@@ -430,25 +443,25 @@ def test_compare_puts_the_families_beside_the_agent_based_model(tmp_path, baseli
     abm = tmp_path / "abm"
     run_batch(baseline, abm, runs=1500, workers=1)
     items = [abm]
-    for family in families.FAMILIES:
+    for family in families.MODEL_FAMILIES:
         items.append(tmp_path / family)
-        families.write_folder(predictions[family], tmp_path / family)
+        write_folder(predictions[family], tmp_path / family)
     table = compare(items)
-    assert table["model"].tolist() == ["abm", *families.FAMILIES]
+    assert table["model"].tolist() == ["abm", *families.MODEL_FAMILIES]
     df = load_results(abm)
     for issue in baseline.issue_ids():
         agreed = df[f"agreed.{issue}.round"] >= 0
         assert table[f"value.{issue}"].iloc[0] == df.loc[agreed, f"agreed.{issue}.value"].median()
         assert table[f"p_agreed.{issue}"].iloc[0] == agreed.mean()
-        for k, family in enumerate(families.FAMILIES, start=1):
-            want = predictions[family].table[families.value_column(issue)].iloc[0]
+        for k, family in enumerate(families.MODEL_FAMILIES, start=1):
+            want = predictions[family].table[predict.value_column(issue)].iloc[0]
             assert table[f"value.{issue}"].iloc[k] == want or (
                 np.isnan(want) and np.isnan(table[f"value.{issue}"].iloc[k])
             )
     assert table["p_declared"].iloc[0] == (df["outcome"] == "declared").mean()
     assert table["p_declared"].iloc[1:].isna().all() and table["declared_diff"].isna().all()
     assert table.attrs["runs"] == 1500 and table.attrs["warning"] == ""
-    printed = text(table)
+    printed = comparison_text(table)
     assert "change from" not in printed and "declared" in printed
     governance = f"{table['value.governance'].iloc[0]:.1f} ({table['p_agreed.governance'].iloc[0]:.1%})"
     assert governance in printed and "36.7" in printed
@@ -456,7 +469,9 @@ def test_compare_puts_the_families_beside_the_agent_based_model(tmp_path, baseli
     assert table["p_agreed.weapons"].iloc[4] == 0 and table["p_agreed.force"].iloc[1:].tolist() == [1.0] * 4
     result = runner.invoke(app, ["compare", str(abm), str(tmp_path / "eum"), "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
-    assert pd.read_csv(tmp_path / "cmp" / "compare.csv")["model"].tolist() == ["abm", "eum"]
-    assert (tmp_path / "cmp" / "figures" / "compare.png").exists()
+    written = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert written["model"].tolist() == ["abm", "eum"]
+    shares = [f"{written[f'p_{o}'].iloc[0]:.0%}" for o in OUTCOME_ORDER]  # the agent-based item's probabilities
+    assert_figure(tmp_path / "cmp" / "figures", "compare", "Scenarios compared (changes against abm)", *shares)
     plain = compare([abm, abm])
     assert "model" not in plain and not any(c.startswith("value.") for c in plain.columns)

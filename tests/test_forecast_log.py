@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.analysis import compare as comparing
+from sim.analysis import attribution
 from sim.analysis import forecast_log as log
 from sim.analysis import score as scoring
 from sim.analysis.summary import probabilities
@@ -138,8 +138,8 @@ def test_compare_breaks_the_difference_down_by_parameter(logged, tmp_path):
     }, "a relabelled issue and a new basis move no number and are not listed"
     before = yaml.safe_load(dump(load(CASE)))
     base = probabilities(run_batch(load(CASE), runs=RUNS, seed=20250119))
-    change = next(c for c in comparing.changes(before, yaml.safe_load(dump(load(later)))) if "war_resumes" in c.path)
-    alone = probabilities(run_batch(validate(comparing.applied(before, change)), runs=RUNS, seed=20250119))
+    change = next(c for c in attribution.changes(before, yaml.safe_load(dump(load(later)))) if "war_resumes" in c.path)
+    alone = probabilities(run_batch(validate(attribution.applied(before, change)), runs=RUNS, seed=20250119))
     for o in ("declared", "collapse", "stalemate"):
         assert rows["events.war_resumes.hazard"][f"d_{o}"] == pytest.approx(alone[o]["p"] - base[o]["p"])
         later_p = probabilities(run_batch(load(later), runs=RUNS, seed=20250119))[o]["p"]
@@ -175,11 +175,11 @@ def test_all_changes_made_one_after_another_give_the_later_scenario(name):
     """On the baseline and its variants: the changes found, made in turn, leave nothing that moves a number."""
     before = yaml.safe_load(dump(load(ROOT / "scenarios" / "baseline.yaml")))
     after = yaml.safe_load(dump(load(ROOT / "scenarios" / f"{name}.yaml")))
-    found = comparing.changes(before, after)
+    found = attribution.changes(before, after)
     assert found
     for change in found:
-        before = comparing.applied(before, change)
-    assert comparing.changes(before, after) == []
+        before = attribution.applied(before, change)
+    assert attribution.changes(before, after) == []
     validate(before)
 
 

@@ -13,8 +13,8 @@ import pytest
 
 import sim
 from sim.engine import rules
+from sim.engine.columns import COLLAPSED, DECLARED, RATIFICATION, STALEMATE
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import COLLAPSED, DECLARED, RATIFICATION, STALEMATE
 from sim.scenario.loader import read, validate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -82,7 +82,7 @@ def test_a_declared_phase_can_still_collapse_and_the_outcome_stays_declared():
     war = {"id": "war", "at_round": 3, "collapse": 1.0}
     model = play(build(TWO_ALIKE, phases=[PHASE], events=[war]))
     assert np.all(model.outcome == DECLARED) and np.all(model.collapse_round == 3)
-    table = sim.outcomes.run_table(model)
+    table = sim.run_table(model)
     assert set(table["outcome"]) == {"declared"} and (table["collapse_round"] == 3).all()
 
 
@@ -103,7 +103,7 @@ def test_talks_that_never_open_say_so():
     gated = {"opens_when": {"requires": ["ready"]}}
     model = play(build(TWO_ALIKE, protocol=gated, world={"flags": {"ready": False}}))
     assert np.all(model.outcome == STALEMATE)
-    assert set(sim.outcomes.run_table(model)["reason"]) == {"talks never opened"}
+    assert set(sim.run_table(model)["reason"]) == {"talks never opened"}
 
 
 # ----------------------------------------------------------------- nothing depends on the horizon or the file's order
@@ -131,8 +131,8 @@ def test_the_order_of_actors_in_the_file_does_not_change_the_answer():
     shuffled = copy.deepcopy(data)
     shuffled["actors"] = shuffled["actors"][::-1]
     shuffled["red_lines"] = shuffled["red_lines"][::-1]
-    a = sim.outcomes.run_table(NegotiationModel(validate(data), range(3000)).run())
-    b = sim.outcomes.run_table(NegotiationModel(validate(shuffled), range(3000)).run())
+    a = sim.run_table(NegotiationModel(validate(data), range(3000)).run())
+    b = sim.run_table(NegotiationModel(validate(shuffled), range(3000)).run())
     assert (a["outcome"] == b["outcome"]).mean() > 0.999
     assert (a["round"] == b["round"]).mean() > 0.999
 
@@ -153,7 +153,7 @@ def test_a_domestic_veto_player_refuses_what_its_principal_would_accept_until_it
     assert np.all(model.declared_round[:, 0] == 4)
     held = play(build(TWO_ALIKE, veto_players=[player], world={"flags": {"reshuffle": False}}))
     assert np.all(held.outcome == STALEMATE) and np.all(held.reason == RATIFICATION)
-    assert set(sim.outcomes.run_table(held)["blocker"]) == {"hawks"}
+    assert set(sim.run_table(held)["blocker"]) == {"hawks"}
 
 
 # ----------------------------------------------------------------- third parties act, and their actions matter
@@ -226,7 +226,7 @@ def test_incompatible_red_lines_hold_the_issue_until_one_is_relaxed_under_pressu
     actors = [{**a, **conceding} for a in TWO_ALIKE] + [third("m", SAME, EVEN)]
     held = play(build(actors, phases=[PHASE], red_lines=lines))
     assert np.all(held.agreed_round[:, 1] == -1) and np.all(held.relaxed_round[:, 0] == -1)
-    assert set(sim.outcomes.run_table(held)["open_reason"]) == {"red lines incompatible: b"}
+    assert set(sim.run_table(held)["open_reason"]) == {"red lines incompatible: b"}
     relaxed = play(build(actors, phases=[PHASE], red_lines=lines, leverage=[push]))
     assert np.all(relaxed.relaxed_round[:, 0] > 0) and np.all(relaxed.agreed_round[:, 1] > relaxed.relaxed_round[:, 0])
     np.testing.assert_allclose(relaxed.audience_cost[:, 0], 0.1)

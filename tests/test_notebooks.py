@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import assert_image
+from helpers import assert_image, pdf_pages
 from nbclient import NotebookClient
 
 from sim.batch.runner import load_results
@@ -76,9 +76,16 @@ def test_briefing_compares_two_scenarios_and_exports_figures_and_reports(execute
     runs = {}
     for key in ("baseline", "us_pressure"):
         assert runs_in(out / key) == RUNS
-        assert (out / key / "report.html").stat().st_size > 0 and (out / key / "report.pdf").stat().st_size > 0
+        summary = json.loads((out / key / "summary.json").read_text())
+        declared = summary["probabilities"]["declared"]
+        shown = f"{100 * declared['low']:.1f}% – {100 * declared['high']:.1f}%"  # as the reports' tables show it
+        assert summary["scenario"] in (out / key / "report.html").read_text()
+        assert shown in (out / key / "report.html").read_text()
+        assert shown in " ".join(" ".join(pdf_pages(out / key / "report.pdf")).split())
         for figure in ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions"):
-            assert (out / "figures" / f"{key}-{figure}.png").exists()
+            copied = out / "figures" / f"{key}-{figure}.png"
+            assert_image(copied)
+            assert copied.read_bytes() == (out / key / "figures" / f"{figure}.png").read_bytes()
         runs[key] = load_results(out / key).sort_values("run", ignore_index=True)
     assert_image(out / "figures" / "comparison.png")
     for what, hit in (

@@ -1,5 +1,5 @@
 """A scenario's parameters by path (sim.scenario.parameters) and the numbers a block of runs reads
-(sim.engine.values): paths by id in every section (the second version's milestones, guarantees, veto players,
+(sim.engine.numbers): paths by id in every section (the second version's milestones, guarantees, veto players,
 risk and convened or timed events included), every distribution found, draws a pure function of (seed, run,
 path), overrides in place of draws, and deep copies that go with a copied scenario."""
 
@@ -12,7 +12,7 @@ import pytest
 from helpers import actor, scenario, uniform
 from scipy import stats
 
-from sim.engine.values import Values
+from sim.engine.numbers import Numbers
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.parameters import join, uncertain, walk
 
@@ -165,9 +165,9 @@ def test_a_scenario_without_distributions_has_no_uncertain_parameters():
     assert uncertain(scenario()) == {}
 
 
-# ------------------------------------------------------------------ Values
+# ------------------------------------------------------------------ Numbers
 def test_values_reads_fixed_numbers_as_floats_and_defaults_for_none(spec):
-    values = Values(spec, SEED, np.arange(5))
+    values = Numbers(spec, SEED, np.arange(5))
     hamas = spec.actors[1]
     assert values(hamas.position["weapons"]) == 10.0 and isinstance(values(hamas.position["weapons"]), float)
     assert values(None, 0.25) == 0.25 and values(None) == 0.0
@@ -177,16 +177,16 @@ def test_values_reads_fixed_numbers_as_floats_and_defaults_for_none(spec):
 
 
 def test_draws_do_not_depend_on_the_block_or_its_order(spec):
-    whole = Values(spec, SEED, np.arange(1000)).drawn
+    whole = Numbers(spec, SEED, np.arange(1000)).drawn
     for block in (np.arange(500, 510), np.array([999, 3, 500]), np.array([42])):
-        part = Values(spec, SEED, block).drawn
+        part = Numbers(spec, SEED, block).drawn
         for path in UNCERTAIN:
             np.testing.assert_array_equal(part[path], whole[path][block], err_msg=path)
 
 
 def test_draws_change_with_the_seed_and_differ_between_paths_with_the_same_distribution(spec):
     runs = np.arange(1000)
-    one, other = Values(spec, SEED, runs).drawn, Values(spec, SEED + 1, runs).drawn
+    one, other = Numbers(spec, SEED, runs).drawn, Numbers(spec, SEED + 1, runs).drawn
     for path in UNCERTAIN:
         assert not np.array_equal(one[path], other[path]), path
     a, b = one["leverage.us_on_israel.strength"], one["events.found.effects.position.hamas.weapons"]
@@ -194,7 +194,7 @@ def test_draws_change_with_the_seed_and_differ_between_paths_with_the_same_distr
 
 
 def test_draws_follow_their_distributions(spec):
-    drawn = Values(spec, SEED, np.arange(20_000)).drawn
+    drawn = Numbers(spec, SEED, np.arange(20_000)).drawn
     checks = {
         "actors.israel.position.weapons": stats.uniform(60, 30).cdf,
         "actors.israel.reservation": stats.beta(2, 5).cdf,
@@ -210,14 +210,14 @@ def test_draws_follow_their_distributions(spec):
 
 def test_overrides_replace_the_draws_of_their_paths_only(spec):
     runs = np.arange(6)
-    plain = Values(spec, SEED, runs)
+    plain = Numbers(spec, SEED, runs)
     given = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     overrides = {
         "actors.israel.reservation": given,
         "protocol.pressure_decay": 0.05,
         "veto_players.military_wing.bounds.weapons.max": given * 100,
     }
-    values = Values(spec, SEED, runs, overrides)
+    values = Numbers(spec, SEED, runs, overrides)
     np.testing.assert_array_equal(values(spec.actors[0].reservation), given)
     np.testing.assert_array_equal(values(spec.protocol.pressure_decay), np.full(6, 0.05))
     np.testing.assert_array_equal(values(spec.veto_players[0].bounds["weapons"].max), given * 100)
@@ -235,14 +235,14 @@ def test_overrides_replace_the_draws_of_their_paths_only(spec):
 )
 def test_an_override_of_no_uncertain_parameter_raises_naming_it(spec, path):
     with pytest.raises(KeyError, match=path.replace(".", r"\.")):
-        Values(spec, SEED, np.arange(3), {path: 0.5, "actors.israel.reservation": 0.5})
+        Numbers(spec, SEED, np.arange(3), {path: 0.5, "actors.israel.reservation": 0.5})
 
 
 def test_a_deep_copy_reads_the_copied_scenarios_distributions_with_the_same_draws(spec):
-    """A model copied mid-negotiation copies its scenario and its Values together: the copy finds the
+    """A model copied mid-negotiation copies its scenario and its Numbers together: the copy finds the
     copied distributions (by identity) and holds its own arrays; the original still reads the original."""
     runs = np.arange(50)
-    values = Values(spec, SEED, runs)
+    values = Numbers(spec, SEED, runs)
     twin = copy.deepcopy({"spec": spec, "values": values})
     spec2, values2 = twin["spec"], twin["values"]
     assert set(values2.drawn) == set(UNCERTAIN)

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.analysis import summary
-from sim.engine import outcomes
+from sim.engine import tables
+from sim.engine.columns import COLLAPSED, DECLARED, OUTCOME_ORDER, STALEMATE, column
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import COLLAPSED, DECLARED, OUTCOME_ORDER, STALEMATE, column
 from sim.scenario.loader import dump, validate
 
 RUNS = 300
@@ -361,7 +361,7 @@ def test_agreements_respect_red_lines_veto_players_and_preconditions(data):
 @given(scenarios())
 def test_outcomes_are_exhaustive_and_agreed_values_only_where_agreed(data):
     model = played(data)
-    df = outcomes.run_table(model)
+    df = tables.run_table(model)
     spec = model.spec
     assert len(df) == RUNS and df["outcome"].notna().all()
     assert set(df["outcome"]) <= set(OUTCOME_ORDER)
@@ -439,7 +439,7 @@ def test_budgets_guarantees_and_audience_costs_add_up(data):
     audience cost is what its relaxed red lines cost, and a relaxed red line stands at its relaxed bound."""
     model = played(data)
     spec = model.spec
-    start = np.stack([np.broadcast_to(model.values(a.budget), model.block_size) for a in spec.actors], axis=1)
+    start = np.stack([np.broadcast_to(model.numbers(a.budget), model.block_size) for a in spec.actors], axis=1)
     assert np.all(model.budget >= -EPS) and np.all(model.budget <= start + EPS)
     vetoed = {(v.of, v.issue) for v in spec.vetoes}
     for g, promise in enumerate(spec.guarantees):
@@ -448,10 +448,12 @@ def test_budgets_guarantees_and_audience_costs_add_up(data):
     relaxed = model.relaxed_round >= 0
     cost = np.zeros_like(model.audience_cost)
     for j, line in enumerate(spec.red_lines):
-        cost[:, model.red_line_owner[j]] += np.where(relaxed[:, j], model.relax_cost[:, j], 0.0)
         if line.relax is not None:
+            paid = np.broadcast_to(model.numbers(line.relax.audience_cost), model.block_size)
+            cost[:, model.red_line_owner[j]] += np.where(relaxed[:, j], paid, 0.0)
             bound = model.red_line_min if line.min is not None else model.red_line_max
-            assert np.allclose(bound[relaxed[:, j], j], model.relax_to[relaxed[:, j], j]), line.id
+            to = np.broadcast_to(model.numbers(line.relax.to), model.block_size)
+            assert np.allclose(bound[relaxed[:, j], j], to[relaxed[:, j]]), line.id
         else:
             assert not relaxed[:, j].any(), line.id
     assert np.allclose(model.audience_cost, cost)
@@ -493,10 +495,10 @@ def test_same_seed_same_table_whatever_the_blocks(data, cuts, principals):
     if principals == "zeuthen":  # two-party offers carry state across rounds; events may move the frontier
         data = two_party_offers(data)
     spec = validate(data)
-    whole = outcomes.run_table(NegotiationModel(spec, range(RUNS)).run())
-    pd.testing.assert_frame_equal(whole, outcomes.run_table(NegotiationModel(spec, range(RUNS)).run()))
+    whole = tables.run_table(NegotiationModel(spec, range(RUNS)).run())
+    pd.testing.assert_frame_equal(whole, tables.run_table(NegotiationModel(spec, range(RUNS)).run()))
     edges = [0, *sorted(set(cuts) - {RUNS}), RUNS]
-    blocks = [outcomes.run_table(NegotiationModel(spec, range(a, b)).run()) for a, b in itertools.pairwise(edges)]
+    blocks = [tables.run_table(NegotiationModel(spec, range(a, b)).run()) for a, b in itertools.pairwise(edges)]
     pd.testing.assert_frame_equal(whole, pd.concat(blocks, ignore_index=True))
 
 

@@ -20,12 +20,12 @@ from matplotlib.backends.backend_pdf import PdfPages
 from typer.testing import CliRunner
 
 import sim
-from sim.briefing import pdf, plots
+from sim.briefing import outputs, pdf
 from sim.briefing.document import Figure, Table
 from sim.briefing.outputs import write_outputs
 from sim.briefing.report import briefing, write_report
 from sim.cli import app
-from sim.engine.outcomes import reason_words
+from sim.engine.columns import reason_words
 from sim.scenario.labels import Names
 from sim.scenario.loader import dump, load, validate
 
@@ -218,7 +218,7 @@ def test_assumption_tables_name_things_as_the_scenario_does(page):
 
 def test_standard_figures_name_actors_and_say_how_many_runs_were_recorded(folder, tmp_path, monkeypatch):
     drawn = {}
-    monkeypatch.setattr(plots, "save", lambda fig, _, name: drawn.setdefault(name, fig))
+    monkeypatch.setattr(outputs, "save", lambda fig, _, name: drawn.setdefault(name, fig))
     write_outputs(shutil.copytree(folder, tmp_path / "copy"))
     actors = [a.name for a in load(BASELINE).actors]
     blocking = [t.get_text() for t in drawn["blocking"].axes[0].get_yticklabels()]

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from sim.batch.runner import run_batch
-from sim.engine.outcomes import OUTCOME_ORDER, column
+from sim.engine.columns import OUTCOME_ORDER, column
 from sim.scenario.loader import load
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

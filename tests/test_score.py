@@ -139,7 +139,7 @@ def test_the_command_scores_both_reference_cases_pooled(folders):
     out = done.stdout
     assert "mean scores, pooled over 2 forecasts, 6 events" in out
     tables = [scoring.score(scoring.from_folder(folders[c]), load_observed(observed_file(c))) for c in CASES]
-    summary = scoring.summary(pd.concat(tables, ignore_index=True)).set_index("forecaster")
+    summary = scoring.mean_scores(pd.concat(tables, ignore_index=True)).set_index("forecaster")
     model = summary.loc["the model"]
     assert re.search(rf"the model\s+{model['brier']:.3f}\s+{model['log']:.3f}\n", out)
     assert re.search(r"50% on everything\s+0\.250\s+0\.693\n", out)
@@ -164,7 +164,7 @@ def test_a_certain_forecast_that_went_the_other_way_is_infinite(folders, tmp_pat
     table = scoring.score(scoring.from_folder(folders["gaza_2025_01"]), load_observed(path))
     row = table.set_index("event").loc["phase_two_declared"]
     assert row["p_model"] == 0 and np.isinf(row["log_model"]) and row["brier_model"] == 1
-    summary = scoring.summary(table).set_index("forecaster").loc["the model"]
+    summary = scoring.mean_scores(table).set_index("forecaster").loc["the model"]
     assert np.isinf(summary["log"]) and summary["certain_wrong_events"] == "phase_two_declared"
     done = negsim("score", folders["gaza_2025_01"], "--observed", path)
     assert done.returncode == 0, done.stderr

@@ -22,7 +22,7 @@ from sim.batch.folder import atomic_write
 from sim.batch.runner import run_batch, simulate
 from sim.briefing.outputs import write_outputs
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import run_table
+from sim.engine.tables import run_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

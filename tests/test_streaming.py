@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.analysis import summary
-from sim.analysis.summary import Agreed, Tally, frame_chunks
+from sim.analysis import quantiles, summary, tally
+from sim.analysis.quantiles import Agreed
+from sim.analysis.tally import Tally, frame_chunks
 from sim.batch.folder import ResultsError, chunk_path, read_meta
 from sim.batch.runner import load_results, run_batch
 
@@ -49,20 +50,20 @@ def test_a_folder_summarised_chunk_by_chunk_equals_the_summary_of_its_whole_tabl
 
 def test_counts_of_parts_add_up_to_the_counts_of_the_whole(scenario, folder):
     df = load_results(folder)
-    parts = [summary.tally(df.iloc[a : a + 700], scenario) for a in range(0, RUNS, 700)]
+    parts = [tally.tally_runs(df.iloc[a : a + 700], scenario) for a in range(0, RUNS, 700)]
     total = parts[0]
     for part in parts[1:]:
         total.merge(part)
-    whole = summary.tally(df, scenario)
-    assert dumped(total.summary(frame_chunks(df), {}, scenario)) == dumped(
-        whole.summary(frame_chunks(df), {}, scenario)
+    whole = tally.tally_runs(df, scenario)
+    assert dumped(summary.summarize_counts(total, frame_chunks(df), {}, scenario)) == dumped(
+        summary.summarize_counts(whole, frame_chunks(df), {}, scenario)
     )
     assert total.blockers == whole.blockers and list(total.blockers) == list(whole.blockers)  # first appearances
 
 
 def test_the_summary_reads_only_the_columns_it_needs(folder):
     every = list(pd.read_parquet(chunk_path(folder, "runs", 0)).columns)
-    columns = summary.summary_columns(every)
+    columns = tally.summary_columns(every)
     assert "outcome" in columns and not any(c.startswith(("param.", "pressure.", "budget.")) for c in columns)
     assert len(columns) < len(every) / 2
 
@@ -96,8 +97,8 @@ def test_quantiles_and_median_from_fine_bins_are_numpys_exactly(values, cuts):
         piece = Agreed()
         piece.add(np.ones(len(part), dtype=np.int64), part)
         agreed.merge(piece)
-    found = values[np.isin(summary.value_bin(values), agreed.unsettled())]
-    expected = np.quantile(values, [q for _, q in summary.VALUE_QUANTILES])
+    found = values[np.isin(quantiles.value_bin(values), agreed.unsettled())]
+    expected = np.quantile(values, [q for _, q in quantiles.VALUE_QUANTILES])
     assert list(agreed.quantiles(found).values()) == expected.tolist()
     assert agreed.median(found) == float(np.median(values))
 
@@ -105,10 +106,10 @@ def test_quantiles_and_median_from_fine_bins_are_numpys_exactly(values, cuts):
 @given(rounds=st.lists(st.integers(0, 60), min_size=1, max_size=200), offset=st.integers(-20, 20))
 def test_quartiles_and_medians_of_counted_rounds_are_numpys(rounds, offset):
     rounds = np.array(rounds)
-    got = summary.quartiles(summary._histogram(rounds))
-    for key, q in summary.QUARTILES:
+    got = quantiles.quartiles(quantiles.histogram(rounds))
+    for key, q in quantiles.QUARTILES:
         assert got[key] == float(np.quantile(rounds, q, method="inverted_cdf"))
-    assert summary._median_of_counts(summary._histogram(rounds), offset) == float(np.median(rounds + offset))
+    assert quantiles.median_of_counts(quantiles.histogram(rounds), offset) == float(np.median(rounds + offset))
 
 
 def test_a_tally_is_empty_of_agreements_where_none_was_reached():

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 from sim.engine import rules
+from sim.engine.columns import DECLARED
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import DECLARED
 from sim.scenario.loader import validate
 
 ISSUES = ("a", "b", "c")

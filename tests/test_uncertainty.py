@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.analysis import uncertainty
-from sim.analysis.summary import _uncertainty, text
+from sim.analysis.summary_text import summary_text, uncertainty_lines
 from sim.briefing.outputs import write_outputs
 from sim.scenario.loader import load
 
@@ -66,11 +66,11 @@ def test_baseline_separates_the_two_kinds(tmp_path):
     # at 2,000 runs the declaration's Monte Carlo error is a point or two; which assumptions hold moves it by tens
     assert declared["sd"] > 5 * rows["declared"]["monte_carlo"]
     assert declared["low"] < result["probabilities"]["declared"]["p"] < declared["high"]
-    assert "two kinds of uncertainty (40 sets of assumptions x 50 runs)" in text(result)
+    assert "two kinds of uncertainty (40 sets of assumptions x 50 runs)" in summary_text(result)
 
 
 def test_scenario_without_uncertain_parameters_says_why():
     spec = scenario()
     spread = uncertainty.two_kinds(spec, {}, 10_000, 1)
     assert spread == {"points": 0, "why": "no uncertain parameters"}
-    assert "not estimated (no uncertain parameters)" in "\n".join(_uncertainty(spread))
+    assert "not estimated (no uncertain parameters)" in "\n".join(uncertainty_lines(spread))

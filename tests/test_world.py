@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import actor, scenario, two_principals
 
-from sim.engine.values import Values
+from sim.engine.numbers import Numbers
 from sim.engine.world import Happened, WorldState
 from sim.scenario.schema import When
 
@@ -25,7 +25,7 @@ def world(events=(), flags=None, runs=100, seed=SEED, run_ids=None, **sections):
     """A WorldState for a scenario with ``events`` and declared ``flags``, over ``runs`` runs (or ``run_ids``)."""
     spec = scenario(actors=ACTORS, events=list(events), world={"flags": flags or {}}, horizon=30, **sections)
     ids = np.arange(runs) if run_ids is None else np.asarray(run_ids, dtype=np.int64)
-    return WorldState(spec, Values(spec, seed, ids), ids, {a.id: k for k, a in enumerate(spec.actors)})
+    return WorldState(spec, Numbers(spec, seed, ids), ids, {a.id: k for k, a in enumerate(spec.actors)})
 
 
 def play(state: WorldState, rounds, live=None, risk=None, budget=None, since=None, seed=SEED) -> dict:
@@ -91,7 +91,7 @@ def test_the_engines_flags_name_every_phase_in_gate_order_every_issue_and_every_
     milestones = [{"id": "handover", "issues": ["a"], "phase": "first", "hazard": 0.5}]
     spec = scenario(("a", "b"), world={"flags": {"ready": True}}, phases=phases, milestones=milestones)
     ids = np.arange(3)
-    state = WorldState(spec, Values(spec, SEED, ids), ids, {})
+    state = WorldState(spec, Numbers(spec, SEED, ids), ids, {})
     assert state.flag_names == [
         "ready",
         "talks_open",
@@ -268,7 +268,7 @@ def test_a_convened_event_happens_once_in_the_first_round_its_window_holds_and_i
 def test_a_convened_events_drawn_cost_is_paid_where_the_convener_can_afford_it():
     n = 2000
     state = world([{**SUMMIT, "cost": {"dist": "uniform", "low": 1, "high": 3}}], flags={"invited": True}, runs=n)
-    cost = state._values.drawn["events.summit.cost"]
+    cost = state._numbers.drawn["events.summit.cost"]
     budget = funds(n, 2.0)
     play(state, [3], budget=budget)
     held = state.first_round[:, 0] == 3

@@ -3,7 +3,7 @@
 The sampler is pyabc's sequential Monte Carlo approximate Bayesian computation. Each chosen
 parameter is sampled as a quantile of its distribution in the scenario (a uniform prior on (0, 1)
 mapped through the inverse CDF, so the scenario's distribution is the prior whatever its kind); a
-particle is played as one design point of :func:`sim.analysis.sensitivity.frequencies` (the same
+particle is played as one design point of :func:`sim.analysis.design.frequencies` (the same
 run indices and seed for every particle: common random numbers; the parameters not calibrated are
 drawn per run as usual); its distance to the targets is the Euclidean norm of the differences in
 frequency, each in units of its target's standard deviation. Populations stop at a tolerance of
@@ -11,8 +11,7 @@ frequency, each in units of its target's standard deviation. Populations stop at
 
 Every finished population is kept in ``abc.db`` (SQLite) in the calibration folder, so an
 interrupted calibration resumes from its last complete population. The posterior goes into a new
-scenario file that ``extends:`` the original, written only once the calibration is complete (through
-a temporary file, checked, then renamed).
+scenario file that ``extends:`` the original (:mod:`sim.analysis.calibrated_scenario`).
 """
 
 from __future__ import annotations
@@ -22,25 +21,24 @@ import hashlib
 import json
 import logging
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel
 
+from sim.analysis.design import DesignError, at_quantiles, frequencies
+from sim.analysis.errors import AnalysisError
 from sim.analysis.intervals import Z95
-from sim.analysis.sensitivity import DesignError, at_quantiles, frequencies
 from sim.batch.folder import atomic_write
-from sim.engine.outcomes import measures
+from sim.engine.columns import measures
 from sim.scenario.distributions import Beta, Choice, Normal
 from sim.scenario.labels import Names
 from sim.scenario.loader import dump, load
 from sim.scenario.parameters import uncertain
 from sim.scenario.problems import Problem, ScenarioError, did_you_mean
-from sim.scenario.schema import Scenario, Sourced
+from sim.scenario.schema import Scenario
 from sim.scenario.targets import Targets
 
 STATE = "calibration.json"
@@ -48,7 +46,7 @@ DATABASE = "abc.db"
 POSTERIOR = "posterior.csv"
 
 
-class CalibrationError(ValueError):
+class CalibrationError(AnalysisError):
     """A calibration that cannot be run or resumed as asked (the message is one line naming the path)."""
 
 
@@ -125,7 +123,6 @@ def calibrate(
     logging.getLogger("ABC").setLevel(logging.WARNING)
     seed = spec.meta.seed_or(settings.seed)
     dists = uncertain(spec)
-    outcomes = [t.outcome for t in targets.targets]
     observed = {f"t{k}": targets.value(t)[0] for k, t in enumerate(targets.targets)}
     sd = {f"t{k}": targets.value(t)[1] for k, t in enumerate(targets.targets)}
     state = {
@@ -144,7 +141,7 @@ def calibrate(
 
     def model(particle):
         values = {p: at_quantiles(dists[p], np.array([particle[f"u{j}"]])) for j, p in enumerate(params)}
-        f = frequencies(spec, values, settings.runs_per_point, seed, outcomes)[0]
+        f = frequencies(spec, values, settings.runs_per_point, seed, [t.outcome for t in targets.targets])[0]
         return {f"t{k}": float(x) for k, x in enumerate(f)}
 
     def distance(x, y):
@@ -318,79 +315,6 @@ def predictive(spec, targets: Targets, params, posterior: pd.DataFrame, settings
     return out
 
 
-# ------------------------------------------------------------------ the calibrated scenario
-def calibrated_file(spec: Scenario, scenario_path: Path, targets: Targets, targets_path: Path, result: dict,
-                    folder: Path, out: Path) -> str:  # fmt: skip
-    """The text of a scenario that ``extends:`` the original with each calibrated parameter's posterior, each
-    with a basis that cites the calibration run."""
-    overlay: dict = {
-        "extends": os.path.relpath(scenario_path.resolve(), out.parent.resolve()),
-        "meta": {
-            "name": f"{spec.meta.name} - calibrated to {targets.name}",
-            "description": f"{spec.meta.name}, with {len(result['parameters'])} uncertain parameter(s) fitted to "
-            f"the frequencies of {targets.name} ({targets.reference}) by negsim calibrate.",
-        },
-    }
-    eps = result["epsilons"][-1] if result["epsilons"] else float("nan")
-    run = (f"calibrated by negsim calibrate on {result['finished'][:10]}: ABC-SMC (pyabc {result['pyabc']}) to "
-           f"{targets_path.name} ({targets.name}; {targets.reference}), {result['populations']} populations of "
-           f"{result['population']} particles x {result['runs_per_point']} runs, seed {result['seed']}, final "
-           f"tolerance {eps:.2f} sd; run kept in {folder}")  # fmt: skip
-    for row in result["parameters"]:
-        _place(overlay, spec, row["parameter"], row["fitted"], f"{run}; prior {row['prior']}")
-    head = (f"# {overlay['meta']['name']}\n# Written by negsim calibrate; the posterior of each calibrated "
-            "parameter, as a distribution. Regenerate rather than edit.\n")  # fmt: skip
-    return head + yaml.safe_dump(overlay, sort_keys=False, allow_unicode=True, width=110)
-
-
-def _place(overlay: dict, spec: Scenario, path: str, value: dict, basis: str) -> None:
-    """Put ``value`` at parameter ``path`` in ``overlay`` (lists of objects by id, as ``extends:`` merges
-    them) and its ``basis`` on the nearest object that has one (its prior's own basis kept beside)."""
-    parts = path.split(".")
-    node, out = spec, overlay
-    owner, key, prior_basis = None, None, ""
-    i = 0
-    while i < len(parts):
-        part, last = parts[i], i == len(parts) - 1
-        if isinstance(node, BaseModel):
-            fields = {f.alias or n: n for n, f in type(node).model_fields.items()}
-            if isinstance(node, Sourced):
-                owner, key, prior_basis = out, part, node.basis.get(part, "")
-            child = getattr(node, fields[part])
-        else:  # a mapping (positions by issue, bounds by issue, effects by actor)
-            child = node[part]
-        if last:
-            out[part] = value
-            break
-        if isinstance(child, list):
-            ident = parts[i + 1]
-            items = out.setdefault(part, [])
-            item = next((x for x in items if x["id"] == ident), None)
-            if item is None:
-                item = {"id": ident}
-                items.append(item)
-            node, out = next(x for x in child if x.id == ident), item
-            i += 2
-            continue
-        node, out = child, out.setdefault(part, {})
-        i += 1
-    if owner is not None:
-        text = f"{basis} (its basis: {prior_basis})" if prior_basis else basis
-        owner.setdefault("basis", {}).setdefault(key, text)
-
-
-def write_scenario(text: str, out: Path) -> None:
-    """Write the calibrated scenario: to a temporary file beside ``out`` (so ``extends:`` resolves), checked
-    by loading it, then renamed over ``out``: a reader never sees half a file."""
-    tmp = out.parent / f".{out.name}.tmp"
-    atomic_write(tmp, text)
-    try:
-        load(tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_result(folder: Path, result: dict) -> None:
     """``posterior.csv`` (particles in parameter units, with weights) and ``result.json`` in the folder."""
     atomic_write(folder / POSTERIOR, result["posterior"].to_csv(index=False))
@@ -399,7 +323,7 @@ def write_result(folder: Path, result: dict) -> None:
 
 
 # ------------------------------------------------------------------ plain text
-def text(result: dict) -> str:
+def calibration_text(result: dict) -> str:
     """Prior against posterior per parameter, and the posterior predictive check, as readable lines."""
     eps = ", ".join(f"{e:.2f}" for e in result["epsilons"])
     lines = [

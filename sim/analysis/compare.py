@@ -7,7 +7,7 @@ two-proportion z-test. Scenario files played with the same seed share their rand
 which makes the independent-samples test conservative.
 
 Results folders of other model families (``negsim run --model compromise|median|eum|nash``, see
-:mod:`sim.analysis.families`) are point predictions, not probabilities: when any item is one, the table
+:mod:`sim.analysis.predict`) are point predictions, not probabilities: when any item is one, the table
 gains a ``model`` column and, per issue, ``value.<issue>``: a family's predicted value (the median over
 its parameter draws) beside each agent-based item's median agreed value (``agreed.<issue>.value`` over
 the runs that agreed the issue), with ``p_agreed.<issue>``, the share of runs that agreed the issue or of
@@ -18,49 +18,42 @@ A comparison of agent-based items only is unchanged.
 
 from __future__ import annotations
 
-import copy
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from sim.analysis import families
-from sim.analysis.intervals import Z95, difference
-from sim.analysis.summary import Tally, folder_chunks, frame_chunks, tally, tally_folder
-from sim.batch.folder import read_meta
-from sim.batch.runner import load_results, run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
-from sim.scenario.labels import TEXT_FIELDS, Names
-from sim.scenario.loader import load, validate
-from sim.scenario.parameters import join
-from sim.scenario.problems import ScenarioError
+from sim.analysis.intervals import difference
+from sim.analysis.predict import predicted_issues, value_column
+from sim.analysis.prediction_folder import family_of, point_family
+from sim.analysis.tally import Tally, folder_chunks, frame_chunks, tally_folder, tally_runs
+from sim.batch.folder import ResultsFolder
+from sim.batch.runner import run_batch
+from sim.engine.columns import OUTCOME_ORDER
+from sim.scenario.loader import load
 
 TESTED = ("declared", "collapse")
 
 
-def outcomes_of(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, object]:
-    """(scenario name, runs, seed, model) and what an item holds: for the agent-based model, the counts of its
-    runs (a results folder's read chunk by chunk, in flat memory) and a source of its chunks; for a point
+def read_item(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, object]:
+    """(scenario name, runs, seed, model family) and what an item holds: for the agent-based model, the counts of
+    its runs (a results folder's read chunk by chunk, in flat memory) and a source of its chunks; for a point
     prediction's folder, its table of predictions."""
     path = Path(item)
     if path.is_dir():
-        meta = read_meta(path)
-        model = families.model_of(meta)
-        if model != "abm":
-            df = load_results(path)
-            return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"], "model": model}, df
-        counts = tally_folder(path, load(path / "scenario.yaml"))
-        info = {"scenario": meta["scenario"], "runs": counts.n, "seed": meta["seed"], "model": model}
+        results = ResultsFolder.open(path)
+        meta, family = results.meta, family_of(results.meta)
+        if family != "abm":
+            df = results.runs()
+            return {"scenario": meta["scenario"], "runs": len(df), "seed": meta["seed"], "model": family}, df
+        counts = tally_folder(results, results.scenario)
+        info = {"scenario": meta["scenario"], "runs": counts.n, "seed": meta["seed"], "model": family}
         return info, (counts, folder_chunks(path))
     spec = load(path)
     seed = spec.meta.seed_or(seed)
     df = run_batch(spec, runs=runs, seed=seed)
     info = {"scenario": spec.meta.name, "runs": len(df), "seed": seed, "model": "abm"}
-    return info, (tally(df, spec), frame_chunks(df))
+    return info, (tally_runs(df, spec), frame_chunks(df))
 
 
 def labels(items) -> list[str]:
@@ -91,18 +84,18 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
     """
     if len(items) < 2:
         raise ValueError("compare needs at least two scenarios or results folders")
-    mixed = any(Path(i).is_dir() and families.model_of(read_meta(Path(i))) != "abm" for i in items)
+    mixed = any(Path(i).is_dir() and point_family(i) for i in items)
     rows, first = [], None
     for item, label in zip(items, labels(items), strict=True):
-        info, held = outcomes_of(item, runs, seed)
-        model = info.pop("model")
+        info, held = read_item(item, runs, seed)
+        family = info.pop("model")
         row = {"item": label, "kind": "results folder" if Path(item).is_dir() else "scenario file", **info}
-        if model != "abm":
-            rows.append({**row, "model": model, **predicted_values(held)})
+        if family != "abm":
+            rows.append({**row, "model": family, **predicted_values(held)})
             continue
         counts, chunks = held
         if mixed:
-            row.update(model=model, **agreed_values(counts, chunks))
+            row.update(model=family, **agreed_values(counts, chunks))
         probs = counts.probabilities()
         for o in OUTCOME_ORDER:
             row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
@@ -149,8 +142,8 @@ def predicted_values(df: pd.DataFrame) -> dict:
     """Per issue, ``value.<issue>``: a family's predicted value (median over its draws), and ``p_agreed.<issue>``,
     the share of draws with a predicted value."""
     out = {}
-    for issue in families.predicted_issues(df.columns):
-        known = df[families.value_column(issue)].dropna()
+    for issue in predicted_issues(df.columns):
+        known = df[value_column(issue)].dropna()
         out[f"value.{issue}"] = float(known.median()) if len(known) else np.nan
         out[f"p_agreed.{issue}"] = len(known) / len(df) if len(df) else np.nan
     return out
@@ -167,7 +160,7 @@ def agreed_values(counts: Tally, chunks) -> dict:
     return out
 
 
-def text(table: pd.DataFrame) -> str:
+def comparison_text(table: pd.DataFrame) -> str:
     """A comparison as readable lines: P(outcome) per item, then each item's change from the first; with other
     model families, those of the agent-based items, then every item's value per issue."""
     if "model" not in table:
@@ -229,168 +222,3 @@ def signed(x: float, places: int) -> str:
 def p_text(p: float) -> str:
     """A p-value as text: ``< 0.001`` or ``= 0.123``."""
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
-
-
-# What moved the numbers between two versions of a scenario: each change applied alone to the earlier one.
-
-ABSENT = object()  # a value on one side only: an item or key added or removed
-NOT_ASSUMPTIONS = ("meta.name", "meta.description", "meta.runs", "meta.seed")  # the comparison fixes runs and seed
-
-
-@dataclass(frozen=True)
-class Change:
-    """A scenario value that differs between two versions, by dotted path (list items by id)."""
-
-    path: str
-    old: Any
-    new: Any
-
-    def kind(self) -> str:
-        return "added" if self.old is ABSENT else "removed" if self.new is ABSENT else "changed"
-
-
-def changes(old: Any, new: Any, path: str = "") -> list[Change]:
-    """The changes from ``old`` to ``new`` (a scenario's plain data): numbers, distributions, lists of ids, and
-    whole items added or removed; the ``basis`` and other texts that no number depends on are left out."""
-    if path in NOT_ASSUMPTIONS or path.rpartition(".")[2] == "basis":
-        return []
-    if isinstance(old, dict) and isinstance(new, dict) and "dist" not in old and "dist" not in new:
-        keys = [*old, *(k for k in new if k not in old)]
-        return [c for k in keys for c in changes(old.get(k, ABSENT), new.get(k, ABSENT), join(path, k))]
-    if _by_id(old) and _by_id(new):
-        before, after = {x["id"]: x for x in old}, {x["id"]: x for x in new}
-        ids = [*before, *(i for i in after if i not in before)]
-        return [c for i in ids for c in changes(before.get(i, ABSENT), after.get(i, ABSENT), join(path, i))]
-    if old == new or (path.rpartition(".")[2] in TEXT_FIELDS and isinstance(old, str) and isinstance(new, str)):
-        return []
-    return [Change(path, old, new)]
-
-
-def _by_id(node: Any) -> bool:
-    return isinstance(node, list) and all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in node)
-
-
-def applied(data: dict, change: Change) -> dict:
-    """A copy of a scenario's plain data with one change made."""
-    out = copy.deepcopy(data)
-    *parents, last = change.path.split(".")
-    node = out
-    for part in parents:
-        node = next(x for x in node if x["id"] == part) if isinstance(node, list) else node.setdefault(part, {})
-    if isinstance(node, list):
-        index = next((k for k, x in enumerate(node) if x["id"] == last), None)
-        if change.new is ABSENT:
-            node.pop(index)
-        elif index is None:
-            node.append(copy.deepcopy(change.new))
-        else:
-            node[index] = copy.deepcopy(change.new)
-    elif change.new is ABSENT:
-        node.pop(last, None)
-    else:
-        node[last] = copy.deepcopy(change.new)
-    return out
-
-
-def played(spec, runs: int, seed: int) -> np.ndarray:
-    """The outcome of each of ``runs`` runs of a scenario at ``seed``, by run index."""
-    return run_batch(spec, runs=runs, seed=seed)["outcome"].to_numpy(dtype=object)
-
-
-def moved(before: np.ndarray, after: np.ndarray) -> dict:
-    """Per outcome, the change in its share from ``before`` to ``after`` (the same runs, common random numbers)
-    and the 95% margin of that change from the runs' paired differences: ``d_<outcome>``, ``margin_<outcome>``."""
-    out = {}
-    for o in OUTCOME_ORDER:
-        diff = (after == o).astype(float) - (before == o).astype(float)
-        out[f"d_{o}"] = float(diff.mean())
-        out[f"margin_{o}"] = float(Z95 * diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else np.nan
-    return out
-
-
-def attribution(earlier: str, later: str, runs: int, seed: int) -> pd.DataFrame:
-    """What moved P(outcome) from the ``earlier`` resolved scenario (YAML text) to the ``later`` one.
-
-    One row per change, its effect when made alone to the earlier scenario, with the 95% Monte Carlo margin of
-    that effect; then the changes' interaction (the total less the sum of the effects alone, with the effects
-    of changes that cannot be made alone, such as an event that needs a flag another change adds) and the total.
-    Every scenario is played with the same ``runs`` and ``seed``, so differences come from the changes, not from
-    the draws (common random numbers), and the margins are those of paired differences.
-    """
-    before, after = yaml.safe_load(earlier), yaml.safe_load(later)
-    base_spec, new_spec = validate(before), validate(after)
-    names = Names(new_spec)
-    base = played(base_spec, runs, seed)
-    total = played(new_spec, runs, seed)
-    rows = []
-    for c in changes(before, after):
-        row = {"change": c.path, "what": names.field(c.path), "kind": c.kind()}
-        row |= {"old": _shown(c.old), "new": _shown(c.new)}
-        try:
-            alone = played(validate(applied(before, c)), runs, seed)
-        except ScenarioError as exc:
-            rows.append({**row, "note": f"cannot be made alone: {exc.problems[0].path}: {exc.problems[0].message}"})
-            continue
-        rows.append({**row, **moved(base, alone), "note": ""})
-    effects = [f"{x}_{o}" for o in OUTCOME_ORDER for x in ("d", "margin")]
-    table = pd.DataFrame(rows, columns=["change", "what", "kind", "old", "new", *effects, "note"])
-    everything = moved(base, total)
-    rest = {f"d_{o}": everything[f"d_{o}"] - table[f"d_{o}"].sum() for o in OUTCOME_ORDER}
-    ends = [
-        {"change": "(interaction)", "what": "interactions, and the changes that cannot be made alone", **rest},
-        {"change": "(total)", "what": "earlier -> later", **everything},
-    ]
-    table = pd.concat([table, pd.DataFrame(ends)], ignore_index=True)
-    table.attrs = {
-        "runs": runs,
-        "seed": seed,
-        "earlier": {o: float((base == o).mean()) for o in OUTCOME_ORDER},
-        "later": {o: float((total == o).mean()) for o in OUTCOME_ORDER},
-        "changes": len(rows),
-    }
-    return table
-
-
-def _shown(value: Any) -> str:
-    """A value of a change as short text (``-`` when absent)."""
-    if value is ABSENT:
-        return "-"
-    if isinstance(value, dict) and "dist" in value:
-        return value["dist"] + "(" + ", ".join(f"{k} {v}" for k, v in value.items() if k != "dist") + ")"
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def attribution_text(table: pd.DataFrame, earlier: str, later: str) -> str:
-    """What moved the numbers, change by change, the largest move in any outcome first."""
-    a = table.attrs
-    w = max(24, table["what"].str.len().max() + 2)
-    cells = lambda values: "".join(
-        f"{v:>{12 + (o == 'stalemate')}}" for v, o in zip(values, OUTCOME_ORDER, strict=True)
-    )
-    lines = [
-        f"from {earlier}",
-        f"  to {later}",
-        f"each change made alone to the earlier scenario; {a['runs']:,} runs at seed {a['seed']} for every scenario",
-        "",
-        f"{'':<{w}}" + cells(f"P({o})" for o in OUTCOME_ORDER),
-        *(f"{k:<{w}}" + cells(f"{a[k][o]:.3f}" for o in OUTCOME_ORDER) for k in ("earlier", "later")),
-        "",
-        f"{'change':<{w}}" + cells(OUTCOME_ORDER) + "   from -> to",
-    ]
-    ends = table["change"].str.startswith("(")
-    body = table[~ends]
-    size = body[[f"d_{o}" for o in OUTCOME_ORDER]].abs().max(axis=1).fillna(-1)
-    order = body.assign(size=size).sort_values("size", ascending=False, kind="stable")
-    for r in [*order.to_dict(orient="records"), *table[ends].to_dict(orient="records")]:
-        shown = ["-" if pd.isna(r[f"d_{o}"]) else signed(r[f"d_{o}"], 3) for o in OUTCOME_ORDER]
-        tail = {"added": "added", "removed": "removed", "changed": f"{r['old']} -> {r['new']}"}.get(r["kind"], "")
-        if isinstance(r.get("note"), str) and r["note"]:
-            tail += f"  ({r['note']})"
-        lines.append(f"{r['what']:<{w}}{cells(shown)}   {tail}".rstrip())
-    if not a["changes"]:
-        lines.append("(no scenario value differs: the two forecasts differ only by runs or seed)")
-    else:
-        margins = ", ".join(f"{o} ±{body[f'margin_{o}'].max():.3f}" for o in OUTCOME_ORDER)
-        lines += ["", f"Monte Carlo margin (95%, paired runs) of a change's effect, at most: {margins}"]
-    return "\n".join(lines) + "\n"

@@ -1,11 +1,12 @@
-"""Scenario discovery: the regions of the sampled parameters in which an outcome is most likely.
+"""Scenario discovery: the regions of the sampled parameters in which a measure is most likely reached.
 
-The EMA Workbench's PRIM (patient rule induction) peels a box around the runs that reach the
-outcome, trading coverage (the share of those runs inside the box) against density (the share of
+A measure is what a run can reach: ``declared``, ``collapse``, ``agreed:<issue>`` or ``implemented:<milestone>``
+(``--outcome`` on the command line). The EMA Workbench's PRIM (patient rule induction) peels a box around the
+runs that reach it, trading coverage (the share of those runs inside the box) against density (the share of
 runs inside the box that reach it); the chosen box is the densest on the peeling trajectory whose
 coverage is still at least ``min_coverage``, less the restrictions whose quasi-p value exceeds ``max_qp``
 (which a box this good would show by chance). Its CART (a classification tree, scikit-learn) gives a
-second view: the leaves where the outcome is likeliest. Both read a results folder's sampled
+second view: the leaves where it is likeliest. Both read a results folder's sampled
 parameters (``param.*`` columns) and report boxes in the scenario's own words.
 """
 
@@ -18,12 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import DesignError, checked
-from sim.batch.folder import ResultsError, read_meta
-from sim.batch.runner import load_results
-from sim.engine.outcomes import idents, reached
+from sim.analysis.design import DesignError, checked
+from sim.analysis.prediction_folder import agent_based
+from sim.batch.folder import SCENARIO, ResultsError, ResultsFolder
+from sim.engine.columns import idents, reached
 from sim.scenario.labels import Names
-from sim.scenario.loader import load
 from sim.scenario.parameters import uncertain
 from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import Scenario
@@ -73,29 +73,28 @@ def unit(spec: Scenario, path: str) -> str:
     return UNITS.get(parts[-1], "")
 
 
-def discover(folder: str | Path, outcome: str = "declared", min_coverage: float = 0.5, mass_min: float = 0.05,
+def discover(folder: str | Path, measure: str = "declared", min_coverage: float = 0.5, mass_min: float = 0.05,
              peel_alpha: float = 0.05, max_qp: float = 0.05) -> dict:  # fmt: skip
-    """PRIM's peeling trajectory and chosen box, and CART's likeliest leaves, for ``outcome`` in a results folder."""
+    """PRIM's peeling trajectory and chosen box, and CART's likeliest leaves, for ``measure`` in a results folder."""
     with warnings.catch_warnings():  # it warns that an optional back-end it never uses here is missing
         warnings.simplefilter("ignore", UserWarning)
         from ema_workbench.analysis import cart, prim
 
-    folder = Path(folder)
-    meta = read_meta(folder)
-    if meta.get("model", "abm") != "abm":
-        raise ResultsError(f"{folder}: holds a point prediction (model {meta['model']}); discovery needs a batch")
+    agent_based(folder, "; discovery needs a batch")
+    results = ResultsFolder.open(folder)
+    folder, meta = results.path, results.meta
     try:
-        spec = load(folder / "scenario.yaml")
+        spec = results.scenario
     except ScenarioError as exc:
-        raise ResultsError(f"{folder / 'scenario.yaml'}: not a valid scenario ({exc.problems[0].message})") from None
-    outcome = checked(spec, outcome)
-    table = load_results(folder)
+        raise ResultsError(f"{results / SCENARIO}: not a valid scenario ({exc.problems[0].message})") from None
+    measure = checked(spec, measure)
+    table = results.runs()
     x = parameters(table)
     if x.empty:
         raise DesignError(f"{folder}: the runs sampled no uncertain parameters: nothing to discover")
-    y = reached(table, outcome)
+    y = reached(table, measure)
     if not 0 < y.sum() < len(y):
-        raise DesignError(f"{folder}: '{outcome}' happens in {'every' if y.all() else 'no'} run: nothing to tell apart")
+        raise DesignError(f"{folder}: '{measure}' happens in {'every' if y.all() else 'no'} run: nothing to tell apart")
     names = Names(spec)
     dists = uncertain(spec)
     with warnings.catch_warnings():  # pandas deprecations inside the workbench, not ours
@@ -128,7 +127,7 @@ def discover(folder: str | Path, outcome: str = "declared", min_coverage: float 
         "folder": str(folder),
         "runs": len(y),
         "seed": meta.get("seed"),
-        "outcome": outcome,
+        "outcome": measure,
         "base_rate": float(y.mean()),
         "parameters": len(x.columns),
         "min_coverage": min_coverage,
@@ -199,7 +198,7 @@ def _interval(rule: dict) -> str:
     return f"{rule['label']}: {bounds_text(rule)}{what}; range {lo:.4g} to {hi:.4g}"
 
 
-def text(found: dict) -> str:
+def discovery_text(found: dict) -> str:
     """The peeling trajectory, the chosen box and CART's likeliest leaves, in the scenario's words."""
     b = found["box"]
     n = len(found["dropped"])

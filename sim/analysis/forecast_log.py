@@ -16,23 +16,21 @@ import json
 import os
 from pathlib import Path
 
-from sim.analysis.score import Forecast, reached
+from sim.analysis.attribution import Version
+from sim.analysis.score import Forecast, reached_by_round
 from sim.analysis.summary import probabilities
 from sim.batch.errors import ResultsError
-from sim.batch.folder import read_meta, scenario_hash
-from sim.batch.runner import load_results
-from sim.engine.outcomes import OUTCOME_ORDER
-from sim.scenario.loader import dump, load
+from sim.batch.folder import ResultsFolder, scenario_hash
+from sim.engine.columns import OUTCOME_ORDER
+from sim.scenario.loader import dump
 
 REQUIRED = ("question", "filed", "scenario", "scenario_hash", "seed", "runs", "start_date", "round_days", "reached")
 
 
 def entry(folder: str | Path, question: str | None = None, filed: dt.datetime | None = None) -> dict:
     """The log entry of a results folder's forecast (``question`` defaults to the scenario's name)."""
-    folder = Path(folder)
-    meta = read_meta(folder)
-    spec = load(folder / "scenario.yaml")
-    df = load_results(folder)
+    results = ResultsFolder.open(folder)
+    meta, spec, df = results.meta, results.scenario, results.runs()
     text = dump(spec)
     probs = probabilities(df)
     return {
@@ -47,7 +45,7 @@ def entry(folder: str | Path, question: str | None = None, filed: dt.datetime | 
         "round_days": spec.meta.round_days,
         "horizon": spec.meta.horizon,
         "probabilities": {o: {k: probs[o][k] for k in ("p", "low", "high")} for o in OUTCOME_ORDER},
-        "reached": reached(df, spec),
+        "reached": reached_by_round(df, spec),
         "scenario_yaml": text,
     }
 
@@ -143,3 +141,33 @@ def forecast(path: str | Path, record: dict) -> Forecast:
         int(record["runs"]),
         {k: list(v) for k, v in record["reached"].items()},
     )
+
+
+def pair(path: str | Path, entries: list[dict], lines: list[int], question: str | None = None) -> list[dict]:
+    """The two forecasts of one question to compare, earlier first: those on ``lines`` of the log, else the last
+    two of ``question`` (default: that of the log's last entry); refused in one line if there are no such two."""
+    if lines:
+        by_line = {e["line"]: e for e in entries}
+        if len(lines) != 2:
+            raise ResultsError("--entry: give exactly two lines of the log")
+        if missing := [n for n in lines if n not in by_line]:
+            raise ResultsError(f"{path}: no forecast on line(s) {', '.join(map(str, missing))}")
+        chosen = sorted((by_line[n] for n in lines), key=lambda e: (e["filed"], e["line"]))
+        if chosen[0]["question"] != chosen[1]["question"]:
+            asked = " and ".join(repr(e["question"]) for e in chosen)
+            raise ResultsError(f"{path}: lines {lines[0]} and {lines[1]} answer different questions ({asked})")
+    else:
+        if not entries:
+            raise ResultsError(f"{path}: holds no forecast")
+        asked = question or entries[-1]["question"]
+        chosen = forecasts_of(entries, asked)[-2:]
+        if len(chosen) < 2:
+            raise ResultsError(f"{path}: needs two forecasts of {asked!r} to compare (it has {len(chosen)})")
+    if any("scenario_yaml" not in e for e in chosen):
+        raise ResultsError(f"{path}: an entry without its scenario cannot be replayed")
+    return chosen
+
+
+def version(path: str | Path, record: dict) -> Version:
+    """A log entry as a :class:`~sim.analysis.attribution.Version` to compare with another."""
+    return Version(label(path, record), record["scenario_yaml"], int(record["runs"]), record["seed"])

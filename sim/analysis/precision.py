@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sim.analysis.intervals import Z95
 from sim.analysis.summary import probabilities
-from sim.batch.folder import ResultsFolder, read_meta, write_meta
-from sim.batch.runner import Execution, load_results, run_batch
-from sim.engine.outcomes import OUTCOME_ORDER
+from sim.batch.folder import ResultsFolder, write_meta
+from sim.batch.runner import Execution, run_batch
+from sim.engine.columns import OUTCOME_ORDER
 from sim.scenario.schema import Scenario
 
 MAX_RUNS = 1_000_000
@@ -61,7 +61,7 @@ def run_to_precision(
     max_runs = max_runs or MAX_RUNS
     runs = min(first or scenario.meta.runs, max_runs)
     if how.resume and ResultsFolder.holds_results(out):
-        begun = read_meta(out)
+        begun = ResultsFolder.open(out).meta
         runs, stages = begun["runs"], begun.get("precision", {}).get("stages", [])
         run_batch(scenario, out, execution=replace(how, overwrite=False))
     else:
@@ -71,7 +71,7 @@ def run_to_precision(
     step = max(1, (stages or [runs])[0] // 8)
     while True:
         stages = [*stages, runs] if not stages or stages[-1] != runs else stages
-        counts = probabilities(load_results(out, columns=["outcome"]))
+        counts = probabilities(ResultsFolder.open(out).runs(["outcome"]))
         widths = half_widths(counts)
         reached = all(w <= target for w in widths.values())
         if reached or runs >= max_runs:
@@ -90,7 +90,7 @@ def run_to_precision(
 
 
 def _record(out: Path, target: float, max_runs: int, stages: list[int], widths: dict, why: str | None) -> dict:
-    meta = read_meta(out)
+    meta = ResultsFolder.open(out).meta
     meta["precision"] = {"target": target, "max_runs": max_runs, "stages": stages, "half_widths": widths, "why": why}
     write_meta(out, meta)
     return meta["precision"]

@@ -23,10 +23,9 @@ import pandas as pd
 import scoringrules
 
 from sim.analysis.intervals import proportion, wilson_interval
-from sim.batch.folder import read_meta
-from sim.batch.runner import load_results
-from sim.engine.outcomes import column
-from sim.scenario.loader import load
+from sim.analysis.prediction_folder import agent_based
+from sim.batch.folder import ResultsFolder
+from sim.engine.columns import column
 from sim.scenario.observed import Observed, event_problem
 from sim.scenario.problems import ScenarioError
 
@@ -67,7 +66,7 @@ def result_columns(spec) -> dict[str, str]:
     return columns
 
 
-def reached(df: pd.DataFrame, spec) -> dict[str, list[int]]:
+def reached_by_round(df: pd.DataFrame, spec) -> dict[str, list[int]]:
     """Per result (:func:`result_columns`), the cumulative count of runs that reached it by each round from 0 to
     the horizon."""
     out = {}
@@ -78,13 +77,17 @@ def reached(df: pd.DataFrame, spec) -> dict[str, list[int]]:
 
 
 def from_folder(folder: str | Path) -> Forecast:
-    """The forecast a results folder holds (its resolved scenario and its runs)."""
-    folder = Path(folder)
-    meta = read_meta(folder)
-    spec = load(folder / "scenario.yaml")
-    df = load_results(folder)
+    """The forecast a results folder of the agent-based model holds (its resolved scenario and its runs)."""
+    agent_based(folder, ", which gives no probabilities to score")
+    results = ResultsFolder.open(folder)
+    spec, df = results.scenario, results.runs()
     return Forecast(
-        str(folder), meta["scenario"], spec.meta.start_date, spec.meta.round_days, len(df), reached(df, spec)
+        str(folder),
+        results.meta["scenario"],
+        spec.meta.start_date,
+        spec.meta.round_days,
+        len(df),
+        reached_by_round(df, spec),
     )
 
 
@@ -151,7 +154,7 @@ def score(forecast: Forecast, observed: Observed) -> pd.DataFrame:
     return table
 
 
-def summary(table: pd.DataFrame) -> pd.DataFrame:
+def mean_scores(table: pd.DataFrame) -> pd.DataFrame:
     """Per forecaster: mean Brier and log scores, and the events it was certain of and got wrong."""
     rows = []
     for f, name in FORECASTERS.items():
@@ -198,7 +201,7 @@ def loss_text(x: float) -> str:
     return "inf" if np.isinf(x) else f"{x + 0.0:.3f}"  # never a negative zero
 
 
-def text(table: pd.DataFrame) -> str:
+def scores_text(table: pd.DataFrame) -> str:
     """Per event the outcome, the model's probability with its interval and each forecaster's scores; then the
     mean scores (pooled over every forecast in ``table``) and, from 30 events, the reliability table."""
     lines, w = [], max(8, table["label"].str.len().max() + 2)
@@ -218,7 +221,7 @@ def text(table: pd.DataFrame) -> str:
     pooled = "pooled over " + (f"{table['forecast'].nunique()} forecasts, " if table["forecast"].nunique() > 1 else "")
     lines.append(f"mean scores, {pooled}{len(table)} events (lower is better)")
     lines.append(f"  {'forecaster':<28}{'Brier':>8}{'log':>8}")
-    for r in summary(table).to_dict(orient="records"):
+    for r in mean_scores(table).to_dict(orient="records"):
         note = (
             f"   certain and wrong on {r['certain_wrong']}: {r['certain_wrong_events']} (infinite log score)"
             if r["certain_wrong"]

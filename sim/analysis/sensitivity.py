@@ -18,22 +18,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from sim.analysis.design import DesignError, at_quantiles, checked, frequencies
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
-from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import measure, measures
 from sim.scenario.labels import Names
 from sim.scenario.loader import read, validate
 from sim.scenario.parameters import uncertain, walk
 from sim.scenario.problems import Problem, ScenarioError, did_you_mean
 from sim.scenario.schema import Scenario
-
-BLOCK_RUNS = 20_000
-EDGE = 1e-9
-
-
-class DesignError(ValueError):
-    """A sensitivity design that cannot be run as asked (the message says why)."""
 
 
 class Source(NamedTuple):
@@ -178,51 +170,11 @@ def swings(table: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ global
 def reached_at(scenario: Scenario, unit: np.ndarray, runs_per_point: int, seed: int | None = None,
-               outcome: str = "declared") -> np.ndarray:  # fmt: skip
-    """P(``outcome``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters."""
+               measure: str = "declared") -> np.ndarray:  # fmt: skip
+    """P(``measure``) at each design point: rows of ``unit`` are quantiles of the uncertain parameters."""
     dists = uncertain(scenario)
     values = {p: at_quantiles(d, unit[:, j]) for j, (p, d) in enumerate(dists.items())}
-    return frequencies(scenario, values, runs_per_point, seed, [outcome])[:, 0]
-
-
-def at_quantiles(dist, unit: np.ndarray) -> np.ndarray:
-    """A distribution's values at quantiles ``unit`` (kept off 0 and 1, where some supports are infinite)."""
-    return dist.ppf(np.clip(unit, EDGE, 1 - EDGE))
-
-
-def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_point: int, seed: int | None,
-                outcomes: list[str], distinct: bool = False) -> np.ndarray:  # fmt: skip
-    """How often each of ``outcomes`` is reached (points x outcomes) at design points that set the uncertain
-    parameters ``values`` (path -> one value per point); the others are drawn per run as usual.
-
-    Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
-    0..runs_per_point-1, so points differ only in their parameters, unless ``distinct``: then point j
-    plays its own run indices (j*R..(j+1)*R-1), so the runs' other randomness is independent between
-    points.
-    """
-    points = len(next(iter(values.values())))
-    per_block = max(1, BLOCK_RUNS // runs_per_point)
-    out = np.empty((points, len(outcomes)))
-    for start in range(0, points, per_block):
-        block = slice(start, min(start + per_block, points))
-        n = block.stop - block.start
-        overrides = {p: np.repeat(v[block], runs_per_point) for p, v in values.items()}
-        runs = np.arange(start * runs_per_point, block.stop * runs_per_point) if distinct else (
-            np.tile(np.arange(runs_per_point), n))  # fmt: skip
-        model = NegotiationModel(scenario, runs, seed=seed, overrides=overrides)
-        model.run()
-        for k, outcome in enumerate(outcomes):
-            out[block, k] = measure(model, outcome).reshape(n, runs_per_point).mean(axis=1)
-    return out
-
-
-def checked(scenario: Scenario, outcome: str) -> str:
-    """``outcome`` if the scenario can reach it (see :func:`sim.engine.outcomes.measures`), else a DesignError."""
-    known = measures(scenario)
-    if outcome not in known:
-        raise DesignError(f"--outcome {outcome!r}: not an outcome of {scenario.meta.name}"
-                          f"{did_you_mean(outcome, known, ' (one of: ' + ', '.join(known) + ')')}")  # fmt: skip
-    return outcome
+    return frequencies(scenario, values, runs_per_point, seed, [measure])[:, 0]
 
 
 def _problem(scenario: Scenario, margin: float = 0.0) -> dict:
@@ -244,8 +196,8 @@ def _ranked(scenario: Scenario, columns: dict, by: str, info: dict) -> pd.DataFr
 
 
 def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int | None = None,
-          outcome: str = "declared") -> pd.DataFrame:  # fmt: skip
-    """First-order and total Sobol indices of P(``outcome``) over the uncertain parameters (Saltelli design).
+          measure: str = "declared") -> pd.DataFrame:  # fmt: skip
+    """First-order and total Sobol indices of P(``measure``) over the uncertain parameters (Saltelli design).
 
     ``N`` (a power of 2) base points give N x (parameters + 2) design points. Rows are parameters,
     most influential (total index) first, with 95% bootstrap half-widths.
@@ -258,7 +210,7 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario)
     unit = sample.sample(problem, N, calc_second_order=False, seed=seed)
-    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "sobol")
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, measure, "sobol")
     si = analyze.analyze(problem, p, calc_second_order=False, seed=seed)
     return _ranked(
         scenario,
@@ -268,9 +220,9 @@ def sobol(scenario: Scenario, runs_per_point: int = 50, N: int = 256, seed: int 
     )
 
 
-def _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, method):
-    """P(``outcome``) at each design point of ``unit``, and the design's description for the table."""
-    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, outcome))
+def _evaluated(scenario, problem, unit, runs_per_point, seed, measure, method):
+    """P(``measure``) at each design point of ``unit``, and the design's description for the table."""
+    p = reached_at(scenario, unit, runs_per_point, seed, checked(scenario, measure))
     info = _info(
         scenario,
         problem["names"],
@@ -279,7 +231,7 @@ def _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, method):
         method=method,
         points=len(unit),
         runs_per_point=runs_per_point,
-        outcome=outcome,
+        outcome=measure,
         p_mean=float(p.mean()),
         p_spread=float(p.std()),
     )
@@ -287,8 +239,8 @@ def _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, method):
 
 
 def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20, seed: int | None = None,
-           levels: int = 4, outcome: str = "declared") -> pd.DataFrame:  # fmt: skip
-    """Morris elementary effects of P(``outcome``): mu* (mean absolute effect, with 95% half-width) and sigma.
+           levels: int = 4, measure: str = "declared") -> pd.DataFrame:  # fmt: skip
+    """Morris elementary effects of P(``measure``): mu* (mean absolute effect, with 95% half-width) and sigma.
 
     Each parameter moves on ``levels`` equally likely quantiles of its distribution (the
     centres of ``levels`` equal-probability bins); effects are per unit of quantile.
@@ -299,7 +251,7 @@ def morris(scenario: Scenario, runs_per_point: int = 50, trajectories: int = 20,
     seed = scenario.meta.seed_or(seed)
     problem = _problem(scenario, margin=0.5 / levels)
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, outcome, "morris")
+    p, info = _evaluated(scenario, problem, unit, runs_per_point, seed, measure, "morris")
     si = analyze.analyze(problem, unit, p, num_levels=levels, seed=seed)
     return _ranked(
         scenario,

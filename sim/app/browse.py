@@ -12,7 +12,7 @@ import pandas as pd
 from sim.analysis.intervals import proportion
 from sim.analysis.summary import summarize
 from sim.batch.folder import ResultsFolder
-from sim.engine.outcomes import SUCCESS, idents
+from sim.engine.columns import SUCCESS, idents
 from sim.scenario.labels import Names
 from sim.scenario.schema import Scenario
 

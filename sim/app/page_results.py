@@ -6,7 +6,7 @@ from html import escape
 
 import solara
 
-from sim.analysis.summary import text as summary_text
+from sim.analysis.summary_text import summary_text
 from sim.app import browse, views
 from sim.app.notice import Fresh, Html, Notice, Typed, attempt
 from sim.app.places import Places, shown, whole

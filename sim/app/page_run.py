@@ -16,7 +16,7 @@ from mesa.visualization.utils import update_counter
 from sim.app import replay, views
 from sim.app.notice import Html, Notice, Typed, attempt
 from sim.app.places import SEEDS, AppError, whole
-from sim.engine.outcomes import trajectory_table
+from sim.engine.tables import trajectory_table
 from sim.scenario.schema import MAX_RUNS, Scenario
 
 

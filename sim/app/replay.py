@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.engine import outcomes
+from sim.engine import tables
+from sim.engine.columns import REASONS
 from sim.engine.model import NegotiationModel
-from sim.engine.outcomes import REASONS
 from sim.scenario.labels import Names
 from sim.scenario.schema import Scenario
 
@@ -51,7 +51,7 @@ def frame(model: NegotiationModel, before: Frame | None = None) -> Frame:
     """The state of the single run of ``model`` after its last round, with what changed since ``before``."""
     spec, names = model.spec, Names(model.spec)
     t = int(model.steps)
-    row = outcomes.run_table(model).iloc[0]
+    row = tables.run_table(model).iloc[0]
     positions = model.stated_positions()[0]
     issues = []
     for i, issue in enumerate(spec.issues):

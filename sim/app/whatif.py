@@ -26,7 +26,7 @@ from sim.analysis.sensitivity import Source, set_field
 from sim.analysis.summary import summarize
 from sim.app.places import AppError, message, whole
 from sim.batch.runner import simulate
-from sim.engine.outcomes import run_table
+from sim.engine.tables import run_table
 from sim.scenario.distributions import BaseDistribution, Choice, Normal
 from sim.scenario.labels import Names
 from sim.scenario.loader import validate

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.batch.errors import ResultsError
-from sim.engine.outcomes import decoded
+from sim.engine.columns import decoded
 
 RUNS, TRAJECTORIES = "runs", "trajectories"
 SCENARIO, META, FIGURES = "scenario.yaml", "meta.json", "figures"

@@ -42,7 +42,7 @@ from sim.batch.folder import (
     scenario_hash,
     write_meta,
 )
-from sim.engine import outcomes
+from sim.engine import tables
 from sim.engine.model import NegotiationModel
 from sim.scenario.loader import dump, validate
 from sim.scenario.schema import Scenario
@@ -77,7 +77,7 @@ def play_block(
     with roomy_malloc():
         model = NegotiationModel(_scenario(scenario_yaml), range(start, stop), seed=seed, trajectories=trajectories)
         model.run()
-        runs, traj = outcomes.run_table(model), outcomes.trajectory_table(model)
+        runs, traj = tables.run_table(model), tables.trajectory_table(model)
         rows, runs_bytes, traj_bytes = len(runs), parquet_bytes(runs), parquet_bytes(traj) if len(traj) else None
         del model, runs, traj  # before the memory is handed back
     if folder is not None and _reaches(folder, marker):
@@ -199,7 +199,7 @@ def run_batch(
     trajectories = scenario.outputs.trajectories if how.trajectories is None else how.trajectories
     if out is None:
         model = simulate(scenario, runs, seed, trajectories)
-        return outcomes.run_table(model)
+        return tables.run_table(model)
     folder = Path(out)
     try:
         pool = executor(how.workers, how.scheduler, runs)

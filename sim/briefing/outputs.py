@@ -5,29 +5,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.analysis import summary, uncertainty
-from sim.batch.folder import atomic_write, read_meta
-from sim.batch.runner import load_trajectories
+from sim.analysis import uncertainty
+from sim.analysis.summary import summarize_folder
+from sim.analysis.summary_text import summary_text
+from sim.batch.folder import SUMMARY_JSON, SUMMARY_TEXT, ResultsFolder, atomic_write
 from sim.briefing import plots
-from sim.engine.outcomes import reason_words
+from sim.briefing.style import save
+from sim.engine.columns import reason_words
 from sim.scenario.labels import Names
-from sim.scenario.loader import load
 
 
-def write_outputs(folder: str | Path, workers: int | None = None) -> dict:
+def write_outputs(folder: str | Path | ResultsFolder, workers: int | None = None) -> dict:
     """Summarise a complete results folder and draw its figures; returns the summary.
 
     The runs are read chunk by chunk, in ``workers`` processes (default: all cores from 50,000 runs), only
     the columns the summary needs: memory stays flat however many runs the folder holds.
     """
-    folder = Path(folder)
-    meta = read_meta(folder)
-    scenario = load(folder / "scenario.yaml")
-    result, counts = summary.summarize_folder(folder, meta, scenario, workers)
+    results = ResultsFolder.open(folder)
+    meta, scenario = results.meta, results.scenario
+    result, counts = summarize_folder(results, meta, scenario, workers)
     result["uncertainty"] = uncertainty.two_kinds(scenario, result["probabilities"], meta["runs"], meta["seed"])
-    atomic_write(folder / "summary.json", json.dumps(result, indent=2, default=float))
-    atomic_write(folder / "summary.txt", summary.text(result))
-    figures = folder / "figures"
+    atomic_write(results / SUMMARY_JSON, json.dumps(result, indent=2, default=float))
+    atomic_write(results / SUMMARY_TEXT, summary_text(result))
     names = Names(scenario)
     draw = {
         "outcomes": lambda: plots.outcome_figure(result),
@@ -47,11 +46,11 @@ def write_outputs(folder: str | Path, workers: int | None = None) -> dict:
             [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines],
         ),
         "positions": lambda: plots.fan_figure(
-            load_trajectories(folder), result, names.issues, actors=[a.id for a in scenario.seated], names=names.actors
+            results.trajectories(), result, names.issues, actors=[a.id for a in scenario.seated], names=names.actors
         ),
     }
     for name in drawn_figures(scenario, meta):
-        plots.save(draw[name](), figures, name)
+        save(draw[name](), results.figures, name)
     return result
 
 

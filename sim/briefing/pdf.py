@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 
 from sim import __version__
 from sim.briefing.document import Figure, Heading, Paragraph, Table
-from sim.briefing.plots import INK
+from sim.briefing.style import INK
 
 A4 = (8.27, 11.69)
 MARGIN = 0.75

@@ -19,18 +19,18 @@ import mesa
 import numpy as np
 
 from sim.engine import rules
-from sim.engine.outcomes import OFFER, PRECONDITION, RATIFICATION, RED_LINE
+from sim.engine.columns import OFFER, PRECONDITION, RATIFICATION, RED_LINE
 from sim.scenario.schema import Actor
 
 
 class ActorAgent(mesa.Agent):
-    """An actor of the scenario (``spec``), acting on column ``index`` of the model's (runs x actors) arrays."""
+    """An ``actor`` of the scenario, acting on column ``index`` of the model's (runs x actors) arrays."""
 
-    def __init__(self, model, spec: Actor, index: int):
+    def __init__(self, model, actor: Actor, index: int):
         super().__init__(model)
-        self.spec = spec
+        self.actor = actor
         self.index = index
-        self.levers = [(k, lev) for k, lev in enumerate(model.spec.leverage) if lev.source == spec.id]
+        self.levers = [(k, lev) for k, lev in enumerate(model.spec.leverage) if lev.source == actor.id]
 
     def act(self, round_: int, answers: dict) -> None:
         """This round's actions, on the last round's ``answers`` (who said no, why, by how much)."""
@@ -45,19 +45,19 @@ class ActorAgent(mesa.Agent):
             active = m.live & m.talks_open & m.world.active(lever.when, round_)
             if lever.on == "block":
                 active = active & answers["blocked"][:, target]
-            cost = m.values(lever.cost)
+            cost = m.numbers(lever.cost)
             active = active & (m.budget[:, me] >= cost - 1e-12)
-            strength = m.values(lever.strength) * m.credibility[:, k]
+            strength = m.numbers(lever.strength) * m.credibility[:, k]
             if lever.scaled_by_distance:
                 stated = m.stated_positions([target])[:, 0]
                 strength = strength * m.distance(me, stated) / np.maximum(m.lever_distance[:, k], 1e-9)
             m.pressure[:, target] += np.where(active, strength, 0.0)
             m.budget[:, me] -= np.where(active, cost, 0.0)
-            follow = m.values(lever.follow_through)
+            follow = m.numbers(lever.follow_through)
             if np.any(follow):
                 kept = active & (m.budget[:, me] >= follow - 1e-12)
                 m.budget[:, me] -= np.where(kept, follow, 0.0)
-                eroded = m.credibility[:, k] * (1.0 - m.values(lever.erosion))
+                eroded = m.credibility[:, k] * (1.0 - m.numbers(lever.erosion))
                 m.credibility[:, k] = np.where(active & ~kept, eroded, m.credibility[:, k])
 
     def engaged(self) -> np.ndarray:
@@ -68,10 +68,11 @@ class ActorAgent(mesa.Agent):
 class Principal(ActorAgent):
     """A party with a veto: a phase is declared, and an issue agreed, only with its consent where the gate asks it."""
 
-    def __init__(self, model, spec: Actor, index: int):
-        super().__init__(model, spec, index)
-        self.red_lines = [j for j, r in enumerate(model.spec.red_lines) if r.actor == spec.id]
-        self.veto_players = [v for v, p in enumerate(model.spec.veto_players) if p.principal == spec.id]
+    def __init__(self, model, actor: Actor, index: int):
+        super().__init__(model, actor, index)
+        self.red_lines = [j for j, r in enumerate(model.spec.red_lines) if r.actor == actor.id]
+        self.preconditions = [j for j, p in enumerate(model.spec.preconditions) if p.actor == actor.id]
+        self.veto_players = [v for v, p in enumerate(model.spec.veto_players) if p.principal == actor.id]
 
     def engaged(self) -> np.ndarray:
         m = self.model
@@ -106,13 +107,44 @@ class Principal(ActorAgent):
             reason, ref = np.where(pending >= 0, PRECONDITION, reason), np.where(pending >= 0, pending, ref)
         return reason == 0, reason, ref
 
+    def waive(self, round_: int) -> None:
+        """Waive each of its open, waivable preconditions once the pressure on it reaches the waiver level."""
+        m, me = self.model, self.index
+        for j in self.preconditions:
+            p = m.spec.preconditions[j]
+            if not p.waivable or round_ < p.earliest_waiver_round:
+                continue
+            waive = m.live & (m.precondition_met[:, j] < 0) & (m.precondition_waived[:, j] < 0)
+            waive &= rules.waives(m.pressure[:, me], m.numbers(p.waiver_pressure))
+            m.precondition_waived[:, j] = np.where(waive, round_, m.precondition_waived[:, j])
+
+    def relax(self, round_: int, contested: np.ndarray) -> None:
+        """Under enough pressure, relax a red line of its own that keeps an issue from being agreed (``contested``),
+        paying its audience cost: spent from the pressure on it, and recorded."""
+        m, me = self.model, self.index
+        for j in self.red_lines:
+            red_line = m.spec.red_lines[j]
+            if red_line.relax is None:
+                continue
+            cost = m.numbers(red_line.relax.audience_cost)
+            relax = (
+                m.live & contested[:, m.red_line_issue[j]] & (m.relaxed_round[:, j] < 0) & (m.pressure[:, me] >= cost)
+            )
+            if not relax.any():
+                continue
+            bound = m.red_line_min if red_line.min is not None else m.red_line_max
+            bound[:, j] = np.where(relax, m.numbers(red_line.relax.to), bound[:, j])
+            m.relaxed_round[:, j] = np.where(relax, round_, m.relaxed_round[:, j])
+            m.pressure[:, me] = np.where(relax, np.maximum(m.pressure[:, me] - cost, 0.0), m.pressure[:, me])
+            m.audience_cost[:, me] += np.where(relax, cost, 0.0)
+
 
 class ThirdParty(ActorAgent):
     """A broker, mediator or stakeholder: no veto, but leverage, guarantees, bridging packages and summits."""
 
-    def __init__(self, model, spec: Actor, index: int):
-        super().__init__(model, spec, index)
-        self.guarantees = [(g, x) for g, x in enumerate(model.spec.guarantees) if x.source == spec.id]
+    def __init__(self, model, actor: Actor, index: int):
+        super().__init__(model, actor, index)
+        self.guarantees = [(g, x) for g, x in enumerate(model.spec.guarantees) if x.source == actor.id]
 
     def act(self, round_: int, answers: dict) -> None:
         self.press(round_, answers)
@@ -129,9 +161,9 @@ class ThirdParty(ActorAgent):
             give = m.live & (m.guarantee_round[:, g] < 0) & (answers["reason"][:, target] == OFFER)
             if not give.any():
                 continue
-            cost = m.values(offer.cost)
+            cost = m.numbers(offer.cost)
             give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
-            give &= answers["shortfall"][:, target] <= m.values(offer.value) + 1e-12
+            give &= answers["shortfall"][:, target] <= m.numbers(offer.value) + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
             m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])
             m.budget[:, me] -= np.where(give, cost, 0.0)
@@ -144,9 +176,9 @@ class ThirdParty(ActorAgent):
         ``nash``: the Nash product of the surpluses over the thresholds; ``maximin``: equal surpluses.
         """
         own = self.model.ideal[proposal.rows, self.index]
-        if self.spec.bridging == "own":
+        if self.actor.bridging == "own":
             return rules.zone_best(*frontier, thresholds, own, proposal.salience[:, self.index])[0]
-        if self.spec.bridging == "nash":
+        if self.actor.bridging == "nash":
             return rules.nash_point(*frontier, thresholds)[0]
         return rules.maximin_point(*frontier, thresholds)[0]
 

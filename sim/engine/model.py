@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.engine import rules, streams
 from sim.engine.agents import ROLE_CLASSES, Principal
-from sim.engine.outcomes import (
+from sim.engine.columns import (
     COLLAPSE,
     COLLAPSED,
     DECLARED,
@@ -37,8 +37,10 @@ from sim.engine.outcomes import (
     NO_TALKS,
     RATIFICATION,
     STALEMATE,
+    TRAJECTORY_COLUMNS,
 )
-from sim.engine.values import Values
+from sim.engine.numbers import Numbers
+from sim.engine.resume import resume
 from sim.engine.world import WorldState
 from sim.scenario.schema import TIME_STRATEGIES, Scenario
 
@@ -89,7 +91,13 @@ class NegotiationModel(mesa.Model):
     ``spec`` is negsim's scenario (the validated YAML file); Mesa's own ``scenario`` attribute
     (its experiment-parameter object) is not used. ``overrides`` replaces the draws of uncertain
     parameters (by path, one value per run), e.g. for a sensitivity design. ``trajectories``
-    records per-round state (``datacollector``) for the runs with index below it.
+    records per-round state for the runs with index below it, in Mesa's ``datacollector``: its table
+    ``trajectories`` (long format, see :func:`sim.engine.tables.trajectory_table`) and, per round,
+    the recorded runs' thresholds and values of the gate package.
+
+    Numbers are read one way: through ``numbers`` (a :class:`~sim.engine.numbers.Numbers`), a float
+    where the scenario fixes them and an array over the block where it draws them. Block arrays
+    below hold what changes during a run, and what the rules take per actor or issue.
 
     Mesa's own state drives the loop: ``steps`` is the round just played, ``running`` turns false
     at the horizon or once every run has collapsed, and ``agents`` / ``agents_by_type`` hold the
@@ -123,7 +131,6 @@ class NegotiationModel(mesa.Model):
     ``red_line_min``, ``_max``      (n, R)       red lines' bounds (-inf / +inf if open)
     ``relaxed_round``               (n, R)       round each red line was relaxed
     ``precondition_met``/``waived`` (n, P)       round each was met / waived
-    ``waiver_pressure``             (n, P)       pressure at which each is waived
     ``veto_min``, ``veto_max``      (n, V, I)    domestic veto players' bounds
     ``credibility``                 (n, L)       share of each lever's strength that bites
     ``guarantee_round``             (n, G)       round each guarantee was offered
@@ -152,7 +159,7 @@ class NegotiationModel(mesa.Model):
         self.run_ids = np.atleast_1d(np.asarray(run_ids, dtype=np.int64))
         self.block_size = n = len(self.run_ids)
         self.horizon = spec.meta.horizon
-        self.values = Values(spec, seed, self.run_ids, overrides)
+        self.numbers = Numbers(spec, seed, self.run_ids, overrides)
         self.actor_index = {a.id: i for i, a in enumerate(spec.actors)}
         self.issue_index = {issue: i for i, issue in enumerate(spec.issue_ids())}
         for i, a in enumerate(spec.actors):
@@ -168,7 +175,7 @@ class NegotiationModel(mesa.Model):
         self._setup_preconditions(n)
         self._setup_phases(n)
         self._setup_third_parties(n)
-        self.world = WorldState(spec, self.values, self.run_ids, self.actor_index)
+        self.world = WorldState(spec, self.numbers, self.run_ids, self.actor_index)
         seated = [self.actor_index[a.id] for a in spec.seated]
         self.at_table = np.array([self.actor_index[a] for a in spec.protocol.at_table] or seated)
         self.talks_open = np.zeros(n, dtype=bool)
@@ -188,28 +195,21 @@ class NegotiationModel(mesa.Model):
         self.first_proposer = self.zeuthen_aspiration = self.subgame_perfect = None
         self._setup_offers(low, high)
         if spec.as_of is not None:
-            self._resume(spec.as_of)
+            resume(self, spec.as_of)
         self.trajectory_mask = self.run_ids < trajectories
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = mesa.DataCollector(  # the recorded runs' rounds
             model_reporters={
-                "run": lambda m: m.run_ids[m.trajectory_mask],
                 "round": "steps",
-                "package": lambda m: m.tabled[m.trajectory_mask],
                 "threshold": lambda m: m.threshold[m.trajectory_mask],
                 "value": lambda m: m.value[m.trajectory_mask],
-                "position": lambda m: m.stated_positions()[m.trajectory_mask],
-                "pressure": lambda m: m.pressure[m.trajectory_mask],
-                "budget": lambda m: m.budget[m.trajectory_mask],
-                "flags": lambda m: m.world.flags[m.trajectory_mask],
-                "declared": lambda m: m.declared_round[m.trajectory_mask],
-                "agreed": lambda m: m.agreed_round[m.trajectory_mask],
-            }
+            },
+            tables={"trajectories": TRAJECTORY_COLUMNS},
         )
         self.rng, self.random = _NoDraws("rng"), _NoDraws("random")
 
     # ----------------------------------------------------------------- set-up
     def _per_actor(self, field, n, default=0.0):
-        return np.stack([np.broadcast_to(self.values(field(a), default), n) for a in self.spec.actors], axis=1).astype(
+        return np.stack([np.broadcast_to(self.numbers(field(a), default), n) for a in self.spec.actors], axis=1).astype(
             float
         )
 
@@ -217,7 +217,7 @@ class NegotiationModel(mesa.Model):
         issues = self.spec.issue_ids()
         return np.stack(
             [
-                np.stack([np.broadcast_to(self.values(field(a).get(i), 0.0), n) for i in issues], axis=-1)
+                np.stack([np.broadcast_to(self.numbers(field(a).get(i), 0.0), n) for i in issues], axis=-1)
                 for a in self.spec.actors
             ],
             axis=1,
@@ -255,32 +255,25 @@ class NegotiationModel(mesa.Model):
         lines = self.spec.red_lines
         self.red_line_issue = np.array([self.issue_index[r.issue] for r in lines], dtype=int)
         self.red_line_owner = np.array([self.actor_index[r.actor] for r in lines], dtype=int)
-        bound = lambda v, d: np.broadcast_to(self.values(v, d), n)
+        bound = lambda v, d: np.broadcast_to(self.numbers(v, d), n)
         stack = lambda bounds: np.stack(bounds, axis=1).astype(float) if lines else np.zeros((n, 0))
         self.red_line_min = stack([bound(r.min, -np.inf) for r in lines])
         self.red_line_max = stack([bound(r.max, np.inf) for r in lines])
         self.relaxed_round = np.full((n, len(lines)), -1, dtype=np.int32)
-        self.relax_to = stack([bound(r.relax.to if r.relax else None, np.nan) for r in lines])
-        self.relax_cost = stack([bound(r.relax.audience_cost if r.relax else None, np.inf) for r in lines])
         players = self.spec.veto_players
         shape = (n, len(players), len(self.issue_index))
         self.veto_owner = np.array([self.actor_index[v.principal] for v in players], dtype=int)
         self.veto_min, self.veto_max = np.full(shape, -np.inf), np.full(shape, np.inf)
         for v, player in enumerate(players):
             for issue, b in player.bounds.items():
-                self.veto_min[:, v, self.issue_index[issue]] = self.values(b.min, -np.inf)
-                self.veto_max[:, v, self.issue_index[issue]] = self.values(b.max, np.inf)
+                self.veto_min[:, v, self.issue_index[issue]] = self.numbers(b.min, -np.inf)
+                self.veto_max[:, v, self.issue_index[issue]] = self.numbers(b.max, np.inf)
 
     def _setup_preconditions(self, n):
         pcs = self.spec.preconditions
         self.precondition_met = np.full((n, len(pcs)), -1, dtype=np.int32)
         self.precondition_waived = np.full((n, len(pcs)), -1, dtype=np.int32)
         self.precondition_owner = np.array([self.actor_index[p.actor] for p in pcs], dtype=int)
-        self.waiver_pressure = (
-            np.stack([np.broadcast_to(self.values(p.waiver_pressure), n) for p in pcs], axis=1)
-            if pcs
-            else np.zeros((n, 0))
-        )
 
     def _setup_phases(self, n):
         spec, actors, issues, phases = self.spec, len(self.spec.actors), len(self.issue_index), len(self.phases)
@@ -311,7 +304,7 @@ class NegotiationModel(mesa.Model):
     def _setup_third_parties(self, n):
         spec = self.spec
         self.credibility = (
-            np.stack([np.broadcast_to(self.values(lev.credibility), n) for lev in spec.leverage], axis=1)
+            np.stack([np.broadcast_to(self.numbers(lev.credibility), n) for lev in spec.leverage], axis=1)
             if spec.leverage
             else np.zeros((n, 0))
         )
@@ -340,7 +333,7 @@ class NegotiationModel(mesa.Model):
         if not self.spec.two_party:
             return
         first = self.spec.protocol.first_proposer
-        self.first_proposer = 0 if first is None else [p.spec.id for p in self.principals].index(first)
+        self.first_proposer = 0 if first is None else [p.actor.id for p in self.principals].index(first)
         if not {"zeuthen", "subgame_perfect"} & set(self.strategy):
             return
         frontier = self._frontier(self.salience, low, high)
@@ -351,70 +344,6 @@ class NegotiationModel(mesa.Model):
             self.subgame_perfect = rules.subgame_perfect_values(
                 *frontier, self.patience[:, p], self.reservation[:, p], self.horizon, self.first_proposer
             )
-
-    def _resume(self, as_of) -> None:
-        """Start from the state ``as_of`` describes: Mesa's ``steps`` at the rounds already played (rounds stay
-        counted from the start), and what happened in them as if played: events (with their lasting effects:
-        flags, reservations, positions, alignment; the pressure they added has faded), talks, preconditions,
-        declarations, agreements, milestones, and each principal's concession clock since it engaged."""
-        spec, world = self.spec, self.world
-        self.steps = spec.start_round
-        everywhere = np.ones(self.block_size, dtype=bool)
-        events = [e.id for e in spec.events]
-        for ident, happened in sorted(as_of.events.items(), key=lambda kv: kv[1].round):
-            j = events.index(ident)
-            world.first_round[:, j], world.count[:, j] = happened.round, happened.count
-            for _ in range(happened.count):
-                self._apply(spec.events[j].effects.model_copy(update={"pressure": {}}), everywhere)
-        for name, on in spec.flags_as_of().items():
-            world.flags[:, world.flag(name)] = on
-        if as_of.talks_opened is not None:
-            self.talks_open[:] = True
-            world.set_flag("talks_open", everywhere)
-        for j, p in enumerate(spec.preconditions):
-            state = as_of.preconditions.get(p.id)
-            if state is not None:
-                (self.precondition_met if state.met is not None else self.precondition_waived)[:, j] = state.round
-        for h, phase in enumerate(self.phases):
-            if phase.id in as_of.declared:
-                self.declared_round[:, h] = as_of.declared[phase.id]
-                world.set_flag(f"declared_{phase.id}", everywhere)
-        for issue, agreed in as_of.agreed.items():
-            i = self.issue_index[issue]
-            self.agreed_round[:, i], self.agreed_value[:, i] = agreed.round, agreed.value
-            self.tabled[:, i] = agreed.value
-            world.set_flag(f"agreed_{issue}", everywhere)
-        for k, m in enumerate(spec.milestones):
-            if m.id in as_of.milestones:
-                self.milestone_round[:, k] = as_of.milestones[m.id]
-                world.set_flag(f"done_{m.id}", everywhere)
-        progress = [*as_of.declared.values(), *(a.round for a in as_of.agreed.values()), *as_of.milestones.values()]
-        self.progress_round[:] = max(progress, default=-1)
-        for actor, amount in as_of.pressure.items():
-            self.pressure[:, self.actor_index[actor]] = self.values(amount)
-        for p in self.principals:
-            self._resume_clock(p, as_of)
-
-    def _resume_clock(self, principal, as_of) -> None:
-        """A principal's concession clock: the rounds since the talks opened and its own preconditions were met
-        or waived. Time-based shares follow from it; a responsive principal is taken at its steady pace (the
-        other side's past moves, which it would have matched, are not part of the state)."""
-        a = principal.index
-        own = [p.id for p in self.spec.preconditions if p.actor == principal.spec.id]
-        if as_of.talks_opened is None or any(p not in as_of.preconditions for p in own):
-            return
-        engaged = max([as_of.talks_opened, *(as_of.preconditions[p].round for p in own)])
-        clock = max(self.steps - engaged + 1, 0)
-        self.clock[:, a] = clock
-        if self.strategy[a] in TIME_STRATEGIES:
-            share = lambda c: rules.concession_share(np.full(self.block_size, float(c)), self.deadline[:, a],
-                                                     self.exponent[:, a])  # fmt: skip
-            self.share[:, a] = share(clock)
-            self.moved[:, a] = self.share[:, a] - share(max(clock - 1, 0))
-        elif self.strategy[a] == "responsive":
-            steady = lambda c: np.minimum(c / self.deadline[:, a], 1.0)
-            self.share[:, a] = steady(clock)
-            self.moved[:, a] = self.share[:, a] - steady(max(clock - 1, 0))
 
     @staticmethod
     def _no_reason(n):
@@ -516,12 +445,15 @@ class NegotiationModel(mesa.Model):
             if proposal.rows.size:
                 self._negotiate(t, proposal)
         self._milestones(t)
-        self.pressure *= 1.0 - np.where(self.live, self.values(self.spec.protocol.pressure_decay), 0.0)[:, None]
-        self._waivers(t)
-        self._relax(t, contested)
+        self.pressure *= 1.0 - np.where(self.live, self.numbers(self.spec.protocol.pressure_decay), 0.0)[:, None]
+        for principal in self.principals:
+            principal.waive(t)
+        for principal in self.principals:
+            principal.relax(t, contested)
         self._concede()
         if self.trajectory_mask.any():
             self.datacollector.collect(self)
+            self.datacollector.add_table_row("trajectories", self._trajectory_rows())
         if t >= self.horizon:
             self._close()
         self.running = t < self.horizon and bool(self.live.any())
@@ -532,9 +464,9 @@ class NegotiationModel(mesa.Model):
         since = np.where(self.progress_round >= 0, t - 1 - self.progress_round, -1)
         self.world.flags[:, self.world.flag("stalled")] = self._stalled(t) & live
         for happened in self.world.happen(self.seed, t, live, risk, self.budget, since):
-            self._apply(happened.event.effects, happened.fired)
+            self.apply(happened.event.effects, happened.fired)
             self._collapse(happened.collapsed, t, happened.index)
-        hazard = self.values(self.spec.risk.hazard)
+        hazard = self.numbers(self.spec.risk.hazard)
         if np.any(hazard):
             u = streams.uniform(self.seed, self.run_ids, BREAKDOWN_STREAM, t)
             self._collapse(self.live & (u < np.minimum(hazard * risk, 1.0)), t, len(self.spec.events))
@@ -544,7 +476,7 @@ class NegotiationModel(mesa.Model):
 
     def _risk_multiplier(self, t) -> np.ndarray:
         """How much likelier than its base rate a collapse is this round: stalling raises it, agreements lower it."""
-        r, v = self.spec.risk, self.values
+        r, v = self.spec.risk, self.numbers
         stalled = np.maximum(t - 1 - np.maximum(self.progress_round, 0) - r.stall_after, 0)
         growth = np.minimum(1.0 + v(r.stall_growth) * stalled, v(r.stall_cap))
         agreed = np.sum(self.agreed_round >= 0, axis=-1)
@@ -629,7 +561,7 @@ class NegotiationModel(mesa.Model):
                 continue
             target = self.actor_index[guarantee.target]
             share = np.sum(salience[:, target] * self.guarantee_issues[g], axis=-1)
-            value = np.broadcast_to(self.values(guarantee.value), self.block_size)[rows]
+            value = np.broadcast_to(self.numbers(guarantee.value), self.block_size)[rows]
             bonus[:, target] += np.where(offered, value * share, 0.0)
         return bonus
 
@@ -754,24 +686,25 @@ class NegotiationModel(mesa.Model):
             if not ready.any():
                 continue
             u = streams.uniform(self.seed, self.run_ids, MILESTONE_STREAM, key, t)
-            done = ready & (u < self.values(self.spec.milestones[k].hazard))
+            done = ready & (u < self.numbers(self.spec.milestones[k].hazard))
             self.milestone_round[:, k] = np.where(done, t, self.milestone_round[:, k])
             self.world.set_flag(f"done_{self.spec.milestones[k].id}", done)
             self.progress_round = np.where(done, t, self.progress_round).astype(np.int32)
 
-    def _apply(self, effects, fired):
+    def apply(self, effects, fired) -> None:
+        """An event's effects on pressure, reservations, positions and alignment, where it ``fired``."""
         for actor, amount in effects.pressure.items():
-            self.pressure[:, self.actor_index[actor]] += np.where(fired, self.values(amount), 0.0)
+            self.pressure[:, self.actor_index[actor]] += np.where(fired, self.numbers(amount), 0.0)
         for actor, shift in effects.reservation.items():
             a = self.actor_index[actor]
-            self.reservation[:, a] = np.clip(self.reservation[:, a] + np.where(fired, self.values(shift), 0.0), 0, 1)
+            self.reservation[:, a] = np.clip(self.reservation[:, a] + np.where(fired, self.numbers(shift), 0.0), 0, 1)
         for actor, shifts in effects.position.items():
             for issue, shift in shifts.items():
                 a, i = self.actor_index[actor], self.issue_index[issue]
-                self.ideal[:, a, i] = np.clip(self.ideal[:, a, i] + np.where(fired, self.values(shift), 0.0), 0, 100)
+                self.ideal[:, a, i] = np.clip(self.ideal[:, a, i] + np.where(fired, self.numbers(shift), 0.0), 0, 100)
         for actor, align in effects.align.items():
             a, b = self.actor_index[actor], self.actor_index[align.toward]
-            share = np.where(fired, self.values(align.share), 0.0)[:, None]
+            share = np.where(fired, self.numbers(align.share), 0.0)[:, None]
             self.ideal[:, a] = np.clip(self.ideal[:, a] + share * (self.ideal[:, b] - self.ideal[:, a]), 0, 100)
 
     def _preconditions_met(self, t):
@@ -788,32 +721,6 @@ class NegotiationModel(mesa.Model):
             open_ = (self.precondition_met[rows, j] < 0) & (self.precondition_waived[rows, j] < 0)
             out = np.where(open_ & self.phase_preconditions[phase, j], j, out)
         return out
-
-    def _waivers(self, t):
-        for j, p in enumerate(self.spec.preconditions):
-            if not p.waivable or t < p.earliest_waiver_round:
-                continue
-            a = self.actor_index[p.actor]
-            waive = self.live & (self.precondition_met[:, j] < 0) & (self.precondition_waived[:, j] < 0)
-            waive &= rules.waives(self.pressure[:, a], self.waiver_pressure[:, j])
-            self.precondition_waived[:, j] = np.where(waive, t, self.precondition_waived[:, j])
-
-    def _relax(self, t, contested):
-        """A principal under enough pressure relaxes a red line that keeps an issue from being agreed,
-        paying its audience cost (spent from the pressure on it, and recorded)."""
-        for j, red_line in enumerate(self.spec.red_lines):
-            if red_line.relax is None:
-                continue
-            a, i = self.red_line_owner[j], self.red_line_issue[j]
-            cost = self.relax_cost[:, j]
-            relax = self.live & contested[:, i] & (self.relaxed_round[:, j] < 0) & (self.pressure[:, a] >= cost)
-            if not relax.any():
-                continue
-            bound = self.red_line_min if red_line.min is not None else self.red_line_max
-            bound[:, j] = np.where(relax, self.relax_to[:, j], bound[:, j])
-            self.relaxed_round[:, j] = np.where(relax, t, self.relaxed_round[:, j])
-            self.pressure[:, a] = np.where(relax, np.maximum(self.pressure[:, a] - cost, 0.0), self.pressure[:, a])
-            self.audience_cost[:, a] += np.where(relax, cost, 0.0)
 
     def _concede(self):
         """Principals concede on their own clocks, which run while talks are open and their own
@@ -858,6 +765,22 @@ class NegotiationModel(mesa.Model):
         never = self.live & ~self.talks_open & (self.declared_round[:, 0] < 0)
         self.reason = np.where(never, NO_TALKS, self.reason)
         self.blocker = np.where(never, -1, self.blocker)
+
+    def _trajectory_rows(self) -> dict[str, np.ndarray]:
+        """This round's state of the recorded runs in long format: a row per (run, actor, issue)."""
+        shown = self.trajectory_mask
+        runs, actors, issues = np.count_nonzero(shown), len(self.spec.actors), len(self.issue_index)
+        r, a, i = np.meshgrid(np.arange(runs), np.arange(actors), np.arange(issues), indexing="ij")
+        per_actor = {name: getattr(self, name)[shown][r, a].ravel() for name in ("threshold", "value", "pressure")}
+        return {
+            "run": self.run_ids[shown][r.ravel()],
+            "round": np.full(r.size, self.steps, dtype=np.int64),
+            "actor": np.array([x.id for x in self.spec.actors], dtype=object)[a.ravel()],
+            "issue": np.array(list(self.issue_index), dtype=object)[i.ravel()],
+            "position": self.stated_positions()[shown][r, a, i].ravel(),
+            "package": self.tabled[shown][r, i].ravel(),
+            **per_actor,
+        }
 
     def run(self) -> NegotiationModel:
         """Play rounds while ``running`` (Mesa's ``run_model``); returns the model."""

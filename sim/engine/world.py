@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import streams
-from sim.engine.values import Values
+from sim.engine.numbers import Numbers
 from sim.scenario.schema import Event, Scenario, When
 
 EVENT_STREAM = streams.key("events")
@@ -31,7 +31,7 @@ class Happened:
 class WorldState:
     """Flags (runs x flags) and the record of which event happened when in each run."""
 
-    def __init__(self, scenario: Scenario, values: Values, run_ids: np.ndarray, actor_index: dict[str, int]):
+    def __init__(self, scenario: Scenario, numbers: Numbers, run_ids: np.ndarray, actor_index: dict[str, int]):
         self.flag_names = scenario.flag_names()
         self._flag = {name: k for k, name in enumerate(self.flag_names)}
         self.run_ids = run_ids
@@ -41,7 +41,7 @@ class WorldState:
             self.flags[:, self.flag(name)] = on
         self.events = scenario.events
         self._keys = [streams.key(e.id) for e in self.events]
-        self._values = values
+        self._numbers = numbers
         self._actor_index = actor_index
         self.first_round = np.full((n, len(self.events)), -1, dtype=np.int32)
         self.count = np.zeros((n, len(self.events)), dtype=np.int32)
@@ -78,7 +78,7 @@ class WorldState:
                 eligible = eligible & (self.first_round[:, j] < 0)
             if event.trigger == "convened_by":
                 convener = self._actor_index[event.convened_by]
-                cost = self._values(event.cost)
+                cost = self._numbers(event.cost)
                 eligible = eligible & (budget[:, convener] >= cost - 1e-12)
             if not np.any(eligible):
                 continue
@@ -90,7 +90,7 @@ class WorldState:
                 occurrences = self._occurrences(event, round_, u, since_progress)
             fired = eligible & (occurrences > 0)
             collapsed = np.zeros_like(fired)
-            chance = self._values(event.collapse)
+            chance = self._numbers(event.collapse)
             if np.any(chance) and fired.any():
                 u2 = streams.uniform(seed, self.run_ids, COLLAPSE_STREAM, key, round_)
                 p = 1.0 - (1.0 - np.minimum(chance * risk, 1.0)) ** occurrences
@@ -102,7 +102,7 @@ class WorldState:
                 yield Happened(j, event, fired, collapsed)
 
     def _occurrences(self, event: Event, round_: int, u: np.ndarray, since_progress: np.ndarray) -> np.ndarray:
-        v = self._values
+        v = self._numbers
         if event.trigger == "at_round":
             return ((round_ == event.at_round) & (u < v(event.probability))).astype(np.int64)
         boost = np.ones_like(u)

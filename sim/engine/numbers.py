@@ -15,7 +15,7 @@ from sim.scenario.schema import Scenario
 SAMPLE_STREAM = streams.key("parameters")
 
 
-class Values:
+class Numbers:
     """Read numbers from a scenario for a block of runs: fixed numbers as floats, drawn ones as arrays.
 
     Each uncertain parameter's value for run *i* is a pure function of (seed, i, path), unless

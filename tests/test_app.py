@@ -160,9 +160,10 @@ def test_knobs_span_each_distribution_not_the_schema(spec):
         assert knob.low <= knob.default <= knob.high and knob.step > 0
     with pytest.raises(AppError, match=r"\(actors\.israel\.reservation\): 0\.9 is outside its range 0\.55 to 0\.75"):
         k.check(0.9)
-    for bad in (float("nan"), float("inf"), None, "0.6", True):
+    for bad in (float("nan"), float("inf"), None, "0.6.1", "", "nan", True):
         with pytest.raises(AppError, match="not a number"):
             k.check(bad)
+    assert k.check(" 0.6 ") == 0.6  # text typed into the page
 
 
 def test_a_what_if_equals_the_batch_of_its_saved_variant(spec, tmp_path):

@@ -7,21 +7,17 @@ the tests also save a picture of each view there (``make screenshots``).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import http.server
 import io
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from helpers import serving
 
 from sim.analysis.sensitivity import edited, source
 from sim.analysis.summary import probabilities
@@ -62,40 +58,6 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": WIDTH, "height": HEIGHT}, "accept_downloads": True}
 
 
-class App:
-    """A running ``negsim app``: its address with the token, its port, and what it printed."""
-
-    def __init__(self, process: subprocess.Popen):
-        self.process, self.lines = process, []
-        threading.Thread(target=lambda: self.lines.extend(process.stdout), daemon=True).start()
-        deadline = time.monotonic() + 90
-        while not any("token=" in line for line in self.lines):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {''.join(self.lines)}")
-            time.sleep(0.1)
-        self.url = next(line for line in self.lines if "token=" in line).split()[2]
-        self.port = int(self.url.split(":")[2].split("/")[0])
-        self.base = f"http://127.0.0.1:{self.port}/"
-
-
-@contextlib.contextmanager
-def started(*args: str, cwd: Path):
-    """``negsim app ARGS`` on a free loopback port, run in ``cwd``, stopped afterwards."""
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("negsim")), "app", *args, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=cwd,
-        start_new_session=True,
-    )
-    try:
-        yield App(process)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A folder as a user has it (scenarios/, results/ with a batch of 300 runs and a damaged copy), and the app
@@ -109,7 +71,7 @@ def served(tmp_path_factory):
     shutil.copytree(folder, root / "results" / "broken")
     chunk = next((root / "results" / "broken" / "runs").glob("*.parquet"))
     chunk.write_bytes(chunk.read_bytes()[:40])
-    with started("results/baseline", "--variants", "scenarios", cwd=root) as app:
+    with serving("results/baseline", "--variants", "scenarios", cwd=root) as app:
         yield {"app": app, "url": app.url, "root": root, "folder": folder, "chunk": chunk}
 
 
@@ -460,7 +422,7 @@ def test_a_scenario_that_fails_validation_is_its_line_and_the_results_view_lists
 
     bad = tmp_path / "bad.yaml"
     bad.write_text((served["folder"] / "scenario.yaml").read_text().replace("horizon: 26", "horizon: -3"))
-    with started(str(bad), "--results", str(served["root"] / "results"), cwd=tmp_path) as app:
+    with serving(str(bad), "--results", str(served["root"] / "results"), cwd=tmp_path) as app:
         page.goto(app.url)
         error = page.get_by_test_id("error")
         expect(error).to_contain_text("bad.yaml:", timeout=WAIT)

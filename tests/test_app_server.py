@@ -3,18 +3,14 @@ otherwise, a port in use said in one line. Driven by a scripted client (http.cli
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from helpers import ServedApp, serving
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,54 +21,13 @@ NEGSIM = str(Path(sys.executable).with_name("negsim"))
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
-class Served:
-    """A running ``negsim app``: its address, token and everything it printed so far."""
-
-    def __init__(self, process: subprocess.Popen):
-        self.process, self.lines = process, []
-        threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + 90
-        while not any("token=" in line for line in self.lines):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {self.output}")
-            time.sleep(0.1)
-        self.url = next(line for line in self.lines if "token=" in line).split()[2]
-        self.port = int(self.url.split(":")[2].split("/")[0])
-        self.token = self.url.split("token=")[1]
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-
-@contextlib.contextmanager
-def serving(*args: str, cwd: Path | None = None):
-    process = subprocess.Popen(
-        [NEGSIM, "app", *args, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=cwd,
-        start_new_session=True,
-    )
-    try:
-        yield Served(process)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     with serving(str(BASELINE), cwd=tmp_path_factory.mktemp("app")) as served:
         yield served
 
 
-def get(app: Served, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+def get(app: ServedApp, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", app.port, timeout=60)
     connection.putrequest("GET", path, skip_host="Host" in (headers or {}))
     for k, v in (headers or {}).items():
@@ -83,11 +38,11 @@ def get(app: Served, path: str, headers: dict[str, str] | None = None) -> http.c
     return response
 
 
-def cookie(app: Served) -> dict[str, str]:
+def cookie(app: ServedApp) -> dict[str, str]:
     return {"Cookie": f"negsim-token-{app.port}={app.token}"}
 
 
-def opens(app: Served, origin: str | None, headers: dict[str, str], host: str = "127.0.0.1") -> int:
+def opens(app: ServedApp, origin: str | None, headers: dict[str, str], host: str = "127.0.0.1") -> int:
     """The HTTP status the app answers a websocket to Solara's kernel channel with (101: it opened); ``host``
     is the name the client asks for (the connection goes to loopback, as after a DNS rebinding)."""
     from websockets.exceptions import InvalidStatus

@@ -368,8 +368,10 @@ def test_bad_input_is_one_line_in_the_page_put_back_and_the_app_keeps_working(pa
     expect(page.get_by_role("option", name="linear", exact=True)).to_be_visible()
     expect(page.get_by_role("option", name="conceder", exact=True)).to_have_count(0)  # not offered: it cannot be
     page.keyboard.press("Escape")
-    expect(page.locator(".assumption-actors-israel-concession-strategy")).to_contain_text(
-        "not possible here: conceder: actors.israel.concession: a conceder exponent must be > 1"
+    note = page.locator(".assumption-actors-israel-concession-strategy").get_by_test_id("ruled-out").locator("div")
+    expect(note).to_contain_text("not possible here: conceder, subgame_perfect")
+    expect(note).to_have_attribute(
+        "title", re.compile(r"^conceder: actors\.israel\.concession: a conceder exponent must be > 1;")
     )
     seed = page.get_by_label("seed")
     kept = seed.input_value()

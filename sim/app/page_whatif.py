@@ -190,9 +190,14 @@ def status(numbers: whatif.Numbers | None, inputs: whatif.Inputs) -> str:
 def Assumption(a: whatif.Assumption, value: str, choose):
     with solara.Div(classes=[f"assumption-{a.path.replace('.', '-')}"]):
         solara.Select(a.label, values=a.possible, value=value, on_value=lambda v: choose(a, v), dense=True)
-        if a.ruled_out:
+        if a.ruled_out:  # one short line; the reasons show on hovering it
             why = "; ".join(f"{o}: {r}" for o, r in a.ruled_out.items())
-            Html(f"<div style='font-size:11px;color:#777;margin:0 0 8px 0'>not possible here: {escape(why)}</div>")
+            Html(
+                f"<div title='{escape(why)}' style='font-size:11px;color:#777;margin:-4px 0 6px 0;white-space:nowrap;"
+                f"overflow:hidden;text-overflow:ellipsis'>not possible here: {escape(', '.join(a.ruled_out))} "
+                "(point here for why)</div>",
+                "ruled-out",
+            )
 
 
 @solara.component

@@ -13,6 +13,7 @@ gives an early estimate while the rest is played.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -270,6 +271,7 @@ def play(
 
 
 KEEP = 32
+log = logging.getLogger("negsim.app")
 _lock = threading.Lock()
 _played: dict[tuple, tuple[Scenario, dict]] = {}
 
@@ -323,7 +325,10 @@ class Latest:
                     return
                 generation, inputs, base = self._wanted
                 self._wanted = None
-            self._answer(generation, inputs, base)
+            try:
+                self._answer(generation, inputs, base)
+            except Exception as exc:  # showing failed (a tab closed meanwhile): the thread serves the next request
+                log.warning("negsim app: what-if not shown: %s", message(exc))
 
     def _answer(self, generation: int, inputs: Inputs, base_spec: Scenario) -> None:
         current = lambda: self.current(generation)

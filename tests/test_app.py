@@ -19,7 +19,7 @@ from sim.app import browse, replay, variants, views, whatif
 from sim.app.notice import TextBox
 from sim.app.places import AppError, Places, inside, message, places_for, started_on
 from sim.batch.errors import ResultsError
-from sim.batch.runner import load_trajectories, run_batch
+from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.engine import columns, tables
 from sim.scenario.loader import load, read
 from sim.scenario.problems import ScenarioError
@@ -192,13 +192,14 @@ def test_a_what_if_is_played_in_blocks_with_an_early_estimate_and_stops_once_sup
     real = whatif.simulate
 
     def counted(*args, first=0, **kwargs):
-        played_blocks.append((first, args[1]))
-        return real(*args, first=first, **kwargs)
+        model = real(*args, first=first, **kwargs)
+        played_blocks.append((first, args[1], int(model.steps)))
+        return model
 
     monkeypatch.setattr(whatif, "simulate", counted)
     early = []
     full = whatif.play(spec, pins, runs=2_500, seed=5, early=lambda s, done: early.append((s, done)))
-    assert played_blocks == [(0, 1_000), (1_000, 1_500)]  # blocks of the batch layer, runs 0..2499 once each
+    assert [b[:2] for b in played_blocks] == [(0, 1_000), (1_000, 1_500)]  # runs 0..2499, once each
     expected = run_batch(edited(source(BASELINE), "actors.israel.reservation", 0.62), runs=2_500, seed=5)
     assert full["probabilities"] == probabilities(expected)
     ((estimate, done),) = early
@@ -216,7 +217,11 @@ def test_a_what_if_is_played_in_blocks_with_an_early_estimate_and_stops_once_sup
         current=lambda: generation[0] == 0,
         early=lambda s, done: generation.__setitem__(0, 1),
     )
-    assert stopped is None and played_blocks == [(0, 1_000)]  # stopped between two blocks, not at the end
+    assert stopped is None and played_blocks == [(0, 1_000, spec.meta.horizon), (1_000, 19_000, 0)]  # not played
+    asked = []
+    unfinished = simulate(spec, 500, 5, stop=lambda: asked.append(1) or len(asked) > 3)  # the batch layer's stop
+    assert unfinished.steps == 3 and unfinished.running  # asked between rounds; three played, then it stopped
+    assert tables.run_table(simulate(spec, 500, 5, stop=lambda: False)).equals(tables.run_table(simulate(spec, 500, 5)))
 
 
 def test_the_latest_request_supersedes_the_one_in_flight_and_only_its_numbers_are_shown(spec):

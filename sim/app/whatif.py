@@ -16,7 +16,7 @@ import copy
 import logging
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -36,7 +36,7 @@ from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS, STRATEGIES, Actor, Protocol, Scenario
 
 RUNS = 5_000
-FIRST_BLOCK, BLOCK = 1_000, 2_000  # the early estimate, then blocks between which a newer request takes over
+FIRST_BLOCK = 1_000  # runs of the early estimate; the rest follow in one block
 RULES = get_args(Protocol.model_fields["rule"].annotation)
 BRIDGING = get_args(Actor.model_fields["bridging"].annotation)
 STEPS = 100  # slider positions across a parameter's range
@@ -227,13 +227,10 @@ def runs_checked(runs) -> int:
     return whole(runs, "runs", 1, MAX_RUNS + 1)
 
 
-def blocks(runs: int) -> Iterator[tuple[int, int]]:
-    """The blocks a what-if batch is played in: a first small one (the early estimate), then :data:`BLOCK` runs."""
-    start = 0
-    while start < runs:
-        stop = min(start + (FIRST_BLOCK if start == 0 else BLOCK), runs)
-        yield start, stop
-        start = stop
+def blocks(runs: int) -> list[tuple[int, int]]:
+    """The blocks a what-if batch is played in: a first small one (the early estimate), then the rest (each
+    block costs its rounds' overhead once; a newer request stops a block between two rounds anyway)."""
+    return [(0, min(FIRST_BLOCK, runs))] + ([(FIRST_BLOCK, runs)] if runs > FIRST_BLOCK else [])
 
 
 def play(
@@ -246,7 +243,7 @@ def play(
 ) -> dict | None:
     """The summary (probabilities with Wilson intervals, cumulative curve, blockers, ...) of ``runs`` runs with
     ``pins`` fixed, played block by block; ``early(summary, runs so far)`` gets the first block's estimate. Once
-    ``current()`` turns false (a newer request came) the batch stops between two blocks and gives None. The last
+    ``current()`` turns false (a newer request came) the batch stops, between two rounds, and gives None. The last
     :data:`KEEP` answers are kept."""
     seed = spec.meta.seed_or(seed)
     pins = checked(spec, pins or {})
@@ -256,10 +253,11 @@ def play(
         return kept[1]
     tables = []
     for start, stop in blocks(runs):
+        overrides = {path: np.full(stop - start, value) for path, value in pins.items()}
+        model = simulate(spec, stop - start, seed, overrides=overrides, first=start, stop=lambda: not current())
         if not current():
             return None
-        overrides = {path: np.full(stop - start, value) for path, value in pins.items()}
-        tables.append(run_table(simulate(spec, stop - start, seed, overrides=overrides, first=start)))
+        tables.append(run_table(model))
         if early is not None and start == 0 and stop < runs:
             early(summarize(tables[0], {"seed": seed}, spec), stop)
     summary = summarize(pd.concat(tables, ignore_index=True), {"seed": seed}, spec)

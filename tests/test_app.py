@@ -533,10 +533,40 @@ def field(root, label: str, within: str | None = None):
     return walk(root, TextBox, lambda w: w.label == label)[0]
 
 
+RENDERING = []  # the render contexts of the views rendered here
+
+
+def rendered(element):
+    """Render ``element`` as Solara's test renderer does; its top widget."""
+    import solara
+
+    box, rc = solara.render(element, handle_error=False)
+    RENDERING.append(rc)
+    return box
+
+
+def settle() -> None:
+    """Wait until no view is rendering: a change made while the what-if's thread renders is rendered by that
+    thread, after the change's own call has returned."""
+    import time
+
+    for _ in range(2_000):
+        busy = [rc for rc in RENDERING if rc._rerender_needed or rc.thread_lock.locked()]
+        if not busy:
+            return
+        time.sleep(0.005)
+
+
 def typed(box, text: str) -> None:
     """Type ``text`` into ``box`` and press Enter."""
     box.text = text
     box.vue_commit(text)
+    settle()
+
+
+def pressed(root, text: str) -> None:
+    button(root, text).click()
+    settle()
 
 
 def button(root, text: str):
@@ -562,7 +592,7 @@ def run_page(spec):
     from sim.app.page_run import RunView
 
     notice = solara.reactive(Notice())
-    box, _ = solara.render(RunView(spec, spec.meta.seed, 300, notice), handle_error=False)
+    box = rendered(RunView(spec, spec.meta.seed, 300, notice))
     return Rendered((box, notice))
 
 
@@ -596,14 +626,14 @@ def test_the_step_through_view_steps_back_and_jumps_to_any_kept_round(spec, run_
     typed(field(box, "run index"), "3")
     assert "run 3 of the batch" in html(box, "replays")
     for _ in range(6):
-        button(box, "Step").click()
+        pressed(box, "Step")
     assert "round 6" in html(box, "frame")
-    button(box, "back a round").click()
-    button(box, "back a round").click()
+    pressed(box, "back a round")
+    pressed(box, "back a round")
     shown = html(box, "frame")
     assert '<b data-testid="round">round 4</b>' in shown and "played up to round 6: showing a kept round" in shown
     assert html(box, "frame") == views.frame_html(played(spec, 3)[4], 6)  # the kept frame, not a replay
-    button(box, "Step").click()  # a new round played: the view follows it again
+    pressed(box, "Step")  # a new round played: the view follows it again
     assert '<b data-testid="round">round 7</b>' in html(box, "frame")
 
 
@@ -623,7 +653,7 @@ def whatif_page(tmp_path_factory, batch):
     shutil.copytree(batch, root / "scenarios" / "results" / "baseline")
     places = places_for(scenario, root / "scenarios" / "results", root / "scenarios")
     notice = solara.reactive(Notice())
-    box, _ = solara.render(WhatIfView(load(scenario), scenario, 7, notice, places), handle_error=False)
+    box = rendered(WhatIfView(load(scenario), scenario, 7, notice, places))
     typed(field(box, "seed"), "7")
     return Rendered((box, notice, root))
 
@@ -673,10 +703,10 @@ def test_any_what_if_input_is_taken_or_one_line_and_put_back_and_a_save_never_de
     else:
         name = walk(box, TextBox, lambda w: w.label.startswith("variant file"))[0]
         typed(name, action[1])
-        button(box, "save variant").click()
+        pressed(box, "save variant")
         if html(box, "confirm"):
             assert "ok_variant.yaml already exists" in html(box, "confirm")
-            button(box, "replace").click()
+            pressed(box, "replace")
     line = notice.value.text
     assert "\n" not in line and "Traceback" not in line
     after = (field(box, "seed").text, knob_box("actors.israel.reservation").text)
@@ -707,7 +737,7 @@ def test_what_the_what_if_shows_and_saves_are_the_inputs_on_screen(whatif_page):
     assert f'data-testid="p-declared-whatif">{p["p"]:.3f} [{p["low"]:.3f}, {p["high"]:.3f}]' in html(box, "comparison")
     name = walk(box, TextBox, lambda w: w.label.startswith("variant file"))[0]
     typed(name, "agreed_0_7")
-    button(box, "save variant").click()
+    pressed(box, "save variant")
     assert notice.value.saved and "replays these numbers" in notice.value.text
     variant = load(root / "scenarios" / "agreed_0_7.yaml")
     assert variant.actors[variant.actor_index("israel")].reservation == 0.7
@@ -726,7 +756,7 @@ def results_page(batch, tmp_path_factory):
     shutil.copytree(batch, root / "other")
     places = places_for(root / "baseline", root, root)
     notice = solara.reactive(Notice())
-    box, _ = solara.render(ResultsView(browse.open_results(root / "baseline"), notice, places), handle_error=False)
+    box = rendered(ResultsView(browse.open_results(root / "baseline"), notice, places))
     return Rendered((box, notice))
 
 
@@ -749,7 +779,7 @@ def test_any_folder_or_bins_typed_into_the_results_view_is_taken_or_one_line_and
         typed(field(box, "bins"), action[1])
     else:
         typed(name, action[1])
-        button(box, "open").click()
+        pressed(box, "open")
     line = notice.value.text
     assert "\n" not in line and "Traceback" not in line
     name = walk(box, TextBox, lambda w: w.label.startswith("or type one"))[0]

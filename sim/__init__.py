@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 _API = {
     "load_scenario": ("sim.scenario.loader", "load"),
-    "ScenarioError": ("sim.scenario.problems", "ScenarioError"),
+    "ScenarioError": ("sim.scenario.errors", "ScenarioError"),
     "NegotiationModel": ("sim.engine.model", "NegotiationModel"),
     "run_table": ("sim.engine.tables", "run_table"),
     "trajectory_table": ("sim.engine.tables", "trajectory_table"),

@@ -24,8 +24,8 @@ from typer.core import TyperGroup
 
 from sim.analysis.errors import AnalysisError
 from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load
-from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS
 
 LARGEST = 2**63 - 1  # the engine's integers (seeds, run counts, indices) are 64-bit
@@ -247,7 +247,7 @@ def point_prediction(
     from sim.analysis.predict import predict_file
     from sim.analysis.prediction_folder import prediction_text, write_folder
     from sim.batch.runner import default_out
-    from sim.scenario.problems import did_you_mean
+    from sim.scenario.errors import did_you_mean
 
     if family not in MODEL_FAMILIES:
         known = ["abm", *MODEL_FAMILIES]

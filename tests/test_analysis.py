@@ -25,10 +25,11 @@ from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.briefing import analysis_figures, plots, style
 from sim.cli import app
 from sim.engine.columns import DECLARED, reason_words
+from sim.scenario.edit import set_field
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
 from sim.scenario.loader import load, read, validate
 from sim.scenario.parameters import uncertain
-from sim.scenario.problems import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -167,45 +168,6 @@ def test_summary_has_conditionals_that_follow_from_the_rules():
     json.dumps(result, default=float)
 
 
-# ------------------------------------------------------------------ editing scenarios
-def test_set_field_addresses_list_items_by_id():
-    data, _ = read(BASELINE)
-    for path, value in [
-        ("actors.israel.reservation", 0.7),
-        ("events.remains_recovered.hazard", 0.05),
-        ("leverage.us_on_israel_after_summit.strength", 0.02),
-        ("meta.horizon", 30),
-        ("actors.hamas.concession.patience", 0.8),
-        ("milestones.weapons_arrangement.hazard", 0.2),
-        ("veto_players.far_right_partners.bounds.force.min", 66),
-    ]:
-        sensitivity.set_field(data, path, value)
-    s = validate(data)
-    assert s.actors[0].reservation == 0.7 and s.events[2].id == "remains_recovered" and s.events[2].hazard == 0.05
-    assert s.leverage[1].strength == 0.02 and s.meta.horizon == 30
-    assert s.actors[1].concession.patience == 0.8  # a schema default the file never wrote
-    assert s.milestones[2].hazard == 0.2 and s.veto_players[0].bounds["force"].min == 66
-
-
-@pytest.mark.parametrize(
-    "path, hint",
-    [
-        ("actors.isreal.reservation", "did you mean 'israel'"),
-        ("actors.israel.reservaton", "did you mean 'reservation'"),
-        ("actors.0.reservation", "here: israel, hamas"),
-        ("actors.israel.reservation.low.deeper", "nothing called 'deeper'"),
-        ("leverage.nobody.strength", "here: us_on_israel"),
-    ],
-)
-def test_set_field_names_the_missing_path(path, hint):
-    src = sensitivity.source(BASELINE)
-    with pytest.raises(ScenarioError) as err:
-        sensitivity.edited(src, path, 0.5)
-    message = str(err.value)
-    assert message.startswith(f"{BASELINE}:") and f": {path}: no such field" in message and hint in message
-    assert "\n" not in message
-
-
 def test_sweep_checks_every_value_before_playing_any(monkeypatch):
     monkeypatch.setattr(sensitivity, "run_batch", lambda *a, **k: pytest.fail("played before validating"))
     with pytest.raises(ScenarioError, match=r"baseline.yaml:\d+: actors.israel.reservation: .*\[0, 1\]"):
@@ -252,7 +214,7 @@ def test_design_points_play_as_scenarios_with_those_values_fixed(monkeypatch):
     for row, p in zip(unit, got, strict=True):
         data, _ = read(BASELINE)
         for (path, dist), u in zip(dists.items(), row, strict=True):
-            sensitivity.set_field(data, path, float(dist.ppf(np.array([u]))[0]))
+            set_field(data, path, float(dist.ppf(np.array([u]))[0]))
         fixed = simulate(validate(data), 200, seed=7)
         assert p == pytest.approx(np.mean(fixed.outcome == DECLARED))
     assert got[1] != got[0]
@@ -291,7 +253,7 @@ def test_global_designs_refuse_what_they_cannot_do(tmp_path):
     fixed = tmp_path / "fixed.yaml"
     data, _ = read(BASELINE)
     for path in uncertain(load(BASELINE)):
-        sensitivity.set_field(data, path, 0.5 if "deadline" not in path else 30)
+        set_field(data, path, 0.5 if "deadline" not in path else 30)
     fixed.write_text(yaml.safe_dump(data))
     with pytest.raises(sensitivity.DesignError, match="no uncertain parameters"):
         sensitivity.morris(load(fixed))

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.sensitivity import edited, source
 from sim.analysis.summary import probabilities, summarize
 from sim.app import browse, replay, variants, views, whatif
 from sim.app.notice import TextBox
@@ -21,8 +20,9 @@ from sim.app.places import AppError, Places, inside, message, places_for, starte
 from sim.batch.errors import ResultsError
 from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.engine import columns, tables
+from sim.scenario.edit import edited, source
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load, read
-from sim.scenario.problems import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -200,7 +200,7 @@ def test_a_what_if_is_played_in_blocks_with_an_early_estimate_and_stops_once_sup
     early = []
     full = whatif.play(spec, pins, runs=2_500, seed=5, early=lambda s, done: early.append((s, done)))
     assert [b[:2] for b in played_blocks] == [(0, 1_000), (1_000, 1_500)]  # runs 0..2499, once each
-    expected = run_batch(edited(source(BASELINE), "actors.israel.reservation", 0.62), runs=2_500, seed=5)
+    expected = run_batch(edited(source(BASELINE), {"actors.israel.reservation": 0.62}), runs=2_500, seed=5)
     assert full["probabilities"] == probabilities(expected)
     ((estimate, done),) = early
     assert (
@@ -240,7 +240,7 @@ def test_the_latest_request_supersedes_the_one_in_flight_and_only_its_numbers_ar
     assert finished.wait(300)
     assert all(n.inputs.key == second.key for n in shown), [n.inputs.key for n in shown]
     assert [n.done for n in shown] == [1_000, 7_000] and not shown[0].final and shown[-1].final
-    expected = run_batch(edited(source(BASELINE), "actors.israel.reservation", 0.7), runs=7_000, seed=9)
+    expected = run_batch(edited(source(BASELINE), {"actors.israel.reservation": 0.7}), runs=7_000, seed=9)
     assert shown[-1].now["probabilities"] == probabilities(expected)
     assert shown[-1].base["probabilities"] == probabilities(run_batch(spec, runs=7_000, seed=9))
 
@@ -732,7 +732,7 @@ def test_what_the_what_if_shows_and_saves_are_the_inputs_on_screen(whatif_page):
         assert time.monotonic() < deadline, html(box, "comparison")
         time.sleep(0.2)
     assert reservation.text == "0.7" or field(box, "", within="knob-actors-israel-reservation").text == "0.7"
-    spec = edited(source(root / "scenarios" / "baseline.yaml"), "actors.israel.reservation", 0.7)
+    spec = edited(source(root / "scenarios" / "baseline.yaml"), {"actors.israel.reservation": 0.7})
     p = probabilities(run_batch(spec, runs=5_000, seed=7))["declared"]
     assert f'data-testid="p-declared-whatif">{p["p"]:.3f} [{p["low"]:.3f}, {p["high"]:.3f}]' in html(box, "comparison")
     name = walk(box, TextBox, lambda w: w.label.startswith("variant file"))[0]

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from helpers import serving
 
-from sim.analysis.sensitivity import edited, source
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch, simulate
 from sim.briefing.outputs import write_outputs
 from sim.engine.tables import trajectory_table
+from sim.scenario.edit import edited, source
 from sim.scenario.loader import load
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -110,21 +110,6 @@ def select(page, label: str, option: str) -> None:
 
 def slider(page, label: str):
     return page.locator(".v-input", has=page.locator("label", has_text=label)).get_by_role("slider")
-
-
-def fixed(path: Path, **fields):
-    """The scenario at ``path`` with each field (dots as ``__``) fixed at a value: an independent route to the
-    numbers the what-if must show."""
-    import copy
-
-    from sim.analysis.sensitivity import set_field
-    from sim.scenario.loader import validate
-
-    src = source(path)
-    data = copy.deepcopy(src.data)
-    for name, value in fields.items():
-        set_field(data, name.replace("__", "."), value, src.where, src.file)
-    return validate(data, src.where, src.file)
 
 
 def settled(page, runs: int) -> None:
@@ -263,7 +248,7 @@ def test_a_slider_moved_shows_the_p_declared_of_a_batch_with_that_value_and_save
     knob.get_by_role("slider").focus()
     page.keyboard.press("End")  # the top of its distribution
     expect(knob.locator("input[type=text]")).to_have_value("0.75", timeout=WAIT)
-    spec = edited(source(served["folder"] / "scenario.yaml"), "actors.israel.reservation", 0.75)
+    spec = edited(source(served["folder"] / "scenario.yaml"), {"actors.israel.reservation": 0.75})
     p = probabilities(run_batch(spec, runs=5_000))["declared"]
     expect(page.get_by_test_id("p-declared-whatif")).to_have_text(interval(p), timeout=WAIT)
     settled(page, 5_000)
@@ -317,7 +302,7 @@ def test_fast_typing_and_a_drag_leave_inputs_numbers_and_save_in_agreement(page,
     settled(page, 20_000)
     expect(box).to_have_value("0.7")
     expect(knob.get_by_role("slider")).to_have_attribute("aria-valuenow", "0.7")
-    spec = edited(source(served["folder"] / "scenario.yaml"), "actors.israel.reservation", 0.7)
+    spec = edited(source(served["folder"] / "scenario.yaml"), {"actors.israel.reservation": 0.7})
     p = probabilities(run_batch(spec, runs=20_000))["declared"]
     expect(page.get_by_test_id("p-declared-whatif")).to_have_text(interval(p))
 
@@ -337,11 +322,8 @@ def test_fast_typing_and_a_drag_leave_inputs_numbers_and_save_in_agreement(page,
     value = hazard.locator("input[type=text]").input_value()
     assert float(value) == pytest.approx(0.02, abs=0.004)  # where the drag ended: a fifth of 0.01 to 0.06
     expect(hazard.get_by_role("slider")).to_have_attribute("aria-valuenow", value)
-    spec = fixed(
-        served["folder"] / "scenario.yaml",
-        actors__israel__reservation=0.7,
-        events__remains_recovered__hazard=float(value),
-    )
+    pins = {"actors.israel.reservation": 0.7, "events.remains_recovered.hazard": float(value)}
+    spec = edited(source(served["folder"] / "scenario.yaml"), pins)  # an independent route to the same numbers
     p = probabilities(run_batch(spec, runs=5_000))["declared"]
     expect(page.get_by_test_id("p-declared-whatif")).to_have_text(interval(p))
     page.get_by_label("variant file").fill("dragged")

@@ -184,6 +184,32 @@ def test_schema_accepts_the_variants_as_editors_see_them():
         assert not [e.message for e in validator.iter_errors(data)], path.name
 
 
+def _numeric(node: dict) -> bool:
+    """Whether a property's schema can hold a number: itself, as one branch of a union, or inside a list or
+    a mapping (positions by issue, shifts by actor and issue)."""
+    return (
+        node.get("type") in ("number", "integer")
+        or any(_numeric(branch) for branch in node.get("anyOf", []) + node.get("oneOf", []))
+        or any(isinstance(node.get(k), dict) and _numeric(node[k]) for k in ("items", "additionalProperties"))
+    )
+
+
+def test_schema_says_what_every_number_means_and_its_unit():
+    schema = json.loads(negsim("schema").stdout)
+    objects = {"Scenario": schema, **schema["$defs"]}
+    numbers = {(name, field): prop for name, obj in objects.items()
+               for field, prop in obj.get("properties", {}).items() if _numeric(prop)}  # fmt: skip
+    some = {("Actor", "position"), ("Actor", "capability"), ("Bound", "max"), ("Effects", "position"),
+            ("Meta", "seed"), ("Uniform", "low"), ("Choice", "weights")}  # fmt: skip
+    assert len(numbers) > 70 and some <= set(numbers)
+    assert ("Actor", "role") not in numbers and ("Leverage", "scaled_by_distance") not in numbers
+    bare = [f"{name}.{field}" for (name, field), prop in numbers.items()
+            if not prop.get("description") or not prop.get("unit")]  # fmt: skip
+    assert not bare, f"numbers without a description or a unit: {bare}"
+    assert numbers[("Actor", "reservation")]["unit"] == "utility (0-1)"
+    assert numbers[("Event", "hazard")]["unit"] == "chance a round"
+
+
 @pytest.mark.slow
 def test_an_analysis_does_not_replace_earlier_output_without_asking(tmp_path):
     out = tmp_path / "cmp"

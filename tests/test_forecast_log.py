@@ -21,6 +21,7 @@ from sim.analysis import score as scoring
 from sim.analysis.summary import probabilities
 from sim.batch.errors import ResultsError
 from sim.batch.runner import run_batch
+from sim.scenario.edit import changed
 from sim.scenario.loader import dump, load, validate
 from sim.scenario.observed import load_observed
 
@@ -139,7 +140,7 @@ def test_compare_breaks_the_difference_down_by_parameter(logged, tmp_path):
     before = yaml.safe_load(dump(load(CASE)))
     base = probabilities(run_batch(load(CASE), runs=RUNS, seed=20250119))
     change = next(c for c in attribution.changes(before, yaml.safe_load(dump(load(later)))) if "war_resumes" in c.path)
-    alone = probabilities(run_batch(validate(attribution.applied(before, change)), runs=RUNS, seed=20250119))
+    alone = probabilities(run_batch(validate(changed(before, change.path, change.new)), runs=RUNS, seed=20250119))
     for o in ("declared", "collapse", "stalemate"):
         assert rows["events.war_resumes.hazard"][f"d_{o}"] == pytest.approx(alone[o]["p"] - base[o]["p"])
         later_p = probabilities(run_batch(load(later), runs=RUNS, seed=20250119))[o]["p"]
@@ -178,7 +179,7 @@ def test_all_changes_made_one_after_another_give_the_later_scenario(name):
     found = attribution.changes(before, after)
     assert found
     for change in found:
-        before = attribution.applied(before, change)
+        before = changed(before, change.path, change.new)
     assert attribution.changes(before, after) == []
     validate(before)
 

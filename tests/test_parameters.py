@@ -6,6 +6,7 @@ path), overrides in place of draws, and deep copies that go with a copied scenar
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +15,11 @@ from scipy import stats
 
 from sim.engine.numbers import Numbers
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
-from sim.scenario.parameters import join, uncertain, walk
+from sim.scenario.loader import load
+from sim.scenario.parameters import field_at, join, uncertain, unit_of, walk
+from sim.scenario.schema import Actor, AgreedAsOf, Bound, Effects, Leverage
 
+ROOT = Path(__file__).resolve().parents[1]
 SEED = 99
 EVERY_KIND = {
     "actors": [
@@ -163,6 +167,40 @@ def test_uncertain_finds_every_distribution_wherever_it_is(spec):
 
 def test_a_scenario_without_distributions_has_no_uncertain_parameters():
     assert uncertain(scenario()) == {}
+
+
+# ------------------------------------------------------------------ fields and units
+def test_a_path_finds_its_schema_field_through_ids_indices_keys_and_aliases():
+    assert field_at("veto_players.military_wing.bounds.weapons.max") is Bound.model_fields["max"]
+    assert field_at("veto_players.0.bounds.weapons.max") is Bound.model_fields["max"]  # the loader's paths
+    assert field_at("actors.israel.position.weapons") is Actor.model_fields["position"]
+    assert field_at("actors.israel.position") is Actor.model_fields["position"]
+    assert field_at("events.found.effects.position.hamas.weapons") is Effects.model_fields["position"]
+    assert field_at("as_of.agreed.weapons.value") is AgreedAsOf.model_fields["value"]
+    assert field_at("leverage.us_on_israel.from") is Leverage.model_fields["source"]  # by its alias
+    assert field_at("actors.israel.reservation.low") is None  # a distribution's own numbers are no field
+    assert field_at("actors.israel.reservaton") is None and field_at("nothing") is None
+
+
+def test_every_parameter_has_a_unit_and_one_on_an_issue_is_told_in_its_words(spec):
+    assert all(unit_of(spec, path) for path, _ in walk(spec))
+    assert unit_of(spec, "actors.israel.reservation") == "utility (0-1)"
+    assert unit_of(spec, "events.found.hazard") == "chance a round"
+    assert unit_of(spec, "risk.stall_growth") == "multiplier per stalled round"
+    assert unit_of(spec, "actors.hamas.salience.truce") == "weight (0-1)"
+    assert unit_of(spec, "actors.israel.reservaton") == ""
+    baseline = load(ROOT / "scenarios" / "baseline.yaml")
+    words = {i.id: f"0 = {i.low}, 100 = {i.high}" for i in baseline.issues}
+    assert words["force"] == "0 = no force, 100 = force with an enforcement mandate"
+    on = {
+        "actors.israel.position.governance": "governance",
+        "red_lines.no_enforcement_force.max": "force",  # a red line's issue, which its path does not name
+        "red_lines.disarmament.min": "weapons",
+        "red_lines.disarmament.relax.to": "weapons",
+        "veto_players.military_wing.bounds.force.max": "force",
+        "as_of.agreed.withdrawal.value": "withdrawal",
+    }
+    assert {path: unit_of(baseline, path) for path in on} == {path: words[issue] for path, issue in on.items()}
 
 
 # ------------------------------------------------------------------ Numbers

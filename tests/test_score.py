@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from sim.analysis import score as scoring
 from sim.analysis.intervals import wilson_interval
 from sim.batch.runner import load_results
+from sim.scenario.errors import ScenarioError
 from sim.scenario.observed import load_observed
-from sim.scenario.problems import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGSIM = Path(sys.executable).with_name("negsim")

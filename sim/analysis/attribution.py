@@ -8,7 +8,6 @@ changes, not from the draws.
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,12 @@ from sim.analysis.prediction_folder import agent_based
 from sim.batch.folder import ResultsFolder
 from sim.batch.runner import run_batch
 from sim.engine.columns import OUTCOME_ORDER
+from sim.scenario.edit import ABSENT, changed
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import TEXT_FIELDS, Names
 from sim.scenario.loader import dump, load, validate
 from sim.scenario.parameters import join
-from sim.scenario.problems import ScenarioError
 
-ABSENT = object()  # a value on one side only: an item or key added or removed
 NOT_ASSUMPTIONS = ("meta.name", "meta.description", "meta.runs", "meta.seed")  # the comparison fixes runs and seed
 
 
@@ -64,28 +63,6 @@ def changes(old: Any, new: Any, path: str = "") -> list[Change]:
 
 def _by_id(node: Any) -> bool:
     return isinstance(node, list) and all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in node)
-
-
-def applied(data: dict, change: Change) -> dict:
-    """A copy of a scenario's plain data with one change made."""
-    out = copy.deepcopy(data)
-    *parents, last = change.path.split(".")
-    node = out
-    for part in parents:
-        node = next(x for x in node if x["id"] == part) if isinstance(node, list) else node.setdefault(part, {})
-    if isinstance(node, list):
-        index = next((k for k, x in enumerate(node) if x["id"] == last), None)
-        if change.new is ABSENT:
-            node.pop(index)
-        elif index is None:
-            node.append(copy.deepcopy(change.new))
-        else:
-            node[index] = copy.deepcopy(change.new)
-    elif change.new is ABSENT:
-        node.pop(last, None)
-    else:
-        node[last] = copy.deepcopy(change.new)
-    return out
 
 
 def played(spec, runs: int, seed: int) -> np.ndarray:
@@ -123,7 +100,7 @@ def attribution(earlier: str, later: str, runs: int, seed: int) -> pd.DataFrame:
         row = {"change": c.path, "what": names.field(c.path), "kind": c.kind()}
         row |= {"old": _shown(c.old), "new": _shown(c.new)}
         try:
-            alone = played(validate(applied(before, c)), runs, seed)
+            alone = played(validate(changed(before, c.path, c.new)), runs, seed)
         except ScenarioError as exc:
             rows.append({**row, "note": f"cannot be made alone: {exc.problems[0].path}: {exc.problems[0].message}"})
             continue

@@ -34,10 +34,10 @@ from sim.analysis.intervals import Z95
 from sim.batch.folder import atomic_write
 from sim.engine.columns import measures
 from sim.scenario.distributions import Beta, Choice, Normal
+from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.labels import Names
 from sim.scenario.loader import dump, load
 from sim.scenario.parameters import uncertain
-from sim.scenario.problems import Problem, ScenarioError, did_you_mean
 from sim.scenario.schema import Scenario
 from sim.scenario.targets import Targets
 
@@ -69,8 +69,8 @@ def check_targets(spec: Scenario, scenario_path: Path, targets: Targets, targets
     line = lambda path: where.get(path, (str(targets_path), 1))
     known = measures(spec)
     for i, t in enumerate(targets.targets):
-        if t.outcome not in known:
-            hint = did_you_mean(t.outcome, known, f" (one of: {', '.join(known)})")
+        if t.measure not in known:
+            hint = did_you_mean(t.measure, known, f" (one of: {', '.join(known)})")
             msg = f"not an outcome of {spec.meta.name}{hint}"
             problems.append(Problem(*line(f"targets.{i}.outcome"), f"targets.{i}.outcome", msg))
     for i, case in enumerate(targets.cases):
@@ -129,7 +129,7 @@ def calibrate(
         "scenario": spec.meta.name,
         "scenario_hash": _digest(dump(spec)),
         "targets": targets.name,
-        "targets_hash": _digest(targets.model_dump_json()),
+        "targets_hash": _digest(targets.model_dump_json(by_alias=True)),
         "parameters": params,
         "population": settings.population,
         "runs_per_point": settings.runs_per_point,
@@ -141,7 +141,7 @@ def calibrate(
 
     def model(particle):
         values = {p: at_quantiles(dists[p], np.array([particle[f"u{j}"]])) for j, p in enumerate(params)}
-        f = frequencies(spec, values, settings.runs_per_point, seed, [t.outcome for t in targets.targets])[0]
+        f = frequencies(spec, values, settings.runs_per_point, seed, [t.measure for t in targets.targets])[0]
         return {f"t{k}": float(x) for k, x in enumerate(f)}
 
     def distance(x, y):
@@ -302,13 +302,13 @@ def predictive(spec, targets: Targets, params, posterior: pd.DataFrame, settings
     rng = np.random.default_rng(seed)
     draws = rng.choice(len(posterior), size=settings.predictive_draws, p=posterior["weight"].to_numpy())
     values = {p: posterior[p].to_numpy(dtype=float)[draws] for p in params}
-    f = frequencies(spec, values, settings.runs_per_point, seed + 1, [t.outcome for t in targets.targets])
+    f = frequencies(spec, values, settings.runs_per_point, seed + 1, [t.measure for t in targets.targets])
     out = []
     for k, t in enumerate(targets.targets):
         p, sd = targets.value(t)
         mean = float(f[:, k].mean())
         out.append({
-            "outcome": t.outcome, "label": t.label or t.outcome, "target": p, "sd": sd, "mean": mean,
+            "outcome": t.measure, "label": t.label or t.measure, "target": p, "sd": sd, "mean": mean,
             "low": float(np.quantile(f[:, k], 0.025)), "high": float(np.quantile(f[:, k], 0.975)),
             "reproduced": bool(abs(mean - p) <= Z95 * sd),
         })  # fmt: skip

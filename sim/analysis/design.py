@@ -14,7 +14,7 @@ import numpy as np
 from sim.analysis.errors import AnalysisError
 from sim.engine import columns, tables
 from sim.engine.model import NegotiationModel
-from sim.scenario.problems import did_you_mean
+from sim.scenario.errors import did_you_mean
 from sim.scenario.schema import Scenario
 
 BLOCK_RUNS = 20_000

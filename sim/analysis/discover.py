@@ -23,35 +23,9 @@ from sim.analysis.design import DesignError, checked
 from sim.analysis.prediction_folder import agent_based
 from sim.batch.folder import SCENARIO, ResultsError, ResultsFolder
 from sim.engine.columns import idents, reached
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
-from sim.scenario.parameters import uncertain
-from sim.scenario.problems import ScenarioError
-from sim.scenario.schema import Scenario
-
-# What a parameter's number measures, by the field it sets (issue bounds and positions use the issue's scale).
-UNITS = {
-    "hazard": "chance a round",
-    "rate": "occurrences a round",
-    "probability": "chance",
-    "collapse": "chance per occurrence",
-    "deadline": "rounds of talks",
-    "exponent": "shape (<1: late concessions)",
-    "reciprocity": "share of the other side's move",
-    "reservation": "utility of no deal (0-1)",
-    "strength": "pressure a round (utility)",
-    "value": "utility",
-    "audience_cost": "pressure (utility)",
-    "waiver_pressure": "pressure (utility)",
-    "budget": "political capital",
-    "noise": "sd of a per-run bias (utility)",
-    "pressure_decay": "share lost a round",
-    "stall_growth": "risk multiplier per stalled round",
-    "share": "share of the way",
-    "credibility": "share that bites",
-    "erosion": "share lost a round",
-    "factor": "multiplier",
-    "capability": "clout (0-1)",
-}
+from sim.scenario.parameters import uncertain, unit_of
 
 
 def parameters(table: pd.DataFrame) -> pd.DataFrame:
@@ -59,18 +33,6 @@ def parameters(table: pd.DataFrame) -> pd.DataFrame:
     x = table[[c for c in table.columns if c.startswith("param.")]]
     x = x.rename(columns=dict(zip(x.columns, idents(x.columns, "param"), strict=True)))
     return x.loc[:, x.nunique() > 1].astype(float)
-
-
-def unit(spec: Scenario, path: str) -> str:
-    """What ``path``'s number measures, in words: the issue's 0-100 scale for bounds and positions."""
-    parts = path.split(".")
-    issues = {i.id: i for i in spec.issues}
-    issue = next((issues[p] for p in parts if p in issues), None)
-    if parts[0] == "red_lines":
-        issue = issues.get(next(r.issue for r in spec.red_lines if r.id == parts[1]))
-    if issue is not None and parts[-1] in ("min", "max", "to", issue.id):
-        return f"0 = {issue.low}, 100 = {issue.high}"
-    return UNITS.get(parts[-1], "")
 
 
 def discover(folder: str | Path, measure: str = "declared", min_coverage: float = 0.5, mass_min: float = 0.05,
@@ -104,7 +66,7 @@ def discover(folder: str | Path, measure: str = "declared", min_coverage: float 
     eligible = trajectory[trajectory["coverage"] >= min_coverage]
     chosen = int(eligible.loc[eligible["density"].idxmax(), "id"]) if len(eligible) else 0
     span = lambda path: list(dists[path].support()) if path in dists else [x[path].min(), x[path].max()]
-    describe = lambda path: {"parameter": path, "label": names.field(path), "unit": unit(spec, path),
+    describe = lambda path: {"parameter": path, "label": names.field(path), "unit": unit_of(spec, path),
                              "range": [float(v) for v in span(path)]}  # fmt: skip
     box.select(chosen)
     dropped = _prune(box, max_qp)

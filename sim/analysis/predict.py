@@ -29,9 +29,9 @@ from sim.analysis.families import MODEL_FAMILIES, MOVES, EUMRounds, compromise, 
 from sim.engine import rules
 from sim.engine.model import NegotiationModel
 from sim.engine.numbers import Numbers
+from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import load, read
 from sim.scenario.parameters import uncertain
-from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 

@@ -26,8 +26,8 @@ from sim.analysis.intervals import proportion, wilson_interval
 from sim.analysis.prediction_folder import agent_based
 from sim.batch.folder import ResultsFolder
 from sim.engine.columns import column
+from sim.scenario.errors import ScenarioError
 from sim.scenario.observed import Observed, event_problem
-from sim.scenario.problems import ScenarioError
 
 FORECASTERS = {"model": "the model", "half": "50% on everything", "base": "base rate (leave-one-out)"}
 RELIABILITY_MIN = 30  # scored events before a reliability table means anything

@@ -1,8 +1,8 @@
 """What moves P(declared): one-at-a-time sweeps and tornadoes, and global indices (SALib).
 
 Sweeps edit the scenario data (as read from YAML) by dotted path, list items by ``id``
-(e.g. ``actors.israel.reservation``), validate each edited scenario and play it with the same
-seed, so every value meets the same random streams. Global designs sample the scenario's
+(e.g. ``actors.israel.reservation``; see :mod:`sim.scenario.edit`), validate each edited scenario and play it
+with the same seed, so every value meets the same random streams. Global designs sample the scenario's
 uncertain parameters in SALib's unit hypercube, map them through each distribution's inverse
 CDF and play all design points as per-run overrides; each point replays the same run
 indices (common random numbers), so P(declared) is a deterministic function of the
@@ -11,86 +11,16 @@ design point and a parameter that cannot matter gets an index of exactly zero.
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-from typing import Any, NamedTuple
-
 import numpy as np
 import pandas as pd
 
 from sim.analysis.design import DesignError, at_quantiles, checked, frequencies
 from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
+from sim.scenario.edit import edited, source
 from sim.scenario.labels import Names
-from sim.scenario.loader import read, validate
-from sim.scenario.parameters import uncertain, walk
-from sim.scenario.problems import Problem, ScenarioError, did_you_mean
+from sim.scenario.parameters import uncertain
 from sim.scenario.schema import Scenario
-
-
-class Source(NamedTuple):
-    """Scenario data with the line map and file name its problems are reported against."""
-
-    data: dict
-    where: dict
-    file: str
-
-
-def source(path_or_data: str | Path | dict | Source) -> Source:
-    """Scenario data to edit: read from a file (with its line map for errors), or given as data."""
-    if isinstance(path_or_data, Source):
-        return path_or_data
-    if isinstance(path_or_data, dict):
-        return Source(path_or_data, {}, "<scenario>")
-    data, where = read(path_or_data)
-    return Source(data, where, str(path_or_data))
-
-
-# ------------------------------------------------------------------ editing scenarios
-def set_field(data: dict, path: str, value: Any, where: dict | None = None, file: str = "<scenario>") -> None:
-    """Set the field at dotted ``path`` in scenario ``data`` (list items by ``id``), in place.
-
-    A field the file leaves at its schema default (e.g. a broker's ``reservation``) may be set too;
-    any other missing name raises :class:`ScenarioError` naming the path.
-    """
-    parts = path.split(".")
-    node, located = data, ""
-    for depth, part in enumerate(parts):
-        if isinstance(node, list):
-            ids = [x.get("id") if isinstance(x, dict) else None for x in node]
-            if part not in ids:
-                raise _no_field(path, part, [i for i in ids if i], where, file, located)
-            key: Any = ids.index(part)
-        elif isinstance(node, dict):
-            if part not in node and not _left_at_default(data, path):
-                raise _no_field(path, part, list(node), where, file, located)
-            key = part
-        else:
-            raise _no_field(path, part, [], where, file, located)
-        if depth == len(parts) - 1:
-            node[key] = value
-        else:
-            if isinstance(node, dict) and key not in node:
-                node[key] = {}
-            node, located = node[key], f"{located}.{key}".lstrip(".")
-
-
-def _left_at_default(data: dict, path: str) -> bool:
-    """Whether ``path`` is a numeric field of the scenario that the file leaves at its default."""
-    return path in dict(walk(validate(copy.deepcopy(data))))
-
-
-def _no_field(path: str, part: str, options: list[str], where, file: str, located: str) -> ScenarioError:
-    hint = did_you_mean(part, options, f" (here: {', '.join(options)})" if options else "")
-    line = (where or {}).get(located, (file, 1))
-    return ScenarioError([Problem(line[0], line[1], path, f"no such field: nothing called '{part}'{hint}")])
-
-
-def edited(src: Source, field: str, value: Any) -> Scenario:
-    """The validated scenario with ``field`` set to ``value`` (errors name the file and the field)."""
-    data = copy.deepcopy(src.data)
-    set_field(data, field, value, src.where, src.file)
-    return validate(data, src.where, src.file)
 
 
 # ------------------------------------------------------------------ one at a time
@@ -125,8 +55,8 @@ def sweeps(path_or_data, grid: dict[str, list], runs: int | None = None, seed: i
     Every edited scenario is validated before any is played; all are played with the same seed.
     """
     src = source(path_or_data)
-    base = validate(copy.deepcopy(src.data), src.where, src.file)
-    variants = [(field, v, edited(src, field, v)) for field, values in grid.items() for v in values]
+    base = edited(src)
+    variants = [(field, v, edited(src, {field: v})) for field, values in grid.items() for v in values]
     table = pd.DataFrame([{"field": field, "value": v, **_play(s, runs, seed)} for field, v, s in variants])
     table.attrs = _info(base, grid, runs, seed, baseline=_play(base, runs, seed)["p_declared"])
     return table

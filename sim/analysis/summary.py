@@ -157,7 +157,7 @@ def summarize_counts(counts: Tally, chunks: Chunks, meta: dict | None = None, sc
     ]
     return {
         "scenario": meta.get("scenario", scenario.meta.name if scenario is not None else ""),
-        "phase": names.phases[scenario.gates()[0].id] if scenario is not None else "",
+        "phase": names.phases[scenario.ordered_phases()[0].id] if scenario is not None else "",
         "runs": n,
         "seed": meta.get("seed"),
         "horizon": horizon,

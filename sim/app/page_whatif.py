@@ -13,10 +13,10 @@ from pathlib import Path
 
 import solara
 
-from sim.analysis.sensitivity import source
 from sim.app import variants, views, whatif
 from sim.app.notice import Fresh, Html, Notice, Typed, attempt
 from sim.app.places import Places, shown, whole
+from sim.scenario.edit import source
 from sim.scenario.labels import Names
 from sim.scenario.schema import Scenario
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.batch.errors import ResultsError
 from sim.batch.folder import SCENARIO, ResultsFolder
-from sim.scenario.problems import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 TARGET, RESULTS, VARIANTS = "NEGSIM_APP_TARGET", "NEGSIM_APP_RESULTS", "NEGSIM_APP_VARIANTS"  # negsim app -> page
 NAME_MAX = 255  # bytes in one file name (Linux, macOS)

@@ -22,8 +22,8 @@ from pydantic import BaseModel
 
 from sim.app.places import AppError, batch_holding, shown
 from sim.app.whatif import assumptions, checked, knobs
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import MAX_BYTES, load
-from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import Scenario
 
 MARK = "# A what-if saved by negsim app."

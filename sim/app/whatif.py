@@ -12,7 +12,6 @@ gives an early estimate while the rest is played.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import threading
@@ -23,16 +22,15 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import Source, set_field
 from sim.analysis.summary import summarize
 from sim.app.places import AppError, message, whole
 from sim.batch.runner import simulate
 from sim.engine.tables import run_table
 from sim.scenario.distributions import BaseDistribution, Choice, Normal
+from sim.scenario.edit import Source, edited
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
-from sim.scenario.loader import validate
 from sim.scenario.parameters import uncertain
-from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import MAX_RUNS, STRATEGIES, Actor, Protocol, Scenario
 
 RUNS = 5_000
@@ -184,10 +182,7 @@ def _ruled_out(src: Source, a: Assumption) -> dict[str, str]:
 
 def assumed(src: Source, choices: dict[str, str]) -> Scenario:
     """The scenario with the chosen assumptions (a choice that does not validate: its one-line problem)."""
-    data = copy.deepcopy(src.data)
-    for path, option in choices.items():
-        set_field(data, path, option, src.where, src.file)
-    return validate(data, src.where, src.file)
+    return edited(src, choices)
 
 
 def checked(spec: Scenario, pins: dict[str, float]) -> dict[str, float]:

@@ -76,7 +76,7 @@ def read_figures(folder: ResultsFolder) -> list[Figure]:
 # ------------------------------------------------------------------ sections
 def question_section(scenario: Scenario, summary: dict) -> list:
     m = scenario.meta
-    first = scenario.gates()[0]
+    first = scenario.ordered_phases()[0]
     names = Names(scenario)
     who = " and ".join(names.actor(a) for a in first.gate.consent)
     settled = ", ".join(names.issues[i] for i in scenario.settled(first))
@@ -153,7 +153,7 @@ def _two_kinds(spread: dict | None) -> list:
 def key_numbers_section(scenario: Scenario, summary: dict) -> list:
     m, probs, t = scenario.meta, summary["probabilities"], summary["declaration_round"]
     names = Names(scenario)
-    phase = summary.get("phase") or names.phases[scenario.gates()[0].id]
+    phase = summary.get("phase") or names.phases[scenario.ordered_phases()[0].id]
     after = summary["collapse"]["after"]
     lines = [
         f"{phase} by {day(m.date_of(m.horizon))} in {interval(probs['declared'])} of runs; the ceasefire "

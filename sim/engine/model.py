@@ -169,7 +169,7 @@ class NegotiationModel(mesa.Model):
         tablers = [self.actor_index[a] for a in spec.protocol.tabled_by]
         self.judges = np.array(sorted({*self.principal_index, *tablers}))  # who weighs the issues on the table
         self.positions = None  # stated positions at the start of the round, for a compromise
-        self.phases = spec.gates()
+        self.phases = spec.ordered_phases()
         self._setup_actors(n)
         self._setup_red_lines(n)
         self._setup_preconditions(n)

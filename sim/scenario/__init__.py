@@ -1,1 +1,2 @@
-"""The scenario language: schema, loader, distributions, uncertain parameters, readable names, seed digest."""
+"""The scenario language: schema, checks, loader, errors, distributions, parameters by path, editing, readable
+names, seed digests, observed-outcomes and targets files."""

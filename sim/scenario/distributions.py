@@ -12,6 +12,14 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+FIELDS_UNIT = {"unit": "the unit of the field it is given for"}  # a distribution's numbers, in the JSON Schema
+SHAPE = {"unit": "shape (none)"}
+
+
+def _in_units(default=..., about: str = "", **constraints):
+    """A distribution's number, in the units of the field it is given for (``description``, ``unit``)."""
+    return Field(default, description=about, json_schema_extra=FIELDS_UNIT, **constraints)
+
 
 class BaseDistribution(BaseModel):
     """What every distribution has: its support, and ``ppf`` (the inverse CDF) for sampling."""
@@ -32,8 +40,8 @@ class Uniform(BaseDistribution):
     """Uniform on [low, high]."""
 
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: float = _in_units(about="the smallest value")
+    high: float = _in_units(about="the largest value")
 
     @model_validator(mode="after")
     def _check(self):
@@ -53,10 +61,10 @@ class Normal(BaseDistribution):
     """Normal(mean, sd), clipped to [low, high] when given."""
 
     dist: Literal["normal"]
-    mean_: float = Field(alias="mean")
-    sd: float = Field(gt=0)
-    low: float = -math.inf
-    high: float = math.inf
+    mean_: float = _in_units(about="the mean (before clipping)", alias="mean")
+    sd: float = _in_units(about="the standard deviation (before clipping)", gt=0)
+    low: float = _in_units(-math.inf, "where draws are clipped below (default: not at all)")
+    high: float = _in_units(math.inf, "where draws are clipped above (default: not at all)")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -80,10 +88,10 @@ class Beta(BaseDistribution):
     """Beta(a, b) scaled to [low, high] (default [0, 1])."""
 
     dist: Literal["beta"]
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
-    low: float = 0.0
-    high: float = 1.0
+    a: float = Field(gt=0, description="first shape parameter (weight toward high)", json_schema_extra=SHAPE)
+    b: float = Field(gt=0, description="second shape parameter (weight toward low)", json_schema_extra=SHAPE)
+    low: float = _in_units(0.0, "the value a draw of 0 scales to")
+    high: float = _in_units(1.0, "the value a draw of 1 scales to")
 
     @model_validator(mode="after")
     def _check(self):
@@ -105,9 +113,9 @@ class Triangular(BaseDistribution):
     """Triangular on [low, high] with its peak at mode."""
 
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: float = _in_units(about="the smallest value")
+    mode: float = _in_units(about="the likeliest value")
+    high: float = _in_units(about="the largest value")
 
     @model_validator(mode="after")
     def _check(self):
@@ -131,8 +139,10 @@ class Choice(BaseDistribution):
     """One of a list of values, with optional weights."""
 
     dist: Literal["choice"]
-    values: list[float] = Field(min_length=1)
-    weights: list[float] | None = None
+    values: list[float] = _in_units(about="the values it chooses among", min_length=1)
+    weights: list[float] | None = Field(
+        None, description="each value's relative weight (default: equal)", json_schema_extra={"unit": "weight"}
+    )
 
     @model_validator(mode="after")
     def _check(self):

@@ -62,7 +62,7 @@ class Names:
         self.events = {e.id: e.label or self.readable(e.id) for e in scenario.events}
         self.red_lines = {r.id: r.label or self.readable(r.id) for r in scenario.red_lines}
         self.preconditions = {p.id: self.readable(p.flag) for p in scenario.preconditions}
-        self.phases = {p.id: p.label or self.readable(p.id) for p in scenario.gates()}
+        self.phases = {p.id: p.label or self.readable(p.id) for p in scenario.ordered_phases()}
         self.milestones = {m.id: m.label or self.readable(m.id) for m in scenario.milestones}
         self.veto_players = {v.id: v.name or self.readable(v.id) for v in scenario.veto_players}
         self.guarantees = {g.id: self.readable(g.id) for g in scenario.guarantees}

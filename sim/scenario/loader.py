@@ -6,15 +6,17 @@ Every problem becomes a :class:`Problem` printed as ``file:line: field.path: mes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.checks import incoherences
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
-from sim.scenario.parameters import join
-from sim.scenario.problems import Problem, ScenarioError, did_you_mean
+from sim.scenario.errors import Problem, ScenarioError, did_you_mean
+from sim.scenario.parameters import field_at, holds, join
 from sim.scenario.schema import Scenario
 
 MAX_BYTES = 2_000_000
@@ -155,15 +157,22 @@ def load(path: str | Path) -> Scenario:
     return validate(data, where, str(path))
 
 
-def validate(data: dict, where: _Where | None = None, file: str = "<scenario>", schema: type[Any] = Scenario) -> Any:
-    """``data`` as a ``schema`` instance (a scenario unless another input file's schema is named, one with a
-    ``problems()`` method of its own cross-field checks); raise :class:`ScenarioError` listing every problem."""
+def validate(
+    data: dict,
+    where: _Where | None = None,
+    file: str = "<scenario>",
+    schema: type[Any] = Scenario,
+    checks: Callable[[Any], list[tuple[str, str]]] = incoherences,
+) -> Any:
+    """``data`` as a ``schema`` instance (a scenario unless another input file's schema is named, with the
+    ``checks`` across its fields that give (dotted path, message) for each incoherence); raise
+    :class:`ScenarioError` listing every problem."""
     where = where if where is not None else _Where()
     try:
         checked = schema.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
-    problems = [problem_at(where, file, path, msg) for path, msg in checked.problems()]
+    problems = [problem_at(where, file, path, msg) for path, msg in checks(checked)]
     if problems:
         raise ScenarioError(_named(problems, data))
     return checked
@@ -253,35 +262,12 @@ def _distribution_at(loc: list[str], data: Any) -> type[BaseModel] | None:
 
 
 def _model_at(loc: list[str], schema: type) -> type[BaseModel] | None:
-    """The pydantic model under ``schema`` that owns the field at ``loc`` (list indices, and the keys of a
-    mapping of objects such as ``bounds.<issue>``, skipped)."""
-    import typing
-
-    model: Any = schema
-    keyed = False  # the next part is a key of a mapping of objects, not a field name
-    for part in loc:
-        if part.isdigit() or keyed:
-            keyed = False
-            continue
-        fields = {f.alias or n: f for n, f in model.model_fields.items()}
-        if part not in fields:
-            return None
-        ann = fields[part].annotation
-        keyed = typing.get_origin(ann) is dict
-        model = _first_model(ann, typing)
-        if model is None:
-            return None
-    return model
-
-
-def _first_model(ann: Any, typing: Any) -> type[BaseModel] | None:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in typing.get_args(ann):
-        found = _first_model(arg, typing)
-        if found is not None:
-            return found
-    return None
+    """The pydantic model under ``schema`` at ``loc`` (list items and the keys of a mapping of objects, such as
+    ``bounds.<issue>``, passed over)."""
+    if not loc:
+        return schema
+    field = field_at(".".join(loc), schema)
+    return holds(field.annotation)[1] if field is not None else None
 
 
 def dump(scenario: Scenario) -> str:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from sim.scenario.errors import Problem, did_you_mean
 from sim.scenario.loader import problem_at, read, validate
-from sim.scenario.problems import Problem, did_you_mean
 from sim.scenario.schema import ID, Strict
 
 # What an event can refer to, with the id each needs (``declared`` alone is the scenario's first phase).
@@ -53,12 +53,13 @@ class Timed(Strict):
 
 
 class Case(Strict):
-    """A case of the reference class: its outcomes by name, each yes/no (by the case's own schedule) or timed."""
+    """A case of the reference class: what was observed in it, by name (the file's ``outcomes``), each yes/no
+    (by the case's own schedule) or timed."""
 
     id: str = Field(pattern=ID)
     label: str = Field(min_length=1)
     start: dt.date
-    outcomes: dict[str, bool | Timed] = Field(min_length=1)
+    observed: dict[str, bool | Timed] = Field(alias="outcomes", min_length=1)
 
 
 class ReferenceClass(Strict):
@@ -102,16 +103,16 @@ class Observed(Strict):
         event's ``reference`` outcome within the event's window, the observed case left out."""
         hits, cases = 0, []
         for case in self.reference_class.cases:
-            outcome = case.outcomes.get(event.reference)
-            if case.id == self.case or outcome is None:
+            seen = case.observed.get(event.reference)
+            if case.id == self.case or seen is None:
                 continue
-            resolved = outcome.resolves(self.weeks(event)) if isinstance(outcome, Timed) else outcome
+            resolved = seen.resolves(self.weeks(event)) if isinstance(seen, Timed) else seen
             if resolved is not None:
                 hits += resolved
                 cases.append(case.id)
         return hits, len(cases), cases
 
-    def problems(self):
+    def incoherences(self) -> list[tuple[str, str]]:
         """Cross-field problems as (dotted path, message)."""
         out = []
         for field, items in (("reference_class.cases", self.reference_class.cases), ("events", self.events)):
@@ -120,11 +121,11 @@ class Observed(Strict):
                 if item.id in seen:
                     out.append((f"{field}.{k}.id", f"duplicate id '{item.id}'"))
                 seen.add(item.id)
-        kinds: dict[str, tuple[bool, str]] = {}  # outcome name -> (timed?, the case that first records it)
+        kinds: dict[str, tuple[bool, str]] = {}  # observation name -> (timed?, the case that first records it)
         for k, case in enumerate(self.reference_class.cases):
-            for name, outcome in case.outcomes.items():
-                timed, first = kinds.setdefault(name, (isinstance(outcome, Timed), case.id))
-                if timed != isinstance(outcome, Timed):
+            for name, seen in case.observed.items():
+                timed, first = kinds.setdefault(name, (isinstance(seen, Timed), case.id))
+                if timed != isinstance(seen, Timed):
                     what = "timed" if timed else "yes/no"
                     out.append((f"reference_class.cases.{k}.outcomes.{name}", f"{what} in case {first}: give it so"))
         for k, e in enumerate(self.events):
@@ -159,9 +160,9 @@ def result_forms() -> list[str]:
 
 
 def load_observed(path: str | Path) -> Observed:
-    """Load and validate an observed-outcomes file; raise :class:`~sim.scenario.problems.ScenarioError`."""
+    """Load and validate an observed-outcomes file; raise :class:`~sim.scenario.errors.ScenarioError`."""
     data, where = read(path, kind="an observed-outcomes file")
-    observed = validate(data, where, str(path), Observed)
+    observed = validate(data, where, str(path), Observed, Observed.incoherences)
     observed._where, observed._file = where, str(path)
     return observed
 

@@ -4,8 +4,14 @@ A scenario names issues (0-100 axes), actors with positions and saliences, red l
 preconditions, phases and the gates that declare them, leverage and guarantees, domestic veto
 players, world-state flags, events, implementation milestones, the risk of collapse and a
 protocol. Any numeric field may be a :mod:`distribution <sim.scenario.distributions>` for Monte
-Carlo. Every object may carry a ``basis`` mapping from its field names to the seed claim ids or
-stated assumptions the numbers rest on.
+Carlo. Every number says what it means and its unit (:func:`measured`: the JSON Schema's ``description``
+and ``unit``). Every object may carry a ``basis`` mapping from its field names to the seed claim ids or
+stated assumptions the numbers rest on. Whether a scenario holds together across its fields is
+:mod:`sim.scenario.checks`.
+
+This module is longer than 400 lines on purpose: the language is one concept, whose objects refer to
+one another and read top to bottom as ``negsim schema`` shows them, with the meaning and unit of each
+of its some eighty numbers beside it; split by size, a reader would chase one object across files.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import math
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from sim.scenario.distributions import Distribution
-from sim.scenario.problems import did_you_mean
 
 Number = float | Distribution
 ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
@@ -60,19 +66,37 @@ def ranged(lo: float, hi: float):
     return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
 
 
-Unit = ranged(0, 1)
+UnitInterval = ranged(0, 1)
 Scale = ranged(0, 100)
 Cost = ranged(0, 1e6)
+
+# Units of the language's numbers. A number on an issue's axis is in ISSUE_SCALE, which
+# :func:`sim.scenario.parameters.unit_of` tells in the issue's own words (what 0 and 100 mean on it).
+ISSUE_SCALE = "issue scale (0-100)"
+UTILITY = "utility (0-1)"
+PRESSURE = "pressure (utility)"
+CAPITAL = "political capital"
+SHARE = "share (0-1)"
+CHANCE_A_ROUND = "chance a round"
+MULTIPLIER = "multiplier"
+ROUND = "round number"
+ROUNDS = "rounds"
+
+
+def measured(default=PydanticUndefined, about: str = "", unit: str = "", **constraints):
+    """A numeric field with what it means and its unit, both shown by the JSON Schema (``description``, ``unit``)."""
+    return Field(default, description=about, json_schema_extra={"unit": unit}, **constraints)
 
 
 class Meta(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     start_date: dt.date = dt.date(2025, 12, 15)
-    horizon: int = Field(26, ge=1, le=520, description="rounds observed (never changes what happens in them)")
-    round_days: int = Field(7, ge=1, le=366, description="calendar days per round")
-    seed: int = Field(20251215, ge=0, lt=2**63)
-    runs: int = Field(10_000, ge=1, le=MAX_RUNS)
+    horizon: int = measured(26, "rounds observed (never changes what happens in them)", ROUNDS, ge=1, le=520)
+    round_days: int = measured(7, "calendar days per round", "days", ge=1, le=366)
+    seed: int = measured(20251215, "root seed of the runs' random streams (unless another is given)", "seed", ge=0,
+                         lt=2**63)  # fmt: skip
+    runs: int = measured(10_000, "runs in a batch (unless another number is given)", "runs", ge=1, le=MAX_RUNS)
 
     def seed_or(self, seed: int | None) -> int:
         """``seed``, or the scenario's own when none is given."""
@@ -93,15 +117,16 @@ class Concession(Sourced):
     """How a principal lowers what it holds out for, on its own clock (which never depends on the horizon)."""
 
     strategy: Literal[STRATEGIES] = "linear"
-    exponent: ranged(0.01, 100) | None = Field(None, description="time-based shape: <1 Boulware, >1 Conceder")
-    deadline: ranged(1, 10_000) | None = Field(
-        None, description="rounds of talks by which a time-based or responsive principal reaches its reservation"
+    exponent: ranged(0.01, 100) | None = measured(None, "time-based shape: <1 Boulware, >1 Conceder", "exponent")
+    deadline: ranged(1, 10_000) | None = measured(
+        None, "rounds of talks by which a time-based or responsive principal reaches its reservation", "rounds of talks"
     )
-    reciprocity: ranged(0, 5) = Field(
-        1.0, description="responsive: share of the other side's last concession matched, on top of the steady pace"
-    )
-    patience: Unit = Field(0.95, description="per-round discount factor (subgame-perfect offers)")
-    step: ranged(1e-6, 1) = Field(0.02, description="Zeuthen concession step in utility")
+    reciprocity: ranged(0, 5) = measured(
+        1.0, "responsive: share of the other side's last concession matched, on top of the steady pace",
+        "share of the other side's move",
+    )  # fmt: skip
+    patience: UnitInterval = measured(0.95, "discount factor a round (subgame-perfect offers)", "discount factor (0-1)")
+    step: ranged(1e-6, 1) = measured(0.02, "Zeuthen's concession step", UTILITY)
 
     @model_validator(mode="after")
     def _check(self):
@@ -126,15 +151,20 @@ class Actor(Sourced):
     id: str = Field(pattern=ID)
     name: str = ""
     role: Literal[ROLES]
-    position: dict[str, Scale] = Field(default_factory=dict)
-    salience: dict[str, Unit] = Field(
-        default_factory=dict, description="weights per issue summing to 1 (renormalised per run if drawn)"
+    position: dict[str, Scale] = measured(
+        about="issue -> where the actor stands on it (its ideal package)", unit=ISSUE_SCALE, default_factory=dict
     )
-    capability: Unit = 0.5
-    reservation: Unit = Field(0.5, description="utility of no deal (principals)")
+    salience: dict[str, UnitInterval] = measured(
+        about="weights per issue summing to 1 (renormalised per run if drawn)", unit="weight (0-1)",
+        default_factory=dict,
+    )  # fmt: skip
+    capability: UnitInterval = measured(0.5, "clout: the weight of its position in a compromise", "clout (0-1)")
+    reservation: UnitInterval = measured(0.5, "utility of no deal (principals)", UTILITY)
     concession: Concession | None = Field(None, description="principals only: how they concede")
-    noise: Unit = Field(0.0, description="sd of a per-run bias in how the actor values packages (a trait)")
-    budget: Cost = Field(0.0, description="political capital for pressing, guarantees and summits")
+    noise: UnitInterval = measured(
+        0.0, "sd of a per-run bias in how the actor values packages (a trait)", "utility (sd)"
+    )
+    budget: Cost = measured(0.0, "political capital for pressing, guarantees and summits", CAPITAL)
     bridging: Literal["own", "nash", "maximin"] = Field(
         "nash", description="how it drafts a bridging package when it tables one"
     )
@@ -158,16 +188,17 @@ class Actor(Sourced):
 
 
 class Relaxation(Sourced):
-    to: Scale = Field(description="the bound after relaxing")
-    audience_cost: ranged(0, 10) = Field(description="pressure the principal must be under to pay the domestic cost")
+    to: Scale = measured(..., "the bound after relaxing", ISSUE_SCALE)
+    audience_cost: ranged(0, 10) = measured(..., "pressure the principal must be under to pay the domestic cost",
+                                            PRESSURE)  # fmt: skip
 
 
 class RedLine(Sourced):
     id: str = Field(pattern=ID)
     actor: str
     issue: str
-    min: Scale | None = None
-    max: Scale | None = None
+    min: Scale | None = measured(None, "the least the principal accepts on the issue", ISSUE_SCALE)
+    max: Scale | None = measured(None, "the most the principal accepts on the issue", ISSUE_SCALE)
     label: str = ""
     relax: Relaxation | None = Field(None, description="whether and how far it can be relaxed, at what cost")
 
@@ -187,13 +218,13 @@ class Precondition(Sourced):
     actor: str
     flag: str
     waivable: bool = False
-    waiver_pressure: ranged(0, 10) = Field(1.0, description="pressure on the actor at which it waives")
-    earliest_waiver_round: int = Field(0, ge=0)
+    waiver_pressure: ranged(0, 10) = measured(1.0, "pressure on the actor at which it waives", PRESSURE)
+    earliest_waiver_round: int = measured(0, "the first round it may be waived in", ROUND, ge=0)
 
 
 class When(Strict):
-    from_round: int = Field(0, ge=0)
-    until_round: int | None = Field(None, ge=0)
+    from_round: int = measured(0, "the first round it holds in", ROUND, ge=0)
+    until_round: int | None = measured(None, "the last round it holds in (unset: to the end)", ROUND, ge=0)
     requires: list[str] = Field(default_factory=list, description="flags that must all be set")
     unless: list[str] = Field(default_factory=list, description="flags that must all be unset")
 
@@ -223,7 +254,7 @@ class Milestone(Sourced):
     label: str = ""
     issues: list[str] = Field(min_length=1, description="issues whose agreement it implements")
     phase: str | None = None
-    hazard: Unit = Field(description="per-round chance of being carried out once possible")
+    hazard: UnitInterval = measured(..., "chance a round of being carried out once possible", CHANCE_A_ROUND)
 
 
 class Leverage(Sourced):
@@ -232,13 +263,15 @@ class Leverage(Sourced):
     id: str = Field(pattern=ID)
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    strength: Unit = Field(description="pressure added per round at full credibility (utility units)")
+    strength: UnitInterval = measured(..., "pressure added a round at full credibility", "pressure a round (utility)")
     on: Literal["block", "always"] = "block"
     when: When = Field(default_factory=When)
-    cost: Cost = Field(0.0, description="budget spent per round of pressing")
-    credibility: Unit = Field(1.0, description="starting credibility: the share of the strength that bites")
-    erosion: Unit = Field(0.0, description="share of credibility lost in a round pressure is not followed through")
-    follow_through: Cost = Field(0.0, description="budget it takes to follow pressure through in a round")
+    cost: Cost = measured(0.0, "budget spent each round of pressing", "political capital a round")
+    credibility: UnitInterval = measured(1.0, "starting credibility: the share of the strength that bites", SHARE)
+    erosion: UnitInterval = measured(
+        0.0, "share of credibility lost in a round pressure is not followed through", SHARE
+    )
+    follow_through: Cost = measured(0.0, "budget it takes to follow pressure through in a round", CAPITAL)
     scaled_by_distance: bool = Field(False, description="press harder the further the target is from the source")
 
 
@@ -249,8 +282,8 @@ class Guarantee(Sourced):
     source: str = Field(alias="from")
     target: str = Field(alias="to")
     issues: list[str] = Field(min_length=1)
-    value: Unit = Field(description="utility added when the package settles only these issues")
-    cost: Cost = Field(0.0, description="budget spent once, when it is offered")
+    value: UnitInterval = measured(..., "utility added when the package settles only these issues", UTILITY)
+    cost: Cost = measured(0.0, "budget spent once, when it is offered", CAPITAL)
 
 
 class Veto(Sourced):
@@ -262,8 +295,8 @@ class Veto(Sourced):
 
 
 class Bound(Strict):
-    min: Scale | None = None
-    max: Scale | None = None
+    min: Scale | None = measured(None, "the least it accepts on the issue", ISSUE_SCALE)
+    max: Scale | None = measured(None, "the most it accepts on the issue", ISSUE_SCALE)
 
 
 class VetoPlayer(Sourced):
@@ -278,23 +311,27 @@ class VetoPlayer(Sourced):
 
 class Align(Strict):
     toward: str
-    share: ranged(-1, 1) = Field(description="share of the way its ideal moves toward (negative: away from) them")
+    share: ranged(-1, 1) = measured(
+        ..., "share of the way its ideal moves toward (negative: away from) them", "share of the way (-1 to 1)"
+    )
 
 
 class Effects(Strict):
     set: list[str] = Field(default_factory=list)
     unset: list[str] = Field(default_factory=list)
-    pressure: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> pressure added")
-    reservation: dict[str, ranged(-1, 1)] = Field(default_factory=dict, description="actor -> reservation shift")
-    position: dict[str, dict[str, ranged(-100, 100)]] = Field(
-        default_factory=dict, description="actor -> issue -> shift"
+    pressure: dict[str, ranged(-1, 1)] = measured(about="actor -> pressure added", unit=PRESSURE, default_factory=dict)
+    reservation: dict[str, ranged(-1, 1)] = measured(
+        about="actor -> shift of its reservation", unit="utility", default_factory=dict
+    )
+    position: dict[str, dict[str, ranged(-100, 100)]] = measured(
+        about="actor -> issue -> shift of its ideal", unit=ISSUE_SCALE, default_factory=dict
     )
     align: dict[str, Align] = Field(default_factory=dict, description="actor -> move its ideal toward another's")
 
 
 class AfterProgress(Strict):
-    factor: ranged(0, 100) = Field(description="multiplier on hazard or rate soon after progress")
-    window: int = Field(ge=1, le=520, description="rounds after a declaration, agreement or milestone")
+    factor: ranged(0, 100) = measured(..., "multiplier on hazard or rate soon after progress", MULTIPLIER)
+    window: int = measured(..., "rounds after a declaration, agreement or milestone", ROUNDS, ge=1, le=520)
 
 
 class Event(Sourced):
@@ -302,16 +339,20 @@ class Event(Sourced):
 
     id: str = Field(pattern=ID)
     label: str = ""
-    at_round: int | None = Field(None, ge=1, description="round number (1 = the first round)")
-    probability: Unit = Field(1.0, description="chance a scheduled event happens")
-    hazard: Unit | None = Field(None, description="per-round chance of happening once")
-    rate: ranged(0, 20) | None = Field(None, description="expected occurrences per round (Poisson)")
+    at_round: int | None = measured(None, "the round it is scheduled in (1 = the first round)", ROUND, ge=1)
+    probability: UnitInterval = measured(1.0, "chance a scheduled event happens", "chance")
+    hazard: UnitInterval | None = measured(None, "chance a round of happening (once)", CHANCE_A_ROUND)
+    rate: ranged(0, 20) | None = measured(None, "expected occurrences a round (Poisson)", "occurrences a round")
     convened_by: str | None = Field(None, description="an actor that convenes it once `when` holds and it can pay")
-    cost: Cost = Field(0.0, description="budget the convener spends")
+    cost: Cost = measured(0.0, "budget the convener spends", CAPITAL)
     by: str | None = Field(None, description="the spoiler behind it")
-    boost: dict[str, ranged(0, 100)] = Field(default_factory=dict, description="flag -> multiplier on hazard or rate")
+    boost: dict[str, ranged(0, 100)] = measured(
+        about="flag -> multiplier on hazard or rate while it is set", unit=MULTIPLIER, default_factory=dict
+    )
     after_progress: AfterProgress | None = Field(None, description="violence timed to progress (spoilers)")
-    collapse: Unit = Field(0.0, description="chance each occurrence collapses the ceasefire (before risk factors)")
+    collapse: UnitInterval = measured(
+        0.0, "chance each occurrence collapses the ceasefire (before risk factors)", "chance per occurrence"
+    )
     when: When = Field(default_factory=When)
     effects: Effects = Field(default_factory=Effects)
 
@@ -330,12 +371,14 @@ class Event(Sourced):
 class Risk(Sourced):
     """How the risk of collapse responds to the talks: it grows with stalling and falls with agreements."""
 
-    hazard: Unit = Field(0.0, description="per-round chance the ceasefire breaks down, before the factors")
-    stall_after: int = Field(4, ge=1, le=520, description="rounds without progress after which talks count as stalled")
-    stall_growth: ranged(0, 10) = Field(0.0, description="risk multiplier added per stalled round")
-    stall_cap: ranged(1, 100) = Field(1.0, description="largest multiplier stalling can reach")
-    agreement_factor: Unit = Field(1.0, description="risk multiplier per agreed issue")
-    declared_factor: Unit = Field(1.0, description="risk multiplier once a phase is declared")
+    hazard: UnitInterval = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
+    stall_after: int = measured(4, "rounds without progress after which talks count as stalled", ROUNDS, ge=1, le=520)
+    stall_growth: ranged(0, 10) = measured(
+        0.0, "risk multiplier added per stalled round", "multiplier per stalled round"
+    )
+    stall_cap: ranged(1, 100) = measured(1.0, "largest multiplier stalling can reach", MULTIPLIER)
+    agreement_factor: UnitInterval = measured(1.0, "risk multiplier per agreed issue", MULTIPLIER)
+    declared_factor: UnitInterval = measured(1.0, "risk multiplier once a phase is declared", MULTIPLIER)
 
 
 class Protocol(Sourced):
@@ -344,7 +387,7 @@ class Protocol(Sourced):
         default_factory=list, description="actors whose positions enter the compromise (default: all at the table)"
     )
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
-    pressure_decay: Unit = Field(0.0, description="share of pressure lost each round")
+    pressure_decay: UnitInterval = measured(0.0, "share of pressure lost each round", "share lost a round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 
@@ -353,7 +396,7 @@ FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages"
 
 
 class Outputs(Strict):
-    trajectories: int = Field(0, ge=0, description="runs whose per-round state is recorded")
+    trajectories: int = measured(0, "runs whose per-round state is recorded", "runs", ge=0)
     figures: list[Literal[FIGURES]] = Field(
         default_factory=lambda: list(FIGURES),
         description="figures to draw; 'positions' (a fan chart) needs recorded trajectories",
@@ -365,8 +408,8 @@ class World(Sourced):
 
 
 class PreconditionAsOf(Strict):
-    met: int | None = Field(None, ge=1, description="round its flag was set")
-    waived: int | None = Field(None, ge=1, description="round it was waived under pressure")
+    met: int | None = measured(None, "round its flag was set", ROUND, ge=1)
+    waived: int | None = measured(None, "round it was waived under pressure", ROUND, ge=1)
 
     @model_validator(mode="after")
     def _one(self):
@@ -380,13 +423,13 @@ class PreconditionAsOf(Strict):
 
 
 class EventAsOf(Strict):
-    round: int = Field(ge=1, description="round it first happened")
-    count: int = Field(1, ge=1, description="how often it has happened (repeated events)")
+    round: int = measured(..., "round it first happened", ROUND, ge=1)
+    count: int = measured(1, "how often it has happened (repeated events)", "occurrences", ge=1)
 
 
 class AgreedAsOf(Strict):
-    value: ranged(0, 100) = Field(description="the value agreed, on the issue's 0-100 scale")
-    round: int = Field(ge=1, description="round it was agreed")
+    value: ranged(0, 100) = measured(..., "the value agreed", ISSUE_SCALE)
+    round: int = measured(..., "round it was agreed", ROUND, ge=1)
 
     @field_validator("value")
     @classmethod
@@ -404,16 +447,18 @@ class AsOf(Sourced):
     run from the start. Pressure, budgets and credibility start afresh unless given.
     """
 
-    round: int | None = Field(None, ge=1, description="rounds already played (give this or date)")
+    round: int | None = measured(None, "rounds already played (give this or date)", ROUNDS, ge=1)
     date: dt.date | None = Field(None, description="the date of the last round played (give this or round)")
     flags: dict[str, bool] = Field(default_factory=dict, description="world flags as they stand")
-    talks_opened: int | None = Field(None, ge=1, description="round the talks opened (unset: not yet)")
+    talks_opened: int | None = measured(None, "round the talks opened (unset: not yet)", ROUND, ge=1)
     events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")
     preconditions: dict[str, PreconditionAsOf] = Field(default_factory=dict, description="met or waived")
-    declared: dict[str, int] = Field(default_factory=dict, description="phase -> round it was declared")
+    declared: dict[str, int] = measured(about="phase -> round it was declared", unit=ROUND, default_factory=dict)
     agreed: dict[str, AgreedAsOf] = Field(default_factory=dict, description="issue -> value and round agreed")
-    milestones: dict[str, int] = Field(default_factory=dict, description="milestone -> round carried out")
-    pressure: dict[str, ranged(0, 10)] = Field(default_factory=dict, description="actor -> pressure on it now")
+    milestones: dict[str, int] = measured(about="milestone -> round carried out", unit=ROUND, default_factory=dict)
+    pressure: dict[str, ranged(0, 10)] = measured(
+        about="actor -> pressure on it now", unit=PRESSURE, default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _when(self):
@@ -475,7 +520,7 @@ class Scenario(Strict):
         strategies = {a.strategy for a in self.principals}
         return self.protocol.rule != "compromise" or bool(strategies & set(TWO_PARTY_STRATEGIES))
 
-    def gates(self) -> list[Phase]:
+    def ordered_phases(self) -> list[Phase]:
         """The phases in declaration order (an ``after`` phase first); one comprehensive phase by default."""
         if not self.phases:
             return [Phase(id="agreement", label="Agreement", gate=Gate(consent=[a.id for a in self.principals]))]
@@ -483,7 +528,7 @@ class Scenario(Strict):
         pending = list(self.phases)
         while pending:
             ready = [p for p in pending if p.gate.after is None or p.gate.after in done]
-            if not ready:  # a cycle: reported by problems(); keep file order
+            if not ready:  # a cycle: reported by the checks; keep file order
                 return ordered + pending
             for p in ready:
                 ordered.append(p)
@@ -508,113 +553,10 @@ class Scenario(Strict):
         for e in self.events:
             names.update(dict.fromkeys(e.effects.set + e.effects.unset))
         names.update(dict.fromkeys(BUILTIN_FLAGS))
-        names.update(dict.fromkeys(f"declared_{p.id}" for p in self.gates()))
+        names.update(dict.fromkeys(f"declared_{p.id}" for p in self.ordered_phases()))
         names.update(dict.fromkeys(f"agreed_{i}" for i in self.issue_ids()))
         names.update(dict.fromkeys(f"done_{m.id}" for m in self.milestones))
         return list(names)
-
-    def references(self):
-        """Every cross-reference as (path, kind, value), for checking against what exists."""
-        for i, a in enumerate(self.actors):
-            for field in ("position", "salience"):
-                for issue in getattr(a, field):
-                    yield (f"actors.{i}.{field}.{issue}", "issue", issue)
-        for i, r in enumerate(self.red_lines):
-            yield (f"red_lines.{i}.actor", "actor", r.actor)
-            yield (f"red_lines.{i}.issue", "issue", r.issue)
-        for i, p in enumerate(self.preconditions):
-            yield (f"preconditions.{i}.actor", "actor", p.actor)
-            yield (f"preconditions.{i}.flag", "flag", p.flag)
-        for i, ph in enumerate(self.phases):
-            g = ph.gate
-            for field, kind in (("consent", "actor"), ("settle", "issue"), ("defer", "issue")):
-                for j, x in enumerate(getattr(g, field)):
-                    yield (f"phases.{i}.gate.{field}.{j}", kind, x)
-            for j, x in enumerate(g.preconditions or []):
-                yield (f"phases.{i}.gate.preconditions.{j}", "precondition", x)
-            if g.after is not None:
-                yield (f"phases.{i}.gate.after", "phase", g.after)
-        for i, m in enumerate(self.milestones):
-            for j, x in enumerate(m.issues):
-                yield (f"milestones.{i}.issues.{j}", "issue", x)
-            if m.phase is not None:
-                yield (f"milestones.{i}.phase", "phase", m.phase)
-        for i, lev in enumerate(self.leverage):
-            yield (f"leverage.{i}.from", "actor", lev.source)
-            yield (f"leverage.{i}.to", "actor", lev.target)
-            yield from _when_refs(f"leverage.{i}.when", lev.when)
-        for i, g in enumerate(self.guarantees):
-            yield (f"guarantees.{i}.from", "actor", g.source)
-            yield (f"guarantees.{i}.to", "actor", g.target)
-            for j, x in enumerate(g.issues):
-                yield (f"guarantees.{i}.issues.{j}", "issue", x)
-        for i, v in enumerate(self.vetoes):
-            yield (f"vetoes.{i}.by", "actor", v.by)
-            yield (f"vetoes.{i}.of", "actor", v.of)
-            yield (f"vetoes.{i}.issue", "issue", v.issue)
-        for i, v in enumerate(self.veto_players):
-            yield (f"veto_players.{i}.principal", "actor", v.principal)
-            for issue in v.bounds:
-                yield (f"veto_players.{i}.bounds.{issue}", "issue", issue)
-            yield from _when_refs(f"veto_players.{i}.when", v.when)
-        for i, e in enumerate(self.events):
-            yield from _when_refs(f"events.{i}.when", e.when)
-            for field in ("convened_by", "by"):
-                if getattr(e, field) is not None:
-                    yield (f"events.{i}.{field}", "actor", getattr(e, field))
-            for flag in e.boost:
-                yield (f"events.{i}.boost.{flag}", "flag", flag)
-            fx = e.effects
-            for field in ("pressure", "reservation", "position", "align"):
-                for actor in getattr(fx, field):
-                    yield (f"events.{i}.effects.{field}.{actor}", "actor", actor)
-            for actor, shifts in fx.position.items():
-                for issue in shifts:
-                    yield (f"events.{i}.effects.position.{actor}.{issue}", "issue", issue)
-            for actor, align in fx.align.items():
-                yield (f"events.{i}.effects.align.{actor}.toward", "actor", align.toward)
-        for field in ("at_table", "tabled_by"):
-            for j, actor in enumerate(getattr(self.protocol, field)):
-                yield (f"protocol.{field}.{j}", "actor", actor)
-        if self.protocol.first_proposer is not None:
-            yield ("protocol.first_proposer", "actor", self.protocol.first_proposer)
-        yield from _when_refs("protocol.opens_when", self.protocol.opens_when)
-
-    def problems(self):
-        """Cross-field problems as (dotted path, message); empty when the scenario is coherent."""
-        known = {
-            "actor": [a.id for a in self.actors],
-            "issue": self.issue_ids(),
-            "flag": self.flag_names(),
-            "phase": [p.id for p in self.phases],
-            "precondition": [p.id for p in self.preconditions],
-        }
-        out = []
-        for field, ids, what in (("issues", self.issue_ids(), "issue"), ("actors", known["actor"], "actor")):
-            out += _duplicates(ids, field, what)
-        for field in (
-            "red_lines",
-            "preconditions",
-            "phases",
-            "leverage",
-            "guarantees",
-            "veto_players",
-            "events",
-            "milestones",
-        ):
-            out += _duplicates([x.id for x in getattr(self, field)], field, "id")
-        for path, kind, value in self.references():
-            if value not in known[kind]:
-                out.append((path, f"unknown {kind} '{value}'{did_you_mean(value, known[kind])}"))
-        out += self._actor_problems()
-        out += self._phase_problems()
-        out += self._third_party_problems()
-        out += self._protocol_problems()
-        out += list(self._as_of_problems())
-        for i, e in enumerate(self.events):
-            if e.at_round is not None and e.at_round > self.meta.horizon:
-                out.append((f"events.{i}.at_round", f"round {e.at_round} is beyond the horizon ({self.meta.horizon})"))
-        return out
 
     def flags_as_of(self) -> dict[str, bool]:
         """The world flags as ``as_of`` has them: the scenario's, then what its events set or unset (in the
@@ -629,254 +571,5 @@ class Scenario(Strict):
                 flags.update(dict.fromkeys(happened[ident].effects.unset, False))
         return {**flags, **self.as_of.flags}
 
-    def _as_of_problems(self):
-        """What makes ``as_of`` a state no run could be in: unknown names, rounds out of order, a phase
-        declared without its issues agreed or its preconditions met, and so on."""
-        a = self.as_of
-        if a is None:
-            return
-        start_round = self.as_of_round()
-        when = "as_of.round" if a.round is not None else "as_of.date"
-        if start_round < 0:
-            days = (a.date - self.meta.start_date).days
-            k = days // self.meta.round_days
-            if days < 0:
-                yield (when, f"{a.date} is before the scenario's start ({self.meta.start_date})")
-            else:
-                yield (when, f"{a.date} falls between rounds {k} ({self.meta.date_of(k)}) "
-                             f"and {k + 1} ({self.meta.date_of(k + 1)})")  # fmt: skip
-            return
-        if start_round >= self.meta.horizon:
-            yield (when, f"round {start_round} is not before the horizon ({self.meta.horizon}): nothing left to play")
-        if any(p.strategy == "zeuthen" for p in self.principals):
-            yield ("as_of", "a Zeuthen principal's concessions depend on offers exchanged, which as_of does not hold")
-        late = lambda path, r: [(path, f"round {r} is after the last round played ({start_round})")] * (r > start_round)
-        yield from _unknown("as_of.flags", a.flags, self.flag_names(), "flag")
-        engine = {"talks_open": "give as_of.talks_opened", "stalled": "the engine sets it from the rounds without "
-                  "progress", "collapsed": "a collapsed ceasefire has nothing left to forecast"}  # fmt: skip
-        for prefix, field in (("declared_", "declared"), ("agreed_", "agreed"), ("done_", "milestones")):
-            engine.update({f: f"give as_of.{field}" for f in self.flag_names() if f.startswith(prefix)})
-        for name in a.flags:
-            if name in engine:
-                yield (f"as_of.flags.{name}", f"set by the engine: {engine[name]}")
-        if a.talks_opened is not None:
-            yield from late("as_of.talks_opened", a.talks_opened)
-        events = {e.id: e for e in self.events}
-        yield from _unknown("as_of.events", a.events, list(events), "event")
-        for ident, happened in a.events.items():
-            yield from late(f"as_of.events.{ident}.round", happened.round)
-            if ident in events and happened.count > 1 and events[ident].trigger != "rate":
-                yield (f"as_of.events.{ident}.count", "it happens once (only an event with a rate repeats)")
-        yield from self._as_of_precondition_problems(late)
-        yield from self._as_of_phase_problems(late)
-        yield from _unknown("as_of.pressure", a.pressure, [x.id for x in self.actors], "actor")
-
-    def _as_of_precondition_problems(self, late):
-        a, flags = self.as_of, self.flags_as_of()
-        pcs = {p.id: p for p in self.preconditions}
-        yield from _unknown("as_of.preconditions", a.preconditions, list(pcs), "precondition")
-        for ident, state in a.preconditions.items():
-            path, p = f"as_of.preconditions.{ident}", pcs.get(ident)
-            yield from late(f"{path}.{'met' if state.met is not None else 'waived'}", state.round)
-            if p is None:
-                continue
-            if state.met is not None and not flags.get(p.flag, False):
-                yield (f"{path}.met", f"met, but its flag '{p.flag}' is not set (set it in as_of.flags)")
-            if state.waived is not None and not p.waivable:
-                yield (f"{path}.waived", "this precondition is not waivable")
-            elif state.waived is not None and state.waived < p.earliest_waiver_round:
-                yield (f"{path}.waived", f"it cannot be waived before round {p.earliest_waiver_round}")
-        for p in self.preconditions:
-            if flags.get(p.flag, False) and p.id not in a.preconditions:
-                yield ("as_of.preconditions", f"the flag '{p.flag}' is set: say when precondition '{p.id}' was met "
-                                              f"(as_of.preconditions.{p.id}.met)")  # fmt: skip
-
-    def _as_of_phase_problems(self, late):
-        a = self.as_of
-        order = self.gates()
-        yield from _unknown("as_of.declared", a.declared, [p.id for p in order], "phase")
-        before: Phase | None = None
-        for phase in order:
-            r, path = a.declared.get(phase.id), f"as_of.declared.{phase.id}"
-            if r is None:
-                before = before or phase
-                continue
-            yield from late(path, r)
-            if before is not None and before.id not in a.declared:
-                yield (path, f"declared, but phase '{before.id}', which comes before it, is not")
-            elif before is not None and a.declared[before.id] >= r:
-                yield (path, f"declared in round {r}, not after phase '{before.id}' (round {a.declared[before.id]})")
-            if a.talks_opened is None or a.talks_opened > r:
-                yield (path, f"declared in round {r}, before the talks opened (give as_of.talks_opened)")
-            missing = [i for i in self.settled(phase) if i not in a.agreed]
-            if missing:
-                yield (path, f"its gate settles {', '.join(missing)}: give {'them' if len(missing) > 1 else 'it'} "
-                             "in as_of.agreed")  # fmt: skip
-            applied = phase.gate.preconditions
-            for p in self.preconditions if applied is None else [x for x in self.preconditions if x.id in applied]:
-                state = a.preconditions.get(p.id)
-                if state is None or state.round > r:
-                    yield (path, f"declared in round {r}, but precondition '{p.id}' was neither met nor waived by then")
-            before = phase
-        yield from _unknown("as_of.agreed", a.agreed, self.issue_ids(), "issue")
-        for issue, agreed in a.agreed.items():
-            yield from late(f"as_of.agreed.{issue}.round", agreed.round)
-            settles = any(a.declared.get(p.id) == agreed.round and issue in self.settled(p) for p in order)
-            defers = any(a.declared.get(p.id, agreed.round) < agreed.round and issue in p.gate.defer for p in order)
-            if issue in self.issue_ids() and not (settles or defers):
-                yield (f"as_of.agreed.{issue}.round", f"agreed in round {agreed.round}, but no phase had it on the "
-                       "table then: an issue is agreed when a phase that settles it is declared, or after the "
-                       "declaration of one that defers it")  # fmt: skip
-        milestones = {m.id: m for m in self.milestones}
-        yield from _unknown("as_of.milestones", a.milestones, list(milestones), "milestone")
-        for ident, r in a.milestones.items():
-            yield from late(f"as_of.milestones.{ident}", r)
-            m = milestones.get(ident)
-            if m is None:
-                continue
-            undone = [i for i in m.issues if i not in a.agreed or a.agreed[i].round >= r]
-            if undone:
-                yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before {', '.join(undone)} "
-                                                    "was agreed (in an earlier round)")  # fmt: skip
-            if m.phase is not None and a.declared.get(m.phase, r) >= r:
-                yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before phase '{m.phase}' was declared")
-
     def role(self, actor_id: str) -> str | None:
         return next((a.role for a in self.actors if a.id == actor_id), None)
-
-    def _actor_problems(self):
-        issues = set(self.issue_ids())
-        for i, a in enumerate(self.actors):
-            if a.role != "spoiler":
-                for field in ("position", "salience"):
-                    missing = issues - set(getattr(a, field))
-                    if missing:
-                        yield (f"actors.{i}.{field}", f"missing issue(s): {', '.join(sorted(missing))}")
-            if a.role != "principal" and a.concession is not None:
-                yield (f"actors.{i}.concession", "only principals concede; a third party's position moves by events")
-            if a.role == "principal":
-                c = a.concession
-                if c is not None and c.timed and c.deadline is None:
-                    yield (
-                        f"actors.{i}.concession.deadline",
-                        f"a {c.strategy} principal needs an explicit deadline (rounds of talks)",
-                    )
-        if not self.principals:
-            yield ("actors", "a negotiation needs at least one principal")
-        for i, r in enumerate(self.red_lines):
-            if r.actor in [a.id for a in self.actors] and self.role(r.actor) != "principal":
-                yield (f"red_lines.{i}.actor", "red lines bind only principals (actors with a veto)")
-        for i, v in enumerate(self.veto_players):
-            if self.role(v.principal) not in (None, "principal"):
-                yield (f"veto_players.{i}.principal", "a veto player belongs to a principal")
-
-    def _phase_problems(self):
-        ids = [p.id for p in self.phases]
-        for i, p in enumerate(self.phases):
-            g = p.gate
-            for j, actor in enumerate(g.consent):
-                if self.role(actor) not in (None, "principal"):
-                    yield (f"phases.{i}.gate.consent.{j}", f"'{actor}' is not a principal: only principals can veto")
-            for j, issue in enumerate(g.defer):
-                if issue in g.settle:
-                    yield (f"phases.{i}.gate.defer.{j}", f"issue '{issue}' is both settled and deferred")
-            if g.settle == [] and set(g.defer) >= set(self.issue_ids()):
-                yield (f"phases.{i}.gate", "a phase must settle at least one issue at declaration")
-            if g.after == p.id:
-                yield (f"phases.{i}.gate.after", "a phase cannot follow itself")
-        chain = self._cycle()
-        if chain:
-            yield ("phases", f"phase gates form a cycle: {' -> '.join(chain)}")
-        for i, m in enumerate(self.milestones):
-            if m.phase is not None and m.phase in ids:
-                phase = self.phases[ids.index(m.phase)]
-                outside = [x for x in m.issues if x not in self.settled(phase) + phase.gate.defer]
-                if outside:
-                    yield (f"milestones.{i}.issues", f"not negotiated in phase '{m.phase}': {', '.join(outside)}")
-
-    def _cycle(self) -> list[str]:
-        after = {p.id: p.gate.after for p in self.phases}
-        for start in after:
-            seen, node = [], start
-            while node in after and node not in seen:
-                seen.append(node)
-                node = after[node]
-            if node == start and len(seen) > 1:
-                return [*seen, start]
-        return []
-
-    def _third_party_problems(self):
-        for i, g in enumerate(self.guarantees):
-            if self.role(g.target) not in (None, "principal"):
-                yield (f"guarantees.{i}.to", "guarantees are given to principals")
-        for i, v in enumerate(self.vetoes):
-            if self.role(v.by) not in (None, "principal"):
-                yield (f"vetoes.{i}.by", f"'{v.by}' is not a principal: only a principal can veto a role")
-            if self.role(v.of) not in (None, *THIRD_PARTIES):
-                yield (f"vetoes.{i}.of", "only a third party's role can be vetoed")
-        for i, e in enumerate(self.events):
-            if e.by is not None and self.role(e.by) not in (None, "spoiler"):
-                yield (f"events.{i}.by", "'by' names the spoiler behind an event")
-            for actor, align in e.effects.align.items():
-                if actor == align.toward:
-                    yield (f"events.{i}.effects.align.{actor}", "an actor cannot move toward itself")
-                if self.role(actor) == "spoiler" or self.role(align.toward) == "spoiler":
-                    yield (f"events.{i}.effects.align.{actor}", "spoilers have no position")
-
-    def _protocol_problems(self):
-        principals = self.principals
-        strategies = {a.strategy for a in principals}
-        rule = self.protocol.rule
-        if self.two_party and len(principals) != 2:
-            yield (
-                "protocol.rule",
-                "nash, alternating, bridging, zeuthen and subgame-perfect need exactly two principals",
-            )
-        if strategies & set(TWO_PARTY_STRATEGIES) and len(self.gates()) > 1:
-            yield ("protocol.rule", "zeuthen and subgame-perfect principals bargain over one comprehensive phase")
-        if "subgame_perfect" in strategies and (rule != "alternating" or strategies != {"subgame_perfect"}):
-            yield (
-                "protocol.rule",
-                "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect",
-            )
-        if self.protocol.first_proposer and self.protocol.first_proposer not in [p.id for p in principals]:
-            yield ("protocol.first_proposer", "must be a principal")
-        if rule == "bridging":
-            if not self.protocol.tabled_by:
-                yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")
-            for i, p in enumerate(self.gates()):
-                if len(p.gate.consent) != 2 and self.phases:
-                    yield (
-                        f"phases.{i}.gate.consent",
-                        "bridging packages are drafted between two consenting principals",
-                    )
-        for j, actor in enumerate(self.protocol.tabled_by):
-            if self.role(actor) not in (None, *THIRD_PARTIES):
-                yield (
-                    f"protocol.tabled_by.{j}",
-                    "packages are tabled by third parties (broker, mediator, stakeholder)",
-                )
-        for j, actor in enumerate(self.protocol.at_table):
-            if self.role(actor) == "spoiler":
-                yield (f"protocol.at_table.{j}", "a spoiler has no seat at the table")
-
-
-def _when_refs(path: str, when: When):
-    for field in ("requires", "unless"):
-        for j, flag in enumerate(getattr(when, field)):
-            yield (f"{path}.{field}.{j}", "flag", flag)
-
-
-def _unknown(path: str, given, known: list[str], kind: str):
-    for name in given:
-        if name not in known:
-            yield (f"{path}.{name}", f"unknown {kind} '{name}'{did_you_mean(name, known)}")
-
-
-def _duplicates(ids: list[str], path: str, what: str):
-    seen, out = set(), []
-    for i, x in enumerate(ids):
-        if x in seen:
-            out.append((f"{path}.{i}.id", f"duplicate {what} '{x}'"))
-        seen.add(x)
-    return out

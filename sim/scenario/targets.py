@@ -14,8 +14,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from scipy import stats
 
+from sim.scenario.checks import duplicate_ids
 from sim.scenario.loader import read, validate
-from sim.scenario.schema import ID, Sourced, Strict, _duplicates
+from sim.scenario.schema import ID, Sourced, Strict
 
 
 class Case(Sourced):
@@ -24,13 +25,13 @@ class Case(Sourced):
     id: str = Field(pattern=ID)
     label: str = ""
     scenario: str | None = Field(None, description="the case's scenario file, as of its start (relative to this file)")
-    observed: dict[str, bool] = Field(min_length=1, description="outcome -> whether it happened within the horizon")
+    observed: dict[str, bool] = Field(min_length=1, description="measure -> whether it happened within the horizon")
 
 
 class Target(Sourced):
-    """An outcome's frequency the calibrated scenario should reproduce."""
+    """A measure's frequency the calibrated scenario should reproduce (the file calls the measure ``outcome``)."""
 
-    outcome: str = Field(description="declared, collapse, agreed:<issue> or implemented:<milestone>")
+    measure: str = Field(alias="outcome", description="declared, collapse, agreed:<issue> or implemented:<milestone>")
     label: str = ""
     frequency: float | None = Field(None, ge=0, le=1, description="stated frequency (else counted from the cases)")
     sd: float | None = Field(None, gt=0, le=0.5, description="its uncertainty, one standard deviation")
@@ -51,31 +52,32 @@ class Targets(Strict):
     cases: list[Case] = Field(default_factory=list)
     targets: list[Target] = Field(min_length=1)
 
-    def counts(self, outcome: str) -> tuple[int, int]:
-        """(cases in which ``outcome`` happened, cases that observe it)."""
-        seen = [c.observed[outcome] for c in self.cases if outcome in c.observed]
+    def counts(self, measure: str) -> tuple[int, int]:
+        """(cases in which ``measure`` happened, cases that observe it)."""
+        seen = [c.observed[measure] for c in self.cases if measure in c.observed]
         return sum(seen), len(seen)
 
     def value(self, target: Target) -> tuple[float, float]:
         """A target's frequency and its standard deviation."""
         if target.frequency is not None:
             return target.frequency, target.sd
-        k, n = self.counts(target.outcome)
+        k, n = self.counts(target.measure)
         belief = stats.beta(k + 0.5, n - k + 0.5)
         return float(belief.mean()), float(belief.std())
 
-    def problems(self):
-        out = _duplicates([c.id for c in self.cases], "cases", "case")
-        outcomes = [t.outcome for t in self.targets]
-        twice = [i for i, o in enumerate(outcomes) if o in outcomes[:i]]
-        out += [(f"targets.{i}.outcome", f"'{outcomes[i]}' is a target twice") for i in twice]
+    def incoherences(self) -> list[tuple[str, str]]:
+        """Cross-field problems as (dotted path, message)."""
+        out = duplicate_ids([c.id for c in self.cases], "cases", "case")
+        measures = [t.measure for t in self.targets]
+        twice = [i for i, m in enumerate(measures) if m in measures[:i]]
+        out += [(f"targets.{i}.outcome", f"'{measures[i]}' is a target twice") for i in twice]
         for i, t in enumerate(self.targets):
-            if t.frequency is None and self.counts(t.outcome)[1] == 0:
-                out.append((f"targets.{i}", f"no case observes '{t.outcome}': give frequency and sd, or cases"))
+            if t.frequency is None and self.counts(t.measure)[1] == 0:
+                out.append((f"targets.{i}", f"no case observes '{t.measure}': give frequency and sd, or cases"))
         return out
 
 
 def load_targets(path: str | Path) -> tuple[Targets, dict]:
     """A validated targets file and its line map (path -> (file, line)), for problems found later."""
     data, where = read(path)
-    return validate(data, where, str(path), Targets), where
+    return validate(data, where, str(path), Targets, Targets.incoherences), where

@@ -86,12 +86,12 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
             render_interval=solara.use_reactive(1),
             use_threads=solara.use_reactive(False),
         ).key(f"controller-{run.value}-{seed.value}")
-        with solara.Div(style={"width": "280px"}):
+        with solara.Div(style={"width": "230px"}):
             solara.SliderInt(f"play: {interval.value} ms a round", value=interval, min=50, max=2000, step=50)
         solara.Button("back a round", on_click=lambda: view(at - 1), disabled=at == 0, outlined=True)
         solara.Button("forward a round", on_click=lambda: view(at + 1), disabled=at >= last, outlined=True)
         if last > 0:
-            with solara.Div(style={"width": "220px"}):
+            with solara.Div(style={"width": "170px"}):
                 solara.SliderInt("show round", value=at, min=0, max=last, on_value=view)
         solara.FileDownload(
             lambda: trajectory_table(model.value).to_csv(index=False).encode(),

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from sim.app import views, whatif
+from sim.app import charts, views, whatif
 from sim.scenario.labels import Names
 from sim.scenario.loader import load
 
@@ -61,8 +61,8 @@ def main() -> None:
     def show(numbers: whatif.Numbers) -> None:  # what the page draws for each answer
         base, now = numbers.base, numbers.now
         views.comparison_html(whatif.headline(base), whatif.headline(now))
-        views.curves_svg(base, now)
-        views.blockers_svg(base, now, names)
+        charts.curves_svg(base, now)
+        charts.blockers_svg(base, now, names)
         if done and numbers.inputs.key == done["key"]:
             done["final" if numbers.final else "estimate"].set()
             if numbers.final:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.analysis.summary import probabilities, summarize
-from sim.app import browse, replay, variants, views, whatif
+from sim.app import browse, charts, replay, variants, views, whatif
 from sim.app.notice import TextBox
 from sim.app.places import AppError, Places, inside, message, places_for, started_on
 from sim.batch.errors import ResultsError
@@ -124,8 +124,8 @@ def test_a_frame_says_what_was_put_to_the_principals_and_when_talks_are_not_open
 
 def test_the_charts_of_a_run_hold_whole_rounds_and_fixed_axes(spec):
     frames = played(spec, 3)
-    charts = views.run_charts(frames, spec.meta.horizon, frames[-1].round)
-    ids = [c.split('data-testid="')[1].split('"')[0] for c in charts]
+    drawn = charts.run_charts(frames, spec.meta.horizon, frames[-1].round)
+    ids = [c.split('data-testid="')[1].split('"')[0] for c in drawn]
     assert ids == [
         "positions-governance",
         "positions-weapons",
@@ -138,11 +138,11 @@ def test_the_charts_of_a_run_hold_whole_rounds_and_fixed_axes(spec):
     ]
     import re
 
-    for chart in charts:
+    for chart in drawn:
         ticks = re.findall(r'text-anchor="middle">(-?[\d.]+)</text>', chart)
         assert ticks and all(t.isdigit() for t in ticks), ticks  # round ticks: whole numbers only
         assert ticks[0] == "0" and int(ticks[-1]) <= spec.meta.horizon
-    first = views.run_charts(frames[:1], spec.meta.horizon, 0)
+    first = charts.run_charts(frames[:1], spec.meta.horizon, 0)
     assert "fills in as rounds are played" in first[5]  # round 0: nothing to plot for the values, yet axes 0-1
     assert ">0</text>" in first[5] and ">1</text>" in first[5]
     agent = views.agent_html(frames[:5], "Israel")
@@ -324,10 +324,11 @@ def test_the_comparison_shows_both_numbers_with_their_intervals(spec):
     assert "scenario [95% interval]" in html and "what-if [95% interval]" in html
     waiting = views.comparison_html(base, None)
     assert 'data-testid="p-declared-whatif"><span class="wait">computing…</span>' in waiting
-    svg = views.curves_svg(whatif.play(spec, {}, runs=400), whatif.play(spec, {"actors.israel.reservation": 0.55}, 400))
+    lower = whatif.play(spec, {"actors.israel.reservation": 0.55}, 400)
+    svg = charts.curves_svg(whatif.play(spec, {}, runs=400), lower)
     assert svg.count("<polyline") == 4 and svg.count("<polygon") == 2  # two curves each, the what-if's bands
     summary = whatif.play(spec, {}, runs=400)
-    bars = views.blockers_svg(summary, summary, {"israel": "Israel"})
+    bars = charts.blockers_svg(summary, summary, {"israel": "Israel"})
     shares = summary["blocker_shares"]
     assert bars.count("<rect") == 2 * len(shares) and ">Israel</text>" in bars
     assert bars.count("<line") == 2 * len(shares)  # each bar's 95% interval

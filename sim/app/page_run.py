@@ -13,7 +13,7 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sim.app import replay, views
+from sim.app import charts, replay, views
 from sim.app.notice import Html, Notice, Typed, attempt
 from sim.app.places import SEEDS, AppError, whole
 from sim.engine.tables import trajectory_table
@@ -108,5 +108,5 @@ def RunView(spec: Scenario, batch_seed: int, batch_runs: int | None, notice: sol
                 Html(views.agent_html(frames[: at + 1], actor.value))
             Html(views.log_html([(t, what) for t, what in history["log"] if t <= at]))
         with solara.Column():
-            for svg in views.run_charts(frames[: at + 1], spec.meta.horizon, at):
+            for svg in charts.run_charts(frames[: at + 1], spec.meta.horizon, at):
                 Html(svg)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import solara
 
-from sim.app import variants, views, whatif
+from sim.app import charts, variants, views, whatif
 from sim.app.notice import Fresh, Html, Notice, Typed, attempt
 from sim.app.places import Places, shown, whole
 from sim.scenario.edit import source
@@ -155,8 +155,8 @@ def WhatIfView(base_spec: Scenario, path: Path, batch_seed: int, notice: solara.
                     solara.Button("replace", on_click=lambda: save(True), color="error")
                     solara.Button("keep it", on_click=lambda: confirm.set(None), outlined=True)
             if numbers is not None and numbers.now is not None:
-                Html(views.curves_svg(numbers.base, numbers.now))
-                Html(views.blockers_svg(numbers.base, numbers.now, {**names.actors, **names.veto_players}))
+                Html(charts.curves_svg(numbers.base, numbers.now))
+                Html(charts.blockers_svg(numbers.base, numbers.now, {**names.actors, **names.veto_players}))
 
 
 def _base(numbers: whatif.Numbers | None, inputs: whatif.Inputs) -> dict | None:

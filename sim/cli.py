@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from sim.analysis.errors import AnalysisError
 from sim.batch.errors import ResultsError, SchedulerError, Stopped, StorageError, WorkersLost, storage_error
@@ -27,7 +28,41 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load
 from sim.scenario.schema import MAX_RUNS
 
+LARGEST = 2**63 - 1  # the engine's integers (seeds, run counts, indices) are 64-bit
+MAX_WORKERS = 1024  # local processes (the operating system's semaphores count in C ints)
+
+
+class Bounded(typer.Context):
+    """A command's context that refuses an integer beyond what the engine can hold, naming its option."""
+
+    def invoke(self, callback, /, *args, **kwargs):
+        for name, value in kwargs.items():
+            if isinstance(value, int) and not isinstance(value, bool) and not -LARGEST - 1 <= value <= LARGEST:
+                param = next((p for p in self.command.params if p.name == name), None)
+                raise typer.BadParameter(f"{value} is out of range (at most {LARGEST:,})", ctx=self, param=param)
+        return super().invoke(callback, *args, **kwargs)
+
+
+class Commands(TyperGroup):
+    """negsim's commands: a bad value for an option or argument is one line (``negsim run: Invalid value for
+    '--seed': ...``) and exit code 2, not the usage text; no integer goes beyond the engine's (:class:`Bounded`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            command.context_class = Bounded
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            with contextlib.suppress(OSError):
+                typer.echo(f"negsim {ctx.invoked_subcommand}: {exc.format_message()}", err=True)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=Commands,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -96,7 +131,11 @@ def run(
     out: Annotated[Path | None, typer.Option(help="results folder (default: results/<scenario name>)")] = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, help="local worker processes (default: all cores from 50,000 runs, in-process below)"),
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help="local worker processes (default: all cores from 50,000 runs, in-process below)",
+        ),
     ] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
     trajectories: Annotated[int | None, typer.Option(min=0, help="record per-round state for this many runs")] = None,
@@ -604,16 +643,25 @@ def app_command(
     results: Annotated[
         Path | None, typer.Option(help="results folder to browse (default: results/, or the given folder's parent)")
     ] = None,
-    host: Annotated[str, typer.Option(help="address to listen on (loopback unless told otherwise)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
+    variants: Annotated[
+        Path | None,
+        typer.Option(help="folder the what-if saves variants in (default: the scenario's; for a results folder, here)"),
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback unless --remote)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free one)")] = 8765,
+    remote: Annotated[
+        bool, typer.Option(help="allow a --host beyond loopback: other machines that have the address may drive it")
+    ] = False,
 ):
-    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra)."""
+    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra).
+
+    It prints the address to open, with a secret token: only a tab that opened it may drive the app."""
     try:
         from sim.app.places import AppError
         from sim.app.server import serve
     except ImportError as exc:
         fail(f"the app needs its extra: pip install -e '.[app]' ({exc.name} is missing)")
     try:
-        serve(target, results, host, port, echo=typer.echo)
+        serve(target, results, host, port, remote, variants, echo=typer.echo)
     except AppError as exc:
         fail(str(exc))

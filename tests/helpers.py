@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,54 @@ def assert_standard_figures(folder: Path, summary: dict, prefix: str = "") -> No
     assert list(summary["probabilities"]) == ["declared", "collapse", "stalemate"]
     for outcome, p in summary["probabilities"].items():
         assert outcome in texts and f"{p['p']:.0%}" in texts and f"[{p['low']:.0%}–{p['high']:.0%}]" in texts, outcome
+
+
+class ServedApp:
+    """A running ``negsim app`` (see :func:`serving`): its address with the token, port, token, and what it printed."""
+
+    def __init__(self, process):
+        import threading
+        import time
+
+        import pytest
+
+        self.process, self.lines = process, []
+        threading.Thread(
+            target=lambda: self.lines.extend(line.rstrip("\n") for line in process.stdout), daemon=True
+        ).start()
+        deadline = time.monotonic() + 90
+        while not any("token=" in line for line in self.lines):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not start: {self.output}")
+            time.sleep(0.1)
+        self.url = next(line for line in self.lines if "token=" in line).split()[2]
+        self.port = int(self.url.split(":")[2].split("/")[0])
+        self.token = self.url.split("token=")[1]
+        self.base = f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextlib.contextmanager
+def serving(*args: str, cwd: Path | None = None):
+    """``negsim app ARGS --port 0`` (a free loopback port) run in ``cwd``, stopped afterwards."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("negsim")), "app", *args, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+        start_new_session=True,
+    )
+    try:
+        yield ServedApp(process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,27 +11,41 @@ import pandas as pd
 
 from sim.analysis.intervals import proportion
 from sim.analysis.summary import summarize
-from sim.batch.folder import read_meta
-from sim.batch.runner import load_results
+from sim.batch.folder import ResultsFolder
 from sim.engine.columns import SUCCESS, idents
 from sim.scenario.labels import Names
-from sim.scenario.loader import load
 from sim.scenario.schema import Scenario
+
+LISTED = 200  # results folders offered in the page
 
 
 @dataclass
 class Results:
     """A complete results folder, read and checked: its scenario, meta, runs and summary."""
 
-    folder: Path
+    folder: ResultsFolder
     scenario: Scenario
     meta: dict
     runs: pd.DataFrame
     summary: dict
 
     @property
-    def figures(self) -> list[Path]:
-        return sorted((self.folder / "figures").glob("*.png"))
+    def figures(self) -> list[tuple[str, bytes]]:
+        """The folder's PNG figures (name, bytes): regular files inside the folder only, never a symbolic link
+        (it could lead anywhere on the machine)."""
+        folder = Path(self.folder.figures)
+        if folder.is_symlink() or not folder.is_dir():
+            return []
+        out = []
+        for png in sorted(folder.glob("*.png")):
+            try:
+                fd = os.open(png, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:  # a symbolic link (ELOOP), or gone
+                continue
+            with os.fdopen(fd, "rb") as f:
+                if os.fstat(f.fileno()).st_size <= 20_000_000:
+                    out.append((png.stem, f.read()))
+        return out
 
     def parameters(self) -> dict[str, str]:
         """The sampled parameters that can slice the runs: column -> words."""
@@ -40,10 +55,24 @@ class Results:
 
 def open_results(folder: Path) -> Results:
     """Read a results folder (ResultsError or ScenarioError, one line each, when it is missing or damaged)."""
-    meta = read_meta(folder)
-    scenario = load(folder / "scenario.yaml")
-    runs = load_results(folder)
-    return Results(folder, scenario, meta, runs, summarize(runs, meta, scenario))
+    opened = ResultsFolder.open(folder)
+    runs = opened.runs()
+    return Results(opened, opened.scenario, opened.meta, runs, summarize(runs, opened.meta, opened.scenario))
+
+
+def results_folders(root: Path) -> list[str]:
+    """The results folders under ``root`` (two levels down at most), by their path from it."""
+    out = []
+    for here, dirs, _ in os.walk(root):
+        depth = len(Path(here).relative_to(root).parts)
+        if depth and ResultsFolder.holds_results(here):
+            out.append(str(Path(here).relative_to(root)))
+            dirs[:] = []
+            if len(out) >= LISTED:
+                break
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if depth < 2 else []
+    return sorted(out)
 
 
 def sliced(runs: pd.DataFrame, column: str, bins: int = 4) -> pd.DataFrame:

@@ -6,7 +6,7 @@ block of one run (that index) steps through exactly the run the batch played in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,6 +43,8 @@ class Frame:
     flags: list[str]  # world flags that hold
     happened: list[str]  # what happened this round, in words
     event_counts: list[int]  # how often each event has happened so far
+    talks_open: bool = False
+    on_table: list[str] = field(default_factory=list)  # what the principals answered this round, in words
 
 
 def frame(model: NegotiationModel, before: Frame | None = None) -> Frame:
@@ -68,6 +70,8 @@ def frame(model: NegotiationModel, before: Frame | None = None) -> Frame:
             {
                 "id": issue.id,
                 "label": issue.label,
+                "low": issue.low,
+                "high": issue.high,
                 "tabled": float(model.tabled[0, i]),
                 "agreed_round": int(model.agreed_round[0, i]),
                 "agreed_value": _finite(model.agreed_value[0, i]),
@@ -80,13 +84,16 @@ def frame(model: NegotiationModel, before: Frame | None = None) -> Frame:
     for p in model.principals:
         a = p.index
         value = _finite(model.value[0, a])
+        refused = [spec.issues[i].label for i in np.flatnonzero(answers["issues"][0, a])]
         if answers["blocked"][0, a]:
-            answer, why = "no", REASONS[int(answers["reason"][0, a])]
+            answer, why = "no", f"{REASONS[int(answers['reason'][0, a])]} ({', '.join(refused)})"
+        elif not model.talks_open[0]:
+            answer, why = "-", "talks have not opened"
         else:
-            answer, why = ("yes", "") if value is not None else ("-", "no proposal to answer")
+            answer, why = ("yes", "") if value is not None else ("-", "no package to answer")
         principals.append(
             {
-                "name": names.actor(p.actor.id),
+                "name": names.actor(spec.actors[a].id),
                 "value": value,
                 "threshold": float(model.threshold[0, a]),
                 "answer": answer,
@@ -114,6 +121,8 @@ def frame(model: NegotiationModel, before: Frame | None = None) -> Frame:
         flags=flags,
         happened=_happened(model, names, t, before.event_counts if before else None) if t else [],
         event_counts=[int(c) for c in model.world.count[0]],
+        talks_open=bool(model.talks_open[0]),
+        on_table=_on_table(model, names, t),
     )
 
 
@@ -122,10 +131,37 @@ def _finite(x) -> float | None:
 
 
 def _outcome(model: NegotiationModel, row) -> str:
-    if model.running:
-        why = row["reason"]
-        return f"in talks (last blocked by {row['blocker'] or '-'}: {why})" if why else "in talks"
-    return str(row["outcome"])
+    """The run's state in words: its outcome once there is one (talks may go on over the issues left open)."""
+    declared, collapsed = model.declared_round[0, 0] >= 0, model.collapse_round[0] >= 0
+    if declared or collapsed:
+        going_on = "; talks go on over the issues left open" if declared and model.running else ""
+        return f"{row['outcome']} in round {int(model.end_round[0])}{going_on}"
+    if not model.running:
+        return f"{row['outcome']}: nothing declared by the horizon (round {model.horizon})"
+    if not model.talks_open[0]:
+        return "talks have not opened yet"
+    why = row["reason"]
+    return f"in talks (last blocked by {row['blocker'] or '-'}: {why})" if why else "in talks"
+
+
+def _on_table(model: NegotiationModel, names: Names, t: int) -> list[str]:
+    """What was put to the principals in round ``t``: the next phase's gate package, and the issues left open
+    inside the phases declared before it (an issue agreed this round was still on the table)."""
+    if t == 0 or not model.talks_open[0] or model.collapse_round[0] not in (-1, t):
+        return []
+    spec, declared, agreed = model.spec, model.declared_round[0], model.agreed_round[0]
+    pending = (agreed < 0) | (agreed == t)
+    labels = lambda mask: ", ".join(spec.issues[i].label for i in np.flatnonzero(mask))
+    out = []
+    before = (declared >= 0) & (declared < t)
+    h = int(before.sum())
+    if h < len(model.phases):
+        gate = labels(model.phase_settle[h] & pending)
+        out.append(f"the gate package ({names.phases[model.phases[h].id]}): {gate}")
+    left = (before[:, None] & model.phase_defer).any(axis=0) & pending
+    if left.any():
+        out.append(f"the issues left open in declared phases: {labels(left)}")
+    return out
 
 
 def _happened(model: NegotiationModel, names: Names, t: int, counts: list[int] | None) -> list[str]:

@@ -1,34 +1,40 @@
-"""What-if: the scenario's uncertain parameters pinned to chosen values, replayed as a batch in this process.
+"""What-if: the scenario's uncertain parameters pinned to chosen values, played as a batch in this process.
 
 A pinned parameter takes the chosen value in every run (an override of its draws); the others are
 drawn as in the scenario, from the same streams, so the what-if and the unmodified scenario differ
 only by the pins. Saved as a variant file that ``extends:`` the scenario, the pins replay the same
 numbers with ``negsim run`` at the same seed and run count.
+
+The batch is played block by block through the batch layer (:func:`sim.batch.runner.simulate`), so a
+newer request supersedes the one in flight between two blocks (:class:`Latest`), and the first block
+gives an early estimate while the rest is played.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import get_args
 
 import numpy as np
-import yaml
-from pydantic import BaseModel
+import pandas as pd
 
 from sim.analysis.summary import summarize
-from sim.app.places import AppError
-from sim.engine.model import NegotiationModel
+from sim.app.places import AppError, message, whole
+from sim.batch.runner import simulate
 from sim.engine.tables import run_table
 from sim.scenario.distributions import BaseDistribution, Choice, Normal
 from sim.scenario.edit import Source, edited
+from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
 from sim.scenario.parameters import uncertain
-from sim.scenario.schema import STRATEGIES, Actor, Protocol, Scenario
+from sim.scenario.schema import MAX_RUNS, STRATEGIES, Actor, Protocol, Scenario
 
 RUNS = 5_000
+FIRST_BLOCK = 1_000  # runs of the early estimate; the rest follow in one block
 RULES = get_args(Protocol.model_fields["rule"].annotation)
 BRIDGING = get_args(Actor.model_fields["bridging"].annotation)
 STEPS = 100  # slider positions across a parameter's range
@@ -48,15 +54,22 @@ class Knob:
     choices: tuple[float, ...] = ()
     distribution: str = ""
 
-    def check(self, value: float) -> float:
-        """``value`` if this parameter can take it, else an :class:`AppError` saying its range."""
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise AppError(f"{self.path}: {value!r} is not a number")
+    def check(self, value) -> float:
+        """``value`` (a number, or text typed into the page) if this parameter can take it, else an
+        :class:`AppError` saying its range."""
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise AppError(f"{self.label}: {value.strip()[:40]!r} is not a number") from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise AppError(f"{self.label}: {value!r} is not a number")
         if self.choices and not any(math.isclose(value, c) for c in self.choices):
-            raise AppError(f"{self.path}: {value:g} is not one of {', '.join(f'{c:g}' for c in self.choices)}")
+            raise AppError(f"{self.label}: {value:g} is not one of {', '.join(f'{c:g}' for c in self.choices)}")
         if not self.low - 1e-12 <= value <= self.high + 1e-12:
             raise AppError(
-                f"{self.path}: {value:g} is outside its range {self.low:g} to {self.high:g} ({self.distribution})"
+                f"{self.label} ({self.path}): {value:g} is outside its range {self.low:g} to {self.high:g} "
+                f"({self.distribution})"
             )
         return float(value)
 
@@ -111,16 +124,23 @@ def _step(low: float, high: float) -> float:
 @dataclass(frozen=True)
 class Assumption:
     """A selector for one of the scenario's main assumptions: how packages are tabled, how principals concede,
-    how each tabling third party drafts. ``path`` is the field, as ``negsim sweep`` names fields."""
+    how each tabling third party drafts. ``path`` is the field, as ``negsim sweep`` names fields; ``ruled_out``
+    gives each option the scenario cannot take, with the reason."""
 
     path: str
     label: str
     options: tuple[str, ...]
     current: str
+    ruled_out: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def possible(self) -> list[str]:
+        return [o for o in self.options if o not in self.ruled_out]
 
 
-def assumptions(spec: Scenario) -> list[Assumption]:
-    """The protocol's rule, each principal's concession strategy and each tabling third party's bridging."""
+def assumptions(spec: Scenario, src: Source | None = None) -> list[Assumption]:
+    """The protocol's rule, each principal's concession strategy and each tabling third party's bridging; with
+    ``src`` (the scenario's file), each option the scenario cannot take on its own is ruled out, with why."""
     names = Names(spec)
     out = [Assumption("protocol.rule", "how packages are tabled (protocol rule)", RULES, spec.protocol.rule)]
     out += [
@@ -142,6 +162,21 @@ def assumptions(spec: Scenario) -> list[Assumption]:
         )
         for t in spec.protocol.tabled_by
     ]
+    if src is None:
+        return out
+    return [Assumption(a.path, a.label, a.options, a.current, _ruled_out(src, a)) for a in out]
+
+
+def _ruled_out(src: Source, a: Assumption) -> dict[str, str]:
+    out = {}
+    for option in a.options:
+        if option == a.current:
+            continue
+        try:
+            assumed(src, {a.path: option})
+        except ScenarioError as exc:
+            problem = exc.problems[0]
+            out[option] = f"{problem.path}: {problem.message}" if problem.path else problem.message
     return out
 
 
@@ -161,26 +196,151 @@ def checked(spec: Scenario, pins: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def play(spec: Scenario, pins: dict[str, float] | None = None, runs: int = RUNS, seed: int | None = None) -> dict:
+# ------------------------------------------------------------------ playing
+@dataclass(frozen=True)
+class Inputs:
+    """What the what-if's numbers are for: the scenario with the chosen assumptions (``spec``), the pinned values,
+    the run count and the seed. ``key`` tells two sets of inputs apart (the scenario by its choices)."""
+
+    spec: Scenario
+    choices: tuple[tuple[str, str], ...] = ()
+    pins: tuple[tuple[str, float], ...] = ()
+    runs: int = RUNS
+    seed: int = 0
+
+    @property
+    def key(self) -> tuple:
+        return self.choices, self.pins, self.runs, self.seed
+
+    @property
+    def base(self) -> Inputs:
+        """The unmodified scenario at the same runs and seed (``spec`` then is the scenario without choices)."""
+        return Inputs(self.spec, (), (), self.runs, self.seed)
+
+
+def runs_checked(runs) -> int:
+    return whole(runs, "runs", 1, MAX_RUNS + 1)
+
+
+def blocks(runs: int) -> list[tuple[int, int]]:
+    """The blocks a what-if batch is played in: a first small one (the early estimate), then the rest (each
+    block costs its rounds' overhead once; a newer request stops a block between two rounds anyway)."""
+    return [(0, min(FIRST_BLOCK, runs))] + ([(FIRST_BLOCK, runs)] if runs > FIRST_BLOCK else [])
+
+
+def play(
+    spec: Scenario,
+    pins: dict[str, float] | None = None,
+    runs: int = RUNS,
+    seed: int | None = None,
+    current: Callable[[], bool] = lambda: True,
+    early: Callable[[dict, int], None] | None = None,
+) -> dict | None:
     """The summary (probabilities with Wilson intervals, cumulative curve, blockers, ...) of ``runs`` runs with
-    ``pins`` fixed, played in this process as one block (the last :data:`KEEP` answers are kept)."""
+    ``pins`` fixed, played block by block; ``early(summary, runs so far)`` gets the first block's estimate. Once
+    ``current()`` turns false (a newer request came) the batch stops, between two rounds, and gives None. The last
+    :data:`KEEP` answers are kept."""
     seed = spec.meta.seed_or(seed)
-    key = (id(spec), tuple(sorted(checked(spec, pins or {}).items())), runs, seed)
+    pins = checked(spec, pins or {})
+    key = (id(spec), tuple(sorted(pins.items())), runs, seed)
     kept = _played.get(key)
-    if kept is None:
-        overrides = {path: np.full(runs, value) for path, value in key[1]}
-        model = NegotiationModel(spec, range(runs), seed=seed, overrides=overrides).run()
-        kept = (spec, summarize(run_table(model), {"seed": seed}, spec))  # the spec kept: its id stays its own
-        with _lock:  # browser tabs are served from threads of their own
-            _played[key] = kept
-            while len(_played) > KEEP:
-                _played.pop(next(iter(_played)))
-    return kept[1]
+    if kept is not None:
+        return kept[1]
+    tables = []
+    for start, stop in blocks(runs):
+        overrides = {path: np.full(stop - start, value) for path, value in pins.items()}
+        model = simulate(spec, stop - start, seed, overrides=overrides, first=start, stop=lambda: not current())
+        if not current():
+            return None
+        tables.append(run_table(model))
+        if early is not None and start == 0 and stop < runs:
+            early(summarize(tables[0], {"seed": seed}, spec), stop)
+    summary = summarize(pd.concat(tables, ignore_index=True), {"seed": seed}, spec)
+    with _lock:  # browser tabs are served from threads of their own
+        _played[key] = (spec, summary)  # the spec kept: its id stays its own
+        while len(_played) > KEEP:
+            _played.pop(next(iter(_played)))
+    return summary
 
 
 KEEP = 32
+log = logging.getLogger("negsim.app")
 _lock = threading.Lock()
 _played: dict[tuple, tuple[Scenario, dict]] = {}
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """What the page shows for ``inputs``: the scenario's summary and the what-if's after ``done`` runs (all of
+    them once final), or the one-line ``problem`` that stopped it."""
+
+    inputs: Inputs
+    base: dict | None = None
+    now: dict | None = None
+    done: int = 0
+    problem: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.done == self.inputs.runs
+
+
+class Latest:
+    """One tab's what-if batches, played on one thread of its own: each request supersedes the one in flight,
+    which stops between two blocks. ``show`` gets the early estimate and the final numbers of the request that
+    is still the latest (the generation counter tells)."""
+
+    def __init__(self, show: Callable[[Numbers], None]):
+        self.show = show
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._wanted: tuple[int, Inputs, Scenario] | None = None
+        self._thread: threading.Thread | None = None
+
+    def ask(self, inputs: Inputs, base: Scenario) -> int:
+        """Play ``inputs`` (and ``base``, the scenario without choices, for the comparison); its generation."""
+        with self._lock:
+            self.generation += 1
+            self._wanted = (self.generation, inputs, base)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="negsim what-if", daemon=True)
+                self._thread.start()
+            return self.generation
+
+    def current(self, generation: int) -> bool:
+        return self.generation == generation
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if self._wanted is None:
+                    self._thread = None
+                    return
+                generation, inputs, base = self._wanted
+                self._wanted = None
+            try:
+                self._answer(generation, inputs, base)
+            except Exception as exc:  # showing failed (a tab closed meanwhile): the thread serves the next request
+                log.warning("negsim app: what-if not shown: %s", message(exc))
+
+    def _answer(self, generation: int, inputs: Inputs, base_spec: Scenario) -> None:
+        current = lambda: self.current(generation)
+        try:
+            base = play(base_spec, {}, inputs.runs, inputs.seed, current)
+            if base is None:
+                return
+
+            def early(summary: dict, done: int) -> None:
+                if current():
+                    self.show(Numbers(inputs, base, summary, done))
+
+            now = play(inputs.spec, dict(inputs.pins), inputs.runs, inputs.seed, current, early)
+        except Exception as exc:  # of any type: the tab says it in one line and keeps working
+            if current():
+                self.show(Numbers(inputs, problem=f"the what-if failed: {message(exc)}"))
+            return
+        if now is not None and current():
+            self.show(Numbers(inputs, base, now, inputs.runs))
 
 
 def headline(summary: dict) -> dict[str, dict]:
@@ -190,79 +350,3 @@ def headline(summary: dict) -> dict[str, dict]:
     out.update({f"agreed: {a['label']}": a for a in summary["agreements"]})
     out.update({f"implemented: {m['label']}": m for m in summary["milestones"]})
     return out
-
-
-# ------------------------------------------------------------------ variant files
-def variant_data(
-    spec: Scenario, data: dict, extends: str, pins: dict[str, float], choices: dict[str, str] | None = None
-) -> dict:
-    """A variant that ``extends:`` the scenario file and fixes each pinned parameter and each chosen assumption,
-    with its basis."""
-    pins, choices = checked(spec, pins), choices or {}
-    if not pins and not choices:
-        raise AppError("nothing to save: move a slider or choose an assumption first")
-    knob = {k.path: k for k in knobs(spec)}
-    assumption = {a.path: a for a in assumptions(spec)}
-    said = [f"{knob[p].label} = {v:g}" for p, v in pins.items()]
-    said += [f"{assumption[p].label}: {v}" for p, v in choices.items()]
-    variant: dict = {
-        "extends": extends,
-        "meta": {"name": f"{spec.meta.name} - what-if", "description": "Saved from negsim app: " + "; ".join(said)},
-    }
-    for path, value in pins.items():
-        why = f"what-if in negsim app: fixed at {value:g} (the scenario draws it from {knob[path].distribution})"
-        _place(variant, spec, data, path, value, why)
-    for path, option in choices.items():
-        why = f"what-if in negsim app: assumed {option} (the scenario assumes {assumption[path].current})"
-        _place(variant, spec, data, path, option, why)
-    return variant
-
-
-def _place(variant: dict, spec: Scenario, data: dict, path: str, value: float | str, basis: str) -> None:
-    """Set ``path`` in ``variant`` as a deep merge onto ``data`` expects it (list items as ``{id: ...}``), with
-    ``basis`` in the ``basis:`` of the nearest object that has one."""
-    parts = path.split(".")
-    obj, node, out, holder = spec, data, variant, None
-    for depth, part in enumerate(parts[:-1]):
-        obj = _child(obj, part)
-        if isinstance(node, list):
-            node = next(x for x in node if isinstance(x, dict) and x.get("id") == part)
-            found = next((x for x in out if x.get("id") == part), None)
-            if found is None:
-                found = {"id": part}
-                out.append(found)
-            out = found
-        else:
-            node = node.get(part, {})
-            out = out.setdefault(part, [] if isinstance(node, list) else {})
-        if isinstance(obj, BaseModel) and "basis" in type(obj).model_fields:
-            holder = (out, ".".join(parts[depth + 1 :]))
-    out[parts[-1]] = value
-    if holder is not None:
-        holder[0].setdefault("basis", {})[holder[1]] = basis
-
-
-def _child(obj, part: str):
-    """One step down a parameter path in the validated scenario (fields by alias, list items by id)."""
-    if isinstance(obj, BaseModel):
-        name = next((n for n, f in type(obj).model_fields.items() if (f.alias or n) == part), part)
-        return getattr(obj, name)
-    if isinstance(obj, list):
-        return next(x for x in obj if getattr(x, "id", None) == part)
-    return obj[part]
-
-
-def variant_text(variant: dict) -> str:
-    return "# A what-if saved by negsim app.\n" + yaml.safe_dump(
-        variant, sort_keys=False, allow_unicode=True, width=110
-    )
-
-
-def save_variant(path: Path, text: str, overwrite: bool = False) -> Path:
-    """Write the variant file; an existing file is kept unless ``overwrite`` (the page asks first)."""
-    from sim.batch.folder import atomic_write
-
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: already exists (confirm to replace it)")
-    atomic_write(path, text)
-    return path

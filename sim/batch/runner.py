@@ -104,10 +104,20 @@ def simulate(
     seed: int | None = None,
     trajectories: int = 0,
     overrides: dict | None = None,
+    first: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> NegotiationModel:
-    """Play ``runs`` runs in this process as one block and return the played model (for notebooks)."""
+    """Play ``runs`` runs (indices from ``first``) in this process as one block and return the played model
+    (for notebooks, and the app, which plays a batch block by block). ``stop`` is asked between rounds: once it
+    says so the model is returned unfinished (the app drops a batch a newer request has superseded)."""
     runs = runs or scenario.meta.runs
-    return NegotiationModel(scenario, range(runs), seed=seed, trajectories=trajectories, overrides=overrides).run()
+    ids = range(first, first + runs)
+    model = NegotiationModel(scenario, ids, seed=seed, trajectories=trajectories, overrides=overrides)
+    if stop is None:
+        return model.run()
+    while model.running and not stop():
+        model.step()
+    return model
 
 
 @dataclass

@@ -45,16 +45,20 @@ class Numbers:
         self._dists = dists
         self._ids = {id(dist): path for path, dist in dists.items()}
         given = overrides or {}
-        self.drawn, self._categories = {}, {}
+        self._values, self._categories = {}, {}
+        self.drawn = {}  # the runs' values of the scenario's uncertain parameters, by path (a switched number too, if
+        # a distribution gives it under some alternative): the results' ``param.*`` columns
         for path, dist in dists.items():
             if not isinstance(dist, Switch):
-                self.drawn[path] = self._given_or_drawn(dist, given, seed, run_ids, path)
+                self._values[path] = self.drawn[path] = self._given_or_drawn(dist, given, seed, run_ids, path)
                 continue
             order, pick = self._order[dist.mechanism], self.alternative[dist.mechanism]
             if dist.numeric:  # the base value is the scenario's own (or a design's); alternatives that set it, theirs
                 base = self._given_or_drawn(dist.base, given, seed, run_ids, path)
                 by = [self._draw(dist.values[a], seed, run_ids, path) if a in dist.values else base for a in order]
-                self.drawn[path] = np.choose(pick, [np.broadcast_to(v, len(run_ids)) for v in by]).astype(float)
+                self._values[path] = np.choose(pick, [np.broadcast_to(v, len(run_ids)) for v in by]).astype(float)
+                if any(not np.isscalar(v) for v in by):
+                    self.drawn[path] = self._values[path]
             else:
                 self._categories[path] = np.array([dist.value(a) for a in order], dtype=object)[pick]
 
@@ -73,7 +77,7 @@ class Numbers:
         if value is None:
             return default
         if isinstance(value, BaseDistribution):
-            return self.drawn[self._ids[id(value)]]
+            return self._values[self._ids[id(value)]]
         return float(value)
 
     def category(self, value: Any):
@@ -92,6 +96,7 @@ class Numbers:
         new = copy.copy(self)
         new._dists = {path: copy.deepcopy(dist, memo) for path, dist in self._dists.items()}
         new._ids = {id(dist): path for path, dist in new._dists.items()}
-        new.drawn = copy.deepcopy(self.drawn, memo)
+        new._values = copy.deepcopy(self._values, memo)
+        new.drawn = {path: new._values[path] for path in self.drawn}
         new._categories = copy.deepcopy(self._categories, memo)
         return new

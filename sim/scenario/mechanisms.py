@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+import weakref
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -169,13 +170,16 @@ def _categories(scenario: Scenario) -> dict[str, Any]:
     return out
 
 
+_SWITCHED: dict[int, Scenario] = {}  # a scenario's switched copy, while the scenario lives
+
+
 def switched(scenario: Scenario) -> Scenario:
     """The scenario the engine plays: itself without mechanisms; with them, a copy holding a :class:`Switch` at every
     path an alternative sets (kept with the scenario: computed once)."""
     if not scenario.mechanisms:
         return scenario
-    if scenario._switched is not None:
-        return scenario._switched
+    if id(scenario) in _SWITCHED:
+        return _SWITCHED[id(scenario)]
     played = alternatives(scenario)
     base = dict(walk(scenario)) | _categories(scenario)
     out = scenario.model_copy(deep=True)
@@ -189,7 +193,8 @@ def switched(scenario: Scenario) -> Scenario:
             unset = [a.id for a in m.alternatives if path not in a.set]
             own = base[path] if path in base else leaves[unset[0] if unset else m.alternatives[0].id][path]
             _install(out, path.split("."), Switch(mechanism=m.id, base=own, values=values))
-    scenario._switched = out
+    _SWITCHED[id(scenario)] = out
+    weakref.finalize(scenario, _SWITCHED.pop, id(scenario), None)
     return out
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.fields import (
     CAPITAL,
@@ -501,7 +501,6 @@ class Scenario(Strict):
     protocol: Protocol = Field(default_factory=Protocol)
     outputs: Outputs = Field(default_factory=Outputs)
     as_of: AsOf | None = Field(None, description="start from a later state: rounds played, what happened in them")
-    _switched: Scenario | None = PrivateAttr(None)  # what the engine plays (sim.scenario.mechanisms.switched)
 
     @property
     def start_round(self) -> int:

@@ -127,8 +127,9 @@ class Principal(ActorAgent):
             crossed = on[:, i] & rules.misses(low[:, i], high[:, i], m.red_line_min[rows, j], m.red_line_max[rows, j])
             red_line = np.where(crossed, j, red_line)
         short = ~rules.accepts(value, m.threshold[rows, self.index])
-        signed = np.all(m.signed[rows] | ~on, axis=-1) & on.any(axis=-1)
-        red_line, short = np.where(signed, -1, red_line), short & ~signed
+        if m.signed.any():
+            signed = np.all(m.signed[rows] | ~on, axis=-1) & on.any(axis=-1)
+            red_line, short = np.where(signed, -1, red_line), short & ~signed
         veto = np.full(len(rows), -1)
         for v in reversed(self.veto_players):
             holds = m.world.active(m.spec.veto_players[v].when, round_)[rows]
@@ -193,7 +194,7 @@ class ThirdParty(ActorAgent):
                 continue
             cost = m.numbers(offer.cost)
             give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
-            give &= answers["shortfall"][:, target] <= m.numbers(offer.value) + 1e-12
+            give &= answers["shortfall"][:, target] <= m.guarantee_value[:, g] + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
             m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])
             m.budget[:, me] -= np.where(give, cost, 0.0)

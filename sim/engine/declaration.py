@@ -73,17 +73,19 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         proposal.package = table_package(m, t, proposal)
     low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
     high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
-    values = values_of(m, proposal, proposal.package[:, None, :])
+    announced = proposal.rule == NON_OBJECTION
+    any_announced = bool(announced.any())
+    valuers = m.valuers if any_announced else m.answering  # the declarers value only what they may announce
+    values = values_of(m, proposal, proposal.package[:, None, :], valuers)
     framed = proposal.width.any(axis=-1)
     if framed.any():  # each party reads a framework's text its own way
-        framed_values = values_of(m, proposal, readings(m, rows[framed], low[framed], high[framed]), framed)
-        values[framed] = framed_values
+        texts = readings(m, rows[framed], low[framed], high[framed])
+        values[framed] = values_of(m, proposal, texts, valuers, framed)
     if proposal.gate:
         m.value[rows] = np.where(proposal.parties, values, np.nan)
     if proposal.kind != "endorse":
         m.tabled[rows] = np.where(proposal.on_table, proposal.package, m.tabled[rows])
     threshold = m.threshold[rows]
-    announced = proposal.rule == NON_OBJECTION
     answers = Answers(m_rows)
     nobody = np.full(m_rows, -1)
     for p in m.principals:
@@ -91,13 +93,15 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         answer = p.respond(proposal, values[:, a], low, high, t)
         shortfall = threshold[:, a] - values[:, a]
         why, what = answer.reason(gated=proposal.kind != "open")
-        hard = (answer.red_line >= 0) | (answer.veto >= 0)
-        gap = preconditions.gap(m, rows, a, proposal.phase)
-        objects = hard | rules.going_along_costs_more(shortfall, gap, m.defiance[rows, proposal.phase, a])
-        if announced.any():
+        refuses = why > 0
+        if any_announced:  # under an announcement a party says no only by objecting
+            hard = (answer.red_line >= 0) | (answer.veto >= 0)
+            gap = preconditions.gap(m, rows, a, proposal.phase)
+            objects = hard | rules.going_along_costs_more(shortfall, gap, m.defiance[rows, proposal.phase, a])
             objected, on = answer.objection()
             why, what = np.where(announced, objected, why), np.where(announced, on, what)
-        no = proposal.parties[:, a] & np.where(announced, objects, why > 0)
+            refuses = np.where(announced, objects, refuses)
+        no = proposal.parties[:, a] & refuses
         who = np.where(why == RATIFICATION, len(m.spec.actors) + what, a)
         answers.add(no, why, what, who, shortfall / np.maximum(1.0 - m.reservation[rows, a], rules.EPS))
         if proposal.kind != "endorse":
@@ -110,7 +114,7 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         answers.add(no, np.where(announced, OBJECTION, OFFER), nobody, np.full(m_rows, a), shortfall)
     if proposal.gate:
         answers.incompatible(proposal.on_table & (proposal.low > proposal.high))
-    if announced.any():
+    if any_announced:
         unready = unready_declarer(m, t, proposal, values)
         answers.add(announced & (unready >= 0), np.full(m_rows, UNANNOUNCED), nobody, unready, 0.0)
     accept = ~answers.refused
@@ -141,11 +145,11 @@ def readings(m, rows, low, high) -> np.ndarray:
     return rules.reading(m.ideal[rows], own_low, own_high, low[:, None, :], high[:, None, :])
 
 
-def values_of(m, proposal, texts, which=slice(None)) -> np.ndarray:
-    """The value of the package to each actor that answers or announces it, as it reads it (``texts``: (k, A, I)
-    readings, or (k, 1, I) a point package everyone reads alike), NaN for others, in the proposal's runs ``which``:
-    utility over the issues on the table, plus its guarantees and its per-run bias."""
-    j, rows = m.valuers, proposal.rows[which]
+def values_of(m, proposal, texts, valuers: np.ndarray, which=slice(None)) -> np.ndarray:
+    """The value of the package to each actor of ``valuers``, as it reads it (``texts``: (k, A, I) readings, or
+    (k, 1, I) a point package everyone reads alike), NaN for others, in the proposal's runs ``which``: utility over
+    the issues on the table, plus its guarantees and its per-run bias."""
+    j, rows = valuers, proposal.rows[which]
     values = np.full((len(rows), len(m.spec.actors)), np.nan)
     texts = texts if texts.shape[1] == 1 else texts[:, j]
     u = rules.utility(texts, m.ideal[rows][:, j], proposal.salience[which][:, j])
@@ -195,8 +199,8 @@ def record(m, t, proposal, accept, answers) -> None:
         m.declared_round[rows, h] = np.where(accept, t, m.declared_round[rows, h])
         explicit = accept & (proposal.rule != NON_OBJECTION)
         m.consented_round[rows, h] = np.where(explicit, t, m.consented_round[rows, h])
-        for k, phase in enumerate(m.phases):
-            m.world.flags[rows, m.world.flag(f"declared_{phase.id}")] |= accept & (h == k)
+        if accept.any():
+            m.world.flags[rows[accept], m.declared_flags[h[accept]]] = True
         framed = (accept & (proposal.rule == FRAMEWORK))[:, None] & on_table
         _frame(m, t, rows, framed, proposal)
         on_table = on_table & ~framed
@@ -216,13 +220,14 @@ def record(m, t, proposal, accept, answers) -> None:
     m.agreed_round[rows] = np.where(agreed, t, m.agreed_round[rows])
     m.agreed_value[rows] = np.where(agreed, proposal.package, m.agreed_value[rows])
     m.resolving[rows] &= ~agreed
-    for i, issue in enumerate(m.issue_index):
-        m.world.flags[rows, m.world.flag(f"agreed_{issue}")] |= agreed[:, i]
+    m.world.flags[np.ix_(rows, m.agreed_flags)] |= agreed
     m.progress_round[rows] = np.where(accept, t, m.progress_round[rows])
 
 
 def _frame(m, t, rows, framed, proposal) -> None:
     """A framework's settled issues become intervals to be agreed as points later."""
+    if not framed.any():
+        return
     low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
     high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
     m.framework_low[rows] = np.where(framed, low, m.framework_low[rows])

@@ -138,11 +138,14 @@ class NegotiationModel(mesa.Model):
         tablers = [self.actor_index[a] for a in spec.protocol.tabled_by]
         speaking = np.flatnonzero(self.phase_parties.any(axis=0) | self.phase_declarers.any(axis=0))
         self.valuers = np.array(sorted({*self.principal_index, *speaking}))  # who values what is tabled
+        self.answering = np.array(sorted({*self.principal_index, *np.flatnonzero(self.phase_parties.any(axis=0))}))
         self.judges = np.array(sorted({*self.valuers, *tablers}))  # who weighs the issues on the table
         self.third_party_parties = [
             a for a in speaking if self.roles[a] != "principal" and self.phase_parties[:, a].any()
         ]
         self.world = WorldState(spec, self.numbers, self.run_ids, self.actor_index)
+        self.declared_flags = np.array([self.world.flag(f"declared_{p.id}") for p in self.phases])
+        self.agreed_flags = np.array([self.world.flag(f"agreed_{i}") for i in self.issue_index])
         seated = [self.actor_index[a.id] for a in spec.seated]
         self.at_table = np.array([self.actor_index[a] for a in spec.protocol.at_table] or seated)
         self.positions = None  # stated positions at the start of the round, for a compromise

@@ -71,11 +71,22 @@ def endorsement(m, t: int) -> Proposal:
     """The earliest phase announced before this round whose parties have not all accepted it explicitly: its terms
     as announced (the values agreed at the announcement), answered under consent."""
     waiting = (m.declared_round >= 0) & (m.declared_round < t) & (m.consented_round < 0)
+    if not waiting.any():
+        return _nothing(m)
     h = np.argmax(waiting, axis=-1)
     active = m.live & waiting.any(axis=-1)
     proposal = _proposal(m, t, "endorse", active, m.phase_settle[h], m.phase_parties[h], h, np.full_like(h, CONSENT))
     proposal.package = np.nan_to_num(m.agreed_value[proposal.rows])
     return proposal
+
+
+def _nothing(m) -> Proposal:
+    """A proposal live in no run."""
+    n, actors, issues = m.block_size, len(m.spec.actors), len(m.issue_index)
+    none = np.zeros(0, dtype=int)
+    table = np.zeros((0, issues))
+    return Proposal("endorse", none, table.astype(bool), np.zeros((0, actors), bool), none, none, table, table,
+                    np.zeros((0, actors, issues)), np.zeros((0, actors)), np.zeros((n, issues), bool))  # fmt: skip
 
 
 def _proposal(m, t, kind, active, on_table, parties, phase, rule) -> Proposal:
@@ -128,14 +139,11 @@ def drafting_box(m, t, rows, parties, on_table, low, high):
 def bonus(m, rows, salience) -> np.ndarray:
     """What the guarantees offered so far add to each principal's value of a proposal."""
     out = np.zeros(salience.shape[:2])
-    for g, guarantee in enumerate(m.spec.guarantees):
-        offered = m.guarantee_round[rows, g] >= 0
-        if m.guarantee_void[g] or not offered.any():
-            continue
-        target = m.actor_index[guarantee.target]
+    offered = m.guarantee_round[rows] >= 0
+    for g in np.flatnonzero(offered.any(axis=0) & ~m.guarantee_void):
+        target = m.guarantee_target[g]
         share = np.sum(salience[:, target] * m.guarantee_issues[g], axis=-1)
-        value = np.broadcast_to(m.numbers(guarantee.value), m.block_size)[rows]
-        out[:, target] += np.where(offered, value * share, 0.0)
+        out[:, target] += np.where(offered[:, g], m.guarantee_value[rows, g] * share, 0.0)
     return out
 
 

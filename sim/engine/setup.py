@@ -160,11 +160,13 @@ def third_parties(m) -> None:
     for k, lev in enumerate(spec.leverage):
         m.lever_distance[:, k] = m.distance(m.actor_index[lev.source], m.ideal[:, m.actor_index[lev.target]])
     vetoed = {(v.of, v.issue) for v in spec.vetoes}
-    m.guarantee_void = np.array([any((g.source, i) in vetoed for i in g.issues) for g in spec.guarantees])
+    m.guarantee_void = np.array([any((g.source, i) in vetoed for i in g.issues) for g in spec.guarantees], dtype=bool)
     m.guarantee_issues = np.zeros((len(spec.guarantees), len(m.issue_index)), dtype=bool)
     for g, guarantee in enumerate(spec.guarantees):
         m.guarantee_issues[g, [m.issue_index[i] for i in guarantee.issues]] = True
     m.guarantee_round = np.full((n, len(spec.guarantees)), -1, dtype=np.int32)
+    m.guarantee_target = np.array([m.actor_index[g.target] for g in spec.guarantees], dtype=int)
+    m.guarantee_value = stacked(m, spec.guarantees, lambda g: g.value)
     m.vetoed = np.zeros((len(spec.actors), len(m.issue_index)), dtype=bool)
     for v in spec.vetoes:
         m.vetoed[m.actor_index[v.of], m.issue_index[v.issue]] = True

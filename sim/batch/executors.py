@@ -278,18 +278,23 @@ class Dask:
         return WorkersLost(f"{self.address}: lost contact with the Dask cluster part-way")
 
     def _scheduler_answers(self) -> bool:
-        """Whether the scheduler's port still takes a connection: the client may not have noticed its loss yet."""
+        """Whether the scheduler's port still takes connections, three times over a second: the client may not
+        have noticed its loss yet, and a process just killed may still accept one connection as it dies."""
         from distributed.comm import get_address_host_port
 
         try:
             where = get_address_host_port(self._client.scheduler.address)
         except ValueError:  # not over TCP (in-process): the client's status is all there is
             return True
-        try:
-            with socket.create_connection(where, timeout=2):
-                return True
-        except OSError:
-            return False
+        for attempt in range(3):
+            if attempt:
+                time.sleep(0.5)
+            try:
+                with socket.create_connection(where, timeout=2):
+                    pass
+            except OSError:
+                return False
+        return True
 
     def _check_workers(self) -> None:
         """Raise ``WorkersLost`` once the scheduler is gone, or the cluster has had no worker for the grace."""

@@ -665,3 +665,55 @@ def app_command(
         serve(target, results, host, port, remote, variants, echo=typer.echo)
     except AppError as exc:
         fail(str(exc))
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    runs: Annotated[int, typer.Option(min=1, max=100_000, help="runs in the small batch it reads")] = 300,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+):
+    """Say what never happens in a scenario and why: bounds that cannot overlap, preconditions never resolved,
+    issues never agreed, actors that cannot block, mechanisms that cannot change the answer."""
+    from sim.analysis.explain import explained, explanation_text
+
+    with reported():
+        spec = load(scenario)
+        table, findings = explained(spec, runs, seed)
+    typer.echo(explanation_text(spec, table, findings))
+
+
+@app.command()
+def new(
+    out: Annotated[Path, typer.Argument(help="the scenario YAML file to write")],
+    actor: Annotated[
+        list[str],
+        typer.Option(help="an actor, NAME or NAME:ROLE (repeat; the first two are principals, others mediators)"),
+    ],
+    issue: Annotated[list[str], typer.Option(help="an issue, by its label (repeat)")],
+    phase: Annotated[
+        list[str] | None, typer.Option(help="a phase, by its label, in declaration order (repeat; default: one)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="the scenario's name (default: from the file name)")] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="the date of round 0, e.g. 27 Nov 2024 (default: today)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the start date as YYYYMMDD)")] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace the file if it exists")] = False,
+):
+    """Write a commented starter scenario that validates as written: the actors, issues and phases named here, and
+    neutral placeholder numbers to replace with sourced ones."""
+    from sim.scenario.fields import written_date
+    from sim.scenario.starter import starter
+
+    if out.exists() and not overwrite:
+        fail(f"{out}: exists (give --overwrite to replace it)")
+    try:
+        day = written_date(start_date) if start_date else None
+        text = starter(name or out.stem.replace("_", " "), actor, issue, phase, day, seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc) if str(exc).startswith("--") else f"--start-date: {exc}") from None
+    with reported():
+        out.write_text(text, encoding="utf-8")
+        load(out)
+    typer.echo(f"{out}: written; edit it, then: negsim validate {out} && negsim explain {out}")

@@ -34,6 +34,7 @@ from sim.scenario.fields import (
     SHARE,
     UTILITY,
     Cost,
+    Day,
     Number,
     Scale,
     Sourced,
@@ -58,7 +59,7 @@ ID = r"^[a-z][a-z0-9_]*$"
 class Meta(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    start_date: dt.date = dt.date(2025, 12, 15)
+    start_date: Day = dt.date(2025, 12, 15)
     horizon: int = measured(26, "rounds observed (never changes what happens in them)", ROUNDS, ge=1, le=520)
     round_days: int = measured(7, "calendar days per round", "days", ge=1, le=366)
     seed: int = measured(20251215, "root seed of the runs' random streams (unless another is given)", "seed", ge=0,

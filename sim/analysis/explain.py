@@ -164,8 +164,10 @@ def consented_never(spec: Scenario, table: pd.DataFrame, names: Names) -> list[F
     """Why the first phase's parties never all accept its terms explicitly, when it is declared."""
     first = spec.ordered_phases()[0]
     declared = table[column("phase_round", first.id)] >= 0
-    if not declared.any() or (table[column("consented_round", first.id)] >= 0).any():
+    if (table[column("consented_round", first.id)] >= 0).any():
         return []
+    if not declared.any():
+        return [Finding("consented", f"The parties never accept {names.phases[first.id]}: it is never declared.")]
     return [Finding("consented", f"{names.phases[first.id]} is declared in {_percent(declared.mean())} of runs, "
                     f"but its parties ({', '.join(names.actor(a) for a in first.gate.consent)}) never all accept its "
                     "terms explicitly: it stands only as announced.")]  # fmt: skip

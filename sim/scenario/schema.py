@@ -292,6 +292,7 @@ class Guarantee(Sourced):
     target: str = Field(alias="to")
     issues: list[str] = Field(min_length=1)
     value: UnitInterval = measured(..., "utility added when the package settles only these issues", UTILITY)
+    label: str = ""
     cost: Cost = measured(0.0, "budget spent once, when it is offered", CAPITAL)
 
 

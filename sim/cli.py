@@ -283,26 +283,10 @@ def validate(
 
 @app.command()
 def schema():
-    """Print the JSON Schema of scenario files (for editor autocompletion)."""
-    from sim.scenario.schema import Scenario
+    """Print the JSON Schema of scenario files (for editor autocompletion): a full file, or a variant (extends:)."""
+    from sim.scenario.json_schema import scenario_schema
 
-    schema = _partial(Scenario.model_json_schema(by_alias=True))
-    schema["properties"]["extends"] = {"type": "string", "description": "scenario file this one deep-merges onto"}
-    typer.echo(json.dumps(schema, indent=2))
-
-
-def _partial(node):
-    """The schema as an editor should apply it to one file: a variant (``extends:``) sets only what it
-    overrides, so only ids and distribution kinds stay required; ``negsim validate`` checks the merged whole."""
-    if isinstance(node, dict):
-        out = {k: _partial(v) for k, v in node.items() if k != "minItems"}
-        if "required" in node:
-            kept = [k for k in node["required"] if k in ("id", "dist")]
-            out.pop("required")
-            if kept:
-                out["required"] = kept
-        return out
-    return [_partial(v) for v in node] if isinstance(node, list) else node
+    typer.echo(json.dumps(scenario_schema(), indent=2))
 
 
 @app.command()

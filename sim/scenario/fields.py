@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticUndefined
 
 from sim.scenario.distributions import Distribution
@@ -40,9 +41,24 @@ def check_range(value: Number, lo: float, hi: float) -> Number:
     return value
 
 
+@dataclass(frozen=True)
+class _Within:
+    """Shows a number's range in the JSON Schema (``minimum``, ``maximum`` on its number branch)."""
+
+    lo: float
+    hi: float
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") in ("number", "integer"):
+                branch.update(minimum=self.lo, maximum=self.hi)
+        return schema
+
+
 def ranged(lo: float, hi: float):
     """A number-or-distribution type restricted to [lo, hi]."""
-    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
+    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi)), _Within(lo, hi)]
 
 
 UnitInterval = ranged(0, 1)
@@ -84,4 +100,8 @@ def written_date(value):
     raise ValueError(f"not a date: '{value}' (write it as 2024-11-27, 27 Nov 2024 or November 27, 2024)")
 
 
-Day = Annotated[dt.date, BeforeValidator(written_date)]
+Day = Annotated[
+    dt.date,
+    BeforeValidator(written_date),
+    WithJsonSchema({"type": "string", "description": "a date: 2024-11-27, 27 Nov 2024 or November 27, 2024"}),
+]

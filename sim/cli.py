@@ -264,14 +264,18 @@ def point_prediction(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="scenario YAML files")],
     observed: Annotated[bool, typer.Option(help="the files are observed-outcomes files, not scenarios")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="also require a basis for every number a scenario file sets (not meta or outputs)")
+    ] = False,
 ):
     """Check scenario files (or observed-outcomes files); print every problem as file:line: field: message."""
     from sim.scenario.observed import load_observed
+    from sim.scenario.sources import load_sourced
 
     bad = False
     for file in files:
         try:
-            (load_observed if observed else load)(file)
+            (load_observed if observed else load_sourced if strict else load)(file)
             typer.echo(f"{file}: ok")
         except ScenarioError as exc:
             bad = True

@@ -97,3 +97,26 @@ def test_preconditions_and_guarantees_carry_labels_into_the_outputs():
     }  # fmt: skip
     names = Names(validate(data))
     assert names.preconditions == {"pre": "prisoners freed"} and names.guarantees == {"g": "security guarantee"}
+
+
+def test_strict_validation_requires_a_basis_for_every_number_the_file_sets(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    shipped = sorted(str(p) for p in BASELINE.parent.rglob("*.yaml"))
+    result = CliRunner().invoke(app, ["validate", "--strict", *shipped])
+    assert result.exit_code == 0, result.output
+    text = MINIMAL.format(date="2024-11-27").replace("salience: {a: 1}}", "salience: {a: 1}, capability: 0.7}", 1)
+    text += "risk: {hazard: 0.01, stall_after: 3, basis: {hazard: 'claim 4'}}\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    assert CliRunner().invoke(app, ["validate", str(path)]).exit_code == 0  # without --strict: valid
+    result = CliRunner().invoke(app, ["validate", "--strict", str(path)])
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    # the numbers it sets without a basis, each once, on its line; defaults, meta and sourced numbers need none
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        "actors.p.position", "actors.p.salience", "actors.p.capability", "actors.q.position", "actors.q.salience",
+        "risk.stall_after"]  # fmt: skip
+    assert lines[0].startswith(f"{path}:7: ") and "add 'position: <claim ids" in lines[0]

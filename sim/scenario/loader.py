@@ -196,13 +196,13 @@ def validate(
         checked = schema.model_validate(data)
     except ValidationError as exc:
         found = _problems_from(exc, data, where, file, schema) + _checked_anyway(exc, data, where, file, schema, checks)
-        raise ScenarioError(_named(found, data)) from None
+        raise ScenarioError(named(found, data)) from None
     found = checks(checked)
     if schema is Scenario and checked.mechanisms and not found:
         found = mechanisms.problems(checked, data)
     problems = [problem_at(where, file, path, msg) for path, msg in found]
     if problems:
-        raise ScenarioError(_named(problems, data))
+        raise ScenarioError(named(problems, data))
     return checked
 
 
@@ -235,7 +235,7 @@ def _item(node: Any, part: Any) -> Any:
     return None
 
 
-def _named(problems: list[Problem], data: Any) -> list[Problem]:
+def named(problems: list[Problem], data: Any) -> list[Problem]:
     """Name list items by their ``id`` in field paths (``actors.israel.reservation``, not ``actors.0…``)."""
     out = []
     for p in problems:

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.scenario.errors import ScenarioError
 from sim.scenario.labels import Names
@@ -120,3 +121,24 @@ def test_strict_validation_requires_a_basis_for_every_number_the_file_sets(tmp_p
         "actors.p.position", "actors.p.salience", "actors.p.capability", "actors.q.position", "actors.q.salience",
         "risk.stall_after"]  # fmt: skip
     assert lines[0].startswith(f"{path}:7: ") and "add 'position: <claim ids" in lines[0]
+
+
+def test_outcome_words_come_from_the_scenario_neutral_unless_it_says():
+    from sim.analysis.summary import summarize
+    from sim.batch.runner import run_batch
+    from sim.briefing.report import key_numbers_section, method_section
+    from sim.scenario.starter import starter
+
+    def words(spec) -> str:
+        summary = summarize(run_batch(spec, runs=60), scenario=spec)
+        blocks = key_numbers_section(spec, summary) + method_section(
+            spec, {"runs": 60, "seed": spec.meta.seed, "scenario_hash": "x"}
+        )
+        return " ".join(getattr(b, "text", "") for b in blocks)
+
+    neutral = validate(yaml.safe_load(starter("trade", ["A", "B"], ["Tariffs"], start_date=dt.date(2024, 1, 1))))
+    text = words(neutral)
+    assert "the talks break down first in" in text and "ceasefire" not in text
+    gaza = load(BASELINE)
+    assert gaza.meta.outcome_words.collapse == "the ceasefire collapses"
+    assert "the ceasefire collapses first in" in words(gaza)

@@ -17,6 +17,7 @@ BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml
 MINIMAL = """meta:
   name: x
   start_date: {date}
+  seed: 5
 issues:
   - {{id: a, label: A, low: l, high: h}}
 actors:

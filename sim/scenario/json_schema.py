@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sim.scenario.loader import REQUIRED_META
 from sim.scenario.schema import Scenario
 
 EXTENDS = {"type": "string", "description": "scenario file this one deep-merges onto (a variant)"}
@@ -107,6 +108,7 @@ def _partial(node: Any) -> Any:
 def scenario_schema() -> dict:
     """The JSON Schema of a scenario file: a full file, or a variant when it has ``extends:``."""
     full = Scenario.model_json_schema(by_alias=True)
+    full["$defs"]["Meta"]["required"] = ["name", *REQUIRED_META]  # a file says its own date and seed
     for name, prop in full["properties"].items():
         prop.setdefault("description", SECTIONS.get(name, ""))
     full = _described(full)

@@ -175,10 +175,26 @@ def read(
     return merged, merged_where
 
 
+# What a scenario file must say itself (the schema's defaults serve scenarios built in code): no silent date or seed.
+REQUIRED_META = {
+    "start_date": "the date of round 0 (e.g. 2024-11-27)",
+    "seed": "the root seed of the runs' random streams (any whole number, e.g. the start date as 20241127)",
+}
+
+
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     data, where = read(path)
-    return validate(data, where, str(path))
+    meta = data.get("meta")
+    unsaid = [k for k in REQUIRED_META if isinstance(meta, dict) and k not in meta]
+    missing = [problem_at(where, str(path), f"meta.{k}", f"required: {REQUIRED_META[k]}") for k in unsaid]
+    try:
+        scenario = validate(data, where, str(path))
+    except ScenarioError as exc:
+        raise ScenarioError(missing + exc.problems) from None
+    if missing:
+        raise ScenarioError(missing)
+    return scenario
 
 
 def validate(

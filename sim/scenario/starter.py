@@ -93,6 +93,8 @@ def starter(
         "  round_days: 7  # calendar days per round",
         f"  seed: {int(start.strftime('%Y%m%d')) if seed is None else seed}  # root seed of the runs' random streams",
         "  runs: 1000  # runs in a batch",
+        "  # what the outputs call a collapse (a ceasefire collapses, a trade deal falls through)",
+        "  outcome_words: {collapse: the talks break down, collapsed: the talks broke down}",
         "",
         "# Each issue is an axis from 0 to 100: say what its two ends mean.",
         "issues:",

@@ -38,7 +38,7 @@ PROBLEM_LINE = re.compile(r"^[^:]+:\d+: \S.*: .+$")
 TIME_LIMIT = 120  # seconds per command: generous, only there to turn a hang into a failure
 
 SMALL = {  # every kind of object once, with distributions; two figures keep accepted runs quick
-    "meta": {"name": "small", "horizon": 8, "runs": 100, "seed": 3},
+    "meta": {"name": "small", "start_date": "2025-12-15", "horizon": 8, "runs": 100, "seed": 3},
     "issues": [
         {"id": "land", "label": "Land", "low": "none", "high": "all"},
         {"id": "guns", "label": "Guns", "low": "kept", "high": "handed over"},

@@ -544,7 +544,7 @@ HOSTILE = {  # name -> (files, the message expected)
     ),
     "python tag": ({"scenario.yaml": "meta: !!python/name:os.system ls\n"}, "meta: invalid value"),
     "impossible date": (
-        {"scenario.yaml": render(SMALL).replace("seed: 3", "seed: 3\n  start_date: 2025-02-30")},
+        {"scenario.yaml": render(SMALL).replace("start_date: '2025-12-15'", "start_date: 2025-02-30")},
         "meta.start_date: invalid value",
     ),
     "over-long integer": (

@@ -121,7 +121,7 @@ def test_strict_validation_requires_a_basis_for_every_number_the_file_sets(tmp_p
     assert [line.split(": ", 2)[1] for line in lines] == [
         "actors.p.position", "actors.p.salience", "actors.p.capability", "actors.q.position", "actors.q.salience",
         "risk.stall_after"]  # fmt: skip
-    assert lines[0].startswith(f"{path}:7: ") and "add 'position: <claim ids" in lines[0]
+    assert lines[0].startswith(f"{path}:8: ") and "add 'position: <claim ids" in lines[0]
 
 
 def test_outcome_words_come_from_the_scenario_neutral_unless_it_says():

@@ -2,9 +2,13 @@
 
     .venv/bin/python benchmarks/throughput.py            # all measurements (about 3 minutes on 2 cores)
     .venv/bin/python benchmarks/throughput.py --quick    # no 10^6-run batches
+    .venv/bin/python benchmarks/throughput.py --against 3dec967   # one core, this engine beside an earlier one
 
 Prints runs/second at 10^3..10^6 runs, 1 -> N worker scaling, peak memory of the whole
 process tree, and the block engine against a per-run Mesa loop of the same model (block of one).
+``--against REV`` instead plays a block of 10,000 baseline runs on one core with this checkout's code and
+with the code of git revision REV (each its own baseline scenario, or both ``--scenario FILE``), alternately,
+several times each, and prints both rates (wall clock and CPU time) and their ratio.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -86,11 +93,55 @@ def block(scenario, runs: int) -> float:
     return runs / (time.perf_counter() - start)
 
 
+BLOCK = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import sim
+scenario = sim.load_scenario(sys.argv[2] or sys.argv[1] + "/scenarios/baseline.yaml")
+sim.NegotiationModel(scenario, range(100)).run()
+wall, cpu = time.perf_counter(), time.process_time()
+sim.NegotiationModel(scenario, range(10_000)).run()
+print(10_000 / (time.perf_counter() - wall), 10_000 / (time.process_time() - cpu))
+"""
+
+
+def against(rev: str, repeats: int, scenario: Path | None = None) -> dict:
+    """Runs/second of a block of 10,000 runs on one core: this checkout and revision ``rev``, alternately, each on its
+    own baseline, or both on ``scenario`` (a file both versions read)."""
+    root = Path(__file__).resolve().parents[1]
+    rates: dict[str, list] = {"now": [], rev: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", tmp, rev], check=True,
+                       capture_output=True)  # fmt: skip
+        try:
+            for _ in range(repeats):
+                for name, code in (("now", root), (rev, Path(tmp))):
+                    out = subprocess.run([sys.executable, "-c", BLOCK, str(code), str(scenario or "")],
+                                         capture_output=True, text=True,
+                                         check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+                    rates[name].append([float(x) for x in out.stdout.split()])
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", tmp], capture_output=True)
+    median = {name: [statistics.median(r[k] for r in runs) for k in (0, 1)] for name, runs in rates.items()}
+    for name, (wall, cpu) in median.items():
+        print(f"{name:>10}: {wall:8.0f} runs/s wall, {cpu:8.0f} runs/s CPU (median of {repeats})")
+    print(f"this checkout against {rev}: {median['now'][1] / median[rev][1]:.2f}x (CPU time)")
+    return {"repeats": repeats, "scenario": str(scenario or "each one's baseline"), "median_runs_per_second": median}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 10^6-run batch")
+    parser.add_argument("--against", metavar="REV", help="one core: this engine beside git revision REV")
+    parser.add_argument("--repeats", type=int, default=5, help="with --against: blocks played by each")
+    parser.add_argument("--scenario", type=Path, help="with --against: the file both play (default: their baselines)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    if args.against:
+        result = against(args.against, args.repeats, args.scenario)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        return
     scenario = sim.load_scenario(BASELINE)
     cores = os.cpu_count() or 1
     out: dict = {"cores": cores}

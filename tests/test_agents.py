@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from helpers import actor, scenario, uniform
 
-from sim.engine import rules
+from sim.engine import preconditions, rules
 from sim.engine.agents import ROLE_CLASSES, Broker, Mediator, Principal, Spoiler, Stakeholder, ThirdParty
 from sim.engine.columns import OFFER, PRECONDITION, RATIFICATION, RED_LINE
-from sim.engine.model import NegotiationModel, Proposal
+from sim.engine.model import NegotiationModel
+from sim.engine.proposals import Proposal
 
 ISSUES = ("a", "b")
 EVEN = {"a": 0.5, "b": 0.5}
@@ -47,17 +48,19 @@ def proposal(m: NegotiationModel, package, on_table=None, rows=None, gate=True, 
     k, n_actors, n_issues = len(rows), len(m.spec.actors), len(ISSUES)
     on = np.ones((k, n_issues), dtype=bool) if on_table is None else np.asarray(on_table, dtype=bool)
     return Proposal(
-        gate=gate,
+        kind="gate" if gate else "open",
         rows=rows,
         on_table=on,
         parties=np.zeros((k, n_actors), dtype=bool),
         phase=np.broadcast_to(phase, k).astype(int),
+        rule=np.zeros(k, dtype=np.int8),
         low=np.zeros((k, n_issues)),
         high=np.full((k, n_issues), 100.0),
         salience=m.salience[rows],
         bonus=np.zeros((k, n_actors)),
         contested=np.zeros((m.block_size, n_issues), dtype=bool),
         package=np.asarray(package, dtype=float),
+        width=np.zeros((k, n_issues)),
     )
 
 
@@ -94,6 +97,13 @@ def test_each_role_has_its_class_and_agents_are_in_scenario_order():
 
 
 # ------------------------------------------------------------------ Principal.respond
+def answered(principal, proposal: Proposal, value, round_: int):
+    """(accept, reason, ref) of a principal's answer to a point proposal under consent."""
+    answer = principal.respond(proposal, value, proposal.package, proposal.package, round_)
+    reason, ref = answer.reason(gated=proposal.gate)
+    return reason == 0, reason, ref
+
+
 RESPONDING = {
     "red_lines": [
         {"id": "q_floor", "actor": "q", "issue": "a", "min": 40},
@@ -140,7 +150,7 @@ def respond_cases(m: NegotiationModel, who: str = "p", rows=None, **kw):
     m.world.flags[rows, m.world.flag("election")] = [c[5] for c in cases]
     package = np.array([c[0] for c in cases], dtype=float)
     on_table = [c[1] for c in cases]
-    return agent(m, who).respond(proposal(m, package, on_table, rows, **kw), worth(m, P, package), 1)
+    return answered(agent(m, who), proposal(m, package, on_table, rows, **kw), worth(m, P, package), 1)
 
 
 def test_a_principal_answers_with_the_reason_that_outranks_the_others():
@@ -180,11 +190,11 @@ def test_a_waived_precondition_no_longer_blocks_and_another_actors_precondition_
     m.threshold[:, [P, Q]] = 0.5
     # q's own precondition is open in every run: it does not concern p
     package = np.full((3, 2), 10.0)
-    accept, reason, ref = agent(m, "p").respond(proposal(m, package), worth(m, P, package), 6)
+    accept, reason, ref = answered(agent(m, "p"), proposal(m, package), worth(m, P, package), 6)
     assert accept.tolist() == [True, True, False]
     assert reason.tolist() == [0, 0, PRECONDITION] and ref.tolist() == [-1, -1, 1]
     package = np.full((3, 2), 95.0)
-    accept, reason, ref = agent(m, "q").respond(proposal(m, package), worth(m, Q, package), 6)
+    accept, reason, ref = answered(agent(m, "q"), proposal(m, package), worth(m, Q, package), 6)
     assert reason.tolist() == [PRECONDITION] * 3 and ref.tolist() == [0] * 3
 
 
@@ -200,12 +210,12 @@ def test_a_gate_applies_only_its_own_preconditions_and_issues_inside_a_phase_non
     m.threshold[:, P] = 0.5
     package = np.full((3, 2), 10.0)
     value = worth(m, P, package)
-    accept, reason, ref = agent(m, "p").respond(proposal(m, package, phase=[0, 1, 1]), value, 4)
+    accept, reason, ref = answered(agent(m, "p"), proposal(m, package, phase=[0, 1, 1]), value, 4)
     assert accept.tolist() == [True, False, False] and reason.tolist() == [0, PRECONDITION, PRECONDITION]
     assert ref.tolist() == [-1, 2, 2]  # p_first applies to neither gate
-    accept, _, _ = agent(m, "p").respond(proposal(m, package, gate=False), value, 4)
+    accept, _, _ = answered(agent(m, "p"), proposal(m, package, gate=False), value, 4)
     assert accept.all()  # deferred issues are negotiated inside a declared phase: no gate, no preconditions
-    assert m.pending_precondition(np.arange(3), P, np.array([0, 1, 1])).tolist() == [-1, 2, 2]
+    assert preconditions.pending(m, np.arange(3), P, np.array([0, 1, 1])).tolist() == [-1, 2, 2]
 
 
 def test_a_principal_judges_the_value_it_is_given_against_what_it_holds_out_for():
@@ -213,7 +223,7 @@ def test_a_principal_judges_the_value_it_is_given_against_what_it_holds_out_for(
     m = model(4)
     m.threshold[:, P] = [0.6, 0.6, 0.0, 1.0]
     package = np.full((4, 2), 50.0)
-    accept, reason, _ = agent(m, "p").respond(proposal(m, package), np.array([0.6, 0.6 - 1e-6, 0.0, 0.99]), 1)
+    accept, reason, _ = answered(agent(m, "p"), proposal(m, package), np.array([0.6, 0.6 - 1e-6, 0.0, 0.99]), 1)
     assert accept.tolist() == [True, False, True, False] and reason.tolist() == [0, OFFER, 0, OFFER]
 
 
@@ -464,13 +474,18 @@ def test_a_broker_drafting_for_itself_picks_its_best_package_inside_the_zone_els
 
 
 # ------------------------------------------------------------------ engaged
-def test_only_principals_wait_for_their_own_preconditions():
+def test_a_precondition_gates_the_act_and_freezes_concessions_only_where_the_scenario_says_so():
     m = model(4, **RESPONDING)
     m.precondition_met[:, 1] = [1, 1, -1, -1]
     m.precondition_waived[:, 2] = [2, -1, 2, -1]
-    assert agent(m, "p").engaged().tolist() == [True, False, False, False]
+    assert agent(m, "p").engaged().all() and agent(m, "q").engaged().all()  # open preconditions: still conceding
     # the first of p's preconditions still open, for the default phase's gate (which applies all of them)
-    assert m.pending_precondition(np.arange(4), P, np.zeros(4, dtype=int)).tolist() == [-1, 2, 1, 1]
+    assert preconditions.pending(m, np.arange(4), P, np.zeros(4, dtype=int)).tolist() == [-1, 2, 1, 1]
+    frozen = {**RESPONDING, "preconditions": [{**p, "freezes_concessions": True} for p in RESPONDING["preconditions"]]}
+    m = model(4, **frozen)
+    m.precondition_met[:, 1] = [1, 1, -1, -1]
+    m.precondition_waived[:, 2] = [2, -1, 2, -1]
+    assert agent(m, "p").engaged().tolist() == [True, False, False, False]
     assert not agent(m, "q").engaged().any()  # q's precondition is open everywhere
     m.precondition_met[:, 0] = 1
     assert agent(m, "q").engaged().all()

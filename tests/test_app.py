@@ -92,7 +92,7 @@ def test_what_happened_is_told_in_the_rounds_it_happened(spec):
 
 
 def test_a_frame_says_what_was_put_to_the_principals_and_when_talks_are_not_open(spec):
-    frames = played(spec, 3)  # talks open in round 4; Phase two is declared in round 25
+    frames = played(spec, 72)  # talks open in round 3; phase two is declared by consent in round 19
     before = frames[2]
     assert before.outcome == "talks have not opened yet" and not before.talks_open and before.on_table == []
     assert {p["answer"] for p in before.principals} == {"-"}
@@ -107,14 +107,14 @@ def test_a_frame_says_what_was_put_to_the_principals_and_when_talks_are_not_open
         p["reason"].endswith("(Governance of Gaza, International stabilization force)") for p in refused
     )
     declared = next(f for f in frames if f.outcome.startswith("declared"))
-    assert declared.outcome == "declared in round 25; talks go on over the issues left open"
+    assert declared.outcome == "declared in round 19; talks go on over the issues left open"
     after = frames[declared.round + 1]
     assert after.on_table == [
         "the issues left open in declared phases: Factional weapons, Israeli withdrawal, Truce length and guarantees"
     ]
     for p in after.principals:  # what they refuse now is the issues left open, not the declared package
         assert p["answer"] != "no" or "Governance" not in p["reason"]
-    assert frames[-1].outcome == "declared in round 25"
+    assert frames[-1].outcome == "declared in round 19"
     html = views.frame_html(after)
     assert (
         "0: Hamas keeps governing" in html and "100: external administration with no Palestinian faction role" in html
@@ -311,7 +311,7 @@ def test_an_assumption_the_scenario_cannot_take_is_not_offered_and_says_why(spec
     with pytest.raises(ScenarioError) as caught:
         whatif.assumed(src, {"actors.israel.concession.strategy": "conceder"})
     assert message(caught.value) == (
-        f"{tmp_path / 'baseline.yaml'}:54: actors.israel.concession: a conceder exponent must be > 1"
+        f"{tmp_path / 'baseline.yaml'}:58: actors.israel.concession: a conceder exponent must be > 1"
     )
 
 

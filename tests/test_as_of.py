@@ -93,6 +93,9 @@ def as_of_of(model, opened, r: int, played: int) -> dict:
     declared = {
         ph.id: int(model.declared_round[r, h]) for h, ph in enumerate(model.phases) if model.declared_round[r, h] >= 0
     }
+    consented = {
+        ph.id: int(model.consented_round[r, h]) for h, ph in enumerate(model.phases) if model.consented_round[r, h] >= 0
+    }
     agreed = {
         i: {"round": int(model.agreed_round[r, k]), "value": float(model.agreed_value[r, k])}
         for k, i in enumerate(spec.issue_ids())
@@ -109,6 +112,7 @@ def as_of_of(model, opened, r: int, played: int) -> dict:
         "events": events,
         "preconditions": met,
         "declared": declared,
+        "consented": consented,
         "agreed": agreed,
         "milestones": done,
     }

@@ -649,11 +649,41 @@ NEW_FIELDS = {  # name -> (the edit, the path reported, the message, how the lin
         "only principals concede; a third party's position moves by events",
         "strategy: linear",
     ),
-    "a third party in a gate's consent": (
-        lambda d: d["phases"][0]["gate"].update(consent=["north", "broker"]),
-        "phases.truce.gate.consent.1",
-        "'broker' is not a principal: only principals can veto",
-        "- broker",
+    "a spoiler in a gate's consent": (
+        lambda d: d["phases"][0]["gate"].update(consent=["north", "south", "militia"]),
+        "phases.truce.gate.consent.2",
+        "'militia' is a spoiler: it has no say at the table",
+        "- militia",
+    ),
+    "an announcement with nobody to announce it": (
+        lambda d: d["phases"][0]["gate"].update(rule="non_objection"),
+        "phases.truce.gate.declared_by",
+        "a phase declared by non-objection needs who announces it",
+        "consent:",  # the gate's first line: the field is missing
+    ),
+    "a principal announcing a phase": (
+        lambda d: d["phases"][0]["gate"].update(rule="non_objection", declared_by=["north"]),
+        "phases.truce.gate.declared_by.0",
+        "phases are announced by third parties (broker, mediator, stakeholder)",
+        "- north",
+    ),
+    "defiance by an actor that is not a party": (
+        lambda d: d["phases"][0]["gate"].update(defiance={"broker": 0.1}),
+        "phases.truce.gate.defiance.broker",
+        "'broker' is not among the gate's parties",
+        "broker: 0.1",
+    ),
+    "a concession at the start by a third party": (
+        lambda d: d.update(start={"conceded": {"broker": 0.2}}),
+        "start.conceded.broker",
+        "only principals concede",
+        "broker: 0.2",
+    ),
+    "a signed text without its terms": (
+        lambda d: d.update(start={"signed": True}),
+        "start.signed",
+        "a signed text needs its terms (start.text)",
+        "signed: true",
     ),
     "a guarantee to a third party": (
         lambda d: d["guarantees"][0].update(to="broker"),

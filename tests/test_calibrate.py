@@ -161,8 +161,8 @@ BAD = [
     (GOOD.replace("  - outcome: collapse\n", "  - outcome: colapse\n    frequency: 0.5\n    sd: 0.2\n"),
      "targets.1.outcome",
      "not an outcome of Gaza phase two - baseline (mid-December 2025) (did you mean 'collapse'?)"),
-    (GOOD.replace("observed: {declared: false, collapse: false}\n    basis:\n      observed: \"ceasefires.md case 4",
-                  "observd: {}\n    basis:\n      observed: \"ceasefires.md case 4"),
+    (GOOD.replace("observed: {declared: false, collapse: false}\n    basis:\n      type: \"rc-12",
+                  "observd: {}\n    basis:\n      type: \"rc-12"),
      "cases.gaza_2014_08.observd",
      "unknown key (did you mean 'observed'?)"),
     (GOOD.replace("  - outcome: declared\n", "  - outcome: declared\n    frequency: 0.2\n"), "targets.0",
@@ -208,8 +208,10 @@ def test_the_reference_class_counts_its_cases():
 
     targets, _ = load_targets(TARGETS)
     assert targets.counts("declared") == (0, 3) and targets.counts("collapse") == (2, 4)
-    p, sd = targets.value(targets.targets[1])  # Jeffreys Beta(2.5, 2.5)
-    assert p == pytest.approx(0.5) and sd == pytest.approx(np.sqrt(2.5 * 2.5 / (5**2 * 6)))
+    # the collapse target counts the open-ended ceasefires only: the time-limited truces ended at their expiry
+    assert targets.targets[1].types == ["open_ended"] and targets.counts("collapse", ["open_ended"]) == (0, 2)
+    p, sd = targets.value(targets.targets[1])  # Jeffreys Beta(0.5, 2.5)
+    assert p == pytest.approx(1 / 6) and sd == pytest.approx(np.sqrt(0.5 * 2.5 / (3**2 * 4)))
 
 
 def test_unknown_parameters_are_named(tmp_path):

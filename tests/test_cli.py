@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/baseline.yaml"
 NEGSIM = Path(sys.executable).with_name("negsim")
 RUNS = 800
-FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions")
+FIGURES = ("outcomes", "declaration_curve", "agreements", "mechanisms", "blocking", "packages", "positions")
 OUTCOME_ROW = re.compile(r"^(declared|collapse|stalemate)\s+(\d\.\d{3})\s+\[(\d\.\d{3}), (\d\.\d{3})\]$", re.M)
 PROBLEM_LINE = re.compile(r"^[^:]+:\d+: \S.*: .+$")
 

@@ -31,17 +31,19 @@ CASE = ROOT / "scenarios" / "reference" / "gaza_2025_01.yaml"
 OBSERVED = ROOT / "observed" / "gaza_2025_01.yaml"
 RUNS = 600
 QUESTION = "Does phase two of the January 2025 ceasefire begin?"
-# A later view of the January 2025 case: the war less likely to resume, more US pressure, a summit, and an event
-# that needs the summit's flag (so it cannot be made alone), a relabelled issue and a new basis (no numbers move).
+# A later view of the January 2025 case: the war less likely to resume at phase one's expiry, more US pressure, a
+# summit, and an event that needs the summit's flag (so it cannot be made alone), a relabelled issue and a new basis
+# (no numbers move).
 LATER = f"""\
 extends: {CASE}
 issues:
   - id: hostages
     label: The remaining living hostages
+expiries:
+  - id: phase_one_expires
+    probability: {{dist: uniform, low: 0.1, high: 0.5}}
+    basis: {{probability: "assumption: a later reading"}}
 events:
-  - id: war_resumes
-    hazard: {{dist: uniform, low: 0.02, high: 0.1}}
-    basis: {{hazard: "assumption: a later reading"}}
   - id: summit
     label: a summit in Washington
     at_round: 3
@@ -130,7 +132,7 @@ def test_compare_breaks_the_difference_down_by_parameter(logged, tmp_path):
     table = json.loads((tmp_path / "moved" / "moved.json").read_text())
     rows = {r["change"]: r for r in table["rows"]}
     assert set(rows) == {
-        "events.war_resumes.hazard",
+        "expiries.phase_one_expires.probability",
         "events.summit",
         "events.summit_incident",
         "leverage.us_on_israel.strength",
@@ -139,24 +141,25 @@ def test_compare_breaks_the_difference_down_by_parameter(logged, tmp_path):
     }, "a relabelled issue and a new basis move no number and are not listed"
     before = yaml.safe_load(dump(load(CASE)))
     base = probabilities(run_batch(load(CASE), runs=RUNS, seed=20250119))
-    change = next(c for c in attribution.changes(before, yaml.safe_load(dump(load(later)))) if "war_resumes" in c.path)
+    changes = attribution.changes(before, yaml.safe_load(dump(load(later))))
+    change = next(c for c in changes if "phase_one_expires" in c.path)
     alone = probabilities(run_batch(validate(changed(before, change.path, change.new)), runs=RUNS, seed=20250119))
     for o in ("declared", "collapse", "stalemate"):
-        assert rows["events.war_resumes.hazard"][f"d_{o}"] == pytest.approx(alone[o]["p"] - base[o]["p"])
+        assert rows["expiries.phase_one_expires.probability"][f"d_{o}"] == pytest.approx(alone[o]["p"] - base[o]["p"])
         later_p = probabilities(run_batch(load(later), runs=RUNS, seed=20250119))[o]["p"]
         assert rows["(total)"][f"d_{o}"] == pytest.approx(later_p - base[o]["p"])
         parts = sum(r[f"d_{o}"] or 0 for k, r in rows.items() if k != "(total)")
         assert parts == pytest.approx(rows["(total)"][f"d_{o}"])
-    hazard = rows["events.war_resumes.hazard"]
+    hazard = rows["expiries.phase_one_expires.probability"]
     assert hazard["d_collapse"] < -0.1, "a war less likely to resume: fewer collapses"
     assert 0 < hazard["margin_collapse"] < abs(hazard["d_collapse"]) / 5, "paired runs: a narrow margin"
     assert "Monte Carlo margin (95%, paired runs)" in done.stdout
     assert rows["events.summit_incident"]["d_declared"] is None
     assert "cannot be made alone: events.summit_incident.when.requires" in rows["events.summit_incident"]["note"]
     lines = done.stdout.splitlines()
-    hazard = next(x for x in lines if x.startswith("Israel resumes the war: hazard"))
-    assert f"{rows['events.war_resumes.hazard']['d_collapse']:+.3f}" in hazard
-    assert "uniform(low 0.05, high 0.3) -> uniform(low 0.02, high 0.1)" in hazard
+    hazard = next(x for x in lines if x.startswith("phase one ends without phase two and the war resumes: probability"))
+    assert f"{rows['expiries.phase_one_expires.probability']['d_collapse']:+.3f}" in hazard
+    assert "uniform(low 0.3, high 0.9) -> uniform(low 0.1, high 0.5)" in hazard
     assert any(x.startswith("events: a summit in Washington") and x.endswith("added") for x in lines)
     assert f"{RUNS:,} runs at seed 20250119 for every scenario" in done.stdout
 

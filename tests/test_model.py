@@ -147,13 +147,17 @@ def test_in_the_baseline_every_principal_and_every_domestic_veto_player_blocks_i
 
 
 def test_a_domestic_veto_player_refuses_what_its_principal_would_accept_until_it_loses_its_veto():
+    """Its terms (a at least 50) never meet the other side's red line (a at most 40): the drafters keep to the red
+    lines, the veto player refuses, and once an event ends its veto the same package passes."""
     player = {"id": "hawks", "principal": "p", "bounds": {"a": {"min": 50}}, "when": {"unless": ["reshuffle"]}}
+    cap = {"id": "cap", "actor": "q", "issue": "a", "max": 40}
     reshuffle = {"id": "reshuffle", "at_round": 4, "effects": {"set": ["reshuffle"]}}
-    model = play(build(TWO_ALIKE, veto_players=[player], events=[reshuffle]))
+    model = play(build(TWO_ALIKE, veto_players=[player], red_lines=[cap], events=[reshuffle]))
     assert np.all(model.declared_round[:, 0] == 4)
-    held = play(build(TWO_ALIKE, veto_players=[player], world={"flags": {"reshuffle": False}}))
+    held = play(build(TWO_ALIKE, veto_players=[player], red_lines=[cap], world={"flags": {"reshuffle": False}}))
     assert np.all(held.outcome == STALEMATE) and np.all(held.reason == RATIFICATION)
-    assert set(sim.run_table(held)["blocker"]) == {"hawks"}
+    table = sim.run_table(held)
+    assert set(table["blocker"]) == {"hawks"} and table["veto_player.hawks.unmet"].all()
 
 
 # ----------------------------------------------------------------- third parties act, and their actions matter

@@ -17,7 +17,8 @@ from sim.engine.numbers import Numbers
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.loader import load
 from sim.scenario.parameters import field_at, join, uncertain, unit_of, walk
-from sim.scenario.schema import Actor, AgreedAsOf, Bound, Effects, Leverage
+from sim.scenario.schema import Actor, Bound, Effects, Leverage
+from sim.scenario.states import AgreedAsOf
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 99
@@ -140,7 +141,9 @@ def test_walk_reaches_every_section_of_the_second_version(spec):
     assert leaves["actors.hamas.concession.deadline"] == 30 and leaves["actors.cell.budget"] == 0.0
     assert leaves["risk.stall_after"] == 4 and leaves["risk.stall_growth"] == 0.5
     assert leaves["risk.agreement_factor"] == 1.0 and leaves["outputs.trajectories"] == 0
-    assert not any(p.startswith(("phases", "vetoes", "world")) for p in leaves)  # ids, flags and booleans only
+    assert not any(p.startswith(("vetoes", "world")) for p in leaves)  # ids, flags and booleans only
+    gates = {p for p in leaves if p.startswith("phases")}  # a gate's numbers: its framework's and its announcement's
+    assert gates and all(p.rsplit(".", 1)[1] in ("ambiguity", "break_hazard", "from_round") for p in gates)
     assert "veto_players.military_wing.bounds.weapons.min" not in leaves  # an open bound is no number
 
 

@@ -322,8 +322,8 @@ def parties_of(model: NegotiationModel) -> np.ndarray:
         d = model.declared_round[:, h][:, None]
         settled = model.phase_settle[h][None] & (d >= 0) & (at == d)
         by_gate |= settled
-        gate |= settled[:, :, None] & model.phase_consent[h][None, None]
-        inside |= ((d >= 0) & (d < at))[:, :, None] & model.phase_consent[h][None, None]
+        gate |= settled[:, :, None] & model.phase_parties[h][None, None]
+        inside |= ((d >= 0) & (d < at))[:, :, None] & model.phase_parties[h][None, None]
     return np.where(by_gate[:, :, None], gate, inside & (at >= 0)[:, :, None])
 
 
@@ -350,7 +350,7 @@ def test_agreements_respect_red_lines_veto_players_and_preconditions(data):
         declared = model.declared_round[:, h]
         done = declared >= 0
         for j in np.flatnonzero(model.phase_preconditions[h]):
-            if not model.phase_consent[h, model.precondition_owner[j]]:
+            if not model.phase_parties[h, model.precondition_owner[j]]:
                 continue
             met, waived = model.precondition_met[done, j], model.precondition_waived[done, j]
             settled = np.where(met >= 0, met, waived)

@@ -130,11 +130,11 @@ def test_key_numbers_are_those_of_the_summary(page, summary):
         {**names.actors, **names.veto_players}.get(b["blocker"], "—") for b in summary["blocking"]
     ]
     assert {"Israel", "Hamas's military wing"} <= {row[1] for row in blocking}
-    assert "precondition: remains recovered" in [row[2] for row in blocking]
+    assert "precondition: last hostage's remains recovered" in [row[2] for row in blocking]
     assert not any("_" in row[2] for row in blocking)
     shares = summary["preconditions"]["remains"]
     assert page.table("Precondition")[0] == [
-        "Israel: remains recovered",
+        "Israel: last hostage's remains recovered",
         *(pct(shares.get(k, 0.0)) for k in ("met", "waived", "unmet")),
     ]
     issues = page.table("Issue agreed")
@@ -157,7 +157,7 @@ def test_the_report_says_p_declared_in_words_under_the_scenarios_name(folder, su
 def test_figures_are_inlined_and_nothing_is_loaded_from_outside(folder, page):
     images = [src for tag, src in page.links if tag == "img"]
     wanted = sim.load_scenario(folder / "scenario.yaml").outputs.figures
-    assert len(images) == len(wanted) == 6  # the five summary figures and the fan chart of positions
+    assert len(images) == len(wanted) == 7  # the summary's six figures (mechanisms too) and the fan chart of positions
     prefix = "data:image/png;base64,"
     assert all(src.startswith(prefix) for src in images)
     assert [base64.b64decode(src[len(prefix) :]) for src in images] == [
@@ -189,7 +189,7 @@ def test_names_are_those_of_the_scenario_and_ids_are_made_readable():
         "summit held",
     ]  # capitals as the scenario's own text writes them
     assert names.actor("united_states") == "United States"
-    assert reason_words("precondition: remains", names) == "precondition: remains recovered"
+    assert reason_words("precondition: remains", names) == "precondition: last hostage's remains recovered"
     assert reason_words("collapse: violent_incident", names) == "collapse: violent incident"
     assert reason_words("red line: no_forced_disarmament", names) == "red line: no forced disarmament"
     assert names.field("actors.israel.position.weapons") == "Israel: position (Factional weapons)"
@@ -329,7 +329,7 @@ def test_pdf_has_text_pages_and_the_figures(folder):
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
     assert pages > 1 and f"/Count {pages}".encode() in pdf
-    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 6
+    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 7
 
 
 def test_pdf_text_has_the_key_numbers_and_claims(folder, summary):

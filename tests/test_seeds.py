@@ -23,7 +23,6 @@ import yaml
 
 from sim.scenario.schema import (
     Actor,
-    AsOf,
     Concession,
     Event,
     Gate,
@@ -40,6 +39,7 @@ from sim.scenario.schema import (
     Veto,
     VetoPlayer,
 )
+from sim.scenario.states import AsOf
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGEST = ROOT / "seeds" / "gaza_phase2_2025-12.yaml"

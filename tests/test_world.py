@@ -152,7 +152,7 @@ def test_an_event_waits_for_a_declaration_or_a_milestone_the_model_flags():
 @pytest.mark.parametrize("round_", [0, 1, 5, 9])
 def test_active_is_false_outside_the_window_whatever_the_flags(round_):
     state = world(flags={"a": True, "b": False}, runs=4)
-    assert state.active(When(from_round=2, until_round=4, requires=["a"], unless=["b"]), round_) is False
+    assert not state.active(When(from_round=2, until_round=4, requires=["a"], unless=["b"]), round_).any()
 
 
 def test_active_inside_the_window_needs_every_required_flag_and_no_excluded_one():
@@ -165,7 +165,7 @@ def test_active_inside_the_window_needs_every_required_flag_and_no_excluded_one(
         assert state.active(when, round_).tolist() == (a & b & ~c).tolist()
     assert state.active(When(requires=["a"]), 100).tolist() == a.tolist()  # no until_round: open-ended
     assert state.active(When(unless=["a", "c"]), 0).tolist() == (~a & ~c).tolist()
-    assert state.active(When(), 7) is True
+    assert state.active(When(), 7).all()
 
 
 def test_an_event_fires_only_inside_its_window():

@@ -14,8 +14,9 @@ import yaml
 from pydantic import BaseModel
 
 from sim.batch.folder import atomic_write
+from sim.scenario.fields import Sourced
 from sim.scenario.loader import load
-from sim.scenario.schema import Scenario, Sourced
+from sim.scenario.schema import Scenario
 from sim.scenario.targets import Targets
 
 

@@ -162,6 +162,16 @@ def summarize_counts(counts: Tally, chunks: Chunks, meta: dict | None = None, sc
         "seed": meta.get("seed"),
         "horizon": horizon,
         "probabilities": counts.probabilities(),
+        "consented": proportion(counts.consented, n),
+        "declared_how": {rule: k / declared for rule, k in _most_first(counts.declared_how).items()}
+        if declared
+        else {},
+        "mechanisms": _mechanisms(counts, scenario, names),
+        "collapse_causes": {
+            when: {(names.causes.get(c) or c) if names else c: proportion(k, n) for c, k in _most_first(found).items()}
+            for when, found in counts.causes.items()
+        },
+        "veto_unmet": _shares(counts.veto_unmet, n, names.veto_players if names else None),
         "collapse": {
             "before": proportion(counts.collapse["before"], n),
             "after": proportion(counts.collapse["after"], n),
@@ -198,6 +208,29 @@ def summarize_counts(counts: Tally, chunks: Chunks, meta: dict | None = None, sc
         **({"precision": meta["precision"]} if meta.get("precision") else {}),
         **_as_of(scenario),
     }
+
+
+def _mechanisms(counts: Tally, scenario, names: Names | None) -> list[dict]:
+    """Each structural mechanism: P(outcome) and P(every party consented) among the runs that drew each alternative
+    (the scenario's own order and weights), beside the mixture, which is the whole batch."""
+    out = []
+    for m in scenario.mechanisms if scenario is not None else []:
+        drawn = counts.alternatives.get(m.id, {})
+        total = sum(float(a.weight) for a in m.alternatives)
+        rows = []
+        for a in m.alternatives:
+            found = drawn.get(a.id, Counter())
+            runs = found["runs"]
+            rows.append({
+                "alternative": a.id,
+                "label": names.alternatives[(m.id, a.id)] if names else a.id,
+                "weight": float(a.weight) / total,
+                "runs": runs,
+                "probabilities": outcome_probabilities(found, runs) if runs else {},
+                "consented": proportion(found["consented"], runs) if runs else {},
+            })  # fmt: skip
+        out.append({"mechanism": m.id, "label": names.mechanisms[m.id] if names else m.id, "alternatives": rows})
+    return out
 
 
 def _shares(counts: dict[str, int], n: int, names: dict | None) -> dict:

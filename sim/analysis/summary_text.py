@@ -28,6 +28,26 @@ def uncertainty_lines(spread: dict | None) -> list[str]:
     return lines
 
 
+def mechanism_lines(mechanisms: list[dict], mixture: dict) -> list[str]:
+    """Structural uncertainty: P(declared / collapse / stalemate) under each alternative of each mechanism, and the
+    mixture (the whole batch), as lines of the plain-text summary."""
+    if not mechanisms:
+        return []
+    lines = ["", "under each alternative where the sources cannot decide (P declared / collapse / stalemate):"]
+    cell = lambda p: f"{p['p']:.3f} [{p['low']:.3f}, {p['high']:.3f}]"
+    for m in mechanisms:
+        lines.append(f"  {m['label']}")
+        for a in m["alternatives"]:
+            if not a["runs"]:
+                lines.append(f"    {a['label']} (weight {a['weight']:.2f}): no run drew it")
+                continue
+            p = a["probabilities"]
+            lines.append(f"    {a['label']} (weight {a['weight']:.2f}, {a['runs']:,} runs): "
+                         + " / ".join(cell(p[o]) for o in ("declared", "collapse", "stalemate")))  # fmt: skip
+        lines.append("    mixture: " + " / ".join(cell(mixture[o]) for o in ("declared", "collapse", "stalemate")))
+    return lines
+
+
 def summary_text(summary: dict) -> str:
     """The summary as a readable plain-text table."""
     lines = [f"{summary['scenario']}  ({summary['runs']:,} runs, seed {summary['seed']})", ""]
@@ -40,6 +60,12 @@ def summary_text(summary: dict) -> str:
         lines.append(f"{name:<12}{_row(p)}")
     c = summary["collapse"]
     lines.append(f"{'collapse after declaration':<12}{_row(c['after'])}")
+    if "consented" in summary:
+        lines.append(f"{'every party explicitly consented':<12}{_row(summary['consented'])}")
+        how = ", ".join(f"{rule.replace('_', '-')} {share:.1%}" for rule, share in summary["declared_how"].items())
+        if how:
+            lines.append(f"declared by: {how} (of the declared runs)")
+    lines += mechanism_lines(summary.get("mechanisms", []), summary["probabilities"])
     if summary.get("precision"):
         stages = " -> ".join(f"{n:,}" for n in summary["precision"]["stages"])
         lines.append(f"runs in stages {stages}: {summary['precision']['why']}")
@@ -79,6 +105,16 @@ def summary_text(summary: dict) -> str:
                 lines.append(
                     f"  {row['share']:>6.1%}  {row.get('who', row['blocker']):<29} {row.get('why', row['reason'])}"
                 )
+    for title, key in (
+        ("collapse before a declaration, by cause", "before"),
+        ("any collapse by the horizon, by cause", "any"),
+    ):
+        causes = summary.get("collapse_causes", {}).get(key)
+        if causes:
+            lines += ["", f"{title}: " + ", ".join(f"{c} {p['p']:.1%}" for c, p in causes.items())]
+    if summary.get("veto_unmet"):
+        unmet = ", ".join(f"{k} {v:.1%}" for k, v in summary["veto_unmet"].items())
+        lines += ["", f"veto players whose terms could not be drafted inside the other side's red lines: {unmet}"]
     for pid, shares in summary["preconditions"].items():
         parts = ", ".join(f"{k} {v:.1%}" for k, v in sorted(shares.items()))
         lines += ["", f"precondition {pid}: {parts}"]

@@ -23,9 +23,16 @@ from sim.batch.folder import RUNS, ResultsFolder
 from sim.engine.columns import OUTCOME_ORDER, SUCCESS, column, idents
 
 # The run table's columns a summary reads (figures too): the rest (parameters, pressures, budgets) it leaves.
-SUMMARY_COLUMNS = ["outcome", "round", "collapse_round", "blocker", "reason", "open_blocker", "open_reason"]
+SUMMARY_COLUMNS = [
+    *("outcome", "round", "collapse_round", "collapse_cause"),
+    *("blocker", "reason", "open_blocker", "open_reason"),
+]
 SUMMARY_KINDS = [  # and the columns of these kinds, one per phase, issue, milestone, ...
     "phase_round",
+    "phase_rule",
+    "consented_round",
+    "mechanism",
+    "veto_unmet",
     "agreed_round",
     "agreed_value",
     "milestone_round",
@@ -135,6 +142,11 @@ class Tally:
     guarantees: dict[str, int] = field(default_factory=dict)
     conditions: dict[tuple, list[int]] = field(default_factory=dict)  # held, and declared where it held
     on_bound: dict[str, list[int]] = field(default_factory=dict)  # agreements of the red line's issue, on it
+    consented: int = 0  # runs in which every party of the first phase explicitly accepted it
+    declared_how: dict[str, int] = field(default_factory=dict)  # the first phase's rule, in declared runs
+    causes: dict[str, dict[str, int]] = field(default_factory=dict)  # before / any: collapses by cause
+    alternatives: dict[str, dict[str, Counter]] = field(default_factory=dict)  # mechanism -> alternative -> counts
+    veto_unmet: dict[str, int] = field(default_factory=dict)  # runs in which a veto player's terms went unmet
 
     @classmethod
     def of(cls, df: pd.DataFrame, horizon: int | None = None, red_lines: dict[str, str] | None = None) -> Tally:
@@ -157,6 +169,7 @@ class Tally:
         self.collapse.update(before=int((at & ~declared).sum()), after=int((at & declared).sum()), any=int(at.sum()))
         for pid in idents(df.columns, "phase_round"):
             self.phases[pid] = self.phases.get(pid, 0) + int((df[column("phase_round", pid)].to_numpy() >= 0).sum())
+        self._count_structure(df, declared, at)
         self.count_agreements(df)
         for mid in idents(df.columns, "milestone_round"):
             when = df[column("milestone_round", mid)].to_numpy()
@@ -189,6 +202,31 @@ class Tally:
             counted[0] += int(settled.sum())
             counted[1] += int(bound.sum())
 
+    def _count_structure(self, df: pd.DataFrame, declared: np.ndarray, collapsed: np.ndarray) -> None:
+        """Count in how the first phase was declared and whether every party explicitly accepted it, what collapsed
+        the runs, the alternative each run drew of each mechanism (with its outcome), and unmet veto players."""
+        phases = idents(df.columns, "phase_round")
+        if phases and column("consented_round", phases[0]) in df:
+            consented = df[column("consented_round", phases[0])].to_numpy() >= 0
+            self.consented += int(consented.sum())
+            count_in_order(self.declared_how, df[column("phase_rule", phases[0])][declared])
+        else:
+            consented = declared  # a folder written before rules were recorded: every declaration was by consent
+            self.consented += int(declared.sum())
+        if "collapse_cause" in df:
+            for when, hit in (("before", collapsed & ~declared), ("any", collapsed)):
+                count_in_order(self.causes.setdefault(when, {}), df["collapse_cause"][hit])
+        outcome = df["outcome"].astype(str).to_numpy()
+        for mechanism in idents(df.columns, "mechanism"):
+            drawn = self.alternatives.setdefault(mechanism, {})
+            groups = df.groupby(column("mechanism", mechanism), observed=True, sort=False).indices
+            for alternative, rows in groups.items():
+                counts = drawn.setdefault(str(alternative), Counter())
+                counts.update(runs=len(rows), consented=int(consented[rows].sum()))
+                counts.update(Counter(outcome[rows]))
+        for player in idents(df.columns, "veto_unmet"):
+            self.veto_unmet[player] = self.veto_unmet.get(player, 0) + int(df[column("veto_unmet", player)].sum())
+
     def count_agreements(self, df: pd.DataFrame) -> None:
         """Count in the issues agreed in the runs of ``df`` (which :meth:`add` counts in with the rest)."""
         for issue in idents(df.columns, "agreed_round"):
@@ -204,11 +242,15 @@ class Tally:
         for name, counts in other.ended.items():
             self.ended[name] = added(self.ended.get(name, np.zeros(0, dtype=np.int64)), counts)
         self.collapse.update(other.collapse)
+        self.consented += other.consented
         for target, source in (
             (self.phases, other.phases),
             (self.blockers, other.blockers),
             (self.relaxed, other.relaxed),
             (self.guarantees, other.guarantees),
+            (self.declared_how, other.declared_how),
+            (self.veto_unmet, other.veto_unmet),
+            *((self.causes.setdefault(when, {}), counts) for when, counts in other.causes.items()),
         ):
             for key, count in source.items():
                 target[key] = target.get(key, 0) + count
@@ -219,6 +261,9 @@ class Tally:
             low = min(counted[2], offset)
             merged = added(np.pad(counted[3], (counted[2] - low, 0)), np.pad(lags, (offset - low, 0)))
             counted[:] = [counted[0] + done, counted[1] + both, low, merged]
+        for mechanism, drawn in other.alternatives.items():
+            for alternative, counts in drawn.items():
+                self.alternatives.setdefault(mechanism, {}).setdefault(alternative, Counter()).update(counts)
         self.blocking.update(other.blocking)
         self.open_blocking.update(other.open_blocking)
         for pid, counts in other.preconditions.items():

@@ -190,13 +190,28 @@ def results_html(summary: dict) -> str:
         if t.get("median") is not None
         else ""
     )
+    mechanisms = [
+        _table(
+            [m["label"], "weight", "P(declared) [95% interval]", "P(collapse) [95% interval]"],
+            [
+                f'<tr><td>{escape(a["label"])}</td><td class="num">{a["weight"]:.0%}</td>'
+                f'<td class="num">{_p(a["probabilities"]["declared"])}</td>'
+                f'<td class="num">{_p(a["probabilities"]["collapse"])}</td></tr>'
+                for a in m["alternatives"]
+                if a["runs"]
+            ],
+        )
+        for m in summary.get("mechanisms", [])
+    ]
     return (
         f'{CSS}<div class="ns"><p><b>{escape(summary["scenario"])}</b>: {summary["runs"]:,} runs, seed '
         f"{summary['seed']} ({escape(summary.get('phase', 'first phase'))})</p>"
         + _table(["outcome", "P [95% interval]", "runs"], rows)
         + when
+        + ("<p>under each alternative where the sources cannot decide (the rows above are the mixture):</p>"
+           + "".join(mechanisms) if mechanisms else "")
         + "</div>"
-    )
+    )  # fmt: skip
 
 
 def sliced_html(table, label: str) -> str:

@@ -344,9 +344,15 @@ class Latest:
 
 
 def headline(summary: dict) -> dict[str, dict]:
-    """The what-if's measures by label: P(declared), P(agreed) per issue, P(implemented) per milestone,
-    P(collapse) before a declaration, each a proportion with its Wilson interval."""
-    out = {"declared": summary["probabilities"]["declared"], "collapse": summary["probabilities"]["collapse"]}
+    """The what-if's measures by label: P(declared) (the mixture), P(declared) under each alternative of each
+    structural mechanism, P(every party consented), P(agreed) per issue, P(implemented) per milestone, P(collapse)
+    before a declaration, each a proportion with its Wilson interval."""
+    out = {"declared": summary["probabilities"]["declared"]}
+    for m in summary.get("mechanisms", []):
+        out.update(
+            {f"declared if {a['label']}": a["probabilities"]["declared"] for a in m["alternatives"] if a["runs"]}
+        )
+    out.update({"every party consented": summary["consented"], "collapse": summary["probabilities"]["collapse"]})
     out.update({f"agreed: {a['label']}": a for a in summary["agreements"]})
     out.update({f"implemented: {m['label']}": m for m in summary["milestones"]})
     return out

@@ -34,6 +34,7 @@ def write_outputs(folder: str | Path | ResultsFolder, workers: int | None = None
             result, scenario.meta.start_date, scenario.meta.round_days
         ),
         "agreements": lambda: plots.agreements_figure(result),
+        "mechanisms": lambda: plots.mechanisms_figure(result),
         "blocking": lambda: plots.blocking_figure(
             result,
             {**names.actors, **names.veto_players},
@@ -56,4 +57,5 @@ def write_outputs(folder: str | Path | ResultsFolder, workers: int | None = None
 
 def drawn_figures(scenario, meta: dict) -> list[str]:
     """The figures a results folder has: those the scenario asks for that its data allow."""
-    return [f for f in scenario.outputs.figures if f != "positions" or meta.get("trajectories")]
+    possible = {"positions": bool(meta.get("trajectories")), "mechanisms": bool(scenario.mechanisms)}
+    return [f for f in scenario.outputs.figures if possible.get(f, True)]

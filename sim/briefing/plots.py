@@ -119,6 +119,43 @@ def agreements_figure(summary: dict):
     return fig
 
 
+def mechanisms_figure(summary: dict):
+    """Structural uncertainty: P(declared) and P(collapse first) among the runs that drew each alternative of each
+    mechanism, with 95% intervals, beside the mixture (the whole batch)."""
+    mechanisms = summary.get("mechanisms", [])
+    rows = []
+    for m in mechanisms:
+        rows.append((m["label"], None))
+        rows += [(f"{textwrap.shorten(a['label'], 46)} ({a['weight']:.0%})", a) for a in m["alternatives"] if a["runs"]]
+    with matplotlib.rc_context(STYLE):
+        fig, ax = new_figure(8.0, 1.3 + 0.36 * max(len(rows), 1))
+        fig.subplots_adjust(left=0.46, bottom=0.12 if len(rows) > 6 else 0.25, top=0.86)
+        y = np.arange(len(rows), 0, -1)
+        mixture = summary["probabilities"]
+        for outcome, shift in (("declared", 0.12), ("collapse", -0.12)):
+            ax.axvline(mixture[outcome]["p"], color=COLOURS[outcome], lw=1, ls="--",
+                       label=f"mixture: P({outcome}) {mixture[outcome]['p']:.0%}")  # fmt: skip
+            for yi, (_, a) in zip(y, rows, strict=True):
+                if a is None:
+                    continue
+                p = a["probabilities"][outcome]
+                ax.errorbar(p["p"], yi + shift, xerr=[[p["p"] - p["low"]], [p["high"] - p["p"]]], fmt="o", ms=4,
+                            color=COLOURS[outcome], ecolor=COLOURS[outcome], capsize=2,
+                            label=f"P({outcome}) under the alternative" if yi == y[1] else None)  # fmt: skip
+        ax.set_yticks(y, [r[0] for r in rows], fontsize=8.5)
+        for tick, (_, a) in zip(ax.get_yticklabels(), rows, strict=True):
+            tick.set_fontweight("bold" if a is None else "normal")
+        highs = [a["probabilities"][o]["high"] for _, a in rows if a is not None for o in ("declared", "collapse")]
+        ax.set_xlim(0, min(1.0, max(highs, default=0.5) + 0.15))
+        ax.xaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel("probability by the horizon among the runs that drew the alternative (95% Wilson intervals)")
+        ax.set_title("Where the sources cannot decide: the answer under each alternative", pad=30)
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=7.5, frameon=False)
+        footer(fig, summary, "weights in brackets")
+    return fig
+
+
 def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons: dict[str, str] | None = None):
     """What stopped the runs that ended without a declaration; ``actors`` and ``reasons`` map ids to names."""
     with matplotlib.rc_context(STYLE):

@@ -37,6 +37,8 @@ CAPTIONS = {
     "declaration_curve": "Cumulative probability of a declaration, and of a collapse before one, by round and "
     "date, with 95% bands.",
     "agreements": "Declared, agreed, carried out: the share of runs reaching each by the horizon.",
+    "mechanisms": "Where the sources cannot decide how something works: the probabilities among the runs that drew "
+    "each alternative, beside the mixture (dashed).",
     "blocking": "What stopped the runs that ended without a declaration: the blocking party and its reason.",
     "packages": "The values each issue was agreed at, in the runs that agreed it (0-100 scale of each issue).",
     "positions": "What each actor says it wants, round by round, in the recorded runs: median with 50% and 90% bands.",
@@ -150,6 +152,66 @@ def _two_kinds(spread: dict | None) -> list:
     ]
 
 
+def _structural(summary: dict) -> list:
+    """The third kind of uncertainty: which mechanism applies, where the sources cannot decide."""
+    mechanisms = summary.get("mechanisms") or []
+    if not mechanisms:
+        return []
+    out = [
+        Heading("A third kind of uncertainty: which mechanism applies", 2),
+        Paragraph(
+            "Where the sources cannot decide how something works, each run drew one alternative (with the weight "
+            "shown) and the headline numbers are the mixture. Among the runs that drew each alternative:"
+        ),
+    ]
+    for m in mechanisms:
+        rows = [
+            (
+                a["label"],
+                pct(a["weight"]),
+                f"{a['runs']:,}",
+                *(interval(a["probabilities"][o]) for o in ("declared", "collapse")),
+                interval(a["consented"]),
+            )
+            for a in m["alternatives"]
+            if a["runs"]
+        ]
+        probs = summary["probabilities"]
+        rows.append(("mixture", "", f"{summary['runs']:,}", interval(probs["declared"]), interval(probs["collapse"]),
+                     interval(summary["consented"])))  # fmt: skip
+        out.append(Table((m["label"], "Weight", "Runs", "Declared", "Collapse first", "Every party consented"), rows,
+                         (0.34, 0.08, 0.1, 0.16, 0.16, 0.16)))  # fmt: skip
+    return out
+
+
+def _declared_and_consented(summary: dict) -> list:
+    """An announcement is not a mutual agreement: how declarations came, and explicit consent."""
+    if "consented" not in summary:
+        return []
+    how = ", ".join(f"{words(rule)} {pct(share)}" for rule, share in summary.get("declared_how", {}).items())
+    return [
+        Heading("Declared, announced, consented", 2),
+        Paragraph(
+            f"Every party explicitly accepted the phase's terms in {interval(summary['consented'])} of runs, against "
+            f"{pct(summary['probabilities']['declared']['p'])} in which it was declared"
+            + (f" (declared by {how} of the declared runs)" if how else "")
+            + ". A phase announced by a third party stands unless a party openly objects; a question that asks "
+            "whether both sides agreed is answered by the first number, not the second."
+        ),
+    ]
+
+
+def _collapse_causes(summary: dict) -> list:
+    causes = summary.get("collapse_causes", {})
+    if not causes.get("any"):
+        return []
+    before = causes.get("before", {})
+    rows = [(cause, interval(before.get(cause, {"p": 0.0, "low": 0.0, "high": 0.0})), interval(p))
+            for cause, p in causes["any"].items()]  # fmt: skip
+    return [Heading("What collapses the ceasefire", 2),
+            Table(("Cause", "Before a declaration", "Any time by the horizon"), rows, (0.5, 0.25, 0.25))]  # fmt: skip
+
+
 def key_numbers_section(scenario: Scenario, summary: dict) -> list:
     m, probs, t = scenario.meta, summary["probabilities"], summary["declaration_round"]
     names = Names(scenario)
@@ -182,6 +244,9 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
             )
         )
     out += _two_kinds(summary.get("uncertainty"))
+    out += _structural(summary)
+    out += _declared_and_consented(summary)
+    out += _collapse_causes(summary)
     if summary["blocking"]:
         out += [
             Heading("What blocks the declaration", 2),

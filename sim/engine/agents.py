@@ -15,12 +15,45 @@ run's numbers do not depend on the block it is played in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
-from sim.engine import rules
-from sim.engine.columns import OFFER, PRECONDITION, RATIFICATION, RED_LINE
+from sim.engine import preconditions, rules
+from sim.engine.columns import OBJECTION, OFFER, PRECONDITION, RATIFICATION, RED_LINE
 from sim.scenario.schema import Actor
+
+
+@dataclass
+class Answer:
+    """A principal's answer to a proposal, per run: the red line it crosses, whether it falls short of what the
+    principal holds out for, the veto player that refuses it, the open precondition its act needs (-1: none)."""
+
+    red_line: np.ndarray
+    short: np.ndarray
+    veto: np.ndarray
+    pending: np.ndarray
+
+    def reason(self, gated: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Why it says no under consent, and what that refers to: a precondition the act needs (where the act is
+        ``gated``), then a red line, then a value short of its threshold, then a domestic veto."""
+        why = np.where(self.veto >= 0, RATIFICATION, 0)
+        what = self.veto
+        why, what = np.where(self.short, OFFER, why), np.where(self.short, -1, what)
+        on_line = self.red_line >= 0
+        why, what = np.where(on_line, RED_LINE, why), np.where(on_line, self.red_line, what)
+        if gated:
+            waiting = self.pending >= 0
+            why, what = np.where(waiting, PRECONDITION, why), np.where(waiting, self.pending, what)
+        return why.astype(np.int8), what
+
+    def objection(self) -> tuple[np.ndarray, np.ndarray]:
+        """Why it objects to an announcement, and what that refers to: a red line, a domestic veto, else the cost
+        of going along."""
+        on_line, vetoed = self.red_line >= 0, self.veto >= 0
+        why = np.where(on_line, RED_LINE, np.where(vetoed, RATIFICATION, OBJECTION))
+        return why.astype(np.int8), np.where(on_line, self.red_line, np.where(vetoed, self.veto, -1))
 
 
 class ActorAgent(mesa.Agent):
@@ -75,37 +108,35 @@ class Principal(ActorAgent):
         self.veto_players = [v for v, p in enumerate(model.spec.veto_players) if p.principal == actor.id]
 
     def engaged(self) -> np.ndarray:
+        """Whether it concedes this round: not while a precondition of its own that freezes concessions is open."""
         m = self.model
         mine = m.precondition_owner == self.index
-        return np.all((m.precondition_met[:, mine] >= 0) | (m.precondition_waived[:, mine] >= 0), axis=-1)
+        open_ = (m.precondition_met[:, mine] < 0) & (m.precondition_waived[:, mine] < 0)
+        return ~np.any(open_ & m.freezes[:, mine], axis=-1)
 
-    def respond(self, proposal, value: np.ndarray, round_: int):
-        """Accept or reject ``proposal``, worth ``value`` to this principal, in every run.
-
-        Returns (accept, reason code, reference): a precondition its gate applies still open, then a
-        red line crossed on the issues on the table, then a value below its threshold; a proposal it
-        accepts still needs each of its domestic veto players, whose own red lines it must pass.
-        """
-        m, package, on, rows = self.model, proposal.package, proposal.on_table, proposal.rows
-        reason = np.zeros(len(rows), dtype=np.int8)
-        ref = np.full(len(rows), -1)
+    def respond(self, proposal, value: np.ndarray, low: np.ndarray, high: np.ndarray, round_: int) -> Answer:
+        """Its answer to ``proposal``, worth ``value`` to it, whose issues on the table span ``low``..``high`` (a point
+        unless it is a framework's interval), in every run: the red line of its own the text cannot meet, whether
+        the value falls short of what it holds out for, the domestic veto player that refuses to ratify, and the
+        precondition the proposal's phase applies that is still open. A text it signed (``start``) it does not
+        question again; its veto players and preconditions still apply."""
+        m, on, rows = self.model, proposal.on_table, proposal.rows
+        red_line = np.full(len(rows), -1)
         for j in reversed(self.red_lines):
             i = m.red_line_issue[j]
-            low, high = m.red_line_min[rows, j], m.red_line_max[rows, j]
-            crossed = on[:, i] & rules.red_line_crossed(package[:, i], low, high)
-            reason, ref = np.where(crossed, RED_LINE, reason), np.where(crossed, j, ref)
-        short = ~rules.accepts(value, m.threshold[rows, self.index]) & (reason == 0)
-        reason = np.where(short, OFFER, reason)
+            crossed = on[:, i] & rules.misses(low[:, i], high[:, i], m.red_line_min[rows, j], m.red_line_max[rows, j])
+            red_line = np.where(crossed, j, red_line)
+        short = ~rules.accepts(value, m.threshold[rows, self.index])
+        if m.signed.any():
+            signed = np.all(m.signed[rows] | ~on, axis=-1) & on.any(axis=-1)
+            red_line, short = np.where(signed, -1, red_line), short & ~signed
+        veto = np.full(len(rows), -1)
         for v in reversed(self.veto_players):
-            holds = m.world.active(m.spec.veto_players[v].when, round_)
-            holds = holds[rows] if isinstance(holds, np.ndarray) else holds
-            crossed = on & rules.red_line_crossed(package, m.veto_min[rows, v], m.veto_max[rows, v])
-            refused = holds & (reason == 0) & np.any(crossed, axis=-1)
-            reason, ref = np.where(refused, RATIFICATION, reason), np.where(refused, v, ref)
-        if proposal.gate:
-            pending = m.pending_precondition(rows, self.index, proposal.phase)
-            reason, ref = np.where(pending >= 0, PRECONDITION, reason), np.where(pending >= 0, pending, ref)
-        return reason == 0, reason, ref
+            holds = m.world.active(m.spec.veto_players[v].when, round_)[rows]
+            crossed = on & rules.misses(low, high, m.veto_min[rows, v], m.veto_max[rows, v])
+            veto = np.where(holds & np.any(crossed, axis=-1), v, veto)
+        pending = preconditions.pending(m, rows, self.index, proposal.phase)
+        return Answer(red_line, short, veto, pending)
 
     def waive(self, round_: int) -> None:
         """Waive each of its open, waivable preconditions once the pressure on it reaches the waiver level."""
@@ -163,7 +194,7 @@ class ThirdParty(ActorAgent):
                 continue
             cost = m.numbers(offer.cost)
             give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
-            give &= answers["shortfall"][:, target] <= m.numbers(offer.value) + 1e-12
+            give &= answers["shortfall"][:, target] <= m.guarantee_value[:, g] + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
             m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])
             m.budget[:, me] -= np.where(give, cost, 0.0)

@@ -7,6 +7,8 @@ table (:func:`sim.engine.tables.run_table`, one row per run) has the columns
   scenario's first phase was declared, the ceasefire collapsed before that, or neither by the
   horizon), the ``round`` and ``date`` of that outcome (the horizon for a stalemate), and
   ``collapse_round`` (-1 if none: a collapse after a declaration leaves the outcome ``declared``);
+- ``collapse_cause``: what collapsed it (an event's id, ``breakdown``, an expiry's id, or
+  ``<phase>_framework`` for a framework that broke over its ambiguity; empty if it held);
 - ``blocker`` and ``reason``: what last stopped the first phase's declaration (empty once
   declared; reason texts such as ``precondition: remains``, see :func:`reason_text`);
   ``open_blocker`` and ``open_reason``: what last stopped an agreement on the issues still open;
@@ -35,8 +37,13 @@ OUTCOMES = {DECLARED: "declared", COLLAPSED: "collapse", STALEMATE: "stalemate"}
 OUTCOME_ORDER = list(OUTCOMES.values())
 SUCCESS = OUTCOMES[DECLARED]
 
-# Why a proposal failed, and what the reason refers to. RATIFICATION is a domestic veto player's refusal.
-PRECONDITION, RED_LINE, OFFER, COLLAPSE, INCOMPATIBLE, RATIFICATION, NO_TALKS = 1, 2, 3, 4, 5, 6, 7
+# How a phase is declared (codes of the gate's rule).
+CONSENT, NON_OBJECTION, FRAMEWORK = 0, 1, 2
+RULES = ("consent", "non_objection", "framework")
+
+# Why a proposal failed, and what the reason refers to. RATIFICATION is a domestic veto player's refusal;
+# OBJECTION a party that would openly object to an announcement; UNANNOUNCED a third party not ready to announce.
+PRECONDITION, RED_LINE, OFFER, COLLAPSE, INCOMPATIBLE, RATIFICATION, NO_TALKS, OBJECTION, UNANNOUNCED = range(1, 10)
 REASONS = {
     PRECONDITION: "precondition",
     RED_LINE: "red line",
@@ -45,19 +52,25 @@ REASONS = {
     INCOMPATIBLE: "red lines incompatible",
     RATIFICATION: "ratification refused",
     NO_TALKS: "talks never opened",
+    OBJECTION: "would object to the announcement",
+    UNANNOUNCED: "not ready to announce",
 }
 REFERS_TO = {
     PRECONDITION: "preconditions",
     RED_LINE: "red_lines",
-    COLLAPSE: "events",
+    COLLAPSE: "causes",
     INCOMPATIBLE: "issues",
     RATIFICATION: "veto_players",
 }
 BREAKDOWN = "breakdown"  # what a collapse from the risk's own hazard (no event) refers to
+FRAMEWORK_BROKE = "{}_framework"  # a framework declared for a phase that broke over its ambiguity
 
 # Column kinds: a template per kind, filled with a scenario id (a parameter path for ``param``).
 COLUMN_KINDS = {
     "phase_round": "phase.{}.round",  # the round a phase was declared (-1: not by the horizon)
+    "phase_rule": "phase.{}.rule",  # how it was declared (or would have been): consent, non_objection, framework
+    "phase_by": "phase.{}.by",  # who declared it: its parties, or the third parties that announced it
+    "consented_round": "phase.{}.consented_round",  # when every party explicitly accepted its terms (-1: not)
     "agreed_round": "agreed.{}.round",  # the round an issue was agreed (-1: not by the horizon)
     "agreed_value": "agreed.{}.value",  # the value it was agreed at (NaN: not agreed)
     "milestone_round": "milestone.{}.round",  # the round a milestone was carried out (-1: not)
@@ -71,6 +84,8 @@ COLUMN_KINDS = {
     "pressure": "pressure.{}",  # the pressure on an actor at the horizon
     "budget": "budget.{}",  # what a third party had left of its budget
     "audience_cost": "audience_cost.{}",  # the audience costs a principal paid for relaxing red lines
+    "veto_unmet": "veto_player.{}.unmet",  # its terms could not be drafted inside the red lines in some round
+    "mechanism": "mechanism.{}",  # the alternative of a structural mechanism the run drew
     "param": "param.{}",  # the value an uncertain parameter took in the run
 }
 _PATTERNS = {
@@ -112,10 +127,17 @@ def is_collapse(text: str) -> bool:
 
 
 def measures(spec) -> list[str]:
-    """What a run can reach, by name: ``declared``, ``collapse`` (before a declaration), ``agreed:<issue>``,
-    ``implemented:<milestone>``."""
-    return ["declared", "collapse", *(f"agreed:{i}" for i in spec.issue_ids()),
+    """What a run can reach, by name: ``declared``, ``consented`` (every party of the first phase explicitly
+    accepted its terms), ``collapse`` (before a declaration), ``agreed:<issue>``, ``implemented:<milestone>``."""
+    return ["declared", "consented", "collapse", *(f"agreed:{i}" for i in spec.issue_ids()),
             *(f"implemented:{m.id}" for m in spec.milestones)]  # fmt: skip
+
+
+def collapse_causes(spec) -> list[str]:
+    """What can collapse a ceasefire, in the order the engine refers to them: events, the breakdown hazard,
+    expiries, and each phase's framework breaking over its ambiguity."""
+    phases = [FRAMEWORK_BROKE.format(p.id) for p in spec.ordered_phases()]
+    return [*(e.id for e in spec.events), BREAKDOWN, *(x.id for x in spec.expiries), *phases]
 
 
 def reached(table: pd.DataFrame, what: str) -> np.ndarray:
@@ -124,6 +146,9 @@ def reached(table: pd.DataFrame, what: str) -> np.ndarray:
     kind, _, ident = what.partition(":")
     if what in ("declared", "collapse"):
         return (table["outcome"] == what).to_numpy()
+    if what == "consented":
+        first = idents(table.columns, "consented_round")[0]
+        return (table[column("consented_round", first)] >= 0).to_numpy()
     return (table[column("agreed_round" if kind == "agreed" else "milestone_round", ident)] >= 0).to_numpy()
 
 

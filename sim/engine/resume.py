@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine import rules
+from sim.engine import effects, rules
+from sim.engine.columns import NON_OBJECTION
 from sim.scenario.schema import TIME_STRATEGIES
 
 
@@ -12,7 +13,9 @@ def resume(model, as_of) -> None:
     """Start from the state ``as_of`` describes: Mesa's ``steps`` at the rounds already played (rounds stay
     counted from the start), and what happened in them as if played: events (with their lasting effects:
     flags, reservations, positions, alignment; the pressure they added has faded), talks, preconditions,
-    declarations, agreements, milestones, and each principal's concession clock since it engaged."""
+    declarations (and explicit consents), agreements, milestones, each principal's concession clock since it
+    engaged, and the stall clock (taken to have started in the first round its window allows, if its flags hold
+    now)."""
     spec, world = model.spec, model.world
     model.steps = spec.start_round
     everywhere = np.ones(model.block_size, dtype=bool)
@@ -21,7 +24,7 @@ def resume(model, as_of) -> None:
         j = events.index(ident)
         world.first_round[:, j], world.count[:, j] = happened.round, happened.count
         for _ in range(happened.count):
-            model.apply(spec.events[j].effects.model_copy(update={"pressure": {}}), everywhere)
+            effects.apply(model, spec.events[j].effects.model_copy(update={"pressure": {}}), everywhere)
     for name, on in spec.flags_as_of().items():
         world.flags[:, world.flag(name)] = on
     if as_of.talks_opened is not None:
@@ -35,6 +38,8 @@ def resume(model, as_of) -> None:
         if phase.id in as_of.declared:
             model.declared_round[:, h] = as_of.declared[phase.id]
             world.set_flag(f"declared_{phase.id}", everywhere)
+            explicit = np.where(model.phase_rule[:, h] == NON_OBJECTION, -1, as_of.declared[phase.id])
+            model.consented_round[:, h] = as_of.consented.get(phase.id, explicit)
     for issue, agreed in as_of.agreed.items():
         i = model.issue_index[issue]
         model.agreed_round[:, i], model.agreed_value[:, i] = agreed.round, agreed.value
@@ -50,25 +55,34 @@ def resume(model, as_of) -> None:
         model.pressure[:, model.actor_index[actor]] = model.numbers(amount)
     for p in model.principals:
         _resume_clock(model, p, as_of)
+    stall = spec.risk.stall_from
+    model.stall_started = world.active(stall, model.steps)  # as if since the first round its window allows
+    model.stall_since[:] = max(stall.from_round, 1) - 1 - spec.start.stalled_for
 
 
 def _resume_clock(model, principal, as_of) -> None:
-    """A principal's concession clock: the rounds since the talks opened and its own preconditions were met
-    or waived. Time-based shares follow from it; a responsive principal is taken at its steady pace (the
-    other side's past moves, which it would have matched, are not part of the state)."""
-    a = principal.index
-    own = [p.id for p in model.spec.preconditions if p.actor == principal.actor.id]
-    if as_of.talks_opened is None or any(p not in as_of.preconditions for p in own):
-        return
-    engaged = max([as_of.talks_opened, *(as_of.preconditions[p].round for p in own)])
-    clock = max(model.steps - engaged + 1, 0)
-    model.clock[:, a] = clock
+    """A principal's concession clock: where the start state put it, plus the rounds since the talks opened and
+    its own preconditions that freeze concessions were met or waived. Time-based shares follow from it; a
+    responsive principal is taken at its steady pace (the other side's past moves, which it would have matched,
+    are not part of the state)."""
+    a, never = principal.index, np.iinfo(np.int32).max
+    if as_of.talks_opened is None:  # open since round 1 where the start state has them open
+        engaged = np.where(model.talks_open, 1, never)
+    else:
+        engaged = np.full(model.block_size, as_of.talks_opened)
+    for j in principal.preconditions:
+        state = as_of.preconditions.get(model.spec.preconditions[j].id)
+        settled = never if state is None else state.round
+        engaged = np.where(model.freezes[:, j], np.maximum(engaged, settled), engaged)
+    rounds = np.where(engaged < never, np.maximum(model.steps - engaged + 1, 0), 0)
+    start = model.clock[:, a].copy()
+    model.clock[:, a] = start + rounds
     if model.strategy[a] in TIME_STRATEGIES:
-        share = lambda c: rules.concession_share(np.full(model.block_size, float(c)), model.deadline[:, a],
-                                                 model.exponent[:, a])  # fmt: skip
-        model.share[:, a] = share(clock)
-        model.moved[:, a] = model.share[:, a] - share(max(clock - 1, 0))
+        share = lambda c: rules.concession_share(c, model.deadline[:, a], model.exponent[:, a])
+        model.share[:, a] = share(model.clock[:, a])
+        model.moved[:, a] = np.where(rounds > 0, model.share[:, a] - share(model.clock[:, a] - 1), 0.0)
     elif model.strategy[a] == "responsive":
-        steady = lambda c: np.minimum(c / model.deadline[:, a], 1.0)
-        model.share[:, a] = steady(clock)
-        model.moved[:, a] = model.share[:, a] - steady(max(clock - 1, 0))
+        steady = lambda r: np.minimum(model.share[:, a] + r / model.deadline[:, a], 1.0)
+        before = steady(np.maximum(rounds - 1, 0))
+        model.share[:, a] = steady(rounds)
+        model.moved[:, a] = model.share[:, a] - before

@@ -207,6 +207,24 @@ def red_line_crossed(value, low, high):
     return (value < low - 1e-9) | (value > high + 1e-9)
 
 
+def misses(text_low, text_high, low, high):
+    """Whether a text spanning [text_low, text_high] on an issue (a point, or a framework's interval) has no point
+    inside a red line's bounds [low, high]: no reading of it meets the red line."""
+    return (text_high < low - 1e-9) | (text_low > high + 1e-9)
+
+
+def reading(ideal, own_low, own_high, text_low, text_high):
+    """The point of a text [text_low, text_high] an actor reads it as: the point best for it, inside its own red lines
+    [own_low, own_high] where the text allows (a point text reads as itself)."""
+    return np.clip(np.clip(ideal, own_low, own_high), text_low, text_high)
+
+
+def going_along_costs_more(shortfall, precondition_gap, defiance):
+    """Whether a party objects to an announcement on cost: what going along costs it (its shortfall below what it
+    holds out for, plus the pressure it still lacks to waive its open preconditions) exceeds open defiance."""
+    return shortfall + precondition_gap > defiance + 1e-12
+
+
 def accepts(value, threshold):
     """Whether a package worth ``value`` to an actor meets the ``threshold`` it holds out for."""
     return value >= threshold - 1e-9

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.columns import (
-    BREAKDOWN,
     COLLAPSE,
     COLLAPSED,
     DECLARED,
@@ -21,7 +20,9 @@ from sim.engine.columns import (
     RATIFICATION,
     REASONS,
     RED_LINE,
+    RULES,
     TRAJECTORY_COLUMNS,
+    collapse_causes,
     column,
 )
 
@@ -36,6 +37,8 @@ def measure(model: NegotiationModel, what: str) -> np.ndarray:
         return model.outcome == DECLARED
     if what == "collapse":
         return model.outcome == COLLAPSED
+    if what == "consented":
+        return model.consented_round[:, 0] >= 0
     if kind == "agreed":
         return model.agreed_round[:, model.issue_index[ident]] >= 0
     return model.milestone_round[:, [m.id for m in model.spec.milestones].index(ident)] >= 0
@@ -46,7 +49,7 @@ def _reason_texts(codes: np.ndarray, refs: np.ndarray, spec) -> np.ndarray:
     named = {
         PRECONDITION: [p.id for p in spec.preconditions],
         RED_LINE: [r.id for r in spec.red_lines],
-        COLLAPSE: [*(e.id for e in spec.events), BREAKDOWN],
+        COLLAPSE: collapse_causes(spec),
         INCOMPATIBLE: spec.issue_ids(),
         RATIFICATION: [v.id for v in spec.veto_players],
     }
@@ -83,6 +86,7 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
         "round": end,
         "date": (start + end.astype("timedelta64[D]") * spec.meta.round_days).astype("datetime64[ms]"),
         "collapse_round": model.collapse_round.astype(np.int32),
+        "collapse_cause": np.array(["", *model.causes], dtype=object)[model.collapse_ref + 1],
         "blocker": parties[model.blocker + 1],
         "reason": _reason_texts(model.reason, model.reason_ref, spec),
         "open_blocker": parties[model.open_blocker + 1],
@@ -90,6 +94,11 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
     }
     for h, phase in enumerate(model.phases):
         cols[column("phase_round", phase.id)] = model.declared_round[:, h]
+        rule = np.array(RULES, dtype=object)[model.phase_rule[:, h]]
+        cols[column("phase_rule", phase.id)] = rule
+        by = np.where(rule == "non_objection", "+".join(phase.gate.declared_by), "+".join(phase.gate.consent))
+        cols[column("phase_by", phase.id)] = np.where(model.declared_round[:, h] >= 0, by, "")
+        cols[column("consented_round", phase.id)] = model.consented_round[:, h]
     for i, issue in enumerate(spec.issue_ids()):
         cols[column("agreed_round", issue)] = model.agreed_round[:, i]
         cols[column("agreed_value", issue)] = model.agreed_value[:, i]
@@ -104,6 +113,8 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
         on_bound = (np.abs(at - model.red_line_min[:, j]) < 1e-6) | (np.abs(at - model.red_line_max[:, j]) < 1e-6)
         cols[column("red_line_bound", r.id)] = on_bound
         cols[column("red_line_relaxed", r.id)] = model.relaxed_round[:, j]
+    for v, player in enumerate(spec.veto_players):
+        cols[column("veto_unmet", player.id)] = model.veto_unmet[:, v]
     for g, guarantee in enumerate(spec.guarantees):
         cols[column("guarantee_round", guarantee.id)] = model.guarantee_round[:, g]
     for j, e in enumerate(spec.events):
@@ -115,6 +126,8 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
             cols[column("audience_cost", a.id)] = model.audience_cost[:, k]
         elif a.role != "spoiler":
             cols[column("budget", a.id)] = model.budget[:, k]
+    for mechanism in spec.mechanisms:
+        cols[column("mechanism", mechanism.id)] = model.numbers.alternatives(mechanism.id)
     for path, drawn in model.numbers.drawn.items():
         cols[column("param", path)] = np.broadcast_to(drawn, model.block_size)
     return pd.DataFrame(cols)

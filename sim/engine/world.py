@@ -52,15 +52,16 @@ class WorldState:
     def set_flag(self, name: str, mask: np.ndarray) -> None:
         self.flags[:, self.flag(name)] |= mask
 
-    def active(self, when: When, round_: int) -> np.ndarray | bool:
-        """Where a time window and its flag conditions hold."""
+    def active(self, when: When, round_: int) -> np.ndarray:
+        """(n,) where a time window and its flag conditions hold."""
+        n = len(self.run_ids)
         if round_ < when.from_round or (when.until_round is not None and round_ > when.until_round):
-            return False
-        ok: np.ndarray | bool = True
+            return np.zeros(n, dtype=bool)
+        ok = np.ones(n, dtype=bool)
         for name in when.requires:
-            ok = ok & self.flags[:, self.flag(name)]
+            ok &= self.flags[:, self.flag(name)]
         for name in when.unless:
-            ok = ok & ~self.flags[:, self.flag(name)]
+            ok &= ~self.flags[:, self.flag(name)]
         return ok
 
     def happen(

@@ -30,7 +30,7 @@ def as_of_incoherences(scenario: Scenario):
     if any(p.strategy == "zeuthen" for p in scenario.principals):
         yield ("as_of", "a Zeuthen principal's concessions depend on offers exchanged, which as_of does not hold")
     late = lambda path, r: [(path, f"round {r} is after the last round played ({start_round})")] * (r > start_round)
-    yield from _unknown("as_of.flags", a.flags, scenario.flag_names(), "flag")
+    yield from unknown("as_of.flags", a.flags, scenario.flag_names(), "flag")
     engine = {"talks_open": "give as_of.talks_opened", "stalled": "the engine sets it from the rounds without "
               "progress", "collapsed": "a collapsed ceasefire has nothing left to forecast"}  # fmt: skip
     for prefix, field in (("declared_", "declared"), ("agreed_", "agreed"), ("done_", "milestones")):
@@ -41,14 +41,14 @@ def as_of_incoherences(scenario: Scenario):
     if a.talks_opened is not None:
         yield from late("as_of.talks_opened", a.talks_opened)
     events = {e.id: e for e in scenario.events}
-    yield from _unknown("as_of.events", a.events, list(events), "event")
+    yield from unknown("as_of.events", a.events, list(events), "event")
     for ident, happened in a.events.items():
         yield from late(f"as_of.events.{ident}.round", happened.round)
         if ident in events and happened.count > 1 and events[ident].trigger != "rate":
             yield (f"as_of.events.{ident}.count", "it happens once (only an event with a rate repeats)")
     yield from _preconditions(scenario, late)
     yield from _phases(scenario, late)
-    yield from _unknown("as_of.pressure", a.pressure, [x.id for x in scenario.actors], "actor")
+    yield from unknown("as_of.pressure", a.pressure, [x.id for x in scenario.actors], "actor")
 
 
 def _preconditions(scenario: Scenario, late):
@@ -56,7 +56,7 @@ def _preconditions(scenario: Scenario, late):
     flag is set given."""
     a, flags = scenario.as_of, scenario.flags_as_of()
     pcs = {p.id: p for p in scenario.preconditions}
-    yield from _unknown("as_of.preconditions", a.preconditions, list(pcs), "precondition")
+    yield from unknown("as_of.preconditions", a.preconditions, list(pcs), "precondition")
     for ident, state in a.preconditions.items():
         path, p = f"as_of.preconditions.{ident}", pcs.get(ident)
         yield from late(f"{path}.{'met' if state.met is not None else 'waived'}", state.round)
@@ -79,7 +79,7 @@ def _phases(scenario: Scenario, late):
     waived; issues agreed when a phase had them on the table; milestones after their issues and phase."""
     a = scenario.as_of
     order = scenario.ordered_phases()
-    yield from _unknown("as_of.declared", a.declared, [p.id for p in order], "phase")
+    yield from unknown("as_of.declared", a.declared, [p.id for p in order], "phase")
     before: Phase | None = None
     for phase in order:
         r, path = a.declared.get(phase.id), f"as_of.declared.{phase.id}"
@@ -103,7 +103,13 @@ def _phases(scenario: Scenario, late):
             if state is None or state.round > r:
                 yield (path, f"declared in round {r}, but precondition '{p.id}' was neither met nor waived by then")
         before = phase
-    yield from _unknown("as_of.agreed", a.agreed, scenario.issue_ids(), "issue")
+    for phase, r in a.consented.items():
+        if phase not in a.declared:
+            yield (f"as_of.consented.{phase}", "consented to, but not declared (give as_of.declared)")
+        elif r < a.declared[phase]:
+            yield (f"as_of.consented.{phase}", f"round {r} is before its declaration (round {a.declared[phase]})")
+        yield from late(f"as_of.consented.{phase}", r)
+    yield from unknown("as_of.agreed", a.agreed, scenario.issue_ids(), "issue")
     for issue, agreed in a.agreed.items():
         yield from late(f"as_of.agreed.{issue}.round", agreed.round)
         settles = any(a.declared.get(p.id) == agreed.round and issue in scenario.settled(p) for p in order)
@@ -113,7 +119,7 @@ def _phases(scenario: Scenario, late):
                    "table then: an issue is agreed when a phase that settles it is declared, or after the "
                    "declaration of one that defers it")  # fmt: skip
     milestones = {m.id: m for m in scenario.milestones}
-    yield from _unknown("as_of.milestones", a.milestones, list(milestones), "milestone")
+    yield from unknown("as_of.milestones", a.milestones, list(milestones), "milestone")
     for ident, r in a.milestones.items():
         yield from late(f"as_of.milestones.{ident}", r)
         m = milestones.get(ident)
@@ -127,7 +133,7 @@ def _phases(scenario: Scenario, late):
             yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before phase '{m.phase}' was declared")
 
 
-def _unknown(path: str, given, known: list[str], kind: str):
+def unknown(path: str, given, known: list[str], kind: str):
     """A problem at each name in ``given`` that is not one of the ``known`` names of its ``kind``."""
     for name in given:
         if name not in known:

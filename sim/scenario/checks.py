@@ -9,7 +9,7 @@ line of the file that gave it.
 
 from __future__ import annotations
 
-from sim.scenario.as_of_checks import as_of_incoherences
+from sim.scenario.as_of_checks import as_of_incoherences, unknown
 from sim.scenario.errors import did_you_mean
 from sim.scenario.schema import THIRD_PARTIES, TWO_PARTY_STRATEGIES, Scenario, When
 
@@ -22,6 +22,8 @@ def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
         "flag": scenario.flag_names(),
         "phase": [p.id for p in scenario.phases],
         "precondition": [p.id for p in scenario.preconditions],
+        "red_line": [r.id for r in scenario.red_lines],
+        "veto_player": [v.id for v in scenario.veto_players],
     }
     out = []
     for field, ids, what in (("issues", scenario.issue_ids(), "issue"), ("actors", known["actor"], "actor")):
@@ -35,6 +37,8 @@ def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
         "veto_players",
         "events",
         "milestones",
+        "expiries",
+        "mechanisms",
     ):
         out += duplicate_ids([x.id for x in getattr(scenario, field)], field, "id")
     for path, kind, value in references(scenario):
@@ -43,6 +47,8 @@ def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
     out += _actors(scenario)
     out += _phases(scenario)
     out += _third_parties(scenario)
+    out += _preconditions(scenario)
+    out += _start(scenario)
     out += _protocol(scenario)
     out += list(as_of_incoherences(scenario))
     for i, e in enumerate(scenario.events):
@@ -72,11 +78,16 @@ def references(scenario: Scenario):
             yield (f"phases.{i}.gate.preconditions.{j}", "precondition", x)
         if g.after is not None:
             yield (f"phases.{i}.gate.after", "phase", g.after)
+        for j, x in enumerate(g.declared_by):
+            yield (f"phases.{i}.gate.declared_by.{j}", "actor", x)
+        yield from _when_refs(f"phases.{i}.gate.declare_when", g.declare_when)
     for i, m in enumerate(scenario.milestones):
         for j, x in enumerate(m.issues):
             yield (f"milestones.{i}.issues.{j}", "issue", x)
         if m.phase is not None:
             yield (f"milestones.{i}.phase", "phase", m.phase)
+        for j, x in enumerate(m.preconditions):
+            yield (f"milestones.{i}.preconditions.{j}", "precondition", x)
     for i, lev in enumerate(scenario.leverage):
         yield (f"leverage.{i}.from", "actor", lev.source)
         yield (f"leverage.{i}.to", "actor", lev.target)
@@ -111,6 +122,20 @@ def references(scenario: Scenario):
                 yield (f"events.{i}.effects.position.{actor}.{issue}", "issue", issue)
         for actor, align in fx.align.items():
             yield (f"events.{i}.effects.align.{actor}.toward", "actor", align.toward)
+        for actor, shifts in fx.salience.items():
+            yield (f"events.{i}.effects.salience.{actor}", "actor", actor)
+            for issue in shifts:
+                yield (f"events.{i}.effects.salience.{actor}.{issue}", "issue", issue)
+        for line in fx.red_lines:
+            yield (f"events.{i}.effects.red_lines.{line}", "red_line", line)
+        for player, shifts in fx.veto_bounds.items():
+            yield (f"events.{i}.effects.veto_bounds.{player}", "veto_player", player)
+            for issue in shifts:
+                yield (f"events.{i}.effects.veto_bounds.{player}.{issue}", "issue", issue)
+    for i, x in enumerate(scenario.expiries):
+        for j, flag in enumerate(x.unless):
+            yield (f"expiries.{i}.unless.{j}", "flag", flag)
+    yield from _when_refs("risk.stall_from", scenario.risk.stall_from)
     for field in ("at_table", "tabled_by"):
         for j, actor in enumerate(getattr(scenario.protocol, field)):
             yield (f"protocol.{field}.{j}", "actor", actor)
@@ -148,19 +173,32 @@ def _actors(scenario: Scenario):
 
 
 def _phases(scenario: Scenario):
-    """Phases: principals consent, an issue settled or deferred, not both, gates not in a cycle, milestones
-    on issues their phase negotiates."""
+    """Phases: parties with a say (a principal among them), declarers that are third parties, an issue settled or
+    deferred, not both (only a framework may settle none), gates not in a cycle, milestones on issues their phase
+    negotiates."""
     ids = [p.id for p in scenario.phases]
     for i, p in enumerate(scenario.phases):
         g = p.gate
         for j, actor in enumerate(g.consent):
-            if scenario.role(actor) not in (None, "principal"):
-                yield (f"phases.{i}.gate.consent.{j}", f"'{actor}' is not a principal: only principals can veto")
+            if scenario.role(actor) == "spoiler":
+                yield (f"phases.{i}.gate.consent.{j}", f"'{actor}' is a spoiler: it has no say at the table")
+        if not any(scenario.role(a) in (None, "principal") for a in g.consent):
+            yield (f"phases.{i}.gate.consent", "a gate needs at least one principal among its parties")
+        for j, actor in enumerate(g.declared_by):
+            if scenario.role(actor) not in (None, *THIRD_PARTIES):
+                yield (f"phases.{i}.gate.declared_by.{j}", "phases are announced by third parties "
+                                                           "(broker, mediator, stakeholder)")  # fmt: skip
+        if g.rule == "non_objection" and not g.declared_by:
+            yield (f"phases.{i}.gate.declared_by", "a phase declared by non-objection needs who announces it")
+        for actor in g.defiance:
+            if actor not in g.consent:
+                yield (f"phases.{i}.gate.defiance.{actor}", f"'{actor}' is not among the gate's parties")
         for j, issue in enumerate(g.defer):
             if issue in g.settle:
                 yield (f"phases.{i}.gate.defer.{j}", f"issue '{issue}' is both settled and deferred")
-        if g.settle == [] and set(g.defer) >= set(scenario.issue_ids()):
-            yield (f"phases.{i}.gate", "a phase must settle at least one issue at declaration")
+        if g.rule != "framework" and g.settle == [] and set(g.defer) >= set(scenario.issue_ids()):
+            yield (f"phases.{i}.gate", "a phase must settle at least one issue at declaration "
+                                       "(only a framework may defer them all)")  # fmt: skip
         if g.after == p.id:
             yield (f"phases.{i}.gate.after", "a phase cannot follow itself")
     chain = _cycle(scenario)
@@ -207,6 +245,30 @@ def _third_parties(scenario: Scenario):
                 yield (f"events.{i}.effects.align.{actor}", "spoilers have no position")
 
 
+def _preconditions(scenario: Scenario):
+    """A third party's precondition binds only where every gate applying it asks that party's consent."""
+    gates = scenario.ordered_phases()
+    for i, p in enumerate(scenario.preconditions):
+        if scenario.role(p.actor) in (None, "principal"):
+            continue
+        applying = [g for g in gates if g.gate.preconditions is None or p.id in g.gate.preconditions]
+        if not applying or any(p.actor not in g.gate.consent for g in applying):
+            yield (f"preconditions.{i}.actor", f"'{p.actor}' is a {scenario.role(p.actor)} that not every gate "
+                   "applying this precondition asks to consent: the precondition would bind nothing")  # fmt: skip
+
+
+def _start(scenario: Scenario):
+    """Where the talks start: concessions by principals, a text on known issues, a signed text with its terms."""
+    start = scenario.start
+    for actor in start.conceded:
+        if scenario.role(actor) not in (None, "principal"):
+            yield (f"start.conceded.{actor}", "only principals concede")
+    yield from unknown("start.conceded", start.conceded, [a.id for a in scenario.actors], "actor")
+    yield from unknown("start.text", start.text, scenario.issue_ids(), "issue")
+    if start.signed and not start.text:
+        yield ("start.signed", "a signed text needs its terms (start.text)")
+
+
 def _protocol(scenario: Scenario):
     """The protocol and the principals' strategies: two-party rules with two principals, who tables and who sits."""
     principals = scenario.principals
@@ -230,7 +292,7 @@ def _protocol(scenario: Scenario):
         if not scenario.protocol.tabled_by:
             yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")
         for i, p in enumerate(scenario.ordered_phases()):
-            if len(p.gate.consent) != 2 and scenario.phases:
+            if sum(scenario.role(a) == "principal" for a in p.gate.consent) != 2 and scenario.phases:
                 yield (
                     f"phases.{i}.gate.consent",
                     "bridging packages are drafted between two consenting principals",

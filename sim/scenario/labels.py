@@ -61,12 +61,18 @@ class Names:
         self.issues = {i.id: i.label for i in scenario.issues}
         self.events = {e.id: e.label or self.readable(e.id) for e in scenario.events}
         self.red_lines = {r.id: r.label or self.readable(r.id) for r in scenario.red_lines}
-        self.preconditions = {p.id: self.readable(p.flag) for p in scenario.preconditions}
+        self.preconditions = {p.id: p.label or self.readable(p.flag) for p in scenario.preconditions}
         self.phases = {p.id: p.label or self.readable(p.id) for p in scenario.ordered_phases()}
         self.milestones = {m.id: m.label or self.readable(m.id) for m in scenario.milestones}
         self.veto_players = {v.id: v.name or self.readable(v.id) for v in scenario.veto_players}
         self.guarantees = {g.id: self.readable(g.id) for g in scenario.guarantees}
         self.leverage = {lev.id: self.readable(lev.id) for lev in scenario.leverage}
+        self.expiries = {x.id: x.label or self.readable(x.id) for x in scenario.expiries}
+        self.mechanisms = {m.id: m.label or self.readable(m.id) for m in scenario.mechanisms}
+        self.alternatives = {(m.id, a.id): a.label or self.readable(a.id) for m in scenario.mechanisms
+                             for a in m.alternatives}  # fmt: skip
+        self.causes = {**self.events, **self.expiries, **{f"{p}_framework": f"{name}: framework broke over its "
+                       "ambiguity" for p, name in self.phases.items()}}  # fmt: skip
 
     def readable(self, ident: str) -> str:
         """An id made readable, with the scenario's own capitals: ``us_on_israel`` -> ``US on Israel``."""
@@ -105,4 +111,6 @@ class Names:
             "veto_players": self.veto_players,
             "guarantees": self.guarantees,
             "leverage": self.leverage,
+            "expiries": self.expiries,
+            "mechanisms": self.mechanisms,
         }.get(section)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario import mechanisms
 from sim.scenario.checks import incoherences
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.errors import Problem, ScenarioError, did_you_mean
@@ -172,7 +173,10 @@ def validate(
         checked = schema.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
-    problems = [problem_at(where, file, path, msg) for path, msg in checks(checked)]
+    found = checks(checked)
+    if schema is Scenario and checked.mechanisms and not found:
+        found = mechanisms.problems(checked, data)
+    problems = [problem_at(where, file, path, msg) for path, msg in found]
     if problems:
         raise ScenarioError(_named(problems, data))
     return checked

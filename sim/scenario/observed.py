@@ -15,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from sim.scenario.errors import Problem, did_you_mean
+from sim.scenario.fields import Strict
 from sim.scenario.loader import problem_at, read, validate
-from sim.scenario.schema import ID, Strict
+from sim.scenario.schema import ID
+from sim.scenario.targets import CEASEFIRE_TYPES
 
 # What an event can refer to, with the id each needs (``declared`` alone is the scenario's first phase).
 RESULTS = {
@@ -59,6 +62,9 @@ class Case(Strict):
     id: str = Field(pattern=ID)
     label: str = Field(min_length=1)
     start: dt.date
+    type: Literal[CEASEFIRE_TYPES] | None = Field(
+        None, description="time_limited (it ends at an expiry unless extended) or open_ended"
+    )
     observed: dict[str, bool | Timed] = Field(alias="outcomes", min_length=1)
 
 

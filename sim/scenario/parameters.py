@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.scenario.distributions import BaseDistribution
-from sim.scenario.schema import ISSUE_SCALE, Issue, Scenario, Strict
+from sim.scenario.fields import ISSUE_SCALE, Strict
+from sim.scenario.schema import Issue, Scenario
 
 
 def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -9,23 +9,42 @@ and ``unit``). Every object may carry a ``basis`` mapping from its field names t
 stated assumptions the numbers rest on. Whether a scenario holds together across its fields is
 :mod:`sim.scenario.checks`.
 
-This module is longer than 400 lines on purpose: the language is one concept, whose objects refer to
-one another and read top to bottom as ``negsim schema`` shows them, with the meaning and unit of each
-of its some eighty numbers beside it; split by size, a reader would chase one object across files.
+Its building blocks (numbers with ranges, meanings and units) are :mod:`sim.scenario.fields`; where a scenario
+starts (``start``, ``as_of``) is :mod:`sim.scenario.states`. This module is still longer than 400 lines on
+purpose: the language is one concept, whose objects refer to one another and read top to bottom as
+``negsim schema`` shows them, with the meaning and unit of each number beside it; split further by size, a
+reader would chase one object across files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticUndefined
+from pydantic import Field, field_validator, model_validator
 
-from sim.scenario.distributions import Distribution
+from sim.scenario.fields import (
+    CAPITAL,
+    CHANCE_A_ROUND,
+    ISSUE_SCALE,
+    MULTIPLIER,
+    PRESSURE,
+    ROUND,
+    ROUNDS,
+    SHARE,
+    UTILITY,
+    Cost,
+    Number,
+    Scale,
+    Sourced,
+    Strict,
+    UnitInterval,
+    bounds,
+    measured,
+    ranged,
+)
+from sim.scenario.states import AsOf, Start
 
-Number = float | Distribution
 ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
 THIRD_PARTIES = ("broker", "mediator", "stakeholder")
 TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0}
@@ -34,58 +53,6 @@ TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")
 BUILTIN_FLAGS = ("talks_open", "stalled", "collapsed")
 MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Sourced(Strict):
-    basis: dict[str, str] = Field(default_factory=dict, description="field -> seed claim ids or 'assumption: why'")
-
-
-def bounds(value: Number) -> tuple[float, float]:
-    """The smallest and largest value a number or distribution can take."""
-    return (value, value) if isinstance(value, int | float) else value.support()
-
-
-def check_range(value: Number, lo: float, hi: float) -> Number:
-    """``value`` if it (or every value its distribution can take) lies in [lo, hi]; else ValueError."""
-    a, b = bounds(value)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        hint = "" if isinstance(value, int | float) else " (give the normal low/high clipping)"
-        raise ValueError(f"must be a finite number in [{lo:g}, {hi:g}]{hint}")
-    if a < lo or b > hi:
-        got = f"{a:g}" if a == b else f"{a:g}..{b:g}"
-        raise ValueError(f"must lie in [{lo:g}, {hi:g}] (got {got})")
-    return value
-
-
-def ranged(lo: float, hi: float):
-    """A number-or-distribution type restricted to [lo, hi]."""
-    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
-
-
-UnitInterval = ranged(0, 1)
-Scale = ranged(0, 100)
-Cost = ranged(0, 1e6)
-
-# Units of the language's numbers. A number on an issue's axis is in ISSUE_SCALE, which
-# :func:`sim.scenario.parameters.unit_of` tells in the issue's own words (what 0 and 100 mean on it).
-ISSUE_SCALE = "issue scale (0-100)"
-UTILITY = "utility (0-1)"
-PRESSURE = "pressure (utility)"
-CAPITAL = "political capital"
-SHARE = "share (0-1)"
-CHANCE_A_ROUND = "chance a round"
-MULTIPLIER = "multiplier"
-ROUND = "round number"
-ROUNDS = "rounds"
-
-
-def measured(default=PydanticUndefined, about: str = "", unit: str = "", **constraints):
-    """A numeric field with what it means and its unit, both shown by the JSON Schema (``description``, ``unit``)."""
-    return Field(default, description=about, json_schema_extra={"unit": unit}, **constraints)
 
 
 class Meta(Strict):
@@ -214,12 +181,19 @@ class RedLine(Sourced):
 
 
 class Precondition(Sourced):
+    """A state of the world an actor needs before an act: declaring a phase whose gate applies it, or carrying
+    out a milestone that names it. It blocks the act, not bargaining over content, unless ``freezes_concessions``."""
+
     id: str = Field(pattern=ID)
     actor: str
     flag: str
+    label: str = ""
     waivable: bool = False
     waiver_pressure: ranged(0, 10) = measured(1.0, "pressure on the actor at which it waives", PRESSURE)
     earliest_waiver_round: int = measured(0, "the first round it may be waived in", ROUND, ge=0)
+    freezes_concessions: bool = Field(
+        False, description="while it is open, its actor does not concede on any issue (its clock waits)"
+    )
 
 
 class When(Strict):
@@ -229,10 +203,43 @@ class When(Strict):
     unless: list[str] = Field(default_factory=list, description="flags that must all be unset")
 
 
-class Gate(Sourced):
-    """What it takes to declare a phase."""
+DECLARATION_RULES = ("consent", "non_objection", "framework")
 
-    consent: list[str] = Field(min_length=1, description="principals whose acceptance declares the phase")
+
+class Gate(Sourced):
+    """What it takes to declare a phase, and how it is declared (``rule``):
+
+    - ``consent``: every party in ``consent`` accepts the package tabled;
+    - ``non_objection``: the actors in ``declared_by`` announce it, and it stands unless a party in ``consent``
+      objects, which it does when going along costs it more than open ``defiance`` would (an open precondition
+      of its own counts as the pressure it still lacks to waive it; a crossed red line or a domestic veto
+      player's refusal always makes it object);
+    - ``framework``: a declaration of principles whose settled issues are intervals (the tabled point
+      ± ``ambiguity``), each party reading the point best for it; every party in ``consent`` accepts its own
+      reading, and the settled issues are then negotiated to a point inside their interval, where each failed
+      round breaks the framework with chance ``break_hazard``.
+    """
+
+    rule: Literal[DECLARATION_RULES] = Field("consent", description="how the phase is declared")
+    consent: list[str] = Field(
+        min_length=1,
+        description="parties whose acceptance declares the phase (consent, framework) or who may object to its "
+        "announcement (non_objection): principals, or third parties with a say",
+    )
+    declared_by: list[str] = Field(
+        default_factory=list, description="non_objection: the third parties that announce the phase"
+    )
+    declare_when: When = Field(default_factory=When, description="non_objection: when they would announce")
+    defiance: dict[str, ranged(0, 10)] = measured(
+        about="non_objection: party -> what open defiance of the announcement costs it", unit=PRESSURE,
+        default_factory=dict,
+    )  # fmt: skip
+    ambiguity: ranged(0, 50) = measured(
+        0.0, "framework: half-width of each settled issue's interval around the tabled point", ISSUE_SCALE
+    )
+    break_hazard: UnitInterval = measured(
+        0.0, "framework: chance a round in which its intervals are not agreed as points breaks it", CHANCE_A_ROUND
+    )
     settle: list[str] = Field(
         default_factory=list, description="issues agreed at declaration (default: every issue not deferred)"
     )
@@ -255,6 +262,7 @@ class Milestone(Sourced):
     issues: list[str] = Field(min_length=1, description="issues whose agreement it implements")
     phase: str | None = None
     hazard: UnitInterval = measured(..., "chance a round of being carried out once possible", CHANCE_A_ROUND)
+    preconditions: list[str] = Field(default_factory=list, description="preconditions that must be met or waived")
 
 
 class Leverage(Sourced):
@@ -307,6 +315,9 @@ class VetoPlayer(Sourced):
     principal: str
     bounds: dict[str, Bound] = Field(min_length=1, description="issue -> its own red lines")
     when: When = Field(default_factory=When, description="when it holds a veto")
+    belief_error: ranged(0, 50) = measured(
+        0.0, "sd of the drafters' error about its bounds (0: they know them exactly)", ISSUE_SCALE
+    )
 
 
 class Align(Strict):
@@ -327,6 +338,15 @@ class Effects(Strict):
         about="actor -> issue -> shift of its ideal", unit=ISSUE_SCALE, default_factory=dict
     )
     align: dict[str, Align] = Field(default_factory=dict, description="actor -> move its ideal toward another's")
+    salience: dict[str, dict[str, ranged(-1, 1)]] = measured(
+        about="actor -> issue -> salience added (then renormalised to sum to 1)", unit="weight", default_factory=dict
+    )
+    red_lines: dict[str, ranged(-100, 100)] = measured(
+        about="red line -> shift of its bound", unit=ISSUE_SCALE, default_factory=dict
+    )
+    veto_bounds: dict[str, dict[str, ranged(-100, 100)]] = measured(
+        about="veto player -> issue -> shift of its bound", unit=ISSUE_SCALE, default_factory=dict
+    )
 
 
 class AfterProgress(Strict):
@@ -369,7 +389,11 @@ class Event(Sourced):
 
 
 class Risk(Sourced):
-    """How the risk of collapse responds to the talks: it grows with stalling and falls with agreements."""
+    """How the risk of breakdown responds to the state of the talks. Each round's hazard is ``hazard`` times
+    factors: stalling (rounds without progress since the stall clock started, after ``stall_after``), talks not
+    open, recent progress, pressure on the principals, agreed issues, a declared phase and recent incidents
+    (events that can collapse the ceasefire). Incidents' own collapse chances are scaled by the same factors.
+    Scheduled expiries of time-limited agreements are a separate mechanism (``expiries``)."""
 
     hazard: UnitInterval = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
     stall_after: int = measured(4, "rounds without progress after which talks count as stalled", ROUNDS, ge=1, le=520)
@@ -377,8 +401,51 @@ class Risk(Sourced):
         0.0, "risk multiplier added per stalled round", "multiplier per stalled round"
     )
     stall_cap: ranged(1, 100) = measured(1.0, "largest multiplier stalling can reach", MULTIPLIER)
+    stall_from: When = Field(
+        default_factory=When,
+        description="when the stall clock starts (e.g. when talks are expected); rounds before never count as stalled",
+    )
+    closed_factor: ranged(0, 100) = measured(1.0, "risk multiplier while the talks are not open", MULTIPLIER)
+    progress_factor: ranged(0, 100) = measured(1.0, "risk multiplier within progress_window of progress", MULTIPLIER)
+    progress_window: int = measured(
+        4, "rounds after a declaration, agreement or milestone that count as recent", ROUNDS, ge=1, le=520
+    )
+    restraint: ranged(0, 100) = measured(
+        0.0, "the multiplier is exp(-restraint x the pressure on the principals)", "per unit of pressure"
+    )
+    incident_factor: ranged(0, 100) = measured(1.0, "risk multiplier within incident_window of an incident", MULTIPLIER)
+    incident_window: int = measured(2, "rounds after an incident that count as recent", ROUNDS, ge=1, le=520)
     agreement_factor: UnitInterval = measured(1.0, "risk multiplier per agreed issue", MULTIPLIER)
     declared_factor: UnitInterval = measured(1.0, "risk multiplier once a phase is declared", MULTIPLIER)
+
+
+class Expiry(Sourced):
+    """A time-limited agreement's scheduled end: in round ``at_round`` it ends (a collapse, cause: the expiry) with
+    chance ``probability`` unless a flag of ``unless`` is set (an extension, a renewal, a declared phase)."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    at_round: int = measured(..., "the round in which it expires", ROUND, ge=1)
+    probability: UnitInterval = measured(1.0, "chance it ends then if nothing in unless holds", "chance")
+    unless: list[str] = Field(default_factory=list, description="flags any of which keeps it alive")
+
+
+class Alternative(Sourced):
+    """One way a mechanism might work: the fields it sets (dotted paths, ids for list items), and its weight."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    weight: ranged(0, 1e6) = measured(1.0, "relative weight of this alternative (normalised)", "weight")
+    set: dict[str, object] = Field(default_factory=dict, description="dotted path -> value under this alternative")
+
+
+class Mechanism(Sourced):
+    """Structural uncertainty: where the sources cannot decide how something works, each run draws one of the
+    ``alternatives`` (from its own stream), and results are reported under each and as the mixture."""
+
+    id: str = Field(pattern=ID)
+    label: str = ""
+    alternatives: list[Alternative] = Field(min_length=2)
 
 
 class Protocol(Sourced):
@@ -392,7 +459,7 @@ class Protocol(Sourced):
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 
 
-FIGURES = ("outcomes", "declaration_curve", "agreements", "blocking", "packages", "positions")
+FIGURES = ("outcomes", "declaration_curve", "agreements", "mechanisms", "blocking", "packages", "positions")
 
 
 class Outputs(Strict):
@@ -405,66 +472,6 @@ class Outputs(Strict):
 
 class World(Sourced):
     flags: dict[str, bool] = Field(default_factory=dict)
-
-
-class PreconditionAsOf(Strict):
-    met: int | None = measured(None, "round its flag was set", ROUND, ge=1)
-    waived: int | None = measured(None, "round it was waived under pressure", ROUND, ge=1)
-
-    @model_validator(mode="after")
-    def _one(self):
-        if (self.met is None) == (self.waived is None):
-            raise ValueError("give exactly one of met, waived (the round it happened)")
-        return self
-
-    @property
-    def round(self) -> int:
-        return self.met if self.met is not None else self.waived
-
-
-class EventAsOf(Strict):
-    round: int = measured(..., "round it first happened", ROUND, ge=1)
-    count: int = measured(1, "how often it has happened (repeated events)", "occurrences", ge=1)
-
-
-class AgreedAsOf(Strict):
-    value: ranged(0, 100) = measured(..., "the value agreed", ISSUE_SCALE)
-    round: int = measured(..., "round it was agreed", ROUND, ge=1)
-
-    @field_validator("value")
-    @classmethod
-    def _fixed(cls, value):
-        if not isinstance(value, int | float):
-            raise ValueError("an agreed value is a number, not a distribution")
-        return value
-
-
-class AsOf(Sourced):
-    """The state a scenario starts from: rounds already played and what happened in them.
-
-    Rounds stay counted from ``meta.start_date``: play resumes with round ``round + 1`` and every
-    round in the results (declarations, agreements, events) is a round since the start, as in a
-    run from the start. Pressure, budgets and credibility start afresh unless given.
-    """
-
-    round: int | None = measured(None, "rounds already played (give this or date)", ROUNDS, ge=1)
-    date: dt.date | None = Field(None, description="the date of the last round played (give this or round)")
-    flags: dict[str, bool] = Field(default_factory=dict, description="world flags as they stand")
-    talks_opened: int | None = measured(None, "round the talks opened (unset: not yet)", ROUND, ge=1)
-    events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")
-    preconditions: dict[str, PreconditionAsOf] = Field(default_factory=dict, description="met or waived")
-    declared: dict[str, int] = measured(about="phase -> round it was declared", unit=ROUND, default_factory=dict)
-    agreed: dict[str, AgreedAsOf] = Field(default_factory=dict, description="issue -> value and round agreed")
-    milestones: dict[str, int] = measured(about="milestone -> round carried out", unit=ROUND, default_factory=dict)
-    pressure: dict[str, ranged(0, 10)] = measured(
-        about="actor -> pressure on it now", unit=PRESSURE, default_factory=dict
-    )
-
-    @model_validator(mode="after")
-    def _when(self):
-        if (self.round is None) == (self.date is None):
-            raise ValueError("give exactly one of round, date (the last round played)")
-        return self
 
 
 class Scenario(Strict):
@@ -488,6 +495,9 @@ class Scenario(Strict):
     events: list[Event] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
     risk: Risk = Field(default_factory=Risk)
+    expiries: list[Expiry] = Field(default_factory=list, description="scheduled ends of time-limited agreements")
+    start: Start = Field(default_factory=Start, description="where the talks stand at round 0")
+    mechanisms: list[Mechanism] = Field(default_factory=list, description="structural uncertainty")
     protocol: Protocol = Field(default_factory=Protocol)
     outputs: Outputs = Field(default_factory=Outputs)
     as_of: AsOf | None = Field(None, description="start from a later state: rounds played, what happened in them")

@@ -5,18 +5,25 @@ A targets file names the cases of a reference class and what was observed in eac
 the targets: an outcome whose frequency the calibration should reproduce. A target's frequency is
 counted from the cases that observe it (k of n, with the Jeffreys Beta(k + 1/2, n - k + 1/2) mean
 and standard deviation as its value and uncertainty), or stated directly with ``frequency`` and ``sd``.
+A case says what kind of agreement it was (``type``: time-limited, ending at an expiry unless extended,
+or open-ended), and a target may count only cases of some types (``types``): a time-limited truce that
+ends at its expiry says little about the breakdown of an open-ended ceasefire.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from scipy import stats
 
 from sim.scenario.checks import duplicate_ids
+from sim.scenario.fields import Sourced, Strict
 from sim.scenario.loader import read, validate
-from sim.scenario.schema import ID, Sourced, Strict
+from sim.scenario.schema import ID
+
+CEASEFIRE_TYPES = ("time_limited", "open_ended")
 
 
 class Case(Sourced):
@@ -25,6 +32,9 @@ class Case(Sourced):
     id: str = Field(pattern=ID)
     label: str = ""
     scenario: str | None = Field(None, description="the case's scenario file, as of its start (relative to this file)")
+    type: Literal[CEASEFIRE_TYPES] | None = Field(
+        None, description="time_limited (it ends at an expiry unless extended) or open_ended"
+    )
     observed: dict[str, bool] = Field(min_length=1, description="measure -> whether it happened within the horizon")
 
 
@@ -33,6 +43,9 @@ class Target(Sourced):
 
     measure: str = Field(alias="outcome", description="declared, collapse, agreed:<issue> or implemented:<milestone>")
     label: str = ""
+    types: list[Literal[CEASEFIRE_TYPES]] = Field(
+        default_factory=list, description="count only cases of these types (default: every case)"
+    )
     frequency: float | None = Field(None, ge=0, le=1, description="stated frequency (else counted from the cases)")
     sd: float | None = Field(None, gt=0, le=0.5, description="its uncertainty, one standard deviation")
 
@@ -52,16 +65,16 @@ class Targets(Strict):
     cases: list[Case] = Field(default_factory=list)
     targets: list[Target] = Field(min_length=1)
 
-    def counts(self, measure: str) -> tuple[int, int]:
-        """(cases in which ``measure`` happened, cases that observe it)."""
-        seen = [c.observed[measure] for c in self.cases if measure in c.observed]
+    def counts(self, measure: str, types: list[str] | None = None) -> tuple[int, int]:
+        """(cases in which ``measure`` happened, cases that observe it), among cases of ``types`` if given."""
+        seen = [c.observed[measure] for c in self.cases if measure in c.observed and (not types or c.type in types)]
         return sum(seen), len(seen)
 
     def value(self, target: Target) -> tuple[float, float]:
         """A target's frequency and its standard deviation."""
         if target.frequency is not None:
             return target.frequency, target.sd
-        k, n = self.counts(target.measure)
+        k, n = self.counts(target.measure, target.types)
         belief = stats.beta(k + 0.5, n - k + 0.5)
         return float(belief.mean()), float(belief.std())
 
@@ -72,8 +85,9 @@ class Targets(Strict):
         twice = [i for i, m in enumerate(measures) if m in measures[:i]]
         out += [(f"targets.{i}.outcome", f"'{measures[i]}' is a target twice") for i in twice]
         for i, t in enumerate(self.targets):
-            if t.frequency is None and self.counts(t.measure)[1] == 0:
-                out.append((f"targets.{i}", f"no case observes '{t.measure}': give frequency and sd, or cases"))
+            if t.frequency is None and self.counts(t.measure, t.types)[1] == 0:
+                among = f" among cases of type {', '.join(t.types)}" if t.types else ""
+                out.append((f"targets.{i}", f"no case observes '{t.measure}'{among}: give frequency and sd, or cases"))
         return out
 
 

@@ -1,0 +1,66 @@
+"""The scenario language's building blocks: strict objects that carry a ``basis``, and numbers (or distributions)
+with their range, their meaning and their unit, which the JSON Schema shows (``description``, ``unit``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticUndefined
+
+from sim.scenario.distributions import Distribution
+
+Number = float | Distribution
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Sourced(Strict):
+    basis: dict[str, str] = Field(default_factory=dict, description="field -> seed claim ids or 'assumption: why'")
+
+
+def bounds(value: Number) -> tuple[float, float]:
+    """The smallest and largest value a number or distribution can take."""
+    return (value, value) if isinstance(value, int | float) else value.support()
+
+
+def check_range(value: Number, lo: float, hi: float) -> Number:
+    """``value`` if it (or every value its distribution can take) lies in [lo, hi]; else ValueError."""
+    a, b = bounds(value)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        hint = "" if isinstance(value, int | float) else " (give the normal low/high clipping)"
+        raise ValueError(f"must be a finite number in [{lo:g}, {hi:g}]{hint}")
+    if a < lo or b > hi:
+        got = f"{a:g}" if a == b else f"{a:g}..{b:g}"
+        raise ValueError(f"must lie in [{lo:g}, {hi:g}] (got {got})")
+    return value
+
+
+def ranged(lo: float, hi: float):
+    """A number-or-distribution type restricted to [lo, hi]."""
+    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
+
+
+UnitInterval = ranged(0, 1)
+Scale = ranged(0, 100)
+Cost = ranged(0, 1e6)
+
+# Units of the language's numbers. A number on an issue's axis is in ISSUE_SCALE, which
+# :func:`sim.scenario.parameters.unit_of` tells in the issue's own words (what 0 and 100 mean on it).
+ISSUE_SCALE = "issue scale (0-100)"
+UTILITY = "utility (0-1)"
+PRESSURE = "pressure (utility)"
+CAPITAL = "political capital"
+SHARE = "share (0-1)"
+CHANCE_A_ROUND = "chance a round"
+MULTIPLIER = "multiplier"
+ROUND = "round number"
+ROUNDS = "rounds"
+
+
+def measured(default=PydanticUndefined, about: str = "", unit: str = "", **constraints):
+    """A numeric field with what it means and its unit, both shown by the JSON Schema (``description``, ``unit``)."""
+    return Field(default, description=about, json_schema_extra={"unit": unit}, **constraints)

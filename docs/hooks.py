@@ -7,6 +7,7 @@ unit and meaning, from :mod:`sim.scenario.fields`); the CLI reference walks the 
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -49,9 +50,11 @@ def scenario_reference() -> str:
         "",
     ]
     for model in objects(Scenario):
-        parts += [f"## {model.__name__}", "", _first_paragraph(model), ""]
+        about = _first_paragraph(model)
+        parts += [f"## {model.__name__}", "", *([about, ""] if about else [])]
         parts += ["| field | type | default | range | unit | meaning |", "|---|---|---|---|---|---|"]
-        for name, field in model.model_fields.items():
+        fields = sorted(model.model_fields.items(), key=lambda kv: kv[0] == "basis")  # its sources last
+        for name, field in fields:
             cells = (
                 f"`{field.alias or name}`",
                 type_name(field.annotation),
@@ -134,7 +137,7 @@ def range_of(field) -> str:
     lo = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
     lo = next((f"> {m.gt}" for m in field.metadata if isinstance(m, annotated_types.Gt)), lo)
     hi = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
-    hi = next((f"< {m.lt:g}" for m in field.metadata if isinstance(m, annotated_types.Lt)), hi)
+    hi = next((m.lt - 1 for m in field.metadata if isinstance(m, annotated_types.Lt)), hi)  # integers
     if lo is None and hi is None:
         return ""
     return f"{'' if lo is None else lo} – {'' if hi is None else hi}".strip()
@@ -174,7 +177,8 @@ def cli_reference() -> str:
     for name in root.list_commands(ctx):
         command = root.get_command(ctx, name)
         sub = click.Context(command, info_name=name, parent=ctx)
-        parts += [f"## negsim {name}", "", "```", command.get_usage(sub).replace("Usage: ", ""), "```", ""]
+        usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), command.get_usage(sub).replace("Usage: ", ""))
+        parts += [f"## negsim {name}", "", "```", usage, "```", ""]
         parts += [command.help or "", ""]
         rows = [_param_row(p, sub) for p in command.params if p.name != "help"]
         if rows:

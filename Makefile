@@ -38,7 +38,7 @@ test-fast: lint chromium
 
 # The documentation site (mkdocs.yml, docs/) into site/, warnings as errors; open site/index.html.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Pictures of each view of the app (negsim app), taken by the browser tests, for the README.
 screenshots: $(STAMP) chromium

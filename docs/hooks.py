@@ -7,13 +7,14 @@ unit and meaning, from :mod:`sim.scenario.fields`); the CLI reference walks the 
 
 from __future__ import annotations
 
+import enum
 import re
 import types
 import typing
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import annotated_types
-import click
 import typer.main
 from mkdocs.structure.files import File
 from pydantic import BaseModel
@@ -131,7 +132,7 @@ def default_of(field) -> str:
 
 def range_of(field) -> str:
     """The interval a field's number must lie in: a ranged number's, or an integer's bounds."""
-    found = [m for m in _metadata(field.annotation) if isinstance(m, Range)]
+    found = [m for m in [*field.metadata, *_metadata(field.annotation)] if isinstance(m, Range)]
     if found:
         return f"{found[0].lo:g} – {found[0].hi:g}"
     lo = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
@@ -157,7 +158,7 @@ def _first_paragraph(model: type[BaseModel]) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
 
 # The CLI reference.
@@ -173,16 +174,18 @@ def cli_reference() -> str:
         f"{root.help} Every command exits with code 2 on bad input, printing one line per problem.",
         "",
     ]
-    ctx = click.Context(root, info_name="negsim")
+    ctx = typer.Context(root, info_name="negsim")
     for name in root.list_commands(ctx):
         command = root.get_command(ctx, name)
-        sub = click.Context(command, info_name=name, parent=ctx)
-        usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), command.get_usage(sub).replace("Usage: ", ""))
+        sub = typer.Context(command, info_name=name, parent=ctx)
+        usage = re.sub(
+            r"[{\[]([a-z_]+)[}\]]", lambda m: m.group(1).upper(), command.get_usage(sub).replace("Usage: ", "")
+        )
         parts += [f"## negsim {name}", "", "```", usage, "```", ""]
         parts += [command.help or "", ""]
         rows = [_param_row(p, sub) for p in command.params if p.name != "help"]
         if rows:
-            parts += ["| argument or option | default | what it does |", "|---|---|---|", *rows, ""]
+            parts += ["| argument or option | takes | default | what it does |", "|---|---|---|---|", *rows, ""]
     return "\n".join(parts)
 
 
@@ -192,14 +195,26 @@ def typer_app():
     return app
 
 
-def _param_row(param: click.Parameter, ctx: click.Context) -> str:
-    record = param.get_help_record(ctx)
-    if isinstance(param, click.Argument):
-        name, help_text = f"`{param.human_readable_name}`", getattr(param, "help", "") or ""
-    else:
-        name, help_text = f"`{record[0]}`", record[1]
-    help_text = help_text.split("  [")[0]  # click appends [default: ...] and [required]; shown apart
+def _param_row(param, ctx) -> str:
+    argument = param.param_type_name == "argument"
+    names = param.name.upper() if argument else " / ".join(param.opts + param.secondary_opts)
+    help_text = getattr(param, "help", "") or ""
     default = "required" if param.required else ("—" if param.default in (None, (), []) else f"`{param.default}`")
-    if isinstance(param.default, bool) and not param.is_flag and not param.required:
-        default = f"`{param.default}`"
-    return f"| {_cell(name)} | {_cell(default)} | {_cell(help_text)} |"
+    return f"| `{_cell(names)}` | {_kind(param)} | {_cell(default)} | {_cell(help_text)} |"
+
+
+def _kind(param) -> str:
+    """What a parameter takes, in words: a flag, an integer at least 1, one of given choices, a path, text."""
+    annotation, repeated = param.type_descriptor.annotation, False
+    if get_origin(annotation) is list:
+        annotation, repeated = get_args(annotation)[0], True
+    if annotation is bool:
+        return "flag"
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        word = " \\| ".join(f"`{e.value}`" for e in annotation)
+    else:
+        words = {int: "integer", float: "number", str: "text", Path: "path"}
+        word = words.get(annotation, getattr(annotation, "__name__", str(annotation)))
+        if annotation in (int, float) and getattr(param, "min", None) is not None:
+            word += f" ≥ {param.min:g}"
+    return f"{word}, repeatable" if repeated else word

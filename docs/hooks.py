@@ -35,6 +35,14 @@ def on_files(files, config):
     return files
 
 
+def on_page_content(html, page, config, files):
+    """Docstrings cite names with Sphinx roles (``:class:`X```), which mkdocstrings leaves as text: keep the name."""
+    return SPHINX_ROLE.sub(r"\1", html)
+
+
+SPHINX_ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj):(<code>)")
+
+
 # The scenario reference.
 
 

@@ -52,7 +52,7 @@ def scenario_reference() -> str:
         "# Scenario reference",
         "",
         "Generated from the schema (`sim/scenario/schema.py`) when the site is built. Every object of a scenario "
-        "file, in the order `negsim schema` gives them: each field's type, default, the range a number must lie "
+        "file, from the top down as a file nests them: each field's type, default, the range a number must lie "
         "in, its unit and what it means. *number* is a number or a distribution "
         "(`{dist: uniform, low, high}`, `normal`, `beta`, `triangular`, `choice`): see "
         "[Concepts](../concepts.md#numbers-and-distributions). A field without a default is required.",
@@ -142,14 +142,20 @@ def range_of(field) -> str:
     """The interval a field's number must lie in: a ranged number's, or an integer's bounds."""
     found = [m for m in [*field.metadata, *_metadata(field.annotation)] if isinstance(m, Range)]
     if found:
-        return f"{found[0].lo:g} – {found[0].hi:g}"
+        return f"{_number(found[0].lo)} – {_number(found[0].hi)}"
     lo = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
     lo = next((f"> {m.gt}" for m in field.metadata if isinstance(m, annotated_types.Gt)), lo)
     hi = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
     hi = next((m.lt - 1 for m in field.metadata if isinstance(m, annotated_types.Lt)), hi)  # integers
     if lo is None and hi is None:
         return ""
-    return f"{'' if lo is None else lo} – {'' if hi is None else hi}".strip()
+    if hi is None:
+        return f"≥ {_number(lo)}"
+    return f"≤ {_number(hi)}" if lo is None else f"{_number(lo)} – {_number(hi)}"
+
+
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _metadata(annotation: Any) -> list:

@@ -70,11 +70,16 @@ def test_the_scenario_reference_lists_every_field_with_its_unit_and_range():
     for model in h.objects(Scenario):
         table = rows(page, model.__name__)
         assert set(table) == {f.alias or n for n, f in model.model_fields.items()}, model.__name__
+        for name, field in model.model_fields.items():
+            unit = (field.json_schema_extra or {}).get("unit", "") if isinstance(field.json_schema_extra, dict) else ""
+            assert table[field.alias or name][3] == unit, (model.__name__, name)
+            assert table[field.alias or name][4] == h._cell(field.description or ""), (model.__name__, name)
     actor = rows(page, "Actor")
-    assert actor["reservation"] == ["number", "`0.5`", "0 – 1", "utility (0-1)", "utility of no deal (principals)"]
+    assert actor["reservation"][:4] == ["number", "`0.5`", "0 – 1", "utility (0-1)"]
     assert actor["position"][2:4] == ["0 – 100", "issue scale (0-100)"]
     assert actor["role"][0] == "one of `principal`, `broker`, `mediator`, `stakeholder`, `spoiler`"
     assert rows(page, "Meta")["horizon"][1:3] == ["`26`", "1 – 520"]
+    assert rows(page, "Event")["at_round"][2] == "≥ 1"
     assert rows(page, "Leverage")["strength"][1:4] == ["required", "0 – 1", "pressure a round (utility)"]
     assert rows(page, "Relaxation")["audience_cost"][2:4] == ["0 – 10", "pressure (utility)"]
 

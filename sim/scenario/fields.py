@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticUndefined
@@ -41,9 +40,9 @@ def check_range(value: Number, lo: float, hi: float) -> Number:
     return value
 
 
-@dataclass(frozen=True)
-class _Within:
-    """Shows a number's range in the JSON Schema (``minimum``, ``maximum`` on its number branch)."""
+class Range(NamedTuple):
+    """The interval a ranged number lies in, kept beside its validator for readers of the schema (the docs), and
+    shown in the JSON Schema (``minimum``, ``maximum`` on its number branch)."""
 
     lo: float
     hi: float
@@ -58,7 +57,7 @@ class _Within:
 
 def ranged(lo: float, hi: float):
     """A number-or-distribution type restricted to [lo, hi]."""
-    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi)), _Within(lo, hi)]
+    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi)), Range(lo, hi)]
 
 
 UnitInterval = ranged(0, 1)

@@ -65,7 +65,7 @@ class Names:
         self.phases = {p.id: p.label or self.readable(p.id) for p in scenario.ordered_phases()}
         self.milestones = {m.id: m.label or self.readable(m.id) for m in scenario.milestones}
         self.veto_players = {v.id: v.name or self.readable(v.id) for v in scenario.veto_players}
-        self.guarantees = {g.id: self.readable(g.id) for g in scenario.guarantees}
+        self.guarantees = {g.id: g.label or self.readable(g.id) for g in scenario.guarantees}
         self.leverage = {lev.id: self.readable(lev.id) for lev in scenario.leverage}
         self.expiries = {x.id: x.label or self.readable(x.id) for x in scenario.expiries}
         self.mechanisms = {m.id: m.label or self.readable(m.id) for m in scenario.mechanisms}

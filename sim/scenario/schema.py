@@ -34,6 +34,7 @@ from sim.scenario.fields import (
     SHARE,
     UTILITY,
     Cost,
+    Day,
     Number,
     Scale,
     Sourced,
@@ -55,15 +56,28 @@ MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
 
 
+class OutcomeWords(Strict):
+    """What the outputs call a collapse of this negotiation, as clauses (a ceasefire collapses, a deal falls
+    through); neutral unless the scenario says."""
+
+    collapse: str = Field("the talks break down", min_length=1, description="a collapse, as a clause in the "
+                          "present tense: 'the ceasefire collapses', 'the trade deal falls through'")  # fmt: skip
+    collapsed: str = Field("the talks broke down", min_length=1, description="a collapse, as a clause in the past "
+                           "tense: 'the ceasefire collapsed'")  # fmt: skip
+
+
 class Meta(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    start_date: dt.date = dt.date(2025, 12, 15)
+    start_date: Day = dt.date(2025, 12, 15)
     horizon: int = measured(26, "rounds observed (never changes what happens in them)", ROUNDS, ge=1, le=520)
     round_days: int = measured(7, "calendar days per round", "days", ge=1, le=366)
     seed: int = measured(20251215, "root seed of the runs' random streams (unless another is given)", "seed", ge=0,
                          lt=2**63)  # fmt: skip
     runs: int = measured(10_000, "runs in a batch (unless another number is given)", "runs", ge=1, le=MAX_RUNS)
+    outcome_words: OutcomeWords = Field(
+        default_factory=OutcomeWords, description="what the outputs call a collapse of this negotiation"
+    )
 
     def seed_or(self, seed: int | None) -> int:
         """``seed``, or the scenario's own when none is given."""
@@ -291,6 +305,7 @@ class Guarantee(Sourced):
     target: str = Field(alias="to")
     issues: list[str] = Field(min_length=1)
     value: UnitInterval = measured(..., "utility added when the package settles only these issues", UTILITY)
+    label: str = ""
     cost: Cost = measured(0.0, "budget spent once, when it is offered", CAPITAL)
 
 
@@ -371,7 +386,7 @@ class Event(Sourced):
     )
     after_progress: AfterProgress | None = Field(None, description="violence timed to progress (spoilers)")
     collapse: UnitInterval = measured(
-        0.0, "chance each occurrence collapses the ceasefire (before risk factors)", "chance per occurrence"
+        0.0, "chance each occurrence collapses the talks (before risk factors)", "chance per occurrence"
     )
     when: When = Field(default_factory=When)
     effects: Effects = Field(default_factory=Effects)
@@ -392,10 +407,10 @@ class Risk(Sourced):
     """How the risk of breakdown responds to the state of the talks. Each round's hazard is ``hazard`` times
     factors: stalling (rounds without progress since the stall clock started, after ``stall_after``), talks not
     open, recent progress, pressure on the principals, agreed issues, a declared phase and recent incidents
-    (events that can collapse the ceasefire). Incidents' own collapse chances are scaled by the same factors.
+    (events that can collapse the talks). Incidents' own collapse chances are scaled by the same factors.
     Scheduled expiries of time-limited agreements are a separate mechanism (``expiries``)."""
 
-    hazard: UnitInterval = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
+    hazard: UnitInterval = measured(0.0, "chance a round the talks break down, before the factors", CHANCE_A_ROUND)
     stall_after: int = measured(4, "rounds without progress after which talks count as stalled", ROUNDS, ge=1, le=520)
     stall_growth: ranged(0, 10) = measured(
         0.0, "risk multiplier added per stalled round", "multiplier per stalled round"

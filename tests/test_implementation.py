@@ -2,14 +2,21 @@
 monitors whose reports are disputed, missed deadlines that collapse the ceasefire, and renewable agreements a party
 leaves. Each test contrasts a case where what it pins happens with one where it cannot."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from helpers import actor, scenario
 
 import sim
+from sim.analysis.summary_text import summary_text
+from sim.briefing.document import Table
+from sim.briefing.report import key_numbers_section
+from sim.briefing.wording import day, pct
 from sim.engine.columns import DONE, EXTENDED, MILESTONE_STATUSES, MISSED, PARTIAL, PENDING
 from sim.scenario.errors import ScenarioError
 
+EXAMPLE = Path(__file__).parent.parent / "scenarios" / "examples" / "withdrawal_deadline.yaml"
 AGREED = 2  # the round the issue is agreed in every run of :func:`agreed_soon`
 RUNS = 400
 
@@ -153,3 +160,28 @@ def test_statuses_code_their_labels():
     assert [MILESTONE_STATUSES[c] for c in (PENDING, DONE, PARTIAL, EXTENDED, MISSED)] == [
         "pending", "done", "partial", "extended", "missed"
     ]  # fmt: skip
+
+
+def test_the_example_reports_each_ending_with_its_date():
+    """The example's withdrawal ends done, extended or partial, its deployment done or missed; the summary counts
+    each with its median round, and the text and the report print them."""
+    spec = sim.load_scenario(EXAMPLE)
+    runs = played(spec, runs=600, seed=5)
+    summary = sim.summarize(runs, {"seed": 5}, spec)
+    found = {m["milestone"]: m["status"] for m in summary["milestones"]}
+    for mid, endings in (("withdrawal", ("done", "extended", "partial")), ("deployment", ("done", "missed"))):
+        status = runs[f"milestone.{mid}.status"].map(dict(enumerate(MILESTONE_STATUSES)))
+        assert sum(p["k"] for p in found[mid].values()) == len(runs)
+        for label in endings:
+            hit = (status == label).to_numpy()
+            assert found[mid][label]["k"] == hit.sum() > 0
+            ended = np.where(
+                runs[f"milestone.{mid}.round"] >= 0, runs[f"milestone.{mid}.round"], runs[f"milestone.{mid}.due"]
+            )
+            assert found[mid][label]["rounds"]["median"] == np.quantile(ended[hit], 0.5, method="inverted_cdf")
+    extended = found["withdrawal"]["extended"]
+    assert f"extended (median round {extended['rounds']['median']:g})" in summary_text(summary)
+    tables = [x for x in key_numbers_section(spec, summary) if isinstance(x, Table) and "Ended" in x.header]
+    rows = {(r[0], r[1]): r for r in tables[0].rows}
+    row = rows[("withdrawal completed", "extended")]
+    assert row[2] == pct(extended["p"]) and row[4] == day(extended["rounds"]["median_date"])

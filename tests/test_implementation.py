@@ -185,3 +185,12 @@ def test_the_example_reports_each_ending_with_its_date():
     rows = {(r[0], r[1]): r for r in tables[0].rows}
     row = rows[("withdrawal completed", "extended")]
     assert row[2] == pct(extended["p"]) and row[4] == day(extended["rounds"]["median_date"])
+
+
+def test_a_deadline_resumed_as_of_a_later_round_counts_from_the_agreement():
+    as_of = {"round": 3, "talks_opened": 1, "declared": {"agreement": 2}, "agreed": {"a": {"value": 50, "round": 2}}}
+    runs = played(agreed_soon([milestone(hazard=0.0, deadline=3)], as_of=as_of), runs=20)
+    assert (runs["milestone.w.due"] == 5).all() and (runs["milestone.w.status"] == MISSED).all()
+    steps = [milestone(hazard=0.5), {"id": "then", "issues": ["a"], "hazard": 0.5, "requires": ["w"]}]
+    with pytest.raises(ScenarioError, match="before 'w' was done"):
+        agreed_soon(steps, as_of={**as_of, "milestones": {"then": 3}})

@@ -10,6 +10,7 @@ from helpers import actor, scenario
 
 import sim
 from sim.analysis.summary_text import summary_text
+from sim.briefing.assumptions import assumptions
 from sim.briefing.document import Table
 from sim.briefing.report import key_numbers_section
 from sim.briefing.wording import day, pct
@@ -185,6 +186,12 @@ def test_the_example_reports_each_ending_with_its_date():
     rows = {(r[0], r[1]): r for r in tables[0].rows}
     row = rows[("withdrawal completed", "extended")]
     assert row[2] == pct(extended["p"]) and row[4] == day(extended["rounds"]["median_date"])
+    listed = next(x for x in assumptions(spec) if isinstance(x, Table) and x.header[0] == "Milestone")
+    follows = dict(r[:2] for r in listed.rows)
+    assert (
+        "due 8 rounds after\nup to 1 extension(s) of 4 rounds by Mediator, Host state"
+        in follows["withdrawal completed\n(withdrawal)"]
+    )
 
 
 def test_a_deadline_resumed_as_of_a_later_round_counts_from_the_agreement():

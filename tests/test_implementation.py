@@ -201,3 +201,11 @@ def test_a_deadline_resumed_as_of_a_later_round_counts_from_the_agreement():
     steps = [milestone(hazard=0.5), {"id": "then", "issues": ["a"], "hazard": 0.5, "requires": ["w"]}]
     with pytest.raises(ScenarioError, match="before 'w' was done"):
         agreed_soon(steps, as_of={**as_of, "milestones": {"then": 3}})
+
+
+def test_a_missed_deadline_adds_to_the_breakdown_hazard():
+    late = played(agreed_soon([milestone(hazard=0.0, deadline=3, on_missed={"hazard": 0.2})]))
+    collapsed = late["collapse_round"] >= 0
+    assert (late["collapse_cause"][collapsed] == "breakdown").all() and (late["collapse_round"][collapsed] > 5).all()
+    assert abs(collapsed.mean() - (1 - 0.8**25)) < 0.05  # rounds 6 to 30
+    assert (played(agreed_soon([milestone(hazard=0.0, deadline=3)]))["collapse_round"] == -1).all()

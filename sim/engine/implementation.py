@@ -6,7 +6,8 @@ milestones it requires are done, with its preconditions met or waived: each roun
 verifies it: each report is disputed with chance ``dispute``, which delays it (the monitor reports again the next
 round) or misses it. A deadline counts from the round it opened; when it passes undone, its grantors may extend it
 (at a cost); once they do not, it ends ``partial`` (a share done) or ``missed``, and a missed deadline (or a partial
-one that does not count) has its consequences: effects, and a chance of collapse scaled by the share not done.
+one that does not count) has its consequences: effects, a chance of collapse then and an addition to the breakdown
+hazard from then on, both scaled by the share not done.
 
 Every draw is keyed by (seed, run, milestone, what is drawn, round), so a run's implementation does not depend on
 the block that plays it; the draw of carrying out is the one milestones always had.
@@ -128,6 +129,7 @@ def _finish(m, k: int, mask: np.ndarray, t: int, share: np.ndarray) -> None:
     if x.on_missed is None or not missed.any():
         return
     effects.apply(m, x.on_missed.effects, missed)
+    m.missed_hazard += np.where(missed, m.numbers(x.on_missed.hazard) * (1.0 - share), 0.0)
     chance = m.numbers(x.on_missed.collapse) * (1.0 - share)
     if np.any(chance):
         u = streams.uniform(m.seed, m.run_ids, MILESTONE_STREAM, streams.key(x.id), MISSED_COLLAPSE, t)

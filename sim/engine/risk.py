@@ -48,8 +48,9 @@ def start_stall_clock(m, t: int) -> None:
 
 
 def breakdown(m, t: int, scale: np.ndarray) -> np.ndarray:
-    """Where the ceasefire breaks down this round without a single trigger (its base hazard times ``scale``)."""
-    hazard = m.numbers(m.spec.risk.hazard)
+    """Where the ceasefire breaks down this round without a single trigger: its base hazard, plus what missed
+    deadlines added, times ``scale``."""
+    hazard = m.numbers(m.spec.risk.hazard) + m.missed_hazard
     if not np.any(hazard):
         return np.zeros(m.block_size, dtype=bool)
     u = streams.uniform(m.seed, m.run_ids, BREAKDOWN_STREAM, t)

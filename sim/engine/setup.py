@@ -163,6 +163,7 @@ def implementation(m) -> None:
     m.milestone_status = np.zeros((n, K), dtype=np.int8)  # PENDING
     m.milestone_extended = np.zeros((n, K), dtype=np.int32)  # extensions granted
     m.milestone_reported = np.zeros((n, K), dtype=bool)  # carried out, its report disputed (awaiting verification)
+    m.missed_hazard = np.zeros(n)  # added to the breakdown hazard by missed deadlines
     m.expiry_left = np.full((n, len(spec.expiries)), -1, dtype=np.int32)  # the actor that left it
 
 

@@ -381,10 +381,14 @@ class Effects(Strict):
 
 
 class Consequence(Strict):
-    """What an act of implementation sets off: a chance that the ceasefire collapses then, and events' effects."""
+    """What a missed deadline sets off: a chance that the ceasefire collapses then, a lasting addition to the
+    breakdown hazard, and events' effects."""
 
     collapse: UnitInterval = measured(0.0, "chance the ceasefire collapses then (scaled by the share not done)",
                                       "chance")  # fmt: skip
+    hazard: UnitInterval = measured(
+        0.0, "added to the breakdown hazard every round from then on (scaled by the share not done)", CHANCE_A_ROUND
+    )
     effects: Effects = Field(default_factory=Effects, description="flags set, pressure added, ... as an event's")
 
 

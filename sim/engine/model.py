@@ -25,17 +25,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import (
-    concession,
-    declaration,
-    effects,
-    implementation,
-    preconditions,
-    proposals,
-    risk,
-    rules,
-    setup,
-)
+from sim.engine import concession, declaration, effects, implementation, preconditions, proposals, risk, rules, setup
 from sim.engine.agents import ROLE_CLASSES, Principal
 from sim.engine.columns import (
     COLLAPSE,

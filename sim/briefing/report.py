@@ -108,6 +108,24 @@ def _share_table(header: str, rows: list[dict], label: str = "label") -> Table:
     )
 
 
+def _statuses(milestones: list[dict]) -> list:
+    """How the milestones with a deadline ended (done, extended, partial, missed, still pending), with the median
+    date: carried out, else last due."""
+    rows = [
+        (m["label"], status, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}",
+         day(p["rounds"]["median_date"]) if p["rounds"].get("median_date") else "—")
+        for m in milestones
+        for status, p in m.get("status", {}).items()
+        if p["k"]
+    ]  # fmt: skip
+    if not rows:
+        return []
+    return [
+        Paragraph("Against their deadlines (the date is the median of when each was carried out, else last due):"),
+        Table(("Milestone", "Ended", "Probability", "95% interval", "Median date"), rows, (0.3, 0.14, 0.16, 0.2, 0.2)),
+    ]
+
+
 def _blocking_table(who: str, rows: list[dict], names: Names) -> Table:
     """What stopped runs (a summary's ``blocking`` or ``open_blocking``): share, who (headed ``who``), and why."""
     named = lambda b: names.actor(b["blocker"]) if b["blocker"] != "-" else "—"
@@ -280,6 +298,7 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
         ]
         if summary.get("milestones"):
             out.append(_share_table("Milestone carried out", summary["milestones"]))
+            out += _statuses(summary["milestones"])
         if summary.get("open_blocking"):
             out.append(_blocking_table("Holding up the open issues", summary["open_blocking"], names))
     return out

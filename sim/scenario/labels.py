@@ -73,6 +73,7 @@ class Names:
                              for a in m.alternatives}  # fmt: skip
         self.causes = {**self.events, **self.expiries, **{f"{p}_framework": f"{name}: framework broke over its "
                        "ambiguity" for p, name in self.phases.items()}}  # fmt: skip
+        self.causes.update({f"{m}_missed": f"{name}: deadline missed" for m, name in self.milestones.items()})
 
     def readable(self, ident: str) -> str:
         """An id made readable, with the scenario's own capitals: ``us_on_israel`` -> ``US on Israel``."""

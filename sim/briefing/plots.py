@@ -287,13 +287,20 @@ def fan_figure(
     issues: list[str] | None = None,
     actors: list[str] | None = None,
     names: dict[str, str] | None = None,
+    scales: dict[str, tuple[str, str]] | None = None,
 ):
     """Stated positions over rounds: median and 50%/90% bands per actor, one panel per issue.
 
-    ``labels`` maps issue ids to titles and ``names`` actor ids to names; ``issues`` and ``actors``
-    choose what to draw (default: all). Panels run two abreast, tall enough to read on a page.
+    ``labels`` maps issue ids to titles, ``scales`` to what 0 and 100 mean on the issue (written under its title),
+    and ``names`` actor ids to names; ``issues`` and ``actors`` choose what to draw (default: all). Panels run two
+    abreast, tall enough to read on a page.
     """
     issues = issues or list(dict.fromkeys(trajectories["issue"]))
+    scale = {
+        issue: textwrap.wrap("0 = {}; 100 = {}".format(*(scales or {})[issue]), 62) if issue in (scales or {}) else []
+        for issue in issues
+    }
+    extra = max(len(lines) for lines in scale.values())  # lines of scale under the titles
     actors = actors or list(dict.fromkeys(trajectories["actor"]))
     columns = 3 if len(issues) > 6 else 2
     with matplotlib.rc_context(STYLE):
@@ -318,7 +325,9 @@ def fan_figure(
                 ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.10, lw=0)
                 ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
                 ax.plot(q.index, q[0.5], color=colour, lw=1.6, label=(names or {}).get(actor, actor.replace("_", " ")))
-            ax.set_title((labels or {}).get(issue, issue), fontsize=10)
+            ax.set_title((labels or {}).get(issue, issue), fontsize=10, pad=4 + 9.5 * len(scale[issue]))
+            ax.annotate("\n".join(scale[issue]), (0.5, 1), xycoords="axes fraction", xytext=(0, 3),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7.5, color="#555")  # fmt: skip
             ax.set_ylim(0, 100)
         for ax in axes[::columns]:
             ax.set_ylabel("stated position (0–100)")
@@ -331,8 +340,8 @@ def fan_figure(
             bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]),
             fontsize=8.5,
         )
-        set_margins(fig, top=0.95)
-        fig.subplots_adjust(hspace=0.35, wspace=0.08)
+        set_margins(fig, top=0.95 + 0.14 * extra)
+        fig.subplots_adjust(hspace=0.35 + 0.05 * extra, wspace=0.08)
         recorded = f"{trajectories['run'].nunique():,} recorded runs"
         footer(
             fig,

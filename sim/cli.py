@@ -10,6 +10,7 @@ flags, calls them, and turns their errors into one line).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -167,7 +168,9 @@ def run(
         str | None, typer.Option(help="the question the forecast answers, in the log (default: the scenario's name)")
     ] = None,
 ):
-    """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
+    """Run a Monte Carlo batch; write the results and print them.
+
+    With --model, another model family's point prediction instead of the batch."""
     from sim.analysis.precision import run_to_precision
     from sim.analysis.prediction_folder import agent_based
     from sim.analysis.summary_text import summary_text
@@ -265,7 +268,9 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="scenario YAML files")],
     observed: Annotated[bool, typer.Option(help="the files are observed-outcomes files, not scenarios")] = False,
 ):
-    """Check scenario files (or observed-outcomes files); print every problem as file:line: field: message."""
+    """Check scenario or observed-outcomes files.
+
+    Prints every problem as file:line: field: message."""
     from sim.scenario.observed import load_observed
 
     bad = False
@@ -283,7 +288,7 @@ def validate(
 
 @app.command()
 def schema():
-    """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    """Print the JSON Schema of scenario files (for editors)."""
     from sim.scenario.schema import Scenario
 
     schema = _partial(Scenario.model_json_schema(by_alias=True))
@@ -321,7 +326,9 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
 
 @app.command()
 def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
-    """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
+    """Write a briefing of a results folder (HTML and PDF).
+
+    Writes report.html, self-contained, and report.pdf into the folder."""
     from sim.briefing.report import write_report
 
     with reported():
@@ -358,10 +365,14 @@ def sweep(
     ],
     runs: Annotated[int | None, typer.Option(min=1, help="runs per value (default: the scenario's meta.runs)")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
-    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-sweep)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default: results/<scenario>-sweep-<fields swept>)")
+    ] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
+    """P(outcome) as one field at a time moves across a range.
+
+    With several fields, a tornado of their swings too."""
     from sim.analysis import sensitivity
     from sim.batch.runner import default_out
     from sim.briefing.analysis_outputs import output_folder, write_sweep
@@ -370,12 +381,19 @@ def sweep(
     if len(grid) < len(vary):
         fail("--vary names the same field twice")
     with reported():
-        folder = output_folder(out or Path(f"{default_out(scenario)}-sweep"), overwrite)
+        folder = output_folder(out or sweep_out(default_out(scenario), grid), overwrite)
         table = sensitivity.sweeps(scenario, grid, runs, seed)
     swings = sensitivity.swings(table) if len(grid) > 1 else None
     write_sweep(folder, table, swings)
     report = sensitivity.sweep_text(table) + ("\n" + sensitivity.swings_text(swings) if swings is not None else "")
     typer.echo(report + f"\nresults: {folder}")
+
+
+def sweep_out(base: Path, grid: dict) -> Path:
+    """A sweep's default folder, named by the fields it sweeps (a digest of them if their names are long), so that a
+    sweep over other fields does not meet the folder of the first."""
+    fields = "+".join(grid)
+    return Path(f"{base}-sweep-{fields if len(fields) <= 80 else hashlib.sha256(fields.encode()).hexdigest()[:12]}")
 
 
 class Method(StrEnum):
@@ -402,7 +420,9 @@ def sensitivity(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Which uncertain parameters move P(declared), or another outcome, most: global indices over the distributions."""
+    """Which uncertain parameters move the outcome most.
+
+    Global indices (Sobol or Morris) of P(declared), or another outcome, over the scenario's distributions."""
     from sim.analysis import sensitivity
     from sim.batch.runner import default_out
     from sim.briefing.analysis_outputs import output_folder, write_indices
@@ -446,7 +466,9 @@ def compare(
         ),
     ] = None,
 ):
-    """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first; with
+    """Scenarios or results side by side, with each one's change.
+
+    P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first; with
     --by-parameter or --forecast-log, what moved the numbers between two forecasts, change by change."""
     items = items or []
     if forecast_log is not None or by_parameter:
@@ -516,8 +538,10 @@ def score(
     out: Annotated[Path | None, typer.Option(help="write score.csv and score.json into this folder")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Score forecasts against what happened: per event the model's probability and the outcome, then Brier and
-    log scores beside 50% on everything and the reference class's base rate; pooled over every forecast given."""
+    """Score forecasts against what happened (Brier, log score).
+
+    Per event the model's probability and the outcome, then Brier and log scores beside 50% on everything and
+    the reference class's base rate; pooled over every forecast given."""
     import pandas as pd
 
     from sim.analysis import forecast_log as log
@@ -577,7 +601,9 @@ def calibrate(
     resume: Annotated[bool, typer.Option(help="finish an interrupted calibration in --folder")] = False,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Fit uncertain parameters to a reference class's frequencies (ABC-SMC); write a scenario with the posterior."""
+    """Fit uncertain parameters to a reference class (ABC-SMC).
+
+    Fits them to the reference class's frequencies and writes a scenario with the posterior."""
     from sim.analysis import calibrate as cal
     from sim.analysis.calibrated_scenario import calibrated_file, write_scenario
     from sim.briefing.analysis_outputs import write_calibration
@@ -623,7 +649,9 @@ def discover(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<folder>-discover-<what>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
+    """Where in the parameters an outcome is likeliest (PRIM, CART).
+
+    Scenario discovery: the regions of the sampled parameters where an outcome is likeliest."""
     from sim.analysis.discover import discover, discovery_text
     from sim.briefing.analysis_outputs import output_folder, write_discovery
 
@@ -653,7 +681,9 @@ def app_command(
         bool, typer.Option(help="allow a --host beyond loopback: other machines that have the address may drive it")
     ] = False,
 ):
-    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra).
+    """Start the web app (needs the 'app' extra).
+
+    Step through one run, ask what-if live, browse results.
 
     It prints the address to open, with a secret token: only a tab that opened it may drive the app."""
     try:

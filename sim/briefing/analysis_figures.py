@@ -42,7 +42,8 @@ def sweep_figure(table: pd.DataFrame, info: dict):
                 ax.plot(x, rows[f"p_{outcome}"], color=COLOURS[outcome], lw=1.4, ls=dash, label=outcome)
             if "baseline" in info:
                 ax.axhline(info["baseline"], color=INK, lw=1, ls="-.", alpha=0.8, label="baseline P(declared)")
-            ax.set_xlabel(field_label(field, info))
+            unit = info.get("units", {}).get(field)
+            ax.set_xlabel(textwrap.fill(field_label(field, info) + (f" ({unit})" if unit else ""), 56 if one else 34))
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4 if len(fields) > 1 else 8))
         axes[0].set_ylim(0, 1)
         axes[0].yaxis.set_major_formatter(PERCENT)

@@ -270,13 +270,15 @@ def validate(
 ):
     """Check scenario or observed-outcomes files.
 
-    Prints every problem as file:line: field: message."""
+    Prints every problem as file:line: field: message. A case file (a scenario that an observed-outcomes file
+    scores) is also checked for hindsight: its events and expiries may take nothing from after its start."""
+    from sim.scenario.loader import load_case
     from sim.scenario.observed import load_observed
 
     bad = False
     for file in files:
         try:
-            (load_observed if observed else load)(file)
+            (load_observed if observed else load_case)(file)
             typer.echo(f"{file}: ok")
         except ScenarioError as exc:
             bad = True

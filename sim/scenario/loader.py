@@ -15,8 +15,10 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import mechanisms
 from sim.scenario.checks import incoherences
+from sim.scenario.digest import find_seeds, read_digests, scored_cases
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.errors import Problem, ScenarioError, did_you_mean
+from sim.scenario.hindsight import hindsight
 from sim.scenario.parameters import field_at, holds, join
 from sim.scenario.schema import Scenario
 
@@ -156,6 +158,20 @@ def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     data, where = read(path)
     return validate(data, where, str(path))
+
+
+def load_case(path: str | Path) -> Scenario:
+    """Load a scenario file as :func:`load` does; if it is a case file (one an observed-outcomes file scores),
+    check that its events and expiries take nothing from after its start (:mod:`sim.scenario.hindsight`)."""
+    data, where = read(path)
+    scenario = validate(data, where, str(path))
+    if Path(path).stem not in scored_cases(Path(path)):
+        return scenario
+    claims, _ = read_digests(find_seeds(Path(path)))
+    found = hindsight(scenario, claims)
+    if found:
+        raise ScenarioError(_named([problem_at(where, str(path), p, msg) for p, msg in found], data))
+    return scenario
 
 
 def validate(

@@ -60,6 +60,18 @@ class Commands(TyperGroup):
             with contextlib.suppress(OSError):
                 typer.echo(f"negsim {ctx.invoked_subcommand}: {exc.format_message()}", err=True)
             raise typer.Exit(2) from None
+        except ModuleNotFoundError as exc:
+            extra = EXTRAS.get((exc.name or "").partition(".")[0])
+            if extra is None:
+                raise
+            with contextlib.suppress(OSError):
+                typer.echo(f"negsim {ctx.invoked_subcommand}: needs the '{extra}' extra: pip install -e "
+                           f"'.[{extra}]' ({exc.name} is missing)", err=True)  # fmt: skip
+            raise typer.Exit(2) from None
+
+
+# The optional dependencies (pyproject.toml's extras) by the module they install: a command that needs one says so.
+EXTRAS = dict.fromkeys(("SALib", "scoringrules", "dask", "distributed", "pyabc", "ema_workbench"), "validation")
 
 
 app = typer.Typer(

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scoringrules
 
 from sim.analysis.intervals import proportion, wilson_interval
 from sim.analysis.prediction_folder import agent_based
@@ -98,6 +97,8 @@ def losses(p, happened) -> tuple[np.ndarray, np.ndarray]:
     ``scoringrules.log_score`` takes ``-ln|p + y - 1|``, which rounds a tiny ``p`` on an event that happened
     to zero and calls a forecast of 1e-17 certain (a property test found it).
     """
+    import scoringrules  # the 'validation' extra: a run that only files a forecast does not need it
+
     p, y = np.asarray(p, dtype=float), np.asarray(happened, dtype=bool)
     with np.errstate(divide="ignore"):
         log = np.where(y, -np.log(p), -np.log1p(-p))

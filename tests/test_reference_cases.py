@@ -98,7 +98,7 @@ HINDSIGHT = [
     (
         lambda d: d["events"][0].update(collapse=1.0),
         "events.extension_runs_out.collapse",
-        "a collapse of 1.0 on an event drawn by hazard",
+        "a collapse of 1.0 on an event drawn by a hazard",
     ),
     (
         lambda d: d["events"][1].update(basis={"rate": "the flagship's weekly rate"}),

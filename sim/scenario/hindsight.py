@@ -51,10 +51,9 @@ def _certain(where: str, obj, known: set[str]) -> list[tuple[str, str]]:
     if hasattr(obj, "trigger"):  # an event
         certain_collapse = bounds(obj.collapse)[0] >= 1
         if certain_collapse and obj.trigger != "at_round":
-            why = (
-                f"a collapse of 1.0 on an event drawn by {obj.trigger.replace('_', ' ')}: whether and when it happens "
-            )
-            return [(f"{where}.collapse", why + "was unknown at the start; give it a chance below 1")]
+            how = {"hazard": "drawn by a hazard", "rate": "drawn at a rate", "convened_by": "convened by an actor"}
+            why = f"a collapse of 1.0 on an event {how[obj.trigger]}: whether and when it happens was unknown at the "
+            return [(f"{where}.collapse", why + "start; give it a chance below 1")]
         if certain_collapse and bounds(obj.probability)[0] >= 1 and not {"at_round", "probability"} <= known:
             why = "a scheduled event certain to happen and to collapse the ceasefire: cite claims dated by the start "
             return [(f"{where}.probability", why + "for its round and probability, or give it a chance below 1")]

@@ -232,7 +232,7 @@ def outcome_text(table: pd.DataFrame, changes: bool = True) -> str:
             f"{signed(r[f'{o}_diff_high'], 3)}] p {p_text(r[f'{o}_p_value'])}"
             for o in TESTED
         )
-        lines.append(f"{r['item']:<{w}}{cells}   {r['test']}")
+        lines.append(f"{r['item']:<{w}}{cells}   {r.get('test', '')}".rstrip())  # a table from before names none
     return "\n".join(lines) + "\n"
 
 

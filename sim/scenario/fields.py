@@ -4,7 +4,7 @@ with their range, their meaning and their unit, which the JSON Schema shows (``d
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined
@@ -39,9 +39,16 @@ def check_range(value: Number, lo: float, hi: float) -> Number:
     return value
 
 
+class Range(NamedTuple):
+    """The interval a ranged number lies in, kept beside its validator for readers of the schema (the docs)."""
+
+    lo: float
+    hi: float
+
+
 def ranged(lo: float, hi: float):
     """A number-or-distribution type restricted to [lo, hi]."""
-    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
+    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi)), Range(lo, hi)]
 
 
 UnitInterval = ranged(0, 1)

@@ -3,14 +3,21 @@ PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The baseline needs only the core dependencies (pip install -e .); the tests, calibration, the app and the docs
+# need their extras, installed on top by the first command that needs them.
+CORE := $(VENV)/.core
+EXTRAS := test,validation,app,docs
 
 .PHONY: baseline test test-fast lint env chromium screenshots clean docs
 
-$(STAMP): pyproject.toml
+$(CORE): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "negsim needs Python >= 3.12 (set PYTHON=/path/to/python3.12)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,validation,app,docs]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $(CORE)
+
+$(STAMP): $(CORE)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	@touch $(STAMP)
 
 env: $(STAMP) chromium
@@ -20,7 +27,7 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "make: chromium is missing and needs root to install (apt-get install -y chromium): the browser tests will skip"
 
-baseline: $(STAMP)
+baseline: $(CORE)
 	$(BIN)/negsim run scenarios/baseline.yaml --out results/baseline --overwrite
 
 # Code health: lint and format (ruff), and imports that go one way between layers (import-linter).

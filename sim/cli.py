@@ -10,6 +10,7 @@ flags, calls them, and turns their errors into one line).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -59,6 +60,18 @@ class Commands(TyperGroup):
             with contextlib.suppress(OSError):
                 typer.echo(f"negsim {ctx.invoked_subcommand}: {exc.format_message()}", err=True)
             raise typer.Exit(2) from None
+        except ModuleNotFoundError as exc:
+            extra = EXTRAS.get((exc.name or "").partition(".")[0])
+            if extra is None:
+                raise
+            with contextlib.suppress(OSError):
+                typer.echo(f"negsim {ctx.invoked_subcommand}: needs the '{extra}' extra: pip install -e "
+                           f"'.[{extra}]' ({exc.name} is missing)", err=True)  # fmt: skip
+            raise typer.Exit(2) from None
+
+
+# The optional dependencies (pyproject.toml's extras) by the module they install: a command that needs one says so.
+EXTRAS = dict.fromkeys(("SALib", "scoringrules", "dask", "distributed", "pyabc", "ema_workbench"), "validation")
 
 
 app = typer.Typer(
@@ -167,7 +180,9 @@ def run(
         str | None, typer.Option(help="the question the forecast answers, in the log (default: the scenario's name)")
     ] = None,
 ):
-    """Run a Monte Carlo batch (or another model family), write the results folder and print the summary."""
+    """Run a Monte Carlo batch; write the results and print them.
+
+    With --model, another model family's point prediction instead of the batch."""
     from sim.analysis.precision import run_to_precision
     from sim.analysis.prediction_folder import agent_based
     from sim.analysis.summary_text import summary_text
@@ -268,14 +283,18 @@ def validate(
         bool, typer.Option(help="also require a basis for every number a scenario file sets (not meta or outputs)")
     ] = False,
 ):
-    """Check scenario files (or observed-outcomes files); print every problem as file:line: field: message."""
+    """Check scenario or observed-outcomes files.
+
+    Prints every problem as file:line: field: message. A case file (a scenario that an observed-outcomes file
+    scores) is also checked for hindsight: its events and expiries may take nothing from after its start."""
+    from sim.scenario.loader import load_case
     from sim.scenario.observed import load_observed
     from sim.scenario.sources import load_sourced
 
     bad = False
     for file in files:
         try:
-            (load_observed if observed else load_sourced if strict else load)(file)
+            (load_observed if observed else load_sourced if strict else load_case)(file)
             typer.echo(f"{file}: ok")
         except ScenarioError as exc:
             bad = True
@@ -287,7 +306,7 @@ def validate(
 
 @app.command()
 def schema():
-    """Print the JSON Schema of scenario files (for editor autocompletion): a full file, or a variant (extends:)."""
+    """Print the JSON Schema of scenario files (for editors): a full file, or a variant."""
     from sim.scenario.json_schema import scenario_schema
 
     typer.echo(json.dumps(scenario_schema(), indent=2))
@@ -309,7 +328,9 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
 
 @app.command()
 def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
-    """Write report.html and report.pdf, a self-contained briefing, into a results folder."""
+    """Write a briefing of a results folder (HTML and PDF).
+
+    Writes report.html, self-contained, and report.pdf into the folder."""
     from sim.briefing.report import write_report
 
     with reported():
@@ -346,10 +367,14 @@ def sweep(
     ],
     runs: Annotated[int | None, typer.Option(min=1, help="runs per value (default: the scenario's meta.runs)")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
-    out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-sweep)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default: results/<scenario>-sweep-<fields swept>)")
+    ] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """P(outcome) as one field at a time moves across a range; with several fields, a tornado of their swings."""
+    """P(outcome) as one field at a time moves across a range.
+
+    With several fields, a tornado of their swings too."""
     from sim.analysis import sensitivity
     from sim.batch.runner import default_out
     from sim.briefing.analysis_outputs import output_folder, write_sweep
@@ -358,12 +383,19 @@ def sweep(
     if len(grid) < len(vary):
         fail("--vary names the same field twice")
     with reported():
-        folder = output_folder(out or Path(f"{default_out(scenario)}-sweep"), overwrite)
+        folder = output_folder(out or sweep_out(default_out(scenario), grid), overwrite)
         table = sensitivity.sweeps(scenario, grid, runs, seed)
     swings = sensitivity.swings(table) if len(grid) > 1 else None
     write_sweep(folder, table, swings)
     report = sensitivity.sweep_text(table) + ("\n" + sensitivity.swings_text(swings) if swings is not None else "")
     typer.echo(report + f"\nresults: {folder}")
+
+
+def sweep_out(base: Path, grid: dict) -> Path:
+    """A sweep's default folder, named by the fields it sweeps (a digest of them if their names are long), so that a
+    sweep over other fields does not meet the folder of the first."""
+    fields = "+".join(grid)
+    return Path(f"{base}-sweep-{fields if len(fields) <= 80 else hashlib.sha256(fields.encode()).hexdigest()[:12]}")
 
 
 class Method(StrEnum):
@@ -390,7 +422,9 @@ def sensitivity(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<scenario>-<method>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Which uncertain parameters move P(declared), or another outcome, most: global indices over the distributions."""
+    """Which uncertain parameters move the outcome most.
+
+    Global indices (Sobol or Morris) of P(declared), or another outcome, over the scenario's distributions."""
     from sim.analysis import sensitivity
     from sim.batch.runner import default_out
     from sim.briefing.analysis_outputs import output_folder, write_indices
@@ -434,7 +468,9 @@ def compare(
         ),
     ] = None,
 ):
-    """P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first; with
+    """Scenarios or results side by side, with each one's change.
+
+    P(outcome) side by side, and each item's change in P(declared) and P(collapse) from the first; with
     --by-parameter or --forecast-log, what moved the numbers between two forecasts, change by change."""
     items = items or []
     if forecast_log is not None or by_parameter:
@@ -504,8 +540,10 @@ def score(
     out: Annotated[Path | None, typer.Option(help="write score.csv and score.json into this folder")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Score forecasts against what happened: per event the model's probability and the outcome, then Brier and
-    log scores beside 50% on everything and the reference class's base rate; pooled over every forecast given."""
+    """Score forecasts against what happened (Brier, log score).
+
+    Per event the model's probability and the outcome, then Brier and log scores beside 50% on everything and
+    the reference class's base rate; pooled over every forecast given."""
     import pandas as pd
 
     from sim.analysis import forecast_log as log
@@ -565,7 +603,9 @@ def calibrate(
     resume: Annotated[bool, typer.Option(help="finish an interrupted calibration in --folder")] = False,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Fit uncertain parameters to a reference class's frequencies (ABC-SMC); write a scenario with the posterior."""
+    """Fit uncertain parameters to a reference class (ABC-SMC).
+
+    Fits them to the reference class's frequencies and writes a scenario with the posterior."""
     from sim.analysis import calibrate as cal
     from sim.analysis.calibrated_scenario import calibrated_file, write_scenario
     from sim.briefing.analysis_outputs import write_calibration
@@ -611,7 +651,9 @@ def discover(
     out: Annotated[Path | None, typer.Option(help="output folder (default: results/<folder>-discover-<what>)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Scenario discovery: the regions of the sampled parameters where an outcome is likeliest (PRIM, and CART)."""
+    """Where in the parameters an outcome is likeliest (PRIM, CART).
+
+    Scenario discovery: the regions of the sampled parameters where an outcome is likeliest."""
     from sim.analysis.discover import discover, discovery_text
     from sim.briefing.analysis_outputs import output_folder, write_discovery
 
@@ -641,7 +683,9 @@ def app_command(
         bool, typer.Option(help="allow a --host beyond loopback: other machines that have the address may drive it")
     ] = False,
 ):
-    """Start the web app: step through one run, ask what-if live, browse results (needs the 'app' extra).
+    """Start the web app (needs the 'app' extra).
+
+    Step through one run, ask what-if live, browse results.
 
     It prints the address to open, with a secret token: only a tab that opened it may drive the app."""
     try:

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.colors
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
@@ -19,7 +20,8 @@ from matplotlib.collections import LineCollection
 from typer.testing import CliRunner
 
 from sim.analysis import design, sensitivity, summary, tally
-from sim.analysis.compare import compare, comparison_text, difference, signed
+from sim.analysis.compare import PAIRED, UNPAIRED, compare, comparison_text, difference, signed
+from sim.analysis.intervals import paired_difference
 from sim.analysis.summary_text import summary_text
 from sim.batch.runner import load_trajectories, run_batch, simulate
 from sim.briefing import analysis_figures, plots, style
@@ -367,7 +369,28 @@ def test_agreements_figure_draws_phases_issues_and_milestones_at_the_summarys_nu
     assert widths == pytest.approx([r["p"] for r in rows])
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "Phase two declared" and "agreed: Factional weapons" in labels
-    assert "carried out: technocratic committee governing" in labels
+    assert "milestone: technocratic committee governing" in labels
+    assert "milestone: weapons arrangement carried out" in labels  # not "carried out: ... carried out"
+    assert not any(label.count("carried out") > 1 for label in labels)
+
+
+def fits(fig) -> tuple[float, float]:
+    """Where what a figure draws begins and ends across it, in inches from its left edge (as saved, tightly)."""
+    fig.draw_without_rendering()
+    tight = fig.get_tightbbox()
+    return tight.x0, tight.x1
+
+
+def test_no_text_of_a_figure_reaches_past_its_edges_nor_leaves_a_wide_margin(played):
+    """Saved with a tight bounding box, a figure whose text (a long footer, labels left of the axes, a title)
+    went past its edges would be widened by an empty margin on the other side."""
+    scenario, _, result = played
+    names = Names(scenario)
+    reasons = {b["reason"]: reason_words(b["reason"], names) for b in result["blocking"]}
+    sweep = analysis_figures.sweep_figure(SWEEP, {"scenario": "a scenario named at length " * 3, "runs": 10, "seed": 1})
+    for fig in (plots.blocking_figure(result, {**names.actors, **names.veto_players}, reasons), sweep):
+        left, right = fits(fig)
+        assert 0 <= left < 0.3 and right <= fig.get_size_inches()[0] + 0.01, (left, right)
 
 
 def test_blocking_figure_names_actors_and_reasons_on_whole_percent_ticks(played):
@@ -380,7 +403,16 @@ def test_blocking_figure_names_actors_and_reasons_on_whole_percent_ticks(played)
     assert (
         "Israel — precondition: last hostage's remains recovered" in labels and "collapse: violent incident" in labels
     )
-    assert "Hamas's military wing — ratification refused: Hamas's military wing" in labels
+    assert "Hamas's military wing — ratification refused" in labels  # the party is not named twice
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["a collapse came first", "a party held it up"]
+    colours = {p.get_facecolor() for p in ax.get_legend().get_patches()}
+    assert colours == {tuple(matplotlib.colors.to_rgba(style.COLOURS[k])) for k in ("collapse", "stalemate")}
+    title = fig.texts[0]
+    assert title.get_text() == "What blocked it: phase two declared"
+    fig.draw_without_rendering()
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height  # inside the figure
     assert not any("_" in label or label.startswith(("israel", "hamas")) for label in labels)
     shares = [bar.get_width() for bar in ax.patches][::-1]
     assert shares == pytest.approx([b["share"] for b in result["blocking"]])
@@ -437,6 +469,11 @@ def test_fan_chart_draws_one_panel_per_issue_and_a_band_per_actor(tmp_path):
     assert len([ax for ax in one.axes if ax.get_visible()]) == 1 and len(one.axes[0].get_lines()) == 2
     assert [t.get_text() for t in one.legends[0].get_texts()] == ["israel", "hamas"]  # ids, without names
     assert_image(style.save(one, tmp_path, "fan")[0])
+    scales = {i.id: (i.low, i.high) for i in scenario.issues}
+    scaled = plots.fan_figure(traj, info, {i.id: i.label for i in scenario.issues}, scales=scales)
+    under_titles = [" ".join(t.get_text().split()) for ax in scaled.axes if ax.get_visible() for t in ax.texts]
+    assert under_titles == [f"0 = {low}; 100 = {high}" for low, high in scales.values()]
+    assert fits(scaled)[1] <= scaled.get_size_inches()[0] + 0.01
 
 
 SWEEP = pd.DataFrame(
@@ -460,6 +497,9 @@ def test_sweep_and_tornado_figures_use_the_scenarios_names_and_a_distinct_baseli
     styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
     assert styles["baseline P(declared)"] not in (styles["stalemate"], styles["collapse"], styles["declared"])
     assert ax.get_xlabel() == "US on Israel: strength"
+    units = {"leverage.us_on_israel.strength": "pressure (utility) a round"}
+    with_units = analysis_figures.sweep_figure(SWEEP, {**info, "units": units}).axes[0].get_xlabel()
+    assert with_units.replace("\n", " ") == "US on Israel: strength (pressure (utility) a round)"
     swings = sensitivity.swings(SWEEP)
     tornado = analysis_figures.tornado_figure(swings, info)
     assert [t.get_text() for t in tornado.axes[0].get_yticklabels()] == ["US on Israel: strength"]
@@ -623,3 +663,74 @@ def test_milestones_follow_their_issues_and_are_summarised():
         lag = (at - df["round"])[at >= 0]
         assert r["median_rounds_after"] == float(np.median(lag)) and r["median_rounds_after"] >= 1
     assert "milestone carried out" in summary_text(summary.summarize(df, scenario=scenario))
+
+
+def test_a_small_chance_is_never_printed_as_0_nor_a_large_one_as_100(played):
+    from sim.briefing.wording import whole_percent
+
+    assert [whole_percent(p) for p in (0, 0.004, 0.005, 0.42, 0.995, 1)] == ["0%", "<1%", "<1%", "42%", ">99%", "100%"]
+    _, _, result = played
+    small = {**result["probabilities"]["collapse"], "p": 0.005, "low": 0.002, "high": 0.009}
+    fig = plots.outcome_figure({**result, "probabilities": {**result["probabilities"], "collapse": small}})
+    assert "<1%\n[<1%–<1%]" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_a_milestone_line_without_a_declared_run_says_so_and_no_nan(played):
+    _, _, result = played
+    none = {"p": float("nan"), "low": 0.0, "high": 1.0, "k": 0, "n": 0}
+    milestones = [{**m, "given_declared": none, "median_rounds_after": None} for m in result["milestones"]]
+    text = summary_text({**result, "milestones": milestones})
+    assert "nan%" not in text and "(nan" not in text
+    assert f"{milestones[0]['label']} (no run declared; -)" in text
+
+
+def test_blocking_lines_name_the_party_once(played):
+    _, _, result = played
+    text = summary_text(result)
+    assert "ratification refused" in text and "ratification refused: Hamas" not in text
+
+
+def test_mcnemars_test_on_run_matched_outcomes_matches_a_hand_computation():
+    first = np.array([True] * 10 + [False] * 30 + [True] * 50 + [False] * 910)
+    second = np.array([False] * 10 + [True] * 30 + [True] * 50 + [False] * 910)
+    d = paired_difference(first, second)
+    assert d["diff"] == pytest.approx(20 / 1000)
+    assert d["p_value"] == pytest.approx(0.002663, abs=1e-5)  # chi-square (|30 - 10| - 1)^2 / 40 = 9.025, 1 df
+    se = np.sqrt(40 - 1000 * 0.02**2) / 1000
+    assert (d["low"], d["high"]) == pytest.approx((0.02 - 1.959964 * se, 0.02 + 1.959964 * se))
+    few = paired_difference(np.array([True] * 5 + [False] * 95), np.array([False] * 5 + [True] * 1 + [False] * 94))
+    assert few["p_value"] == pytest.approx(2 * 7 / 64)  # exact: 2 P(Bin(6, 1/2) <= 1)
+
+
+def test_compare_pairs_runs_that_share_their_streams_and_says_which_test(tmp_path):
+    base = load(BASELINE)
+    table = compare([BASELINE, BASELINE.with_name("us_pressure.yaml")], runs=300)
+    assert table["test"].tolist() == ["", PAIRED]
+    out = comparison_text(table)
+    assert PAIRED in out and "two-proportion" not in out
+    unpaired = compare([BASELINE, BASELINE.with_name("us_pressure.yaml")], runs=300, seed=base.meta.seed + 1)
+    assert unpaired["test"].tolist() == ["", PAIRED]  # one seed for both: still paired
+    run_batch(base, tmp_path / "other", runs=300, seed=base.meta.seed + 1, workers=1)
+    mixed = compare([BASELINE, tmp_path / "other"], runs=300)
+    assert mixed["test"].tolist() == ["", UNPAIRED] and UNPAIRED in comparison_text(mixed)
+
+
+def test_a_second_sweep_over_other_fields_gets_its_own_default_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folders = []
+    for vary in ("actors.israel.reservation=0.6:0.7:2", "protocol.pressure_decay=0.1:0.2:2"):
+        result = CliRunner().invoke(app, ["sweep", str(BASELINE), "--vary", vary, "--runs", "30"])
+        assert result.exit_code == 0, result.output
+        folders.append(result.output.strip().splitlines()[-1].removeprefix("results: "))
+    assert folders == [
+        "results/baseline-sweep-actors.israel.reservation",
+        "results/baseline-sweep-protocol.pressure_decay",
+    ]
+    assert all((tmp_path / f / "sweep.csv").is_file() for f in folders)
+
+
+def test_negsim_help_gives_every_command_its_whole_first_line():
+    result = CliRunner().invoke(app, ["--help"], terminal_width=80)
+    commands = result.output.split("Commands:")[1].splitlines()[1:]
+    assert len([c for c in commands if c.strip()]) >= 12
+    assert not any("..." in c or "…" in c for c in commands), commands

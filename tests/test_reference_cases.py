@@ -77,3 +77,69 @@ def test_each_case_has_an_observed_file_its_results_can_answer(path):
     for event in observed.events:
         assert event.result in result_columns(spec), event.id
         assert spec.meta.start_date < event.by <= end, event.id
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_a_case_file_passes_the_hindsight_check_of_negsim_validate(path):
+    """Every event and expiry cites a claim dated by the start (or says it is an assumption), and nothing unknown
+    at the start is encoded as certain."""
+    from sim.scenario.loader import load_case
+
+    load_case(path)
+
+
+HINDSIGHT = [
+    # (what the case file is changed to, the path and the words of the problem the check reports)
+    (
+        lambda d: d["events"][0]["basis"].update(hazard="rc-05"),
+        "events.extension_runs_out.basis.hazard",
+        "cites rc-05, dated 2023-12-01, after the case's start (2023-11-24)",
+    ),
+    (
+        lambda d: d["events"][0].update(collapse=1.0),
+        "events.extension_runs_out.collapse",
+        "a collapse of 1.0 on an event drawn by a hazard",
+    ),
+    (
+        lambda d: d["events"][1].update(basis={"rate": "the flagship's weekly rate"}),
+        "events.violent_incident.basis",
+        "cites no claim dated on or before the case's start (2023-11-24) nor says it is an assumption",
+    ),
+    (
+        lambda d: d["expiries"][0].update(basis={"at_round": "rc-01"}),
+        "expiries.truce_expires.probability",
+        "an expiry certain to end the ceasefire (probability 1) with no claim dated by the start",
+    ),
+    (
+        lambda d: d["events"].append(
+            {"id": "talks_fail", "at_round": 9, "collapse": 1.0, "basis": {"at_round": "rc-03"}}
+        ),
+        "events.talks_fail.probability",
+        "a scheduled event certain to happen and to collapse the ceasefire",
+    ),
+]
+
+
+@pytest.mark.parametrize("change, where, words", HINDSIGHT, ids=[h[1] for h in HINDSIGHT])
+def test_negsim_validate_refuses_hindsight_in_a_case_file(tmp_path, change, where, words):
+    """A case file (one an observed-outcomes file scores) that takes something from after its start fails
+    `negsim validate` with one line naming the file, the field and the problem; the same file is not a case file
+    where no observed-outcomes file scores it, and then validates."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    data = yaml.safe_load((ROOT / "scenarios" / "reference" / "gaza_2023_11.yaml").read_text())
+    change(data)
+    for folder in ("seeds", "observed"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    (tmp_path / "cases").mkdir()
+    case = tmp_path / "cases" / "gaza_2023_11.yaml"
+    case.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = CliRunner().invoke(app, ["validate", str(case)])
+    assert result.exit_code == 2, result.output
+    lines = [x for x in result.output.splitlines() if where in x]
+    assert len(lines) == 1 and words in lines[0] and lines[0].startswith(f"{case}:"), result.output
+    other = case.with_name("not_a_case.yaml")
+    other.write_text(case.read_text())
+    assert CliRunner().invoke(app, ["validate", str(other)]).exit_code == 0

@@ -366,3 +366,28 @@ def test_cli_report_on_a_broken_folder_is_one_line_and_exit_2(folder, tmp_path, 
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and str(copy) in result.stderr
     assert result.stdout == ""
+
+
+def test_the_question_keeps_every_word_and_the_scenarios_capitals(folder):
+    """The question quotes the phase as the scenario names it and keeps proper nouns capitalised."""
+    from sim.batch.folder import ResultsFolder
+    from sim.briefing.report import question_section, read_summary
+
+    results = ResultsFolder.open(folder)
+    ask = question_section(results.scenario, read_summary(results))[3].text
+    assert ask.startswith("How likely is the outcome “Phase two declared” (Israel and Hamas consenting, settling ")
+    assert "governance of Gaza and international stabilization force" in ask  # Gaza keeps its capital
+    names = Names(results.scenario)
+    assert names.inline("Israeli withdrawal") == "Israeli withdrawal" and names.inline("US pressure") == "US pressure"
+
+
+def test_the_method_calls_only_the_tablers_drafters_and_a_spoiler_no_drafter(folder):
+    from sim.batch.folder import ResultsFolder
+    from sim.briefing.report import method_section
+
+    results = ResultsFolder.open(folder)
+    model = method_section(results.scenario, results.meta)[1].text
+    assert "United States, Egypt and Qatar draft bridging packages in turn" in model
+    assert "Spoilers (Armed groups opposed to the deal) have no seat at the table and draft nothing" in model
+    drafters = model.split("draft bridging packages")[0].rsplit(";", 1)[1]
+    assert "Turkey" not in drafters and "Armed groups" not in drafters

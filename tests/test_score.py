@@ -138,6 +138,9 @@ def test_the_command_scores_both_reference_cases_pooled(folders):
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "mean scores, pooled over 2 forecasts, 6 events" in out
+    for case in CASES:  # both case files were written after their outcomes were known
+        assert f"(case {case}; in-sample: its scenario was written after the outcome was known)" in out
+    assert "in-sample: 6 of the 6 events are scored on cases written after their outcomes were known" in out
     tables = [scoring.score(scoring.from_folder(folders[c]), load_observed(observed_file(c))) for c in CASES]
     summary = scoring.mean_scores(pd.concat(tables, ignore_index=True)).set_index("forecaster")
     model = summary.loc["the model"]

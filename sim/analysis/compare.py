@@ -1,10 +1,11 @@
 """Scenarios side by side: P(outcome) with Wilson intervals, and each one's difference from the first.
 
 Items are scenario files (played here) or results folders (read back, with their own runs and
-seed: a note warns when items differ in either). Differences in
-P(declared) and P(collapse) come with Newcombe's hybrid score interval and a pooled
-two-proportion z-test. Scenario files played with the same seed share their random streams,
-which makes the independent-samples test conservative.
+seed: a note warns when items differ in either). Differences in P(declared) and P(collapse) are
+tested as the ``test`` column says. Items with the same seed and the same run ids share their random
+streams, so their runs are matched one to one: their difference comes with a paired interval and
+McNemar's test on the run-matched outcomes. Otherwise (another seed, other runs) it comes with
+Newcombe's hybrid score interval and a pooled two-proportion z-test.
 
 Results folders of other model families (``negsim run --model compromise|median|eum|nash``, see
 :mod:`sim.analysis.predict`) are point predictions, not probabilities: when any item is one, the table
@@ -23,16 +24,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import difference
+from sim.analysis.intervals import difference, paired_difference
 from sim.analysis.predict import predicted_issues, value_column
 from sim.analysis.prediction_folder import family_of, point_family
 from sim.analysis.tally import Tally, folder_chunks, frame_chunks, tally_folder, tally_runs
 from sim.batch.folder import ResultsFolder
 from sim.batch.runner import run_batch
-from sim.engine.columns import OUTCOME_ORDER
+from sim.engine.columns import OUTCOME_ORDER, reached
 from sim.scenario.loader import load
 
 TESTED = ("declared", "collapse")
+PAIRED, UNPAIRED = "McNemar (paired by run)", "two-proportion z-test"
 
 
 def read_item(item: str | Path, runs: int | None = None, seed: int | None = None) -> tuple[dict, object]:
@@ -54,6 +56,15 @@ def read_item(item: str | Path, runs: int | None = None, seed: int | None = None
     df = run_batch(spec, runs=runs, seed=seed)
     info = {"scenario": spec.meta.name, "runs": len(df), "seed": seed, "model": "abm"}
     return info, (tally_runs(df, spec), frame_chunks(df))
+
+
+def run_outcomes(chunks) -> pd.DataFrame:
+    """Each run's id and whether it reached each tested outcome, in run order."""
+    parts = [
+        pd.DataFrame({"run": c["run"].to_numpy(), **{o: reached(c, o) for o in TESTED}})
+        for c in chunks(["run", "outcome"])
+    ]
+    return pd.concat(parts).sort_values("run", ignore_index=True)
 
 
 def labels(items) -> list[str]:
@@ -85,7 +96,7 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
     if len(items) < 2:
         raise ValueError("compare needs at least two scenarios or results folders")
     mixed = any(Path(i).is_dir() and point_family(i) for i in items)
-    rows, first = [], None
+    rows, first, first_runs = [], None, None
     for item, label in zip(items, labels(items), strict=True):
         info, held = read_item(item, runs, seed)
         family = info.pop("model")
@@ -99,9 +110,20 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
         probs = counts.probabilities()
         for o in OUTCOME_ORDER:
             row.update({f"p_{o}": probs[o]["p"], f"p_{o}_low": probs[o]["low"], f"p_{o}_high": probs[o]["high"]})
+        reached_by_run = run_outcomes(chunks)
+        paired = (
+            first is not None
+            and first_runs[1] == info["seed"]
+            and np.array_equal(first_runs[0]["run"], reached_by_run["run"])
+        )
+        row["test"] = (PAIRED if paired else UNPAIRED) if first else ""
         for o in TESTED:
             d = (
-                difference(first[o]["k"], first[o]["n"], probs[o]["k"], probs[o]["n"])
+                (
+                    paired_difference(first_runs[0][o].to_numpy(), reached_by_run[o].to_numpy())
+                    if paired
+                    else difference(first[o]["k"], first[o]["n"], probs[o]["k"], probs[o]["n"])
+                )
                 if first
                 else dict.fromkeys(("diff", "low", "high", "p_value"), np.nan)
             )
@@ -113,7 +135,7 @@ def compare(items, runs: int | None = None, seed: int | None = None) -> pd.DataF
                     f"{o}_p_value": d["p_value"],
                 }
             )
-        first = first or probs
+        first, first_runs = first or probs, first_runs or (reached_by_run, info["seed"])
         rows.append(row)
     table = pd.DataFrame(rows)
     if mixed:  # a point prediction at the medians has no seed: keep the others' as integers
@@ -203,14 +225,14 @@ def outcome_text(table: pd.DataFrame, changes: bool = True) -> str:
         ]
     if not changes:
         return "\n".join(lines) + "\n"
-    lines += ["", f"change from {table['item'].iloc[0]} (95% interval, two-proportion z-test)"]
+    lines += ["", f"change from {table['item'].iloc[0]} (95% interval; p-value, by the test named)"]
     for r in table.iloc[1:].to_dict(orient="records"):
         cells = "   ".join(
             f"{o} {signed(r[f'{o}_diff'], 3)} [{signed(r[f'{o}_diff_low'], 3)}, "
             f"{signed(r[f'{o}_diff_high'], 3)}] p {p_text(r[f'{o}_p_value'])}"
             for o in TESTED
         )
-        lines.append(f"{r['item']:<{w}}{cells}")
+        lines.append(f"{r['item']:<{w}}{cells}   {r.get('test', '')}".rstrip())  # a table from before names none
     return "\n".join(lines) + "\n"
 
 

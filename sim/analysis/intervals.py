@@ -1,11 +1,12 @@
-"""Honest Monte Carlo uncertainty: Wilson intervals for a proportion, Newcombe's for a difference."""
+"""Honest Monte Carlo uncertainty: Wilson intervals for a proportion, Newcombe's for a difference of independent
+proportions, and a paired difference with McNemar's test for runs matched one to one."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 
@@ -46,3 +47,22 @@ def difference(k1: int, n1: int, k2: int, n2: int) -> dict:
         "high": diff + math.hypot(u2 - p2, p1 - l1),
         "p_value": float(special.erfc(abs(z) / math.sqrt(2))),
     }
+
+
+def paired_difference(first: np.ndarray, second: np.ndarray) -> dict:
+    """P(second) - P(first) over the same runs (two boolean arrays matched run by run), with a Wald 95% interval
+    for paired proportions and McNemar's two-sided p-value (exact binomial on the discordant runs when fewer than
+    25 differ, else the chi-square with continuity correction)."""
+    n = len(first)
+    only_first, only_second = int(np.sum(first & ~second)), int(np.sum(~first & second))
+    diff = (only_second - only_first) / n
+    se = math.sqrt(max(only_first + only_second - n * diff**2, 0.0)) / n
+    discordant = only_first + only_second
+    if discordant == 0:
+        p_value = 1.0
+    elif discordant < 25:
+        p_value = min(1.0, 2 * float(stats.binom.cdf(min(only_first, only_second), discordant, 0.5)))
+    else:
+        chi2 = max(abs(only_second - only_first) - 1, 0) ** 2 / discordant
+        p_value = float(special.erfc(math.sqrt(chi2 / 2)))
+    return {"diff": diff, "low": diff - Z95 * se, "high": diff + Z95 * se, "p_value": p_value}

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scoringrules
 
 from sim.analysis.intervals import proportion, wilson_interval
 from sim.analysis.prediction_folder import agent_based
@@ -98,6 +97,8 @@ def losses(p, happened) -> tuple[np.ndarray, np.ndarray]:
     ``scoringrules.log_score`` takes ``-ln|p + y - 1|``, which rounds a tiny ``p`` on an event that happened
     to zero and calls a forecast of 1e-17 certain (a property test found it).
     """
+    import scoringrules  # the 'validation' extra: a run that only files a forecast does not need it
+
     p, y = np.asarray(p, dtype=float), np.asarray(happened, dtype=bool)
     with np.errstate(divide="ignore"):
         log = np.where(y, -np.log(p), -np.log1p(-p))
@@ -131,6 +132,7 @@ def score(forecast: Forecast, observed: Observed) -> pd.DataFrame:
             {
                 "forecast": forecast.label,
                 "case": observed.case,
+                "in_sample": observed.written_after_outcome,
                 "event": e.id,
                 "label": e.label,
                 "result": e.result,
@@ -206,7 +208,10 @@ def scores_text(table: pd.DataFrame) -> str:
     mean scores (pooled over every forecast in ``table``) and, from 30 events, the reliability table."""
     lines, w = [], max(8, table["label"].str.len().max() + 2)
     for forecast, rows in table.groupby("forecast", sort=False):
-        lines += [f"{forecast}  (case {rows['case'].iloc[0]})"]
+        hindsight = (
+            "; in-sample: its scenario was written after the outcome was known" if rows["in_sample"].any() else ""
+        )
+        lines += [f"{forecast}  (case {rows['case'].iloc[0]}{hindsight})"]
         lines.append(
             f"  {'event':<{w}}{'outcome':<26}{'P model [95%]':<24}{'base':>6}"
             f"{'Brier m / 50% / base':>26}{'log m / 50% / base':>24}"
@@ -220,6 +225,9 @@ def scores_text(table: pd.DataFrame) -> str:
         lines.append("")
     pooled = "pooled over " + (f"{table['forecast'].nunique()} forecasts, " if table["forecast"].nunique() > 1 else "")
     lines.append(f"mean scores, {pooled}{len(table)} events (lower is better)")
+    if table["in_sample"].any():
+        lines.append(f"  in-sample: {int(table['in_sample'].sum())} of the {len(table)} events are scored on cases "
+                     "written after their outcomes were known, which measures fit, not forecasting skill")  # fmt: skip
     lines.append(f"  {'forecaster':<28}{'Brier':>8}{'log':>8}")
     for r in mean_scores(table).to_dict(orient="records"):
         note = (

@@ -19,7 +19,7 @@ from sim.analysis.summary import probabilities
 from sim.batch.runner import run_batch
 from sim.scenario.edit import edited, source
 from sim.scenario.labels import Names
-from sim.scenario.parameters import uncertain
+from sim.scenario.parameters import uncertain, unit_of
 from sim.scenario.schema import Scenario
 
 
@@ -38,13 +38,15 @@ def _play(scenario: Scenario, runs: int | None, seed: int | None) -> dict:
 
 
 def _info(scenario: Scenario, fields, runs: int | None, seed: int | None, **extra) -> dict:
-    """Scenario name, runs and seed, and ``labels``: each of ``fields`` as the scenario names it."""
+    """Scenario name, runs and seed, ``labels``: each of ``fields`` as the scenario names it, and ``units``: what
+    each is in."""
     names = Names(scenario)
     return {
         "scenario": scenario.meta.name,
         "runs": runs or scenario.meta.runs,
         "seed": scenario.meta.seed_or(seed),
         "labels": {f: names.field(f) for f in fields},
+        "units": {f: unit_of(scenario, f) for f in fields},
         **extra,
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sim.engine.columns import reason_beside
+
 
 def _row(p: dict) -> str:
     return f"{p['p']:>8.3f}   [{p['low']:.3f}, {p['high']:.3f}]"
@@ -106,7 +108,8 @@ def summary_text(summary: dict) -> str:
         ]
         for m in summary["milestones"]:
             lag = "-" if m["median_rounds_after"] is None else f"{m['median_rounds_after']:g}"
-            lines.append(f"{_row(m)}    {m['label']} ({m['given_declared']['p']:.1%}; {lag})")
+            share = f"{m['given_declared']['p']:.1%}" if m["given_declared"]["n"] else "no run declared"
+            lines.append(f"{_row(m)}    {m['label']} ({share}; {lag})")
             lines += status_lines(m.get("status"))
     for title, rows in (
         ("what blocked the runs without a declaration:", summary["blocking"]),
@@ -115,9 +118,9 @@ def summary_text(summary: dict) -> str:
         if rows:
             lines += ["", title]
             for row in rows:
-                lines.append(
-                    f"  {row['share']:>6.1%}  {row.get('who', row['blocker']):<29} {row.get('why', row['reason'])}"
-                )
+                who = row.get("who", row["blocker"])
+                why = reason_beside(row.get("why", row["reason"]), who)
+                lines.append(f"  {row['share']:>6.1%}  {who:<29} {why}")
     for title, key in (
         ("collapse before a declaration, by cause", "before"),
         ("any collapse by the horizon, by cause", "any"),

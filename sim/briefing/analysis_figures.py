@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.compare import p_text, signed
 from sim.briefing.style import COLOURS, INK, PERCENT, STYLE, footer, new_figure, panel_grid, set_margins
+from sim.briefing.wording import whole_percent
 
 LOW_HIGH = ("#8ab17d", "#e9c46a")
 
@@ -41,7 +42,8 @@ def sweep_figure(table: pd.DataFrame, info: dict):
                 ax.plot(x, rows[f"p_{outcome}"], color=COLOURS[outcome], lw=1.4, ls=dash, label=outcome)
             if "baseline" in info:
                 ax.axhline(info["baseline"], color=INK, lw=1, ls="-.", alpha=0.8, label="baseline P(declared)")
-            ax.set_xlabel(field_label(field, info))
+            unit = info.get("units", {}).get(field)
+            ax.set_xlabel(textwrap.fill(field_label(field, info) + (f" ({unit})" if unit else ""), 56 if one else 34))
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4 if len(fields) > 1 else 8))
         axes[0].set_ylim(0, 1)
         axes[0].yaxis.set_major_formatter(PERCENT)
@@ -93,7 +95,7 @@ def tornado_figure(table: pd.DataFrame, info: dict):
         step = 0.2 if hi - lo > 0.5 else 0.1 if hi - lo > 0.2 else 0.05
         ax.set_xticks([t for t in np.arange(0, 1 + step / 2, step) if lo - pad <= t <= hi + pad])
         ax.xaxis.set_major_formatter(PERCENT)
-        ax.set_xlabel(f"P(declared) by the horizon (baseline {base:.0%})")
+        ax.set_xlabel(f"P(declared) by the horizon (baseline {whole_percent(base)})")
         ax.set_title("What moves the odds of a declaration", pad=24)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8.5)
         ax.grid(axis="y", visible=False)
@@ -178,7 +180,9 @@ def comparison_figure(table: pd.DataFrame, info: dict):
                 error_kw={"ecolor": INK, "lw": 0.9, "capsize": 2},
             )
             for yi, pi, hi in zip(pos, p, table[f"p_{outcome}_high"], strict=True):
-                ax.annotate(f"{pi:.0%}", (hi, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5)
+                ax.annotate(
+                    whole_percent(pi), (hi, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5
+                )
         ax.set_yticks(y, [_item(s) for s in table["item"]])
         for yi, (_, row) in zip(y[1:], table.iloc[1:].iterrows(), strict=True):
             ax.annotate(
@@ -298,7 +302,7 @@ def discovery_figure(found: dict):
         right.grid(visible=False)
         b = found["box"]
         right.set_title(f"Box {found['chosen']}: P = {b['density']:.2f} (all runs {found['base_rate']:.2f}), "
-                        f"coverage {b['coverage']:.0%}", fontsize=10.5)  # fmt: skip
+                        f"coverage {whole_percent(b['coverage'])}", fontsize=10.5)  # fmt: skip
         fig.suptitle(f"Where {found['outcome']} is likeliest: {found['scenario']}", fontsize=11, fontweight="bold")
         footer(fig, found, f"PRIM (EMA Workbench), {found['parameters']} parameters")
     return fig

@@ -47,7 +47,12 @@ def write_outputs(folder: str | Path | ResultsFolder, workers: int | None = None
             [(r.id, r.issue, names.red_lines[r.id]) for r in scenario.red_lines],
         ),
         "positions": lambda: plots.fan_figure(
-            results.trajectories(), result, names.issues, actors=[a.id for a in scenario.seated], names=names.actors
+            results.trajectories(),
+            result,
+            names.issues,
+            actors=[a.id for a in scenario.seated],
+            names=names.actors,
+            scales={i.id: (i.low, i.high) for i in scenario.issues},
         ),
     }
     for name in drawn_figures(scenario, meta):

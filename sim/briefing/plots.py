@@ -12,13 +12,15 @@ import itertools
 import textwrap
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
 from sim.analysis.tally import Tally
-from sim.briefing.style import COLOURS, INK, PERCENT, STYLE, footer, new_figure, panel_grid, set_margins
-from sim.engine.columns import is_collapse
+from sim.briefing.style import COLOURS, INK, PERCENT, STYLE, fit_left, footer, new_figure, panel_grid, set_margins
+from sim.briefing.wording import whole_percent
+from sim.engine.columns import is_collapse, reason_beside
 
 ACTOR_COLOURS = ["#1d3557", "#e63946", "#2a9d8f", "#e9a800", "#7b4fa6", "#8c6d46", "#6c9bd2", "#ef8fb0"]
 
@@ -42,7 +44,7 @@ def outcome_figure(summary: dict):
         )
         for bar, n in zip(bars, names, strict=True):
             ax.annotate(
-                f"{probs[n]['p']:.0%}\n[{probs[n]['low']:.0%}–{probs[n]['high']:.0%}]",
+                f"{whole_percent(probs[n]['p'])}\n[{whole_percent(probs[n]['low'])}–{whole_percent(probs[n]['high'])}]",
                 (bar.get_x() + bar.get_width() / 2, probs[n]["high"]),
                 xytext=(0, 4),
                 textcoords="offset points",
@@ -97,7 +99,7 @@ def agreements_figure(summary: dict):
     carried out) by the horizon, with 95% intervals."""
     rows = [(p["label"], p, COLOURS["declared"]) for p in summary.get("phases", [])]
     rows += [(f"agreed: {a['label']}", a, "#457b9d") for a in summary.get("agreements", [])]
-    rows += [(f"carried out: {m['label']}", m, "#a8dadc") for m in summary.get("milestones", [])]
+    rows += [(f"milestone: {m['label']}", m, "#a8dadc") for m in summary.get("milestones", [])]
     with matplotlib.rc_context(STYLE):
         fig, ax = new_figure(7.5, 1.0 + 0.42 * max(len(rows), 1))
         fig.subplots_adjust(left=0.4, bottom=0.16 if len(rows) > 4 else 0.3)
@@ -107,7 +109,12 @@ def agreements_figure(summary: dict):
         ax.barh(y, p, color=[r[2] for r in rows], xerr=err, error_kw={"ecolor": INK, "lw": 1, "capsize": 3})
         for yi, pi, r in zip(y, p, rows, strict=True):
             ax.annotate(
-                f"{pi:.0%}", (r[1]["high"], yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8.5
+                whole_percent(pi),
+                (r[1]["high"], yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8.5,
             )
         ax.set_yticks(y, [textwrap.shorten(r[0], 48) for r in rows], fontsize=8.5)
         ax.set_xlim(0, min(1.0, max([r[1]["high"] for r in rows], default=0.5) + 0.12))
@@ -126,7 +133,11 @@ def mechanisms_figure(summary: dict):
     rows = []
     for m in mechanisms:
         rows.append((m["label"], None))
-        rows += [(f"{textwrap.shorten(a['label'], 46)} ({a['weight']:.0%})", a) for a in m["alternatives"] if a["runs"]]
+        rows += [
+            (f"{textwrap.shorten(a['label'], 46)} ({whole_percent(a['weight'])})", a)
+            for a in m["alternatives"]
+            if a["runs"]
+        ]
     with matplotlib.rc_context(STYLE):
         fig, ax = new_figure(8.0, 1.3 + 0.36 * max(len(rows), 1))
         fig.subplots_adjust(left=0.46, bottom=0.12 if len(rows) > 6 else 0.25, top=0.86)
@@ -134,7 +145,7 @@ def mechanisms_figure(summary: dict):
         mixture = summary["probabilities"]
         for outcome, shift in (("declared", 0.12), ("collapse", -0.12)):
             ax.axvline(mixture[outcome]["p"], color=COLOURS[outcome], lw=1, ls="--",
-                       label=f"mixture: P({outcome}) {mixture[outcome]['p']:.0%}")  # fmt: skip
+                       label=f"mixture: P({outcome}) {whole_percent(mixture[outcome]['p'])}")  # fmt: skip
             for yi, (_, a) in zip(y, rows, strict=True):
                 if a is None:
                     continue
@@ -160,17 +171,18 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
     """What stopped the runs that ended without a declaration; ``actors`` and ``reasons`` map ids to names."""
     with matplotlib.rc_context(STYLE):
         rows = pd.DataFrame(summary["blocking"])
-        fig, ax = new_figure(7.0, 0.9 + 0.45 * max(len(rows), 1))
-        fig.subplots_adjust(left=0.42, bottom=0.22 if len(rows) > 2 else 0.35)
+        fig, ax = new_figure(7.0, 1.3 + 0.45 * max(len(rows), 1))
+        fig.subplots_adjust(bottom=0.9 / fig.get_size_inches()[1], top=1 - 0.5 / fig.get_size_inches()[1])
         if rows.empty:
             ax.text(0.5, 0.5, "every run reached a declaration", ha="center", transform=ax.transAxes)
         else:
             actors, reasons = actors or {}, reasons or {}
-            labels = [
-                f"{actors.get(b, b)} — {reasons.get(r, r)}" if b != "-" else reasons.get(r, r)
-                for b, r in zip(rows["blocker"], rows["reason"], strict=True)
-            ]
-            colour = [COLOURS["collapse"] if is_collapse(r) else COLOURS["stalemate"] for r in rows["reason"]]
+            labels = []
+            for b, r in zip(rows["blocker"], rows["reason"], strict=True):
+                who = actors.get(b, b)
+                labels.append(f"{who} — {reason_beside(reasons.get(r, r), who)}" if b != "-" else reasons.get(r, r))
+            collapse = [is_collapse(r) for r in rows["reason"]]
+            colour = [COLOURS["collapse"] if c else COLOURS["stalemate"] for c in collapse]
             ax.barh(labels[::-1], rows["share"][::-1], color=colour[::-1])
             for y, v in enumerate(rows["share"][::-1]):
                 ax.annotate(f"{v:.1%}", (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8.5)
@@ -178,9 +190,27 @@ def blocking_figure(summary: dict, actors: dict[str, str] | None = None, reasons
             ax.set_xlim(0, top)
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
             ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0 if top >= 0.05 else 1))
+            kinds = {"a collapse came first": COLOURS["collapse"], "a party held it up": COLOURS["stalemate"]}
+            shown = [k for k, c in zip(kinds, (True, False), strict=True) if c in collapse]
+            ax.legend(
+                handles=[matplotlib.patches.Patch(color=kinds[k], label=k) for k in shown],
+                loc="lower right",
+                frameon=False,
+                fontsize=8.5,
+            )
         ax.set_xlabel("share of all runs")
-        ax.set_title(f"What blocked it: {summary.get('phase', 'the declaration').lower()}")
         ax.grid(axis="y", visible=False)
+        fit_left(fig, ax)
+        width, height = fig.get_size_inches()
+        fig.suptitle(
+            textwrap.fill(f"What blocked it: {summary.get('phase', 'the declaration').lower()}", int(width * 9)),
+            x=0.12 / width,
+            y=1 - 0.08 / height,
+            ha="left",
+            va="top",
+            fontweight="bold",
+            fontsize=12,
+        )
         footer(fig, summary)
     return fig
 
@@ -257,13 +287,20 @@ def fan_figure(
     issues: list[str] | None = None,
     actors: list[str] | None = None,
     names: dict[str, str] | None = None,
+    scales: dict[str, tuple[str, str]] | None = None,
 ):
     """Stated positions over rounds: median and 50%/90% bands per actor, one panel per issue.
 
-    ``labels`` maps issue ids to titles and ``names`` actor ids to names; ``issues`` and ``actors``
-    choose what to draw (default: all). Panels run two abreast, tall enough to read on a page.
+    ``labels`` maps issue ids to titles, ``scales`` to what 0 and 100 mean on the issue (written under its title),
+    and ``names`` actor ids to names; ``issues`` and ``actors`` choose what to draw (default: all). Panels run two
+    abreast, tall enough to read on a page.
     """
     issues = issues or list(dict.fromkeys(trajectories["issue"]))
+    scale = {
+        issue: textwrap.wrap("0 = {}; 100 = {}".format(*(scales or {})[issue]), 62) if issue in (scales or {}) else []
+        for issue in issues
+    }
+    extra = max(len(lines) for lines in scale.values())  # lines of scale under the titles
     actors = actors or list(dict.fromkeys(trajectories["actor"]))
     columns = 3 if len(issues) > 6 else 2
     with matplotlib.rc_context(STYLE):
@@ -288,7 +325,9 @@ def fan_figure(
                 ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.10, lw=0)
                 ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
                 ax.plot(q.index, q[0.5], color=colour, lw=1.6, label=(names or {}).get(actor, actor.replace("_", " ")))
-            ax.set_title((labels or {}).get(issue, issue), fontsize=10)
+            ax.set_title((labels or {}).get(issue, issue), fontsize=10, pad=4 + 9.5 * len(scale[issue]))
+            ax.annotate("\n".join(scale[issue]), (0.5, 1), xycoords="axes fraction", xytext=(0, 3),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7.5, color="#555")  # fmt: skip
             ax.set_ylim(0, 100)
         for ax in axes[::columns]:
             ax.set_ylabel("stated position (0–100)")
@@ -301,8 +340,8 @@ def fan_figure(
             bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_size_inches()[1]),
             fontsize=8.5,
         )
-        set_margins(fig, top=0.95)
-        fig.subplots_adjust(hspace=0.35, wspace=0.08)
+        set_margins(fig, top=0.95 + 0.14 * extra)
+        fig.subplots_adjust(hspace=0.35 + 0.05 * extra, wspace=0.08)
         recorded = f"{trajectories['run'].nunique():,} recorded runs"
         footer(
             fig,

@@ -24,8 +24,8 @@ from sim.briefing.assumptions import assumptions, sources
 from sim.briefing.document import Figure, Heading, Paragraph, Table, to_html
 from sim.briefing.outputs import drawn_figures
 from sim.briefing.pdf import to_pdf
-from sim.briefing.wording import day, interval, pct
-from sim.engine.columns import reason_words
+from sim.briefing.wording import day, interval, listing, pct
+from sim.engine.columns import reason_beside, reason_words
 from sim.scenario.digest import Claim, find_seeds, read_digests
 from sim.scenario.labels import Names, words
 from sim.scenario.parameters import uncertain
@@ -81,9 +81,9 @@ def question_section(scenario: Scenario, summary: dict) -> list:
     first = scenario.ordered_phases()[0]
     names = Names(scenario)
     who = " and ".join(names.actor(a) for a in first.gate.consent)
-    settled = ", ".join(names.issues[i] for i in scenario.settled(first))
+    settled = listing(names.inline(names.issues[i]) for i in scenario.settled(first))
     ask = (
-        f"How likely is it that {names.phases[first.id].lower()} ({who} consenting, settling {settled.lower()}) "
+        f"How likely is the outcome “{names.phases[first.id]}” ({who} consenting, settling {settled}) "
         f"within {m.horizon} rounds of {m.round_days} days ({day(m.start_date)} to {day(m.date_of(m.horizon))}); "
         "by when; what blocks it; and how much of it is agreed and carried out?"
     )
@@ -129,7 +129,7 @@ def _statuses(milestones: list[dict]) -> list:
 def _blocking_table(who: str, rows: list[dict], names: Names) -> Table:
     """What stopped runs (a summary's ``blocking`` or ``open_blocking``): share, who (headed ``who``), and why."""
     named = lambda b: names.actor(b["blocker"]) if b["blocker"] != "-" else "—"
-    cells = [(pct(b["share"]), named(b), reason_words(b["reason"], names)) for b in rows]
+    cells = [(pct(b["share"]), named(b), reason_beside(reason_words(b["reason"], names), named(b))) for b in rows]
     return Table(("Share of runs", who, "Reason"), cells, (0.2, 0.3, 0.5))
 
 
@@ -311,7 +311,23 @@ def figures_section(figures: list[Figure]) -> list:
 def method_section(s: Scenario, meta: dict) -> list:
     m = s.meta
     principals = " and ".join(a.name or a.id for a in s.principals)
-    others = ", ".join(a.name or a.id for a in s.seated if a.role != "principal")
+    drafters = set(s.protocol.tabled_by) if s.protocol.rule == "bridging" else set()
+    listed = lambda actors: listing(a.name or a.id for a in actors)
+    others = listed(a for a in s.seated if a.role != "principal")
+    spoilers = listed(a for a in s.actors if a.role == "spoiler")
+    third_parties = (
+        f". The third parties ({others}) act by stated rules: they press a principal who said no while they can pay "
+        "for it, offer guarantees, and convene meetings"
+        + (f"; {listed(a for a in s.actors if a.id in drafters)} draft bridging packages in turn" if drafters else "")
+        if others
+        else ""
+    )
+    no_seat = (
+        f". Spoilers ({spoilers}) have no seat at the table and draft nothing: they act only through the events the "
+        "scenario gives them"
+        if spoilers
+        else ""
+    )
     model = (
         f"negsim is an agent-based model built on Mesa. Each actor is an agent. The principals ({principals}) hold "
         "a veto: a phase is declared when the principals its gate names accept a package on the issues it settles, "
@@ -319,12 +335,8 @@ def method_section(s: Scenario, meta: dict) -> list:
         "principal judges a package on the issues on the table against its red lines and what it holds out for, "
         "which falls on its own clock from its ideal toward its reservation value once talks open; a package it "
         "accepts must also pass its domestic veto players"
-        + (
-            f". The third parties ({others}) act by stated rules: they draft bridging packages in turn, press a "
-            "principal who said no while they can pay for it, offer guarantees, and convene meetings"
-            if others
-            else ""
-        )
+        + third_parties
+        + no_seat
         + f". Rounds last {m.round_days} days from {day(m.start_date)}; the horizon of {m.horizon} rounds only ends "
         "the observation. The risk of collapse grows while talks stall and falls with agreements; a declared phase "
         "can still collapse. A run's outcome is 'declared' if the first phase is declared by the horizon, "

@@ -48,7 +48,28 @@ def footer(fig, about: dict, extra: str = "", runs: str = "") -> None:
     ]
     if extra:
         parts.insert(1, extra)
-    fig.text(0.01, 0.01, "  |  ".join(str(p) for p in parts), fontsize=7.5, color="#666666", ha="left", va="bottom")
+    text = fig.text(0.01, 0.01, "", fontsize=7.5, color="#666666", ha="left", va="bottom")
+    lines = [""]
+    for part in map(str, parts):  # as many parts a line as fit the figure's width, so no line widens the picture
+        text.set_text(f"{lines[-1]}  |  {part}" if lines[-1] else part)
+        if lines[-1] and text.get_window_extent().x1 > 0.99 * fig.bbox.width:
+            lines.append(part)
+        else:
+            lines[-1] = text.get_text()
+    text.set_text("\n".join(lines))
+
+
+def fit_left(fig, ax, pad: float = 0.12, least: float = 3.0) -> None:
+    """Move the axes' left edge so that its tick labels start ``pad`` inches from the figure's left edge, widening
+    the figure if fewer than ``least`` inches would be left for the axes."""
+    width, height = fig.get_size_inches()
+    labels = ax.get_tightbbox().transformed(fig.dpi_scale_trans.inverted())
+    room = ax.get_position().x0 * width - labels.x0 + pad  # inches left of the axes that the labels need
+    right = (1 - ax.get_position().x1) * width
+    if width - room - right < least:
+        width = room + right + least
+        fig.set_size_inches(width, height)
+    fig.subplots_adjust(left=room / width)
 
 
 def new_figure(width=7.0, height=4.0):

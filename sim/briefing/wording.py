@@ -16,6 +16,20 @@ def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
+def whole_percent(p: float) -> str:
+    """A probability in whole percent that never rounds a small chance to nothing or a large one to certainty:
+    ``0.005`` -> ``<1%``, ``0.996`` -> ``>99%``, ``0.42`` -> ``42%``."""
+    if 0 < p < 0.01:
+        return "<1%"
+    return ">99%" if 0.99 < p < 1 else f"{p:.0%}"
+
+
+def listing(items) -> str:
+    """Items as a sentence lists them: ``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return " and ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
+
+
 def interval(p: dict) -> str:
     return f"{pct(p['p'])} ({pct(p['low'])}–{pct(p['high'])})"
 

@@ -133,6 +133,13 @@ def reason_words(text: str, names: Names) -> str:
     return f"{kind}: {(getattr(names, section) if section else {}).get(ref) or names.readable(ref)}"
 
 
+def reason_beside(why: str, who: str) -> str:
+    """A reason shown beside the party it names, without naming it twice: ``ratification refused: Hamas's military
+    wing`` beside ``Hamas's military wing`` -> ``ratification refused``."""
+    kind, _, ref = why.partition(": ")
+    return kind if ref == who else why
+
+
 def is_collapse(text: str) -> bool:
     return text.partition(": ")[0] == REASONS[COLLAPSE]
 

@@ -6,6 +6,7 @@ claim ids in their ``basis`` entries.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import yaml
 class Claim:
     text: str
     attribution: str
+    date: dt.date | None = None  # when it became known (the digest's ``date``), if it says
 
 
 def read_digests(seeds: Path | None) -> tuple[dict[str, Claim], list[str]]:
@@ -33,14 +35,35 @@ def read_digests(seeds: Path | None) -> tuple[dict[str, Claim], list[str]]:
         used.append(f"{path.name} ({about})" if about else path.name)
         for c in data["claims"]:
             if isinstance(c, dict) and "id" in c:
-                claims[str(c["id"])] = Claim(str(c.get("claim", "")), str(c.get("attribution", "")))
+                when = c.get("date")
+                when = when if isinstance(when, dt.date) and not isinstance(when, dt.datetime) else None
+                claims[str(c["id"])] = Claim(str(c.get("claim", "")), str(c.get("attribution", "")), when)
     return claims, used
 
 
 def find_seeds(folder: Path) -> Path | None:
     """The ``seeds/`` folder beside the results (walking up), else the one of the repo holding ``sim``."""
+    return find_beside(folder, "seeds")
+
+
+def find_beside(path: Path, name: str) -> Path | None:
+    """The folder ``name`` in a folder above ``path`` (walking up), else the one of the repo holding ``sim``."""
     here = Path(__file__).resolve().parents[2]
-    for base in (*folder.resolve().parents, here):
-        if (base / "seeds").is_dir():
-            return base / "seeds"
+    for base in (*path.resolve().parents, here):
+        if (base / name).is_dir():
+            return base / name
     return None
+
+
+def scored_cases(path: Path) -> set[str]:
+    """The cases the observed-outcomes files (``observed/*.yaml`` above ``path``) score: a scenario file named
+    after one of them is a case file."""
+    folder, cases = find_beside(path, "observed"), set()
+    for file in sorted(folder.glob("*.yaml")) if folder else []:
+        try:
+            data = yaml.safe_load(file.read_text())
+        except (yaml.YAMLError, OSError, UnicodeDecodeError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("case"), str):
+            cases.add(data["case"])
+    return cases

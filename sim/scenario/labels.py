@@ -79,6 +79,15 @@ class Names:
         """An id made readable, with the scenario's own capitals: ``us_on_israel`` -> ``US on Israel``."""
         return " ".join(self._capitals.get(w, w) for w in words(ident).split(" "))
 
+    def inline(self, label: str) -> str:
+        """A label as it reads inside a sentence: its first word lower-cased unless it is an acronym or a word the
+        scenario always capitalises (``Phase two declared`` -> ``phase two declared``; ``Israeli withdrawal`` and
+        ``US pressure`` stay)."""
+        first = label.split(" ", 1)[0]
+        if first[1:] != first[1:].lower() or first.lower() in self._capitals:
+            return label
+        return label[:1].lower() + label[1:]
+
     def actor(self, ident: str) -> str:
         """An actor's or a domestic veto player's name."""
         return self.actors.get(ident) or self.veto_players.get(ident) or self.readable(ident)

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import mechanisms
 from sim.scenario.checks import incoherences
+from sim.scenario.digest import find_seeds, read_digests, scored_cases
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.errors import Problem, ScenarioError, did_you_mean
+from sim.scenario.hindsight import hindsight
 from sim.scenario.parameters import field_at, holds, join
 from sim.scenario.schema import Scenario
 
@@ -195,6 +197,25 @@ def load(path: str | Path) -> Scenario:
     if missing:
         raise ScenarioError(missing)
     return scenario
+
+
+def load_case(path: str | Path) -> Scenario:
+    """Load a scenario file as :func:`load` does; if it is a case file (one an observed-outcomes file scores),
+    check that its events and expiries take nothing from after its start (:mod:`sim.scenario.hindsight`)."""
+    data, where = read(path)
+    scenario = validate(data, where, str(path))
+    found = hindsight_problems(path, scenario, where)
+    if found:
+        raise ScenarioError(named(found, data))
+    return scenario
+
+
+def hindsight_problems(path: str | Path, scenario: Scenario, where: _Where) -> list[Problem]:
+    """What a case file takes from after its start (none for a file no observed-outcomes file scores)."""
+    if Path(path).stem not in scored_cases(Path(path)):
+        return []
+    claims, _ = read_digests(find_seeds(Path(path)))
+    return [problem_at(where, str(path), p, msg) for p, msg in hindsight(scenario, claims)]
 
 
 def validate(

@@ -98,6 +98,9 @@ class Observed(Strict):
     source: str = Field(min_length=1)
     reference_class: ReferenceClass
     events: list[Event] = Field(min_length=1)
+    written_after_outcome: bool = Field(
+        False, description="the case's scenario was written after its outcome was known: its scores are in-sample"
+    )
     _where: dict = PrivateAttr(default_factory=dict)
     _file: str = PrivateAttr("<observed>")
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import Sourced
-from sim.scenario.loader import named, problem_at, read, validate
+from sim.scenario.loader import hindsight_problems, named, problem_at, read, validate
 from sim.scenario.parameters import join
 from sim.scenario.schema import Scenario
 
@@ -67,11 +67,13 @@ def _walk(model: Any, data: Any, path: str, owner: tuple[str, dict] | None, out:
 
 
 def load_sourced(path: str | Path) -> Scenario:
-    """Load a scenario file and require a basis for every number it sets; raise :class:`ScenarioError` listing every
-    problem (the validator's first, then each unsourced number on its line)."""
+    """Load a scenario file as :func:`~sim.scenario.loader.load_case` does and require a basis for every number it
+    sets; raise :class:`ScenarioError` listing every problem (the validator's first, then each unsourced number on
+    its line, then what a case file takes from after its start)."""
     data, where = read(path)
     scenario = validate(data, where, str(path))
     problems = [problem_at(where, str(path), p, msg) for p, msg in unsourced(scenario, data)]
+    problems += hindsight_problems(path, scenario, where)
     if problems:
         raise ScenarioError(named(problems, data))
     return scenario

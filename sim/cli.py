@@ -306,7 +306,9 @@ def validate(
 
 @app.command()
 def schema():
-    """Print the JSON Schema of scenario files (for editors): a full file, or a variant."""
+    """Print the JSON Schema of scenario files (for editors).
+
+    A full file must give what a scenario needs; a variant (``extends:``) only what it overrides."""
     from sim.scenario.json_schema import scenario_schema
 
     typer.echo(json.dumps(scenario_schema(), indent=2))
@@ -705,8 +707,10 @@ def explain(
     runs: Annotated[int, typer.Option(min=1, max=100_000, help="runs in the small batch it reads")] = 300,
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
 ):
-    """Say what never happens in a scenario and why: bounds that cannot overlap, preconditions never resolved,
-    issues never agreed, actors that cannot block, mechanisms that cannot change the answer."""
+    """What never happens in a scenario, and why.
+
+    Bounds that cannot overlap, preconditions never resolved, issues never agreed, actors that cannot block,
+    mechanisms that cannot change the answer."""
     from sim.analysis.explain import explained, explanation_text
 
     with reported():
@@ -733,8 +737,9 @@ def new(
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the start date as YYYYMMDD)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace the file if it exists")] = False,
 ):
-    """Write a commented starter scenario that validates as written: the actors, issues and phases named here, and
-    neutral placeholder numbers to replace with sourced ones."""
+    """Write a commented starter scenario that validates as written.
+
+    The actors, issues and phases named here, and neutral placeholder numbers to replace with sourced ones."""
     from sim.scenario.fields import written_date
     from sim.scenario.starter import starter
 

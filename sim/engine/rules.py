@@ -266,3 +266,110 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
         values[t] = u
         responder_floor = u[..., proposer]  # next-earlier round's responder is this round's proposer
     return values
+
+
+# Any number of principals. Utilities are concave in the package, so the utility vectors the box allows, with
+# free disposal, form a convex set; its extreme points maximise a weighted sum of utilities, which is separable by
+# issue: the weighted median of the ideals. The rules below ascend over that set by Frank-Wolfe steps from such
+# vertices: a mixture of vertex packages is worth at least the mixture of their utilities to everyone.
+
+
+def median_package(ideal, salience, weights, low, high):
+    """The package maximising the ``weights`` (..., N) sum of utilities of actors with ``ideal`` and ``salience``
+    (..., N, I) inside the box [low, high] (..., I): on each issue the weighted median of their projected ideals."""
+    z = np.clip(ideal, low[..., None, :], high[..., None, :])
+    order = np.argsort(z, axis=-2, kind="stable")
+    z = np.take_along_axis(z, order, axis=-2)
+    cum = np.cumsum(np.take_along_axis(weights[..., None] * salience, order, axis=-2), axis=-2)
+    median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
+    return np.take_along_axis(z, median[..., None, :], axis=-2)[..., 0, :]
+
+
+class Packages:
+    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I)."""
+
+    def __init__(self, ideal, salience, low, high):
+        self.ideal, self.salience, self.low, self.high = ideal, salience, low, high
+
+    def value(self, package):
+        """Each actor's utility (..., N) of ``package`` (..., I)."""
+        return utility(package[..., None, :], self.ideal, self.salience)
+
+    def vertex(self, weights):
+        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities."""
+        package = median_package(self.ideal, self.salience, weights, self.low, self.high)
+        return package, self.value(package)
+
+
+def _step(gap, delta, members):
+    """The step in [0, 1] towards a vertex that maximises the sum over ``members`` of log(gap + step * delta)
+    (gap > 0): the log is concave along the segment, so bisection on its slope finds it."""
+    d, g = np.where(members, delta, 0.0), np.where(members, gap, 1.0)
+    with np.errstate(divide="ignore"):
+        room = np.where(d < 0, -g / np.where(d < 0, d, -1.0), np.inf).min(axis=-1)
+    lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
+
+    def slope(x):
+        return np.sum(d / (g + x[..., None] * d), axis=-1)
+
+    rising = slope(hi) >= 0
+    for _ in range(24):
+        mid = (lo + hi) / 2
+        up = slope(mid) >= 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return np.where(rising, np.minimum(1.0, room * (1.0 - 1e-9)), lo)
+
+
+def ascend(packages, package, value, floor, members, direction, steps: int = 60):
+    """Frank-Wolfe ascent of the Nash product of ``members``' surpluses over ``floor + t * direction`` (..., N),
+    raising ``t`` after each step half-way to the most the current point allows (``direction`` zero: the Nash
+    product over ``floor``). Starts at (``package``, ``value``), which must give a surplus where ``direction`` is
+    zero. Returns (package, utilities, t): ``t`` tends to the most the set allows along ``direction``."""
+    raised = members & (direction > 0)
+    along = raised.any(axis=-1)
+
+    def most(value):
+        ratio = np.where(raised, (value - floor) / np.where(raised, direction, 1.0), np.inf).min(axis=-1)
+        return np.where(along, ratio, 0.0)
+
+    t = np.where(along, most(value) - 1.0, 0.0)
+    for _ in range(steps):
+        gap = value - floor - t[..., None] * direction
+        vertex, vertex_value = packages.vertex(np.where(members, 1.0 / np.maximum(gap, EPS), 0.0))
+        step = _step(gap, vertex_value - value, members)[..., None]
+        package = package + step * (vertex - package)
+        value = np.maximum(value + step * (vertex_value - value), packages.value(package))
+        t = t + 0.25 * (most(value) - t)
+    return package, value, most(value)
+
+
+def maximin_n(packages, floor, members, steps: int = 60):
+    """The package maximising the smallest surplus of ``members`` (..., N) over ``floor``: (package, utilities,
+    that surplus)."""
+    package, value = packages.vertex(members.astype(float))
+    return ascend(packages, package, value, floor, members, members.astype(float), steps)
+
+
+def nash_n(packages, disagreement, members, steps: int = 60):
+    """The Nash bargaining solution of ``members`` (..., N): max of the product of surpluses over
+    ``disagreement``; where no package beats every disagreement value, the maximin package.
+    Returns (package, utilities, feasible)."""
+    package, value, least = maximin_n(packages, disagreement, members, steps)
+    floor = disagreement + np.minimum(least - 1e-9, 0.0)[..., None]
+    package, value, _ = ascend(packages, package, value, floor, members, np.zeros_like(floor), steps)
+    return package, value, least > 0
+
+
+def best_for(packages, who, thresholds, members, steps: int = 60):
+    """The package best for actor ``who`` (an index) among those giving every other member its threshold; the
+    maximin package over the thresholds where none does. Returns (package, utilities, whether one does)."""
+    others = members.copy()
+    others[..., who] = False
+    package, value, least = maximin_n(packages, thresholds, others, steps)
+    exists = least > 0
+    direction = np.zeros(thresholds.shape)
+    direction[..., who] = 1.0
+    with_who = others.copy()
+    with_who[..., who] = True
+    best, best_value, _ = ascend(packages, package, value, thresholds, with_who & exists[..., None], direction, steps)
+    return np.where(exists[..., None], best, package), np.where(exists[..., None], best_value, value), exists

@@ -310,7 +310,8 @@ def _step(gap, delta, members):
     lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
 
     def slope(x):
-        return np.sum(d / (g + x[..., None] * d), axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(d / (g + x[..., None] * d), axis=-1)
 
     rising = slope(hi) >= 0
     for _ in range(24):
@@ -320,11 +321,40 @@ def _step(gap, delta, members):
     return np.where(rising, np.minimum(1.0, room * (1.0 - 1e-9)), lo)
 
 
-def ascend(packages, package, value, floor, members, direction, steps: int = 60):
-    """Frank-Wolfe ascent of the Nash product of ``members``' surpluses over ``floor + t * direction`` (..., N),
-    raising ``t`` after each step half-way to the most the current point allows (``direction`` zero: the Nash
-    product over ``floor``). Starts at (``package``, ``value``), which must give a surplus where ``direction`` is
-    zero. Returns (package, utilities, t): ``t`` tends to the most the set allows along ``direction``."""
+class Mixture:
+    """A package as a mixture of vertex packages (..., S, I) with ``weights`` (..., S): worth at least the mixture
+    of the vertices' utilities (..., S, N) to everyone, which is what the ascent tracks."""
+
+    def __init__(self, package, value):
+        self.vertices, self.values = package[..., None, :], value[..., None, :]
+        self.weights = np.ones((*package.shape[:-1], 1))
+
+    @property
+    def value(self):
+        return np.einsum("...s,...sn->...n", self.weights, self.values)
+
+    @property
+    def package(self):
+        return np.einsum("...s,...si->...i", self.weights, self.vertices)
+
+    def shift(self, vertex, vertex_value, away, step):
+        """Move ``step`` of weight from vertex ``away`` to a new ``vertex``."""
+        here = away[..., None] == np.arange(self.weights.shape[-1])
+        weights = np.concatenate([self.weights - here * step[..., None], step[..., None]], axis=-1)
+        self.weights = np.where(weights > 1e-12, weights, 0.0)
+        self.vertices = np.concatenate([self.vertices, vertex[..., None, :]], axis=-2)
+        self.values = np.concatenate([self.values, vertex_value[..., None, :]], axis=-2)
+
+
+RAISE = 0.5
+
+
+def ascend(packages, mixture, floor, members, direction, steps: int = 64):
+    """Pairwise Frank-Wolfe ascent of the Nash product of ``members``' surpluses over ``floor + t * direction``
+    (..., N), raising ``t`` after each step half-way to the most the current point allows (``direction`` zero: the
+    Nash product over ``floor``). Each step moves weight from the mixture's worst vertex to the best vertex for
+    the product's gradient. ``mixture`` must give a surplus where ``direction`` is zero. Returns the mixture and
+    ``t``, which tends to the most the packages allow along ``direction``."""
     raised = members & (direction > 0)
     along = raised.any(axis=-1)
 
@@ -332,44 +362,58 @@ def ascend(packages, package, value, floor, members, direction, steps: int = 60)
         ratio = np.where(raised, (value - floor) / np.where(raised, direction, 1.0), np.inf).min(axis=-1)
         return np.where(along, ratio, 0.0)
 
-    t = np.where(along, most(value) - 1.0, 0.0)
-    for _ in range(steps):
+    t = np.where(along, most(mixture.value) - 1.0, 0.0)
+    for k in range(steps):
+        if k % 8 == 7:  # the mixed package is worth at least its vertices: restart from it, with its own worth
+            mixture = Mixture(mixture.package, packages.value(mixture.package))
+        value = mixture.value
         gap = value - floor - t[..., None] * direction
-        vertex, vertex_value = packages.vertex(np.where(members, 1.0 / np.maximum(gap, EPS), 0.0))
-        step = _step(gap, vertex_value - value, members)[..., None]
-        package = package + step * (vertex - package)
-        value = np.maximum(value + step * (vertex_value - value), packages.value(package))
-        t = t + 0.25 * (most(value) - t)
-    return package, value, most(value)
+        gradient = np.where(members, 1.0 / np.maximum(gap, EPS), 0.0)
+        vertex, vertex_value = packages.vertex(gradient)
+        slope = np.einsum("...n,...sn->...s", gradient, mixture.values)
+        away = np.argmin(np.where(mixture.weights > 0, slope, np.inf), axis=-1)
+        held = np.take_along_axis(mixture.weights, away[..., None], axis=-1)[..., 0]
+        away_value = np.take_along_axis(mixture.values, away[..., None, None], axis=-2)[..., 0, :]
+        step = held * _step(gap, held[..., None] * (vertex_value - away_value), members)
+        mixture.shift(vertex, vertex_value, away, step)
+        t = t + RAISE * (most(mixture.value) - t)
+    return mixture, most(mixture.value)
 
 
-def maximin_n(packages, floor, members, steps: int = 60):
+def _result(packages, mixture):
+    package = mixture.package
+    return package, packages.value(package)
+
+
+def maximin_n(packages, floor, members, steps: int = 64):
     """The package maximising the smallest surplus of ``members`` (..., N) over ``floor``: (package, utilities,
     that surplus)."""
-    package, value = packages.vertex(members.astype(float))
-    return ascend(packages, package, value, floor, members, members.astype(float), steps)
+    mixture = Mixture(*packages.vertex(members.astype(float)))
+    mixture, least = ascend(packages, mixture, floor, members, members.astype(float), steps)
+    return *_result(packages, mixture), least
 
 
-def nash_n(packages, disagreement, members, steps: int = 60):
+def nash_n(packages, disagreement, members, steps: int = 64):
     """The Nash bargaining solution of ``members`` (..., N): max of the product of surpluses over
     ``disagreement``; where no package beats every disagreement value, the maximin package.
     Returns (package, utilities, feasible)."""
-    package, value, least = maximin_n(packages, disagreement, members, steps)
+    mixture = Mixture(*packages.vertex(members.astype(float)))
+    mixture, least = ascend(packages, mixture, disagreement, members, members.astype(float), steps)
     floor = disagreement + np.minimum(least - 1e-9, 0.0)[..., None]
-    package, value, _ = ascend(packages, package, value, floor, members, np.zeros_like(floor), steps)
-    return package, value, least > 0
+    mixture, _ = ascend(packages, mixture, floor, members, np.zeros_like(floor), steps)
+    return *_result(packages, mixture), least > 0
 
 
-def best_for(packages, who, thresholds, members, steps: int = 60):
-    """The package best for actor ``who`` (an index) among those giving every other member its threshold; the
-    maximin package over the thresholds where none does. Returns (package, utilities, whether one does)."""
-    others = members.copy()
-    others[..., who] = False
-    package, value, least = maximin_n(packages, thresholds, others, steps)
+def best_for(packages, who, thresholds, members, steps: int = 64):
+    """The package best for actor ``who`` (an index per run, (...)) among those giving every other member its
+    threshold; the maximin package over the thresholds where none does. Returns (package, utilities, whether one
+    does)."""
+    mine = np.arange(members.shape[-1]) == np.asarray(who)[..., None]
+    others = members & ~mine
+    mixture = Mixture(*packages.vertex(others.astype(float)))
+    mixture, least = ascend(packages, mixture, thresholds, others, others.astype(float), steps)
     exists = least > 0
-    direction = np.zeros(thresholds.shape)
-    direction[..., who] = 1.0
-    with_who = others.copy()
-    with_who[..., who] = True
-    best, best_value, _ = ascend(packages, package, value, thresholds, with_who & exists[..., None], direction, steps)
-    return np.where(exists[..., None], best, package), np.where(exists[..., None], best_value, value), exists
+    fallback = _result(packages, mixture)
+    mixture, _ = ascend(packages, mixture, thresholds, (others | mine) & exists[..., None], mine * 1.0, steps)
+    best = _result(packages, mixture)
+    return *(np.where(exists[..., None], b, f) for b, f in zip(best, fallback, strict=True)), exists

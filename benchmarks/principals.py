@@ -43,7 +43,7 @@ def generated(principals: int, rule: str) -> dict:
             "position": dict.fromkeys(ISSUES, 50),
             "salience": dict.fromkeys(ISSUES, 1 / 3),
             "bridging": "nash",
-        }  # fmt: skip
+        }
     )
     return {
         "meta": {"name": f"{principals} principals", "horizon": 26, "seed": 1},

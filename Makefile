@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: baseline test test-fast lint env chromium screenshots clean
+.PHONY: baseline test test-fast lint env chromium screenshots clean docs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "negsim needs Python >= 3.12 (set PYTHON=/path/to/python3.12)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,validation,app]'
+	$(BIN)/python -m pip install --quiet -e '.[test,validation,app,docs]'
 	@touch $(STAMP)
 
 env: $(STAMP) chromium
@@ -29,12 +29,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-test: lint chromium
+test: lint chromium docs
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 # For local work: the same without the tests marked slow (CI runs them all).
 test-fast: lint chromium
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+# The documentation site (mkdocs.yml, docs/) into site/, warnings as errors; open site/index.html.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Pictures of each view of the app (negsim app), taken by the browser tests, for the README.
 screenshots: $(STAMP) chromium

@@ -264,14 +264,18 @@ def point_prediction(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="scenario YAML files")],
     observed: Annotated[bool, typer.Option(help="the files are observed-outcomes files, not scenarios")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="also require a basis for every number a scenario file sets (not meta or outputs)")
+    ] = False,
 ):
     """Check scenario files (or observed-outcomes files); print every problem as file:line: field: message."""
     from sim.scenario.observed import load_observed
+    from sim.scenario.sources import load_sourced
 
     bad = False
     for file in files:
         try:
-            (load_observed if observed else load)(file)
+            (load_observed if observed else load_sourced if strict else load)(file)
             typer.echo(f"{file}: ok")
         except ScenarioError as exc:
             bad = True
@@ -283,26 +287,10 @@ def validate(
 
 @app.command()
 def schema():
-    """Print the JSON Schema of scenario files (for editor autocompletion)."""
-    from sim.scenario.schema import Scenario
+    """Print the JSON Schema of scenario files (for editor autocompletion): a full file, or a variant (extends:)."""
+    from sim.scenario.json_schema import scenario_schema
 
-    schema = _partial(Scenario.model_json_schema(by_alias=True))
-    schema["properties"]["extends"] = {"type": "string", "description": "scenario file this one deep-merges onto"}
-    typer.echo(json.dumps(schema, indent=2))
-
-
-def _partial(node):
-    """The schema as an editor should apply it to one file: a variant (``extends:``) sets only what it
-    overrides, so only ids and distribution kinds stay required; ``negsim validate`` checks the merged whole."""
-    if isinstance(node, dict):
-        out = {k: _partial(v) for k, v in node.items() if k != "minItems"}
-        if "required" in node:
-            kept = [k for k in node["required"] if k in ("id", "dist")]
-            out.pop("required")
-            if kept:
-                out["required"] = kept
-        return out
-    return [_partial(v) for v in node] if isinstance(node, list) else node
+    typer.echo(json.dumps(scenario_schema(), indent=2))
 
 
 @app.command()
@@ -665,3 +653,55 @@ def app_command(
         serve(target, results, host, port, remote, variants, echo=typer.echo)
     except AppError as exc:
         fail(str(exc))
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    runs: Annotated[int, typer.Option(min=1, max=100_000, help="runs in the small batch it reads")] = 300,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the scenario's meta.seed)")] = None,
+):
+    """Say what never happens in a scenario and why: bounds that cannot overlap, preconditions never resolved,
+    issues never agreed, actors that cannot block, mechanisms that cannot change the answer."""
+    from sim.analysis.explain import explained, explanation_text
+
+    with reported():
+        spec = load(scenario)
+        table, findings = explained(spec, runs, seed)
+    typer.echo(explanation_text(spec, table, findings))
+
+
+@app.command()
+def new(
+    out: Annotated[Path, typer.Argument(help="the scenario YAML file to write")],
+    actor: Annotated[
+        list[str],
+        typer.Option(help="an actor, NAME or NAME:ROLE (repeat; the first two are principals, others mediators)"),
+    ],
+    issue: Annotated[list[str], typer.Option(help="an issue, by its label (repeat)")],
+    phase: Annotated[
+        list[str] | None, typer.Option(help="a phase, by its label, in declaration order (repeat; default: one)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="the scenario's name (default: from the file name)")] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="the date of round 0, e.g. 27 Nov 2024 (default: today)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the start date as YYYYMMDD)")] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace the file if it exists")] = False,
+):
+    """Write a commented starter scenario that validates as written: the actors, issues and phases named here, and
+    neutral placeholder numbers to replace with sourced ones."""
+    from sim.scenario.fields import written_date
+    from sim.scenario.starter import starter
+
+    if out.exists() and not overwrite:
+        fail(f"{out}: exists (give --overwrite to replace it)")
+    try:
+        day = written_date(start_date) if start_date else None
+        text = starter(name or out.stem.replace("_", " "), actor, issue, phase, day, seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc) if str(exc).startswith("--") else f"--start-date: {exc}") from None
+    with reported():
+        out.write_text(text, encoding="utf-8")
+        load(out)
+    typer.echo(f"{out}: written; edit it, then: negsim validate {out} && negsim explain {out}")

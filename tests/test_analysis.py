@@ -39,7 +39,7 @@ DUMMY = "milestones.committee_governing.hazard"  # a milestone: it can only happ
 # it) by its deadline only if its reservation lies below that; a faint lever and a milestone hardly or
 # never matter.
 DECISIVE = {
-    "meta": {"name": "one assumption decides", "horizon": 12, "seed": 5, "runs": 1000},
+    "meta": {"name": "one assumption decides", "start_date": "2025-12-15", "horizon": 12, "seed": 5, "runs": 1000},
     "issues": [{"id": "land", "label": "Land", "low": "none", "high": "all"}],
     "actors": [
         {

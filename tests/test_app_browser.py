@@ -82,6 +82,8 @@ def shot(page, name: str) -> None:
 
 
 def above_the_fold(page, testid: str) -> None:
+    """The element is in the first screenful of the page as it opens (typing into a box lower down scrolls it)."""
+    page.evaluate("() => { window.scrollTo(0, 0); for (const e of document.querySelectorAll('*')) e.scrollTop = 0; }")
     box = page.get_by_test_id(testid).first.bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 120) <= HEIGHT, (testid, box)
 

@@ -30,7 +30,7 @@ EVEN = {"a": 0.4, "b": 0.3, "c": 0.3}
 # Two time-based principals, a precondition met by an event, talks opened by another, incidents that can
 # collapse the ceasefire, two phases (the first defers an issue) and a milestone: every kind of state.
 RESUMABLE = {
-    "meta": {"name": "resumable", "horizon": 24, "seed": 7},
+    "meta": {"name": "resumable", "start_date": "2025-12-15", "horizon": 24, "seed": 7},
     "issues": [{"id": i, "label": f"issue {i}", "low": "none", "high": "all"} for i in "abc"],
     "actors": [
         actor(

@@ -38,7 +38,7 @@ PROBLEM_LINE = re.compile(r"^[^:]+:\d+: \S.*: .+$")
 TIME_LIMIT = 120  # seconds per command: generous, only there to turn a hang into a failure
 
 SMALL = {  # every kind of object once, with distributions; two figures keep accepted runs quick
-    "meta": {"name": "small", "horizon": 8, "runs": 100, "seed": 3},
+    "meta": {"name": "small", "start_date": "2025-12-15", "horizon": 8, "runs": 100, "seed": 3},
     "issues": [
         {"id": "land", "label": "Land", "low": "none", "high": "all"},
         {"id": "guns", "label": "Guns", "low": "kept", "high": "handed over"},
@@ -544,7 +544,7 @@ HOSTILE = {  # name -> (files, the message expected)
     ),
     "python tag": ({"scenario.yaml": "meta: !!python/name:os.system ls\n"}, "meta: invalid value"),
     "impossible date": (
-        {"scenario.yaml": render(SMALL).replace("seed: 3", "seed: 3\n  start_date: 2025-02-30")},
+        {"scenario.yaml": render(SMALL).replace("start_date: '2025-12-15'", "start_date: 2025-02-30")},
         "meta.start_date: invalid value",
     ),
     "over-long integer": (

@@ -114,3 +114,15 @@ def test_a_point_prediction_is_not_a_batch(tmp_path):
     assert run.exit_code == 0, run.output
     result, _ = discover(folder, tmp_path / "d")
     assert result.exit_code == 2 and "point prediction" in result.stderr
+
+
+def test_a_range_covers_what_a_structural_alternative_set(baseline, tmp_path):
+    """Half the baseline's runs hold the risk of collapse flat whatever the talks do (stall growth set to 0, off its
+    prior of 0.05–0.25): the range a limit is told against must include it, or a box reads 'at least 0.025 of 0.05'."""
+    result, found = discover(baseline, tmp_path / "d", "--outcome", "collapse")
+    assert result.exit_code == 0, result.output
+    runs = load_results(baseline)
+    for rule in [*found["box"]["limits"], *(r for leaf in found["cart"]["leaves"] for r in leaf["rules"])]:
+        values = runs[column("param", rule["parameter"])]
+        assert rule["range"][0] <= values.min() and rule["range"][1] >= values.max(), rule
+    assert any(rule["range"][0] == 0 for rule in found["box"]["limits"] if "stall" in rule["parameter"])

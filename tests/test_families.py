@@ -415,7 +415,7 @@ def test_bad_model_choices_are_one_line_errors(tmp_path, args, message):
 
 
 ONE_PRINCIPAL = """\
-meta: {name: one principal, horizon: 4, runs: 10}
+meta: {name: one principal, start_date: 2025-12-15, seed: 1, horizon: 4, runs: 10}
 issues:
   - {id: land, label: Land, low: none, high: all}
 actors:

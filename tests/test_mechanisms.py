@@ -94,14 +94,22 @@ def test_a_precondition_of_a_third_party_that_no_gate_asks_to_consent_is_refused
 
 
 # ----------------------------------------------------------------- non-objection
-def announced(defiance: float, **extra):
-    actors = [{**a, **linear(40)} for a in APART] + [BROKER]
+def brokered(deadline: int, **fields):
+    """Two principals apart and a US broker drafting bridging packages, with p's remains precondition open."""
+    actors = [{**a, **linear(deadline)} for a in APART] + [BROKER]
     return scenario(
         ("a", "b"),
         actors,
         protocol=BRIDGING,
         preconditions=[{**REMAINS, "waiver_pressure": 0.5}],
         world={"flags": {"found": False}},
+        **fields,
+    )
+
+
+def announced(defiance: float, **extra):
+    return brokered(
+        40,
         phases=[gate(rule="non_objection", declared_by=["us"], defiance={"p": defiance, "q": defiance})],
         start={"talks_open": True, "conceded": {"p": 0.5, "q": 0.5}},
         **extra,
@@ -244,14 +252,9 @@ def test_expiry_ends_a_time_limited_agreement_unless_it_was_extended():
 
 # ----------------------------------------------------------------- structural uncertainty
 def mixed(weights=(1, 1, 1)):
-    actors = [{**a, **linear(12)} for a in APART] + [BROKER]
     rules = ("consent", "non_objection", "framework")
-    return scenario(
-        ("a", "b"),
-        actors,
-        protocol=BRIDGING,
-        preconditions=[{**REMAINS, "waiver_pressure": 0.5}],
-        world={"flags": {"found": False}},
+    return brokered(
+        12,
         events=[{"id": "found", "hazard": 0.1, "effects": {"set": ["found"]}}],
         phases=[gate(declared_by=["us"], defiance={"p": 0.3, "q": 0.3}, ambiguity=20, break_hazard=0.3)],
         start={"talks_open": True},

@@ -65,7 +65,9 @@ def discover(folder: str | Path, measure: str = "declared", min_coverage: float 
     trajectory = box.peeling_trajectory[["id", "coverage", "density", "mass", "res_dim", "n", "k"]].astype(float)
     eligible = trajectory[trajectory["coverage"] >= min_coverage]
     chosen = int(eligible.loc[eligible["density"].idxmax(), "id"]) if len(eligible) else 0
-    span = lambda path: list(dists[path].support()) if path in dists else [x[path].min(), x[path].max()]
+    drawn = lambda path: [x[path].min(), x[path].max()]  # a mechanism's alternative may set a value off the prior's
+    span = lambda path: [f(a, b) for f, a, b in zip((min, max), dists[path].support(), drawn(path), strict=True)] \
+        if path in dists else drawn(path)  # fmt: skip
     describe = lambda path: {"parameter": path, "label": names.field(path), "unit": unit_of(spec, path),
                              "range": [float(v) for v in span(path)]}  # fmt: skip
     box.select(chosen)

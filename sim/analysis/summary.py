@@ -2,8 +2,8 @@
 
 The headline is the scenario's first phase: P(declared), P(collapse) before a declaration and
 P(stalemate), with when a declaration comes. Around it: each issue's agreement, each
-implementation milestone, a collapse after a declaration, what blocked the runs without one, and
-conditional probabilities.
+implementation milestone (with a deadline: P(done / partial / extended / missed) and when), a collapse after a
+declaration, what blocked the runs without one, and conditional probabilities.
 
 A summary is made of counts (a :class:`~sim.analysis.tally.Tally`), so a results folder of any size is
 summarised chunk by chunk (:func:`summarize_folder`); runs in memory are summarised alike (:func:`summarize`).
@@ -193,6 +193,7 @@ def summarize_counts(counts: Tally, chunks: Chunks, meta: dict | None = None, sc
                 **proportion(done, n),
                 "given_declared": proportion(both, declared),
                 "median_rounds_after": median_of_counts(lags, offset),
+                **_statuses(counts.statuses.get(mid), n, start, days),
             }
             for mid, (done, both, offset, lags) in counts.milestones.items()
         ],
@@ -232,6 +233,19 @@ def _mechanisms(counts: Tally, scenario, names: Names | None) -> list[dict]:
             })  # fmt: skip
         out.append({"mechanism": m.id, "label": names.mechanisms[m.id] if names else m.id, "alternatives": rows})
     return out
+
+
+def _statuses(found: dict[str, np.ndarray] | None, n: int, start: dt.date | None, days: int) -> dict:
+    """How a milestone with a deadline ended: P(each status) with its interval and the quartile rounds (and dates)
+    it ended in (carried out, else last due); nothing for a milestone without a deadline."""
+    if found is None:
+        return {}
+    return {
+        "status": {
+            label: {**proportion(int(hist.sum()), n), "rounds": quartiles(hist[1:], start, days)}
+            for label, hist in found.items()
+        }
+    }
 
 
 def _shares(counts: dict[str, int], n: int, names: dict | None) -> dict:

@@ -7,6 +7,18 @@ def _row(p: dict) -> str:
     return f"{p['p']:>8.3f}   [{p['low']:.3f}, {p['high']:.3f}]"
 
 
+def status_lines(status: dict | None) -> list[str]:
+    """How a milestone with a deadline ended, a line per status it ended in: P, interval and median round (the
+    round it was carried out, else the round it was last due by)."""
+    lines = []
+    for label, p in (status or {}).items():
+        if p["k"]:
+            median = p["rounds"]["median"]
+            when = "not due by the end" if median is None else f"median round {median:g}"
+            lines.append(f"{_row(p)}      {label} ({when})")
+    return lines
+
+
 def uncertainty_lines(spread: dict | None) -> list[str]:
     """The two kinds of uncertainty (:mod:`sim.analysis.uncertainty`) as lines of the plain-text summary."""
     if spread is None:
@@ -95,6 +107,7 @@ def summary_text(summary: dict) -> str:
         for m in summary["milestones"]:
             lag = "-" if m["median_rounds_after"] is None else f"{m['median_rounds_after']:g}"
             lines.append(f"{_row(m)}    {m['label']} ({m['given_declared']['p']:.1%}; {lag})")
+            lines += status_lines(m.get("status"))
     for title, rows in (
         ("what blocked the runs without a declaration:", summary["blocking"]),
         ("what held up the issues still open in declared runs:", summary.get("open_blocking")),

@@ -20,7 +20,7 @@ from sim.analysis.intervals import proportion
 from sim.analysis.quantiles import Agreed, added, histogram, value_bin
 from sim.batch.executors import pooled
 from sim.batch.folder import RUNS, ResultsFolder
-from sim.engine.columns import COALITION, OUTCOME_ORDER, SUCCESS, column, idents
+from sim.engine.columns import COALITION, MILESTONE_STATUSES, OUTCOME_ORDER, PENDING, SUCCESS, column, idents
 
 # The run table's columns a summary reads (figures too): the rest (parameters, pressures, budgets) it leaves.
 SUMMARY_COLUMNS = [
@@ -37,6 +37,8 @@ SUMMARY_KINDS = [  # and the columns of these kinds, one per phase, issue, miles
     "agreed_round",
     "agreed_value",
     "milestone_round",
+    "milestone_status",
+    "milestone_due",
     "precondition",
     "precondition_round",
     "red_line_bound",
@@ -135,6 +137,8 @@ class Tally:
     phases: dict[str, int] = field(default_factory=dict)
     agreed: dict[str, Agreed] = field(default_factory=dict)
     milestones: dict[str, list] = field(default_factory=dict)  # done, done and declared, lags counted (offset)
+    statuses: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # milestone -> status -> runs per round
+    # it ended in, shifted by one: counts[0] are runs without a round (still pending)
     blocking: Counter = field(default_factory=Counter)
     open_blocking: Counter = field(default_factory=Counter)
     blockers: dict[str, int] = field(default_factory=dict)  # in order of first appearance
@@ -181,6 +185,7 @@ class Tally:
             offset = min(counted[2], int(lag.min())) if lag.size else counted[2]
             lags = added(np.pad(counted[3], (counted[2] - offset, 0)), histogram(lag - offset))
             counted[:] = [counted[0] + int(done.sum()), counted[1] + int((done & declared).sum()), offset, lags]
+        self._count_statuses(df)
         for counts, blocker, reason, among in (
             (self.blocking, "blocker", "reason", ~declared),
             (self.open_blocking, "open_blocker", "open_reason", declared),
@@ -203,6 +208,18 @@ class Tally:
             counted = self.on_bound.setdefault(red_line, [0, 0])
             counted[0] += int(settled.sum())
             counted[1] += int(bound.sum())
+
+    def _count_statuses(self, df: pd.DataFrame) -> None:
+        """Count in how each milestone with a deadline ended, and when: the round it was carried out, else the round
+        it was last due by (none while still pending)."""
+        for mid in idents(df.columns, "milestone_status"):
+            status = df[column("milestone_status", mid)].to_numpy()
+            when, due = df[column("milestone_round", mid)].to_numpy(), df[column("milestone_due", mid)].to_numpy()
+            ended = np.where(status == PENDING, -1, np.where(when >= 0, when, due))
+            counted = self.statuses.setdefault(mid, {})
+            for code, label in enumerate(MILESTONE_STATUSES):
+                hist = histogram(ended[status == code] + 1)
+                counted[label] = added(counted.get(label, np.zeros(0, dtype=np.int64)), hist)
 
     def _count_structure(self, df: pd.DataFrame, declared: np.ndarray, collapsed: np.ndarray) -> None:
         """Count in how the first phase was declared and whether every party explicitly accepted it, what collapsed
@@ -266,6 +283,10 @@ class Tally:
             low = min(counted[2], offset)
             merged = added(np.pad(counted[3], (counted[2] - low, 0)), np.pad(lags, (offset - low, 0)))
             counted[:] = [counted[0] + done, counted[1] + both, low, merged]
+        for mid, found in other.statuses.items():
+            counted = self.statuses.setdefault(mid, {})
+            for label, hist in found.items():
+                counted[label] = added(counted.get(label, np.zeros(0, dtype=np.int64)), hist)
         for mechanism, drawn in other.alternatives.items():
             for alternative, counts in drawn.items():
                 self.alternatives.setdefault(mechanism, {}).setdefault(alternative, Counter()).update(counts)

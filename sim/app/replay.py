@@ -186,5 +186,5 @@ def _happened(model: NegotiationModel, names: Names, t: int, counts: list[int] |
     for what, labels, rounds in dated:
         out += [f"{what}: {label}" for label, r in zip(labels, rounds, strict=True) if r == t]
     if model.collapse_round[0] == t:
-        out.append("the ceasefire collapsed")
+        out.append(spec.meta.outcome_words.collapsed)
     return out

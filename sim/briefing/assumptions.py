@@ -161,6 +161,27 @@ def _risk(r) -> str:
     )
 
 
+def _follows(m, names: Names) -> str:
+    """What a milestone follows and its timetable: its issues agreed (or a party alone), the milestones it requires,
+    its earliest round, its deadline with extensions, partial compliance, what missing it risks and its monitor."""
+    lines = ["a party alone" if m.unilateral else ", ".join(names.issues[i] for i in m.issues) + " agreed"]
+    lines += [f"after {names.milestones[r]}" for r in m.requires]
+    lines += [f"not before round {m.earliest}"] if m.earliest else []
+    if m.deadline is not None:
+        lines.append(f"due {m.deadline} rounds after")
+    if m.extensions is not None:
+        x = m.extensions
+        lines.append(f"up to {x.times} extension(s) of {x.rounds} rounds by {', '.join(map(names.actor, x.by))} "
+                     f"(chance {value(x.probability)})")  # fmt: skip
+    if m.partial is not None:
+        lines.append(f"share done if late {value(m.partial)}" + (", counts" if m.partial_counts else ""))
+    if m.on_missed is not None:
+        lines.append(f"if missed: collapse chance {value(m.on_missed.collapse)}")
+    if m.monitor is not None:
+        lines.append(f"verified by {names.actor(m.monitor)} (disputed {value(m.dispute)}: {m.disputed})")
+    return "\n".join(lines)
+
+
 def _rules(o, names: Names) -> str:
     return "Protocol" if isinstance(o, Protocol) else "Risk of collapse"
 
@@ -225,7 +246,7 @@ SECTIONS = (
                                  effects(e, names))),
     Section("Implementation milestones", ("Milestone", "Follows", "Chance per round", "Basis"),
             (0.22, 0.2, 0.2, 0.38), lambda s: s.milestones, _named("milestones"),
-            lambda m, s, names: (", ".join(names.issues[i] for i in m.issues) + " agreed", value(m.hazard))),
+            lambda m, s, names: (_follows(m, names), value(m.hazard))),
     Section("Protocol and risk", ("", "What the scenario sets", "Basis"), (0.16, 0.44, 0.40),
             lambda s: [s.protocol, s.risk], _rules, _what_rules_set),
 )  # fmt: skip

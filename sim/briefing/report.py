@@ -29,7 +29,7 @@ from sim.engine.columns import reason_words
 from sim.scenario.digest import Claim, find_seeds, read_digests
 from sim.scenario.labels import Names, words
 from sim.scenario.parameters import uncertain
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import OutcomeWords, Scenario
 
 SUMMARY_KEYS = ("runs", "seed", "probabilities", "declaration_round", "blocking", "preconditions", "agreements")
 CAPTIONS = {
@@ -106,6 +106,24 @@ def _share_table(header: str, rows: list[dict], label: str = "label") -> Table:
         [(r[label], pct(r["p"]), f"{pct(r['low'])} – {pct(r['high'])}", f"{r['k']:,} of {r['n']:,}") for r in rows],
         (0.4, 0.18, 0.24, 0.18),
     )
+
+
+def _statuses(milestones: list[dict]) -> list:
+    """How the milestones with a deadline ended (done, extended, partial, missed, still pending), with the median
+    date: carried out, else last due."""
+    rows = [
+        (m["label"], status, pct(p["p"]), f"{pct(p['low'])} – {pct(p['high'])}",
+         day(p["rounds"]["median_date"]) if p["rounds"].get("median_date") else "—")
+        for m in milestones
+        for status, p in m.get("status", {}).items()
+        if p["k"]
+    ]  # fmt: skip
+    if not rows:
+        return []
+    return [
+        Paragraph("Against their deadlines (the date is the median of when each was carried out, else last due):"),
+        Table(("Milestone", "Ended", "Probability", "95% interval", "Median date"), rows, (0.3, 0.14, 0.16, 0.2, 0.2)),
+    ]
 
 
 def _blocking_table(who: str, rows: list[dict], names: Names) -> Table:
@@ -201,14 +219,14 @@ def _declared_and_consented(summary: dict) -> list:
     ]
 
 
-def _collapse_causes(summary: dict) -> list:
+def _collapse_causes(summary: dict, words: OutcomeWords) -> list:
     causes = summary.get("collapse_causes", {})
     if not causes.get("any"):
         return []
     before = causes.get("before", {})
     rows = [(cause, interval(before.get(cause, {"p": 0.0, "low": 0.0, "high": 0.0})), interval(p))
             for cause, p in causes["any"].items()]  # fmt: skip
-    return [Heading("What collapses the ceasefire", 2),
+    return [Heading(f"Why {words.collapse}", 2),
             Table(("Cause", "Before a declaration", "Any time by the horizon"), rows, (0.5, 0.25, 0.25))]  # fmt: skip
 
 
@@ -218,8 +236,9 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
     phase = summary.get("phase") or names.phases[scenario.ordered_phases()[0].id]
     after = summary["collapse"]["after"]
     lines = [
-        f"{phase} by {day(m.date_of(m.horizon))} in {interval(probs['declared'])} of runs; the ceasefire "
-        f"collapses first in {pct(probs['collapse']['p'])}, and in {pct(after['p'])} more after a declaration; "
+        f"{phase} by {day(m.date_of(m.horizon))} in {interval(probs['declared'])} of runs; "
+        f"{m.outcome_words.collapse} first in {pct(probs['collapse']['p'])}, and in {pct(after['p'])} more after "
+        "a declaration; "
         f"talks are still stuck at the horizon in {pct(probs['stalemate']['p'])} (95% Wilson intervals below)."
     ]
     if t.get("median") is not None:
@@ -246,7 +265,7 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
     out += _two_kinds(summary.get("uncertainty"))
     out += _structural(summary)
     out += _declared_and_consented(summary)
-    out += _collapse_causes(summary)
+    out += _collapse_causes(summary, scenario.meta.outcome_words)
     if summary["blocking"]:
         out += [
             Heading("What blocks the declaration", 2),
@@ -279,6 +298,7 @@ def key_numbers_section(scenario: Scenario, summary: dict) -> list:
         ]
         if summary.get("milestones"):
             out.append(_share_table("Milestone carried out", summary["milestones"]))
+            out += _statuses(summary["milestones"])
         if summary.get("open_blocking"):
             out.append(_blocking_table("Holding up the open issues", summary["open_blocking"], names))
     return out
@@ -308,7 +328,7 @@ def method_section(s: Scenario, meta: dict) -> list:
         + f". Rounds last {m.round_days} days from {day(m.start_date)}; the horizon of {m.horizon} rounds only ends "
         "the observation. The risk of collapse grows while talks stall and falls with agreements; a declared phase "
         "can still collapse. A run's outcome is 'declared' if the first phase is declared by the horizon, "
-        "'collapse' if the ceasefire breaks down before that, and 'stalemate' otherwise."
+        f"'collapse' if {m.outcome_words.collapse} before that, and 'stalemate' otherwise."
     )
     monte_carlo = (
         f"The batch is a Monte Carlo of {meta['runs']:,} runs. Each run draws the scenario's {len(uncertain(s))} "

@@ -8,14 +8,16 @@ table (:func:`sim.engine.tables.run_table`, one row per run) has the columns
   horizon), the ``round`` and ``date`` of that outcome (the horizon for a stalemate), and
   ``collapse_round`` (-1 if none: a collapse after a declaration leaves the outcome ``declared``);
 - ``collapse_cause``: what collapsed it (an event's id, ``breakdown``, an expiry's id, or
-  ``<phase>_framework`` for a framework that broke over its ambiguity; empty if it held);
+  ``<phase>_framework`` for a framework that broke over its ambiguity, ``<milestone>_missed`` for a missed
+  deadline; empty if it held);
 - ``blocker`` and ``reason``: what last stopped the first phase's declaration (empty once
   declared; reason texts such as ``precondition: remains``, see :func:`reason_text`);
   ``open_blocker`` and ``open_reason``: what last stopped an agreement on the issues still open;
 - ``coalition`` (scenarios with more than two principals): the principals who accepted the first phase's
   declaration, sorted and '+'-joined (empty if it was not declared);
 - one column per *kind* below and scenario id, e.g. ``agreed.weapons.round``,
-  ``milestone.committee_governing.round`` or ``param.actors.israel.reservation``.
+  ``milestone.committee_governing.round`` or ``param.actors.israel.reservation``; a milestone with a deadline
+  also has ``.status`` (a code of ``MILESTONE_STATUSES``) and ``.due``, a renewable agreement ``expiry.<id>.left``.
 
 The trajectory table (:func:`sim.engine.tables.trajectory_table`) holds the per-round state of the recorded runs,
 long format: run, round, actor, issue, stated position, tabled package, threshold, value, pressure.
@@ -67,6 +69,12 @@ REFERS_TO = {
 COALITION = "coalition"  # with more than two principals: those who accepted the first phase, sorted, '+'-joined
 BREAKDOWN = "breakdown"  # what a collapse from the risk's own hazard (no event) refers to
 FRAMEWORK_BROKE = "{}_framework"  # a framework declared for a phase that broke over its ambiguity
+MISSED_DEADLINE = "{}_missed"  # a milestone whose missed deadline collapsed the ceasefire
+
+# How a milestone with a deadline ends (codes of its ``status`` column): still pending at the horizon, done by its
+# deadline, partly done by its final deadline, done after an extension, or missed.
+PENDING, DONE, PARTIAL, EXTENDED, MISSED = range(5)
+MILESTONE_STATUSES = ("pending", "done", "partial", "extended", "missed")
 
 # Column kinds: a template per kind, filled with a scenario id (a parameter path for ``param``).
 COLUMN_KINDS = {
@@ -77,6 +85,9 @@ COLUMN_KINDS = {
     "agreed_round": "agreed.{}.round",  # the round an issue was agreed (-1: not by the horizon)
     "agreed_value": "agreed.{}.value",  # the value it was agreed at (NaN: not agreed)
     "milestone_round": "milestone.{}.round",  # the round a milestone was carried out (-1: not)
+    "milestone_status": "milestone.{}.status",  # with a deadline: how it ended (a code of MILESTONE_STATUSES)
+    "milestone_due": "milestone.{}.due",  # with a deadline: the round it was last due by, extensions included
+    "expiry_left": "expiry.{}.left",  # a renewable agreement: the party that left it ("": nobody)
     "precondition": "precondition.{}",  # met / waived / unmet
     "precondition_round": "precondition.{}.round",  # the round it was met or waived (-1: neither)
     "red_line_bound": "red_line.{}.bound",  # whether its issue was agreed on the red line
@@ -138,9 +149,10 @@ def measures(spec) -> list[str]:
 
 def collapse_causes(spec) -> list[str]:
     """What can collapse a ceasefire, in the order the engine refers to them: events, the breakdown hazard,
-    expiries, and each phase's framework breaking over its ambiguity."""
+    expiries, each phase's framework breaking over its ambiguity, and each milestone's missed deadline."""
     phases = [FRAMEWORK_BROKE.format(p.id) for p in spec.ordered_phases()]
-    return [*(e.id for e in spec.events), BREAKDOWN, *(x.id for x in spec.expiries), *phases]
+    missed = [MISSED_DEADLINE.format(m.id) for m in spec.milestones]
+    return [*(e.id for e in spec.events), BREAKDOWN, *(x.id for x in spec.expiries), *phases, *missed]
 
 
 def reached(table: pd.DataFrame, what: str) -> np.ndarray:

@@ -13,7 +13,7 @@ One :meth:`NegotiationModel.step` is one round (a week by default):
 3. proposals (:mod:`sim.engine.proposals`): the next phase's gate under its declaration rule, the issues still
    open inside declared phases, and explicit endorsements of announced phases; each is tabled, answered and
    decided (:mod:`sim.engine.declaration`);
-4. implementation milestones (their preconditions gate them);
+4. implementation (:mod:`sim.engine.implementation`): milestones carried out, verified, extended or missed;
 5. pressure fades, red lines are relaxed (at an audience cost) under pressure, and principals concede on their
    own clocks, which run while talks are open and no precondition that freezes them is open.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import concession, declaration, effects, preconditions, proposals, risk, rules, setup, streams
+from sim.engine import concession, declaration, effects, implementation, preconditions, proposals, risk, rules, setup
 from sim.engine.agents import ROLE_CLASSES, Principal
 from sim.engine.columns import (
     COLLAPSE,
@@ -42,8 +42,6 @@ from sim.engine.start import begin
 from sim.engine.world import WorldState
 from sim.scenario.mechanisms import switched
 from sim.scenario.schema import Scenario
-
-MILESTONE_STREAM = streams.key("milestones")
 
 
 class _NoDraws:
@@ -77,8 +75,8 @@ class NegotiationModel(mesa.Model):
     scenario order). Numbers are read one way: through ``numbers``, a float where the scenario fixes them and an
     array over the block where it draws them. Block arrays hold what changes during a run and what the rules take
     per actor or issue (``n`` runs, ``A`` actors, ``I`` issues, ``H`` phases, ``R`` red lines, ``P``
-    preconditions, ``V`` veto players, ``L`` levers, ``G`` guarantees, ``K`` milestones; utilities in [0, 1],
-    issue values on 0-100; rounds are -1 where something has not happened):
+    preconditions, ``V`` veto players, ``L`` levers, ``G`` guarantees, ``K`` milestones, ``X`` expiries;
+    utilities in [0, 1], issue values on 0-100; rounds are -1 where something has not happened):
 
     ==================================  ===========  ================================================
     ``ideal``, ``salience``             (n, A, I)    ideal positions (moved by events); issue weights
@@ -94,6 +92,9 @@ class NegotiationModel(mesa.Model):
     ``agreed_round``, ``agreed_value``  (n, I)       round and value each issue was agreed at
     ``resolving``                       (n, I)       a framework's interval still to agree as a point
     ``milestone_round``                 (n, K)       round each milestone was carried out
+    ``milestone_status``                (n, K)       how it ended (PENDING, DONE, PARTIAL, EXTENDED, MISSED)
+    ``milestone_extended``              (n, K)       extensions of its deadline granted
+    ``expiry_left``                     (n, X)       the actor that left each renewable agreement
     ``collapse_round``, ``_ref``        (n,)         round and cause of a collapse
     ``red_line_min``, ``_max``          (n, R)       red lines' bounds (-inf / +inf if open)
     ``veto_min``, ``veto_max``          (n, V, I)    domestic veto players' bounds
@@ -134,6 +135,7 @@ class NegotiationModel(mesa.Model):
         setup.red_lines(self)
         setup.preconditions(self)
         setup.phases(self)
+        setup.implementation(self)
         setup.third_parties(self)
         tablers = [self.actor_index[a] for a in spec.protocol.tabled_by]
         speaking = np.flatnonzero(self.phase_parties.any(axis=0) | self.phase_declarers.any(axis=0))
@@ -298,7 +300,7 @@ class NegotiationModel(mesa.Model):
             contested |= proposal.contested
             if proposal.rows.size:
                 declaration.negotiate(self, t, proposal)
-        self._milestones(t)
+        implementation.step(self, t)
         self.pressure *= 1.0 - np.where(self.live, self.numbers(self.spec.protocol.pressure_decay), 0.0)[:, None]
         for principal in self.principals:
             principal.relax(t, contested)
@@ -342,27 +344,14 @@ class NegotiationModel(mesa.Model):
         first = len(self.spec.events) + 1 + len(self.spec.expiries)
         self._collapse(mask, t, first + phase)
 
+    def deadline_missed(self, mask: np.ndarray, milestone: int, t: int) -> None:
+        """A missed deadline of ``milestone`` collapsed the ceasefire where ``mask``."""
+        self._collapse(mask, t, len(self.causes) - len(self.spec.milestones) + milestone)
+
     def _open_talks(self, t):
         opening = self.live & ~self.talks_open & self.world.active(self.spec.protocol.opens_when, t)
         self.talks_open |= opening
         self.world.set_flag("talks_open", opening)
-
-    def _milestones(self, t):
-        for k, milestone in enumerate(self.spec.milestones):
-            needed = self.milestone_issues[k]
-            ready = np.all((self.agreed_round[:, needed] >= 0) & (self.agreed_round[:, needed] < t), axis=-1)
-            h = self.milestone_phase[k]
-            if h >= 0:
-                ready &= (self.declared_round[:, h] >= 0) & (self.declared_round[:, h] < t)
-            ready &= ~np.any(preconditions.still_open(self) & self.milestone_preconditions[k], axis=-1)
-            ready &= self.live & (self.milestone_round[:, k] < 0)
-            if not ready.any():
-                continue
-            u = streams.uniform(self.seed, self.run_ids, MILESTONE_STREAM, streams.key(milestone.id), t)
-            done = ready & (u < self.numbers(milestone.hazard))
-            self.milestone_round[:, k] = np.where(done, t, self.milestone_round[:, k])
-            self.world.set_flag(f"done_{milestone.id}", done)
-            self.progress_round = np.where(done, t, self.progress_round).astype(np.int32)
 
     def _close(self):
         """At the horizon: a run whose talks never opened says so."""

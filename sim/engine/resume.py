@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import effects, rules
-from sim.engine.columns import NON_OBJECTION
+from sim.engine.columns import DONE, NON_OBJECTION
 from sim.scenario.schema import TIME_STRATEGIES
 
 
@@ -48,6 +48,7 @@ def resume(model, as_of) -> None:
     for k, m in enumerate(spec.milestones):
         if m.id in as_of.milestones:
             model.milestone_round[:, k] = as_of.milestones[m.id]
+            model.milestone_status[:, k] = DONE
             world.set_flag(f"done_{m.id}", everywhere)
     progress = [*as_of.declared.values(), *(a.round for a in as_of.agreed.values()), *as_of.milestones.values()]
     model.progress_round[:] = max(progress, default=-1)

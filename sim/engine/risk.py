@@ -4,7 +4,8 @@ Each round the breakdown hazard is the scenario's ``risk.hazard`` times :func:`m
 progress on the stall clock, which starts when ``risk.stall_from`` first holds), talks not open, recent progress,
 the pressure on the principals, agreed issues, a declared phase, and recent incidents. The same multiplier scales
 each incident's own collapse chance. Expiries are separate: a time-limited agreement ends in its round unless a
-flag keeps it alive. Every collapse records its cause (:func:`sim.engine.columns.collapse_causes`).
+flag keeps it alive; a renewable one comes up every so many rounds, and a party may leave it then. Every
+collapse records its cause (:func:`sim.engine.columns.collapse_causes`).
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def start_stall_clock(m, t: int) -> None:
 
 
 def breakdown(m, t: int, scale: np.ndarray) -> np.ndarray:
-    """Where the ceasefire breaks down this round without a single trigger (its base hazard times ``scale``)."""
-    hazard = m.numbers(m.spec.risk.hazard)
+    """Where the ceasefire breaks down this round without a single trigger: its base hazard, plus what missed
+    deadlines added, times ``scale``."""
+    hazard = m.numbers(m.spec.risk.hazard) + m.missed_hazard
     if not np.any(hazard):
         return np.zeros(m.block_size, dtype=bool)
     u = streams.uniform(m.seed, m.run_ids, BREAKDOWN_STREAM, t)
@@ -56,12 +58,20 @@ def breakdown(m, t: int, scale: np.ndarray) -> np.ndarray:
 
 
 def expiries(m, t: int):
-    """Yield (index, where it ends) for each time-limited agreement that expires in round ``t``."""
+    """Yield (index, where it ends) for each time-limited agreement that expires or comes up for renewal in round
+    ``t``: it lapses unless a flag keeps it alive, or a party leaves it (recorded in ``m.expiry_left``)."""
     for j, expiry in enumerate(m.spec.expiries):
-        if expiry.at_round != t:
+        if not expiry.due(t):
             continue
         alive = np.zeros(m.block_size, dtype=bool)
         for name in expiry.unless:
             alive |= m.world.flags[:, m.world.flag(name)]
-        u = streams.uniform(m.seed, m.run_ids, EXPIRY_STREAM, streams.key(expiry.id))
-        yield j, m.live & ~alive & (u < m.numbers(expiry.probability))
+        key = streams.key(expiry.id)
+        u = streams.uniform(m.seed, m.run_ids, EXPIRY_STREAM, key, *(() if t == expiry.at_round else (t,)))
+        ended = m.live & ~alive & (u < m.numbers(expiry.probability))
+        for actor, chance in expiry.leave.items():
+            u = streams.uniform(m.seed, m.run_ids, EXPIRY_STREAM, key, streams.key(actor), t)
+            leaving = m.live & ~ended & (u < m.numbers(chance))
+            m.expiry_left[:, j] = np.where(leaving, m.actor_index[actor], m.expiry_left[:, j])
+            ended |= leaving
+        yield j, ended

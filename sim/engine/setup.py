@@ -1,7 +1,7 @@
 """A model's block arrays at round 0, from the scenario's numbers (:class:`~sim.engine.numbers.Numbers`).
 
 Each function fills one part of the model: its actors, red lines and veto players, preconditions, phases,
-third parties and, for two-party protocols, the offers solved up front.
+implementation, third parties and, for two-party protocols, the offers solved up front.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def preconditions(m) -> None:
 
 def phases(m) -> None:
     """Each phase's parties, declarers, rule (per run), issues settled and deferred, preconditions, and the
-    records of declarations, consents, agreements, frameworks and milestones."""
+    records of declarations, consents, agreements and frameworks."""
     spec, n = m.spec, m.block_size
     A, n_issues, H = len(spec.actors), len(m.issue_index), len(m.phases)
     m.phase_parties, m.phase_declarers = np.zeros((H, A), dtype=bool), np.zeros((H, A), dtype=bool)
@@ -142,15 +142,29 @@ def phases(m) -> None:
     m.resolving = np.zeros((n, n_issues), dtype=bool)
     m.framework_low, m.framework_high = np.full((n, n_issues), np.nan), np.full((n, n_issues), np.nan)
     m.framework_round, m.framework_phase = np.full((n, n_issues), -1, dtype=np.int32), np.full((n, n_issues), -1)
-    milestones = spec.milestones
-    m.milestone_issues = np.zeros((len(milestones), n_issues), dtype=bool)
-    m.milestone_preconditions = np.zeros((len(milestones), len(ids)), dtype=bool)
+
+
+def implementation(m) -> None:
+    """Milestones (what each implements and waits for, its timetable, and the record of how it went) and who left
+    each renewable agreement."""
+    spec, n = m.spec, m.block_size
+    milestones, ids = spec.milestones, [p.id for p in spec.preconditions]
+    K, order = len(milestones), [x.id for x in milestones]
+    m.milestone_issues = np.zeros((K, len(m.issue_index)), dtype=bool)
+    m.milestone_preconditions = np.zeros((K, len(ids)), dtype=bool)
+    m.milestone_requires = np.zeros((K, K), dtype=bool)
     for k, x in enumerate(milestones):
         m.milestone_issues[k, [m.issue_index[i] for i in x.issues]] = True
         m.milestone_preconditions[k, [ids.index(p) for p in x.preconditions]] = True
+        m.milestone_requires[k, [order.index(r) for r in x.requires]] = True
     phase_ids = [p.id for p in m.phases]
     m.milestone_phase = np.array([phase_ids.index(x.phase) if x.phase else -1 for x in milestones], dtype=int)
-    m.milestone_round = np.full((n, len(milestones)), -1, dtype=np.int32)
+    m.milestone_round = np.full((n, K), -1, dtype=np.int32)
+    m.milestone_status = np.zeros((n, K), dtype=np.int8)  # PENDING
+    m.milestone_extended = np.zeros((n, K), dtype=np.int32)  # extensions granted
+    m.milestone_reported = np.zeros((n, K), dtype=bool)  # carried out, its report disputed (awaiting verification)
+    m.missed_hazard = np.zeros(n)  # added to the breakdown hazard by missed deadlines
+    m.expiry_left = np.full((n, len(spec.expiries)), -1, dtype=np.int32)  # the actor that left it
 
 
 def third_parties(m) -> None:

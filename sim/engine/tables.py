@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.engine import implementation
 from sim.engine.columns import (
     COALITION,
     COLLAPSE,
@@ -108,6 +109,15 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
         cols[column("agreed_value", issue)] = model.agreed_value[:, i]
     for k, m in enumerate(spec.milestones):
         cols[column("milestone_round", m.id)] = model.milestone_round[:, k]
+        if m.deadline is not None:
+            cols[column("milestone_status", m.id)] = model.milestone_status[:, k]
+            due = implementation.due(model, k)
+            cols[column("milestone_due", m.id)] = np.where(np.isfinite(due), due, -1).astype(np.int32)
+    for j, x in enumerate(spec.expiries):
+        if x.leave:
+            cols[column("expiry_left", x.id)] = np.array(["", *(a.id for a in spec.actors)], dtype=object)[
+                model.expiry_left[:, j] + 1
+            ]
     for j, p in enumerate(spec.preconditions):
         met, waived = model.precondition_met[:, j], model.precondition_waived[:, j]
         cols[column("precondition", p.id)] = np.where(met >= 0, "met", np.where(waived >= 0, "waived", "unmet"))

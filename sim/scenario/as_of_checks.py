@@ -76,7 +76,8 @@ def _preconditions(scenario: Scenario, late):
 
 def _phases(scenario: Scenario, late):
     """Phases declared in order, after the talks opened, with their issues agreed and preconditions met or
-    waived; issues agreed when a phase had them on the table; milestones after their issues and phase."""
+    waived; issues agreed when a phase had them on the table; milestones after their issues and phase (unless a party
+    takes them alone), not before their earliest round, after the milestones they require."""
     a = scenario.as_of
     order = scenario.ordered_phases()
     yield from unknown("as_of.declared", a.declared, [p.id for p in order], "phase")
@@ -126,11 +127,16 @@ def _phases(scenario: Scenario, late):
         if m is None:
             continue
         undone = [i for i in m.issues if i not in a.agreed or a.agreed[i].round >= r]
-        if undone:
+        if undone and not m.unilateral:
             yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before {', '.join(undone)} "
                                                 "was agreed (in an earlier round)")  # fmt: skip
-        if m.phase is not None and a.declared.get(m.phase, r) >= r:
+        if m.phase is not None and a.declared.get(m.phase, r) >= r and not m.unilateral:
             yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before phase '{m.phase}' was declared")
+        if r < m.earliest:
+            yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before its earliest round {m.earliest}")
+        for required in m.requires:
+            if a.milestones.get(required, r) >= r:
+                yield (f"as_of.milestones.{ident}", f"carried out in round {r}, before '{required}' was done")
 
 
 def unknown(path: str, given, known: list[str], kind: str):

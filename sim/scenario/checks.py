@@ -2,7 +2,8 @@
 
 :func:`incoherences` lists every (dotted path, message) a scenario has: duplicate ids, references to actors,
 issues, flags, phases or preconditions that do not exist (:func:`references`), roles asked to do what they
-cannot, phase gates in a cycle, protocols and strategies that need two principals, events past the horizon,
+cannot, phase gates in a cycle, milestones that wait on themselves or have what a deadline governs without one,
+protocols and strategies that need two principals, events past the horizon,
 and an ``as_of`` state no run could be in (:mod:`sim.scenario.as_of_checks`). The loader reports each on the
 line of the file that gave it.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 from sim.scenario.as_of_checks import as_of_incoherences, unknown
 from sim.scenario.errors import did_you_mean
-from sim.scenario.schema import THIRD_PARTIES, TWO_PARTY_STRATEGIES, Scenario, When
+from sim.scenario.fields import bounds
+from sim.scenario.schema import THIRD_PARTIES, TWO_PARTY_STRATEGIES, Effects, Scenario, When
 
 
 def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
@@ -24,6 +26,7 @@ def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
         "precondition": [p.id for p in scenario.preconditions],
         "red_line": [r.id for r in scenario.red_lines],
         "veto_player": [v.id for v in scenario.veto_players],
+        "milestone": [m.id for m in scenario.milestones],
     }
     out = []
     for field, ids, what in (("issues", scenario.issue_ids(), "issue"), ("actors", known["actor"], "actor")):
@@ -48,6 +51,7 @@ def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
     out += _phases(scenario)
     out += _third_parties(scenario)
     out += _preconditions(scenario)
+    out += _milestones(scenario)
     out += _start(scenario)
     out += _protocol(scenario)
     out += list(as_of_incoherences(scenario))
@@ -88,6 +92,16 @@ def references(scenario: Scenario):
             yield (f"milestones.{i}.phase", "phase", m.phase)
         for j, x in enumerate(m.preconditions):
             yield (f"milestones.{i}.preconditions.{j}", "precondition", x)
+        for j, x in enumerate(m.requires):
+            yield (f"milestones.{i}.requires.{j}", "milestone", x)
+        if m.monitor is not None:
+            yield (f"milestones.{i}.monitor", "actor", m.monitor)
+        if m.extensions is not None:
+            for j, x in enumerate(m.extensions.by):
+                yield (f"milestones.{i}.extensions.by.{j}", "actor", x)
+            yield from _effects_refs(f"milestones.{i}.extensions.cost", m.extensions.cost)
+        if m.on_missed is not None:
+            yield from _effects_refs(f"milestones.{i}.on_missed.effects", m.on_missed.effects)
     for i, lev in enumerate(scenario.leverage):
         yield (f"leverage.{i}.from", "actor", lev.source)
         yield (f"leverage.{i}.to", "actor", lev.target)
@@ -113,28 +127,12 @@ def references(scenario: Scenario):
                 yield (f"events.{i}.{field}", "actor", getattr(e, field))
         for flag in e.boost:
             yield (f"events.{i}.boost.{flag}", "flag", flag)
-        fx = e.effects
-        for field in ("pressure", "reservation", "position", "align"):
-            for actor in getattr(fx, field):
-                yield (f"events.{i}.effects.{field}.{actor}", "actor", actor)
-        for actor, shifts in fx.position.items():
-            for issue in shifts:
-                yield (f"events.{i}.effects.position.{actor}.{issue}", "issue", issue)
-        for actor, align in fx.align.items():
-            yield (f"events.{i}.effects.align.{actor}.toward", "actor", align.toward)
-        for actor, shifts in fx.salience.items():
-            yield (f"events.{i}.effects.salience.{actor}", "actor", actor)
-            for issue in shifts:
-                yield (f"events.{i}.effects.salience.{actor}.{issue}", "issue", issue)
-        for line in fx.red_lines:
-            yield (f"events.{i}.effects.red_lines.{line}", "red_line", line)
-        for player, shifts in fx.veto_bounds.items():
-            yield (f"events.{i}.effects.veto_bounds.{player}", "veto_player", player)
-            for issue in shifts:
-                yield (f"events.{i}.effects.veto_bounds.{player}.{issue}", "issue", issue)
+        yield from _effects_refs(f"events.{i}.effects", e.effects)
     for i, x in enumerate(scenario.expiries):
         for j, flag in enumerate(x.unless):
             yield (f"expiries.{i}.unless.{j}", "flag", flag)
+        for actor in x.leave:
+            yield (f"expiries.{i}.leave.{actor}", "actor", actor)
     yield from _when_refs("risk.stall_from", scenario.risk.stall_from)
     for field in ("at_table", "tabled_by"):
         for j, actor in enumerate(getattr(scenario.protocol, field)):
@@ -210,6 +208,35 @@ def _phases(scenario: Scenario):
             outside = [x for x in m.issues if x not in scenario.settled(phase) + phase.gate.defer]
             if outside:
                 yield (f"milestones.{i}.issues", f"not negotiated in phase '{m.phase}': {', '.join(outside)}")
+
+
+def _milestones(scenario: Scenario):
+    """Milestones: what a deadline governs only with a deadline, a dispute only with a monitor, no sequence that
+    waits on itself."""
+    for i, m in enumerate(scenario.milestones):
+        if m.deadline is None:
+            for field in ("extensions", "partial", "on_missed"):
+                if getattr(m, field) is not None:
+                    yield (f"milestones.{i}.{field}", "needs a deadline (what happens when it passes)")
+        if bounds(m.dispute)[1] > 0 and m.monitor is None:
+            yield (f"milestones.{i}.dispute", "a report can be disputed only with a monitor that makes it")
+        if m.disputed == "missed" and m.deadline is None and bounds(m.dispute)[1] > 0:
+            yield (f"milestones.{i}.disputed", "a disputed report counts as missed only with a deadline")
+    requires = {m.id: m.requires for m in scenario.milestones}
+    for i, m in enumerate(scenario.milestones):
+        if m.id in _required(requires, m.id):
+            yield (f"milestones.{i}.requires", f"'{m.id}' would wait on itself")
+
+
+def _required(requires: dict[str, list[str]], start: str) -> set[str]:
+    """Every milestone that ``start`` waits on, directly or through others."""
+    seen, todo = set(), list(requires.get(start, []))
+    while todo:
+        x = todo.pop()
+        if x not in seen:
+            seen.add(x)
+            todo += requires.get(x, [])
+    return seen
 
 
 def _cycle(scenario: Scenario) -> list[str]:
@@ -313,6 +340,28 @@ def _protocol(scenario: Scenario):
     for j, actor in enumerate(scenario.protocol.at_table):
         if scenario.role(actor) == "spoiler":
             yield (f"protocol.at_table.{j}", "a spoiler has no seat at the table")
+
+
+def _effects_refs(path: str, fx: Effects):
+    """The actors, issues, red lines and veto players that effects name, as references."""
+    for field in ("pressure", "reservation", "position", "align"):
+        for actor in getattr(fx, field):
+            yield (f"{path}.{field}.{actor}", "actor", actor)
+    for actor, shifts in fx.position.items():
+        for issue in shifts:
+            yield (f"{path}.position.{actor}.{issue}", "issue", issue)
+    for actor, align in fx.align.items():
+        yield (f"{path}.align.{actor}.toward", "actor", align.toward)
+    for actor, shifts in fx.salience.items():
+        yield (f"{path}.salience.{actor}", "actor", actor)
+        for issue in shifts:
+            yield (f"{path}.salience.{actor}.{issue}", "issue", issue)
+    for line in fx.red_lines:
+        yield (f"{path}.red_lines.{line}", "red_line", line)
+    for player, shifts in fx.veto_bounds.items():
+        yield (f"{path}.veto_bounds.{player}", "veto_player", player)
+        for issue in shifts:
+            yield (f"{path}.veto_bounds.{player}.{issue}", "issue", issue)
 
 
 def _when_refs(path: str, when: When):

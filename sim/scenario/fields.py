@@ -3,10 +3,11 @@ with their range, their meaning and their unit, which the JSON Schema shows (``d
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticUndefined
 
 from sim.scenario.distributions import Distribution
@@ -39,9 +40,24 @@ def check_range(value: Number, lo: float, hi: float) -> Number:
     return value
 
 
+class Range(NamedTuple):
+    """The interval a ranged number lies in, kept beside its validator for readers of the schema (the docs), and
+    shown in the JSON Schema (``minimum``, ``maximum`` on its number branch)."""
+
+    lo: float
+    hi: float
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") in ("number", "integer"):
+                branch.update(minimum=self.lo, maximum=self.hi)
+        return schema
+
+
 def ranged(lo: float, hi: float):
     """A number-or-distribution type restricted to [lo, hi]."""
-    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi))]
+    return Annotated[Number, AfterValidator(lambda v: check_range(v, lo, hi)), Range(lo, hi)]
 
 
 UnitInterval = ranged(0, 1)
@@ -64,3 +80,27 @@ ROUNDS = "rounds"
 def measured(default=PydanticUndefined, about: str = "", unit: str = "", **constraints):
     """A numeric field with what it means and its unit, both shown by the JSON Schema (``description``, ``unit``)."""
     return Field(default, description=about, json_schema_extra={"unit": unit}, **constraints)
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y")
+
+
+def written_date(value):
+    """A date as people write it (``2024-11-27``, ``27 Nov 2024``, ``November 27, 2024``) as a date; other values
+    pass through for the schema to judge."""
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.replace(".", "").split())
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: '{value}' (write it as 2024-11-27, 27 Nov 2024 or November 27, 2024)")
+
+
+Day = Annotated[
+    dt.date,
+    BeforeValidator(written_date),
+    WithJsonSchema({"type": "string", "description": "a date: 2024-11-27, 27 Nov 2024 or November 27, 2024"}),
+]

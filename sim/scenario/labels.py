@@ -65,7 +65,7 @@ class Names:
         self.phases = {p.id: p.label or self.readable(p.id) for p in scenario.ordered_phases()}
         self.milestones = {m.id: m.label or self.readable(m.id) for m in scenario.milestones}
         self.veto_players = {v.id: v.name or self.readable(v.id) for v in scenario.veto_players}
-        self.guarantees = {g.id: self.readable(g.id) for g in scenario.guarantees}
+        self.guarantees = {g.id: g.label or self.readable(g.id) for g in scenario.guarantees}
         self.leverage = {lev.id: self.readable(lev.id) for lev in scenario.leverage}
         self.expiries = {x.id: x.label or self.readable(x.id) for x in scenario.expiries}
         self.mechanisms = {m.id: m.label or self.readable(m.id) for m in scenario.mechanisms}
@@ -73,6 +73,7 @@ class Names:
                              for a in m.alternatives}  # fmt: skip
         self.causes = {**self.events, **self.expiries, **{f"{p}_framework": f"{name}: framework broke over its "
                        "ambiguity" for p, name in self.phases.items()}}  # fmt: skip
+        self.causes.update({f"{m}_missed": f"{name}: deadline missed" for m, name in self.milestones.items()})
 
     def readable(self, ident: str) -> str:
         """An id made readable, with the scenario's own capitals: ``us_on_israel`` -> ``US on Israel``."""

@@ -5,6 +5,7 @@ Every problem becomes a :class:`Problem` printed as ``file:line: field.path: mes
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -53,9 +54,31 @@ def _compose(path: Path, origin: tuple[str, int, str]) -> yaml.Node | None:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([Problem(str(path), line, "", f"invalid YAML: {what}")]) from None
+        raise ScenarioError([Problem(str(path), line, "", f"invalid YAML: {yaml_words(what)}")]) from None
     except RecursionError:
         raise ScenarioError([Problem(str(path), 1, "", "invalid YAML: nested too deeply")]) from None
+
+
+# PyYAML's wording of the commonest slips, and what they mean to someone writing a scenario
+YAML_WORDS = {
+    "expected <block end>": "this line is indented differently from the keys or items around it",
+    "did not find expected key": "this line is indented differently from the keys around it",
+    "did not find expected '-' indicator": "this list item is indented differently from the items above it",
+    "could not find expected ':'": "a key without ':' (or a line that continues the one above at the wrong indent)",
+    "mapping values are not allowed here": "a ':' inside a value (put text with ': ' in quotes) or a key indented "
+    "under a value",
+    "that cannot start any token": "a character YAML cannot start a value with (a tab: indent with spaces; "
+    "'@' or '`': put the text in quotes)",
+    "expected ',' or ']'": "a list in [ ] that is not closed, or text with ':' in it that needs quotes",
+    "expected ',' or '}'": "a mapping in { } that is not closed, or text with ':' in it that needs quotes",
+    "found unexpected end of stream": "a quote that is never closed",
+    "found undefined alias": "an alias (*name) with no anchor (&name) before it",
+}
+
+
+def yaml_words(problem: str) -> str:
+    """A YAML parser's problem in the validator's words (the parser's own if it is not a common one)."""
+    return next((words for phrase, words in YAML_WORDS.items() if phrase in problem), problem)
 
 
 def _to_data(node: yaml.Node, file: str, where: _Where, path: str = "", budget: list[int] | None = None) -> Any:
@@ -152,10 +175,26 @@ def read(
     return merged, merged_where
 
 
+# What a scenario file must say itself (the schema's defaults serve scenarios built in code): no silent date or seed.
+REQUIRED_META = {
+    "start_date": "the date of round 0 (e.g. 2024-11-27)",
+    "seed": "the root seed of the runs' random streams (any whole number, e.g. the start date as 20241127)",
+}
+
+
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     data, where = read(path)
-    return validate(data, where, str(path))
+    meta = data.get("meta")
+    unsaid = [k for k in REQUIRED_META if isinstance(meta, dict) and k not in meta]
+    missing = [problem_at(where, str(path), f"meta.{k}", f"required: {REQUIRED_META[k]}") for k in unsaid]
+    try:
+        scenario = validate(data, where, str(path))
+    except ScenarioError as exc:
+        raise ScenarioError(missing + exc.problems) from None
+    if missing:
+        raise ScenarioError(missing)
+    return scenario
 
 
 def validate(
@@ -172,17 +211,47 @@ def validate(
     try:
         checked = schema.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_named(_problems_from(exc, data, where, file, schema), data)) from None
+        found = _problems_from(exc, data, where, file, schema) + _checked_anyway(exc, data, where, file, schema, checks)
+        raise ScenarioError(named(found, data)) from None
     found = checks(checked)
     if schema is Scenario and checked.mechanisms and not found:
         found = mechanisms.problems(checked, data)
     problems = [problem_at(where, file, path, msg) for path, msg in found]
     if problems:
-        raise ScenarioError(_named(problems, data))
+        raise ScenarioError(named(problems, data))
     return checked
 
 
-def _named(problems: list[Problem], data: Any) -> list[Problem]:
+def _checked_anyway(exc: ValidationError, data: dict, where, file: str, schema: type, checks) -> list[Problem]:
+    """The checks across fields, run despite errors in single fields: on a copy of ``data`` without the fields in
+    error (when each can be left at its default), each problem away from those fields. All problems are then told
+    at once: a misspelt ``dist:`` does not hide an unknown actor."""
+    repaired = copy.deepcopy(data)
+    bad = [[x for x in err["loc"] if not _is_union_tag(x)] for err in exc.errors()]
+    for loc in bad:
+        node = repaired
+        for part in loc[:-1]:
+            node = node[part] if isinstance(node, dict) and part in node else _item(node, part)
+        if not isinstance(node, dict):
+            return []
+        node.pop(loc[-1], None)
+    try:
+        checked = schema.model_validate(repaired)
+    except ValidationError:
+        return []
+    paths = [".".join(map(str, loc)) for loc in bad]
+    far = [(p, msg) for p, msg in checks(checked) if not any(p.startswith(b) or b.startswith(p) for b in paths)]
+    return [problem_at(where, file, p, msg) for p, msg in far]
+
+
+def _item(node: Any, part: Any) -> Any:
+    """The list item at ``part``, or None (so that the caller gives up on a path it cannot follow)."""
+    if isinstance(node, list) and isinstance(part, int | str) and str(part).isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return None
+
+
+def named(problems: list[Problem], data: Any) -> list[Problem]:
     """Name list items by their ``id`` in field paths (``actors.israel.reservation``, not ``actors.0…``)."""
     out = []
     for p in problems:

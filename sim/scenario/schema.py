@@ -34,6 +34,7 @@ from sim.scenario.fields import (
     SHARE,
     UTILITY,
     Cost,
+    Day,
     Number,
     Scale,
     Sourced,
@@ -55,15 +56,28 @@ MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
 
 
+class OutcomeWords(Strict):
+    """What the outputs call a collapse of this negotiation, as clauses (a ceasefire collapses, a deal falls
+    through); neutral unless the scenario says."""
+
+    collapse: str = Field("the talks break down", min_length=1, description="a collapse, as a clause in the "
+                          "present tense: 'the ceasefire collapses', 'the trade deal falls through'")  # fmt: skip
+    collapsed: str = Field("the talks broke down", min_length=1, description="a collapse, as a clause in the past "
+                           "tense: 'the ceasefire collapsed'")  # fmt: skip
+
+
 class Meta(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    start_date: dt.date = dt.date(2025, 12, 15)
+    start_date: Day = dt.date(2025, 12, 15)
     horizon: int = measured(26, "rounds observed (never changes what happens in them)", ROUNDS, ge=1, le=520)
     round_days: int = measured(7, "calendar days per round", "days", ge=1, le=366)
     seed: int = measured(20251215, "root seed of the runs' random streams (unless another is given)", "seed", ge=0,
                          lt=2**63)  # fmt: skip
     runs: int = measured(10_000, "runs in a batch (unless another number is given)", "runs", ge=1, le=MAX_RUNS)
+    outcome_words: OutcomeWords = Field(
+        default_factory=OutcomeWords, description="what the outputs call a collapse of this negotiation"
+    )
 
     def seed_or(self, seed: int | None) -> int:
         """``seed``, or the scenario's own when none is given."""
@@ -255,7 +269,15 @@ class Phase(Sourced):
 
 
 class Milestone(Sourced):
-    """An implementation step: possible once its issues are agreed (and its phase declared)."""
+    """An implementation step: possible once its issues are agreed (and its phase declared), or at once if a party
+    can carry it out alone (``unilateral``); not before ``earliest`` nor before the milestones it ``requires``.
+
+    With a ``deadline`` it is a process that ends ``done``, ``extended`` (done after an extension), ``partial`` or
+    ``missed``: the deadline counts from the round its issues were all agreed and its phase declared (round 0 for a
+    unilateral step); when it passes undone, the actors in ``extensions.by`` may extend it; once none is granted,
+    the share done (``partial``) is recorded and a missed deadline has its consequences (``on_missed``). A
+    ``monitor`` verifies that it was carried out; its report may be disputed.
+    """
 
     id: str = Field(pattern=ID)
     label: str = ""
@@ -263,6 +285,29 @@ class Milestone(Sourced):
     phase: str | None = None
     hazard: UnitInterval = measured(..., "chance a round of being carried out once possible", CHANCE_A_ROUND)
     preconditions: list[str] = Field(default_factory=list, description="preconditions that must be met or waived")
+    earliest: int = measured(0, "the first round it can be carried out in (a timetable rules out the rounds before)",
+                             ROUND, ge=0)  # fmt: skip
+    deadline: int | None = measured(
+        None, "rounds after its issues were agreed and its phase declared (after round 0 if unilateral) by which it "
+        "is due (unset: no deadline, never missed)", ROUNDS, ge=0, le=520,
+    )  # fmt: skip
+    requires: list[str] = Field(default_factory=list, description="milestones that must be done first (sequencing)")
+    unilateral: bool = Field(
+        False, description="a party can carry it out alone: it needs neither its issues agreed nor its phase declared"
+    )
+    extensions: Extension | None = Field(None, description="who may extend its deadline, how often, at what cost")
+    partial: UnitInterval | None = measured(
+        None, "share of it done by its final deadline where it is not done in full (unset: nothing)", SHARE
+    )
+    partial_counts: bool = Field(
+        False, description="a partial milestone counts as carried out (its flag is set; no on_missed)"
+    )
+    monitor: str | None = Field(None, description="the actor that verifies it was carried out")
+    dispute: UnitInterval = measured(0.0, "chance a round the monitor's report of it is disputed", CHANCE_A_ROUND)
+    disputed: Literal["delay", "missed"] = Field(
+        "delay", description="what a disputed report does: delays it (reported again the next round) or misses it"
+    )
+    on_missed: Consequence | None = Field(None, description="what a missed deadline does")
 
 
 class Leverage(Sourced):
@@ -291,6 +336,7 @@ class Guarantee(Sourced):
     target: str = Field(alias="to")
     issues: list[str] = Field(min_length=1)
     value: UnitInterval = measured(..., "utility added when the package settles only these issues", UTILITY)
+    label: str = ""
     cost: Cost = measured(0.0, "budget spent once, when it is offered", CAPITAL)
 
 
@@ -349,6 +395,29 @@ class Effects(Strict):
     )
 
 
+class Consequence(Strict):
+    """What a missed deadline sets off: a chance that the ceasefire collapses then, a lasting addition to the
+    breakdown hazard, and events' effects."""
+
+    collapse: UnitInterval = measured(0.0, "chance the ceasefire collapses then (scaled by the share not done)",
+                                      "chance")  # fmt: skip
+    hazard: UnitInterval = measured(
+        0.0, "added to the breakdown hazard every round from then on (scaled by the share not done)", CHANCE_A_ROUND
+    )
+    effects: Effects = Field(default_factory=Effects, description="flags set, pressure added, ... as an event's")
+
+
+class Extension(Sourced):
+    """Extensions of a milestone's deadline: granted together by ``by`` when it passes undone, each at a cost."""
+
+    by: list[str] = Field(min_length=1, description="actors who grant an extension together")
+    times: int = measured(1, "most extensions granted", "extensions", ge=1, le=100)
+    rounds: int = measured(..., "rounds each extension adds to the deadline", ROUNDS, ge=1, le=520)
+    probability: UnitInterval = measured(1.0, "chance they grant one when the deadline passes undone", "chance")
+    capital: Cost = measured(0.0, "budget each grantor spends on one (none is granted if one cannot pay)", CAPITAL)
+    cost: Effects = Field(default_factory=Effects, description="what granting one does (pressure added, flags set)")
+
+
 class AfterProgress(Strict):
     factor: ranged(0, 100) = measured(..., "multiplier on hazard or rate soon after progress", MULTIPLIER)
     window: int = measured(..., "rounds after a declaration, agreement or milestone", ROUNDS, ge=1, le=520)
@@ -371,7 +440,7 @@ class Event(Sourced):
     )
     after_progress: AfterProgress | None = Field(None, description="violence timed to progress (spoilers)")
     collapse: UnitInterval = measured(
-        0.0, "chance each occurrence collapses the ceasefire (before risk factors)", "chance per occurrence"
+        0.0, "chance each occurrence collapses the talks (before risk factors)", "chance per occurrence"
     )
     when: When = Field(default_factory=When)
     effects: Effects = Field(default_factory=Effects)
@@ -392,10 +461,10 @@ class Risk(Sourced):
     """How the risk of breakdown responds to the state of the talks. Each round's hazard is ``hazard`` times
     factors: stalling (rounds without progress since the stall clock started, after ``stall_after``), talks not
     open, recent progress, pressure on the principals, agreed issues, a declared phase and recent incidents
-    (events that can collapse the ceasefire). Incidents' own collapse chances are scaled by the same factors.
+    (events that can collapse the talks). Incidents' own collapse chances are scaled by the same factors.
     Scheduled expiries of time-limited agreements are a separate mechanism (``expiries``)."""
 
-    hazard: UnitInterval = measured(0.0, "chance a round the ceasefire breaks down, before the factors", CHANCE_A_ROUND)
+    hazard: UnitInterval = measured(0.0, "chance a round the talks break down, before the factors", CHANCE_A_ROUND)
     stall_after: int = measured(4, "rounds without progress after which talks count as stalled", ROUNDS, ge=1, le=520)
     stall_growth: ranged(0, 10) = measured(
         0.0, "risk multiplier added per stalled round", "multiplier per stalled round"
@@ -421,13 +490,27 @@ class Risk(Sourced):
 
 class Expiry(Sourced):
     """A time-limited agreement's scheduled end: in round ``at_round`` it ends (a collapse, cause: the expiry) with
-    chance ``probability`` unless a flag of ``unless`` is set (an extension, a renewal, a declared phase)."""
+    chance ``probability`` unless a flag of ``unless`` is set (an extension, a renewal, a declared phase).
+
+    A renewable agreement (``every``) comes up again every ``every`` rounds after ``at_round``, each time ending
+    as above, or because a party of ``leave`` leaves it (whatever ``unless`` holds)."""
 
     id: str = Field(pattern=ID)
     label: str = ""
     at_round: int = measured(..., "the round in which it expires", ROUND, ge=1)
     probability: UnitInterval = measured(1.0, "chance it ends then if nothing in unless holds", "chance")
     unless: list[str] = Field(default_factory=list, description="flags any of which keeps it alive")
+    every: int | None = measured(None, "rounds between renewals after at_round (unset: it comes up once)", ROUNDS,
+                                 ge=1, le=520)  # fmt: skip
+    leave: dict[str, UnitInterval] = measured(
+        about="party -> chance it leaves the agreement at each renewal", unit="chance", default_factory=dict
+    )
+
+    def due(self, round_: int) -> bool:
+        """Whether the agreement comes up for renewal (or expires) in ``round_``."""
+        if self.every is None:
+            return round_ == self.at_round
+        return round_ >= self.at_round and (round_ - self.at_round) % self.every == 0
 
 
 class Alternative(Sourced):
@@ -572,7 +655,14 @@ class Scenario(Strict):
         names.update(dict.fromkeys(f"declared_{p.id}" for p in self.ordered_phases()))
         names.update(dict.fromkeys(f"agreed_{i}" for i in self.issue_ids()))
         names.update(dict.fromkeys(f"done_{m.id}" for m in self.milestones))
+        for fx in self.milestone_effects():
+            names.update(dict.fromkeys(fx.set + fx.unset))
         return list(names)
+
+    def milestone_effects(self) -> list[Effects]:
+        """What milestones' extensions and missed deadlines do (as events' effects)."""
+        out = [m.on_missed.effects for m in self.milestones if m.on_missed is not None]
+        return out + [m.extensions.cost for m in self.milestones if m.extensions is not None]
 
     def flags_as_of(self) -> dict[str, bool]:
         """The world flags as ``as_of`` has them: the scenario's, then what its events set or unset (in the

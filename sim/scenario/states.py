@@ -3,8 +3,6 @@ played and what happened in them (``as_of``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.fields import (
@@ -13,6 +11,7 @@ from sim.scenario.fields import (
     ROUND,
     ROUNDS,
     SHARE,
+    Day,
     Scale,
     Sourced,
     Strict,
@@ -82,7 +81,7 @@ class AsOf(Sourced):
     """
 
     round: int | None = measured(None, "rounds already played (give this or date)", ROUNDS, ge=1)
-    date: dt.date | None = Field(None, description="the date of the last round played (give this or round)")
+    date: Day | None = Field(None, description="the date of the last round played (give this or round)")
     flags: dict[str, bool] = Field(default_factory=dict, description="world flags as they stand")
     talks_opened: int | None = measured(None, "round the talks opened (unset: not yet)", ROUND, ge=1)
     events: dict[str, EventAsOf] = Field(default_factory=dict, description="events that have happened")

@@ -172,6 +172,7 @@ def summarize_counts(counts: Tally, chunks: Chunks, meta: dict | None = None, sc
             for when, found in counts.causes.items()
         },
         "veto_unmet": _shares(counts.veto_unmet, n, names.veto_players if names else None),
+        **({"coalitions": {c: k / n for c, k in _most_first(counts.coalitions).items()}} if counts.coalitions else {}),
         "collapse": {
             "before": proportion(counts.collapse["before"], n),
             "after": proportion(counts.collapse["after"], n),

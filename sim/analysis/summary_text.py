@@ -128,6 +128,9 @@ def summary_text(summary: dict) -> str:
         causes = summary.get("collapse_causes", {}).get(key)
         if causes:
             lines += ["", f"{title}: " + ", ".join(f"{c} {p['p']:.1%}" for c, p in causes.items())]
+    if summary.get("coalitions"):
+        formed = ", ".join(f"{k} {v:.1%}" for k, v in summary["coalitions"].items())
+        lines += ["", f"coalitions that declared the first phase (share of all runs): {formed}"]
     if summary.get("veto_unmet"):
         unmet = ", ".join(f"{k} {v:.1%}" for k, v in summary["veto_unmet"].items())
         lines += ["", f"veto players whose terms could not be drafted inside the other side's red lines: {unmet}"]

@@ -20,12 +20,13 @@ from sim.analysis.intervals import proportion
 from sim.analysis.quantiles import Agreed, added, histogram, value_bin
 from sim.batch.executors import pooled
 from sim.batch.folder import RUNS, ResultsFolder
-from sim.engine.columns import MILESTONE_STATUSES, OUTCOME_ORDER, PENDING, SUCCESS, column, idents
+from sim.engine.columns import COALITION, MILESTONE_STATUSES, OUTCOME_ORDER, PENDING, SUCCESS, column, idents
 
 # The run table's columns a summary reads (figures too): the rest (parameters, pressures, budgets) it leaves.
 SUMMARY_COLUMNS = [
     *("outcome", "round", "collapse_round", "collapse_cause"),
     *("blocker", "reason", "open_blocker", "open_reason"),
+    COALITION,
 ]
 SUMMARY_KINDS = [  # and the columns of these kinds, one per phase, issue, milestone, ...
     "phase_round",
@@ -151,6 +152,7 @@ class Tally:
     causes: dict[str, dict[str, int]] = field(default_factory=dict)  # before / any: collapses by cause
     alternatives: dict[str, dict[str, Counter]] = field(default_factory=dict)  # mechanism -> alternative -> counts
     veto_unmet: dict[str, int] = field(default_factory=dict)  # runs in which a veto player's terms went unmet
+    coalitions: dict[str, int] = field(default_factory=dict)  # more than two principals: who declared, in declared runs
 
     @classmethod
     def of(cls, df: pd.DataFrame, horizon: int | None = None, red_lines: dict[str, str] | None = None) -> Tally:
@@ -243,6 +245,8 @@ class Tally:
                 counts.update(Counter(outcome[rows]))
         for player in idents(df.columns, "veto_unmet"):
             self.veto_unmet[player] = self.veto_unmet.get(player, 0) + int(df[column("veto_unmet", player)].sum())
+        if COALITION in df:
+            count_in_order(self.coalitions, df[COALITION][df[COALITION] != ""])
 
     def count_agreements(self, df: pd.DataFrame) -> None:
         """Count in the issues agreed in the runs of ``df`` (which :meth:`add` counts in with the rest)."""
@@ -267,6 +271,7 @@ class Tally:
             (self.guarantees, other.guarantees),
             (self.declared_how, other.declared_how),
             (self.veto_unmet, other.veto_unmet),
+            (self.coalitions, other.coalitions),
             *((self.causes.setdefault(when, {}), counts) for when, counts in other.causes.items()),
         ):
             for key, count in source.items():

@@ -213,6 +213,17 @@ class ThirdParty(ActorAgent):
             return rules.nash_point(*frontier, thresholds)[0]
         return rules.maximin_point(*frontier, thresholds)[0]
 
+    def bridge_n(self, packages, thresholds: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """The bridging package it tables between more than two principals (``members``; it is the last actor of
+        ``packages``), the same three ways as :meth:`bridge`."""
+        if self.actor.bridging == "own":
+            return rules.best_for(
+                packages, -1, thresholds, members | (np.arange(members.shape[-1]) == members.shape[-1] - 1)
+            )[0]
+        if self.actor.bridging == "nash":
+            return rules.nash_n(packages, thresholds, members)[0]
+        return rules.maximin_n(packages, thresholds, members)[0]
+
 
 class Broker(ThirdParty):
     """The outside guarantor: presses a principal, guarantees, tables packages, and holds summits."""

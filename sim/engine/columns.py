@@ -13,6 +13,8 @@ table (:func:`sim.engine.tables.run_table`, one row per run) has the columns
 - ``blocker`` and ``reason``: what last stopped the first phase's declaration (empty once
   declared; reason texts such as ``precondition: remains``, see :func:`reason_text`);
   ``open_blocker`` and ``open_reason``: what last stopped an agreement on the issues still open;
+- ``coalition`` (scenarios with more than two principals): the principals who accepted the first phase's
+  declaration, sorted and '+'-joined (empty if it was not declared);
 - one column per *kind* below and scenario id, e.g. ``agreed.weapons.round``,
   ``milestone.committee_governing.round`` or ``param.actors.israel.reservation``; a milestone with a deadline
   also has ``.status`` (a code of ``MILESTONE_STATUSES``) and ``.due``, a renewable agreement ``expiry.<id>.left``.
@@ -64,6 +66,7 @@ REFERS_TO = {
     INCOMPATIBLE: "issues",
     RATIFICATION: "veto_players",
 }
+COALITION = "coalition"  # with more than two principals: those who accepted the first phase, sorted, '+'-joined
 BREAKDOWN = "breakdown"  # what a collapse from the risk's own hazard (no event) refers to
 FRAMEWORK_BROKE = "{}_framework"  # a framework declared for a phase that broke over its ambiguity
 MISSED_DEADLINE = "{}_missed"  # a milestone whose missed deadline collapsed the ceasefire

@@ -88,6 +88,7 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
     threshold = m.threshold[rows]
     answers = Answers(m_rows)
     nobody = np.full(m_rows, -1)
+    refusals = []
     for p in m.principals:
         a = p.index
         answer = p.respond(proposal, values[:, a], low, high, t)
@@ -103,9 +104,12 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
             refuses = np.where(announced, objects, refuses)
         no = proposal.parties[:, a] & refuses
         who = np.where(why == RATIFICATION, len(m.spec.actors) + what, a)
-        answers.add(no, why, what, who, shortfall / np.maximum(1.0 - m.reservation[rows, a], rules.EPS))
+        refusals.append((no, why, what, who, shortfall / np.maximum(1.0 - m.reservation[rows, a], rules.EPS)))
         if proposal.kind != "endorse":
             remember(m, rows, a, no, why, shortfall, proposal.on_table)
+    binding = quota_binds(m, proposal, np.stack([no for no, *_ in refusals], axis=-1))
+    for no, *why in refusals:
+        answers.add(no & binding, *why)
     for a in m.third_party_parties:
         shortfall = threshold[:, a] - values[:, a]
         refuses = shortfall > 1e-9
@@ -118,9 +122,23 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
         unready = unready_declarer(m, t, proposal, values)
         answers.add(announced & (unready >= 0), np.full(m_rows, UNANNOUNCED), nobody, unready, 0.0)
     accept = ~answers.refused
+    if proposal.gate and m.coalition is not None:
+        first = accept & (proposal.phase == 0)
+        accepted = proposal.parties[:, m.principal_index] & ~np.stack([no for no, *_ in refusals], axis=-1)
+        m.coalition[rows[first]] = accepted[first]
     record(m, t, proposal, accept, answers)
     if proposal.kind == "open":
         _strain(m, t, proposal, accept)
+
+
+def quota_binds(m, proposal, refused: np.ndarray) -> np.ndarray:
+    """Whether the principals' refusals (m, P) block a proposal: under a quota only when fewer than ``quota`` of
+    the principals party to it accept; without one, any refusal does."""
+    quota = m.spec.protocol.quota
+    if quota is None:
+        return np.ones(len(refused), dtype=bool)
+    parties = proposal.parties[:, m.principal_index]
+    return (parties & ~refused).sum(axis=-1) < np.minimum(quota, parties.sum(axis=-1))
 
 
 def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:

@@ -159,6 +159,8 @@ class NegotiationModel(mesa.Model):
         self.blocker, self.reason, self.reason_ref = self._no_reason(n)
         self.open_blocker, self.open_reason, self.open_ref = self._no_reason(n)
         self._answers = self._no_answers(n)
+        many = len(self.principals) > 2  # who accepted the first phase's declaration (principals), recorded for > 2
+        self.coalition = np.zeros((n, len(self.principals)), dtype=bool) if many else None
         self.threshold = np.zeros((n, len(spec.actors)))
         self.value = np.full((n, len(spec.actors)), np.nan)
         low, high = self.box(np.ones((n, len(spec.actors)), dtype=bool))

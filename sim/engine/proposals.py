@@ -156,8 +156,10 @@ def table_package(m, t: int, proposal: Proposal) -> np.ndarray:
         weight = m.salience[np.ix_(rows, k)] * ~m.vetoed[k][None]  # a vetoed third party has no say there
         raw = rules.weighted_compromise(m.positions[np.ix_(rows, k)], m.capability[np.ix_(rows, k)], weight)
         package = rules.project(raw, proposal.low, proposal.high)
-    else:
+    elif len(m.principals) == 2:
         package = _two_party_package(m, t, proposal)
+    else:
+        package = _many_party_package(m, t, proposal)
     text = m.text[rows]
     fixed = ~np.isnan(text) & (m.signed[rows] | ~m.text_tabled[rows, None]) & proposal.on_table
     m.text_tabled[rows] |= fixed.any(axis=-1)
@@ -186,6 +188,55 @@ def _two_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
     tabler = m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]
     thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
     return m.agents[m.actor_index[tabler]].bridge(frontier, thresholds, proposal)
+
+
+def _many_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
+    """The package tabled between more than two principals (those among the proposal's parties): the Nash
+    product; Baron-Ferejohn offers by the principal whose turn it is; a third party's bridging package."""
+    rows, p, rule = proposal.rows, m.principal_index, m.spec.protocol.rule
+    members = proposal.parties[:, p]
+    if rule == "bridging":
+        tabler = m.actor_index[m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]]
+        p = np.append(p, tabler)
+        members = np.concatenate([members, np.zeros((len(rows), 1), dtype=bool)], axis=-1)
+    packages = rules.Packages(m.ideal[rows][:, p], proposal.salience[:, p], proposal.low, proposal.high)
+    if rule == "nash":
+        disagreement = np.maximum(m.reservation[rows] - m.pressure[rows], 0.0)[:, p]
+        return rules.nash_n(packages, disagreement, members)[0]
+    if rule == "bridging":
+        thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
+        return m.agents[p[-1]].bridge_n(packages, thresholds, members)
+    proposer = _proposer(m, t, members)
+    thresholds = m.threshold[rows][:, p]
+    partners = _cheapest(packages, proposer, thresholds, members, m.spec.protocol.quota)
+    package, value, _ = rules.best_for(packages, proposer, thresholds, partners | _one_hot(proposer, members))
+    column = p[proposer]
+    here = np.arange(len(rows))
+    m.threshold[rows, column] = np.minimum(m.threshold[rows, column], value[here, proposer])
+    return package
+
+
+def _proposer(m, t: int, members: np.ndarray) -> np.ndarray:
+    """Whose turn it is to propose in each run: the principals rotate from the first proposer, skipping those
+    not party to the proposal."""
+    n = members.shape[-1]
+    turn = (m.first_proposer + t - 1 + np.arange(n)) % n
+    return turn[np.argmax(members[:, turn], axis=-1)]
+
+
+def _one_hot(who: np.ndarray, like: np.ndarray) -> np.ndarray:
+    return np.arange(like.shape[-1]) == who[:, None]
+
+
+def _cheapest(packages, proposer, thresholds, members, quota) -> np.ndarray:
+    """The proposer's coalition partners: the ``quota - 1`` members (all, without a quota) that cost it least to
+    satisfy, ranked by how far their thresholds lie above what the proposer's own best package gives them."""
+    best = packages.value(packages.vertex(_one_hot(proposer, members).astype(float))[0])
+    others = members & ~_one_hot(proposer, members)
+    needed = others.sum(axis=-1) if quota is None else np.minimum(quota - 1, others.sum(axis=-1))
+    cost = np.where(others, thresholds - best, np.inf)
+    rank = np.argsort(np.argsort(cost, axis=-1, kind="stable"), axis=-1, kind="stable")
+    return others & (rank < needed[:, None])
 
 
 def note_incompatible(m, stuck: np.ndarray, contested: np.ndarray) -> None:

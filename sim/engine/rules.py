@@ -266,3 +266,154 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
         values[t] = u
         responder_floor = u[..., proposer]  # next-earlier round's responder is this round's proposer
     return values
+
+
+# Any number of principals. Utilities are concave in the package, so the utility vectors the box allows, with
+# free disposal, form a convex set; its extreme points maximise a weighted sum of utilities, which is separable by
+# issue: the weighted median of the ideals. The rules below ascend over that set by Frank-Wolfe steps from such
+# vertices: a mixture of vertex packages is worth at least the mixture of their utilities to everyone.
+
+
+def median_package(ideal, salience, weights, low, high):
+    """The package maximising the ``weights`` (..., N) sum of utilities of actors with ``ideal`` and ``salience``
+    (..., N, I) inside the box [low, high] (..., I): on each issue the weighted median of their projected ideals."""
+    z = np.clip(ideal, low[..., None, :], high[..., None, :])
+    order = np.argsort(z, axis=-2, kind="stable")
+    z = np.take_along_axis(z, order, axis=-2)
+    cum = np.cumsum(np.take_along_axis(weights[..., None] * salience, order, axis=-2), axis=-2)
+    median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
+    return np.take_along_axis(z, median[..., None, :], axis=-2)[..., 0, :]
+
+
+class Packages:
+    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I)."""
+
+    def __init__(self, ideal, salience, low, high):
+        self.ideal, self.salience, self.low, self.high = ideal, salience, low, high
+
+    def value(self, package):
+        """Each actor's utility (..., N) of ``package`` (..., I)."""
+        return utility(package[..., None, :], self.ideal, self.salience)
+
+    def vertex(self, weights):
+        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities."""
+        package = median_package(self.ideal, self.salience, weights, self.low, self.high)
+        return package, self.value(package)
+
+
+def _step(gap, delta, members):
+    """The step in [0, 1] towards a vertex that maximises the sum over ``members`` of log(gap + step * delta)
+    (gap > 0): the log is concave along the segment, so bisection on its slope finds it."""
+    d, g = np.where(members, delta, 0.0), np.where(members, gap, 1.0)
+    with np.errstate(divide="ignore"):
+        room = np.where(d < 0, -g / np.where(d < 0, d, -1.0), np.inf).min(axis=-1)
+    lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
+
+    def slope(x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(d / (g + x[..., None] * d), axis=-1)
+
+    rising = slope(hi) >= 0
+    for _ in range(24):
+        mid = (lo + hi) / 2
+        up = slope(mid) >= 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return np.where(rising, np.minimum(1.0, room * (1.0 - 1e-9)), lo)
+
+
+class Mixture:
+    """A package as a mixture of vertex packages (..., S, I) with ``weights`` (..., S): worth at least the mixture
+    of the vertices' utilities (..., S, N) to everyone, which is what the ascent tracks."""
+
+    def __init__(self, package, value):
+        self.vertices, self.values = package[..., None, :], value[..., None, :]
+        self.weights = np.ones((*package.shape[:-1], 1))
+
+    @property
+    def value(self):
+        return np.einsum("...s,...sn->...n", self.weights, self.values)
+
+    @property
+    def package(self):
+        return np.einsum("...s,...si->...i", self.weights, self.vertices)
+
+    def shift(self, vertex, vertex_value, away, step):
+        """Move ``step`` of weight from vertex ``away`` to a new ``vertex``."""
+        here = away[..., None] == np.arange(self.weights.shape[-1])
+        weights = np.concatenate([self.weights - here * step[..., None], step[..., None]], axis=-1)
+        self.weights = np.where(weights > 1e-12, weights, 0.0)
+        self.vertices = np.concatenate([self.vertices, vertex[..., None, :]], axis=-2)
+        self.values = np.concatenate([self.values, vertex_value[..., None, :]], axis=-2)
+
+
+RAISE = 0.5
+
+
+def ascend(packages, mixture, floor, members, direction, steps: int = 64):
+    """Pairwise Frank-Wolfe ascent of the Nash product of ``members``' surpluses over ``floor + t * direction``
+    (..., N), raising ``t`` after each step half-way to the most the current point allows (``direction`` zero: the
+    Nash product over ``floor``). Each step moves weight from the mixture's worst vertex to the best vertex for
+    the product's gradient. ``mixture`` must give a surplus where ``direction`` is zero. Returns the mixture and
+    ``t``, which tends to the most the packages allow along ``direction``."""
+    raised = members & (direction > 0)
+    along = raised.any(axis=-1)
+
+    def most(value):
+        ratio = np.where(raised, (value - floor) / np.where(raised, direction, 1.0), np.inf).min(axis=-1)
+        return np.where(along, ratio, 0.0)
+
+    t = np.where(along, most(mixture.value) - 1.0, 0.0)
+    for k in range(steps):
+        if k % 8 == 7:  # the mixed package is worth at least its vertices: restart from it, with its own worth
+            mixture = Mixture(mixture.package, packages.value(mixture.package))
+        value = mixture.value
+        gap = value - floor - t[..., None] * direction
+        gradient = np.where(members, 1.0 / np.maximum(gap, EPS), 0.0)
+        vertex, vertex_value = packages.vertex(gradient)
+        slope = np.einsum("...n,...sn->...s", gradient, mixture.values)
+        away = np.argmin(np.where(mixture.weights > 0, slope, np.inf), axis=-1)
+        held = np.take_along_axis(mixture.weights, away[..., None], axis=-1)[..., 0]
+        away_value = np.take_along_axis(mixture.values, away[..., None, None], axis=-2)[..., 0, :]
+        step = held * _step(gap, held[..., None] * (vertex_value - away_value), members)
+        mixture.shift(vertex, vertex_value, away, step)
+        t = t + RAISE * (most(mixture.value) - t)
+    return mixture, most(mixture.value)
+
+
+def _result(packages, mixture):
+    package = mixture.package
+    return package, packages.value(package)
+
+
+def maximin_n(packages, floor, members, steps: int = 64):
+    """The package maximising the smallest surplus of ``members`` (..., N) over ``floor``: (package, utilities,
+    that surplus)."""
+    mixture = Mixture(*packages.vertex(members.astype(float)))
+    mixture, least = ascend(packages, mixture, floor, members, members.astype(float), steps)
+    return *_result(packages, mixture), least
+
+
+def nash_n(packages, disagreement, members, steps: int = 64):
+    """The Nash bargaining solution of ``members`` (..., N): max of the product of surpluses over
+    ``disagreement``; where no package beats every disagreement value, the maximin package.
+    Returns (package, utilities, feasible)."""
+    mixture = Mixture(*packages.vertex(members.astype(float)))
+    mixture, least = ascend(packages, mixture, disagreement, members, members.astype(float), steps)
+    floor = disagreement + np.minimum(least - 1e-9, 0.0)[..., None]
+    mixture, _ = ascend(packages, mixture, floor, members, np.zeros_like(floor), steps)
+    return *_result(packages, mixture), least > 0
+
+
+def best_for(packages, who, thresholds, members, steps: int = 64):
+    """The package best for actor ``who`` (an index per run, (...)) among those giving every other member its
+    threshold; the maximin package over the thresholds where none does. Returns (package, utilities, whether one
+    does)."""
+    mine = np.arange(members.shape[-1]) == np.asarray(who)[..., None]
+    others = members & ~mine
+    mixture = Mixture(*packages.vertex(others.astype(float)))
+    mixture, least = ascend(packages, mixture, thresholds, others, others.astype(float), steps)
+    exists = least > 0
+    fallback = _result(packages, mixture)
+    mixture, _ = ascend(packages, mixture, thresholds, (others | mine) & exists[..., None], mine * 1.0, steps)
+    best = _result(packages, mixture)
+    return *(np.where(exists[..., None], b, f) for b, f in zip(best, fallback, strict=True)), exists

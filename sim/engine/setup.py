@@ -187,14 +187,12 @@ def third_parties(m) -> None:
 
 
 def offers(m, low, high) -> None:
-    """Two-party offers over one comprehensive package: Zeuthen aspirations at each principal's best, who
-    proposes first, and the subgame-perfect offers of every round (solved once, up front)."""
-    m.first_proposer = m.zeuthen_aspiration = m.subgame_perfect = None
-    if not m.spec.two_party:
-        return
+    """Who proposes first; two-party offers over one comprehensive package: Zeuthen aspirations at each principal's
+    best, and the subgame-perfect offers of every round (solved once, up front)."""
+    m.zeuthen_aspiration = m.subgame_perfect = None
     first = m.spec.protocol.first_proposer
     m.first_proposer = 0 if first is None else [p.actor.id for p in m.principals].index(first)
-    if not {"zeuthen", "subgame_perfect"} & set(m.strategy):
+    if not m.spec.two_party:
         return
     frontier = m.frontier(m.salience, low, high)
     top = frontier[1]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.engine import implementation
 from sim.engine.columns import (
+    COALITION,
     COLLAPSE,
     COLLAPSED,
     DECLARED,
@@ -93,6 +94,9 @@ def run_table(model: NegotiationModel) -> pd.DataFrame:
         "open_blocker": parties[model.open_blocker + 1],
         "open_reason": _reason_texts(model.open_reason, model.open_ref, spec),
     }
+    if model.coalition is not None:
+        ids = np.array([p.actor.id for p in model.principals], dtype=object)
+        cols[COALITION] = ["+".join(sorted(ids[row])) for row in model.coalition]
     for h, phase in enumerate(model.phases):
         cols[column("phase_round", phase.id)] = model.declared_round[:, h]
         rule = np.array(RULES, dtype=object)[model.phase_rule[:, h]]

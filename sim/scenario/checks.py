@@ -301,11 +301,18 @@ def _protocol(scenario: Scenario):
     principals = scenario.principals
     strategies = {a.strategy for a in principals}
     rule = scenario.protocol.rule
-    if scenario.two_party and len(principals) != 2:
-        yield (
-            "protocol.rule",
-            "nash, alternating, bridging, zeuthen and subgame-perfect need exactly two principals",
-        )
+    if rule != "compromise" and len(principals) < 2:
+        yield ("protocol.rule", f"rule '{rule}' needs at least two principals")
+    for p in principals:
+        if p.strategy in TWO_PARTY_STRATEGIES and len(principals) != 2:
+            yield (
+                f"actors.{scenario.actors.index(p)}.strategy",
+                f"concession strategy '{p.strategy}' is defined between exactly two principals "
+                f"(found {len(principals)}); with more, use rule 'alternating' (Baron-Ferejohn offers)",
+            )
+    quota = scenario.protocol.quota
+    if quota is not None and quota > len(principals):
+        yield ("protocol.quota", f"a quota of {quota} principals, but there are {len(principals)}")
     if strategies & set(TWO_PARTY_STRATEGIES) and len(scenario.ordered_phases()) > 1:
         yield ("protocol.rule", "zeuthen and subgame-perfect principals bargain over one comprehensive phase")
     if "subgame_perfect" in strategies and (rule != "alternating" or strategies != {"subgame_perfect"}):
@@ -319,10 +326,10 @@ def _protocol(scenario: Scenario):
         if not scenario.protocol.tabled_by:
             yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")
         for i, p in enumerate(scenario.ordered_phases()):
-            if sum(scenario.role(a) == "principal" for a in p.gate.consent) != 2 and scenario.phases:
+            if sum(scenario.role(a) == "principal" for a in p.gate.consent) < 2 and scenario.phases:
                 yield (
                     f"phases.{i}.gate.consent",
-                    "bridging packages are drafted between two consenting principals",
+                    "bridging packages are drafted between at least two consenting principals",
                 )
     for j, actor in enumerate(scenario.protocol.tabled_by):
         if scenario.role(actor) not in (None, *THIRD_PARTIES):

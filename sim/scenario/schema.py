@@ -50,7 +50,7 @@ ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
 THIRD_PARTIES = ("broker", "mediator", "stakeholder")
 TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0}
 STRATEGIES = (*TIME_STRATEGIES, "responsive", "hardline", "zeuthen", "subgame_perfect")
-TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")
+TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")  # concession strategies defined between two principals
 BUILTIN_FLAGS = ("talks_open", "stalled", "collapsed")
 MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
@@ -539,6 +539,12 @@ class Protocol(Sourced):
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
     pressure_decay: UnitInterval = measured(0.0, "share of pressure lost each round", "share lost a round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
+    quota: int | None = Field(
+        None,
+        ge=1,
+        description="principals whose acceptance declares a phase or agrees its issues (default: every principal "
+        "party to it); alternating offers with more than two principals buy the quota's cheapest partners",
+    )
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 
 
@@ -609,9 +615,9 @@ class Scenario(Strict):
 
     @property
     def two_party(self) -> bool:
-        """Whether the protocol or a strategy is one of two principals' (Nash, offers, bridging, Zeuthen, ...)."""
-        strategies = {a.strategy for a in self.principals}
-        return self.protocol.rule != "compromise" or bool(strategies & set(TWO_PARTY_STRATEGIES))
+        """Whether a principal's concession strategy is defined between two principals only (Zeuthen's,
+        subgame-perfect offers)."""
+        return bool({a.strategy for a in self.principals} & set(TWO_PARTY_STRATEGIES))
 
     def ordered_phases(self) -> list[Phase]:
         """The phases in declaration order (an ``after`` phase first); one comprehensive phase by default."""

@@ -1,0 +1,260 @@
+"""Any number of principals under every rule (issue 18): the N-party rules against their closed forms and
+independent solvers, the two-principal rules unchanged (tests/test_theory.py), and what more principals make
+reachable: a third principal that blocks, a proposer's coalition that leaves one principal out."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+
+from sim.engine import rules
+from sim.engine.columns import DECLARED
+from sim.engine.model import NegotiationModel
+from sim.engine.tables import run_table
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import read, validate
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "three_principals.yaml"
+
+
+class Dollar:
+    """Dividing a unit of utility among ``n`` players: the packages are the shares themselves, and the vertex
+    for any weights gives everything to the player weighted most (the extreme points of the simplex)."""
+
+    def value(self, package):
+        return package
+
+    def vertex(self, weights):
+        package = np.eye(weights.shape[-1])[np.argmax(weights, axis=-1)]
+        return package, package
+
+
+# ----------------------------------------------------------------- closed forms
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_the_symmetric_n_player_nash_solution_gives_equal_shares(n):
+    everyone = np.ones((1, n), dtype=bool)
+    _, value, feasible = rules.nash_n(Dollar(), np.zeros((1, n)), everyone)
+    assert feasible.all()
+    np.testing.assert_allclose(value[0], 1.0 / n, atol=1e-6)
+    _, fair, least = rules.maximin_n(Dollar(), np.zeros((1, n)), everyone)
+    np.testing.assert_allclose(fair[0], 1.0 / n, atol=0.05)  # the max-min ascent's tolerance
+    assert 1.0 / n - 0.05 <= least[0] <= 1.0 / n + 1e-9
+
+
+@pytest.mark.parametrize("d", [[0.1, 0.2, 0.3], [0.0, 0.0, 0.5], [0.05, 0.1, 0.15, 0.2, 0.25]])
+def test_nash_over_n_players_splits_what_is_left_equally_above_disagreement(d):
+    """On the unit simplex the Nash solution gives each player its disagreement value plus an equal share of the
+    rest: d_i + (1 - sum d) / n."""
+    d = np.array([d])
+    n = d.shape[-1]
+    _, value, _ = rules.nash_n(Dollar(), d, np.ones((1, n), dtype=bool))
+    np.testing.assert_allclose(value[0], d[0] + (1 - d.sum()) / n, atol=1e-4)
+
+
+def baron_ferejohn(n: int, quota: int, delta: float, rounds: int = 40):
+    """Stationary Baron-Ferejohn values by value iteration with the engine's proposer rule
+    (:func:`rules.best_for`): each player proposes with chance 1/n and buys the ``quota - 1`` players after it
+    (cyclically, so each is bought equally often) at their continuation values, delta times their values.
+    Returns (values, the proposer's share, a partner's share, an outsider's share) at the last round."""
+    values = np.linspace(0.9, 1.1, n) / n  # any start: the map is a contraction
+    proposers = np.arange(n)
+    coalitions = (proposers[None, :] - proposers[:, None]) % n < quota  # row p: p and the quota - 1 after it
+    for _ in range(rounds):
+        _, payoffs, exists = rules.best_for(Dollar(), proposers, np.tile(delta * values, (n, 1)), coalitions)
+        assert exists.all()
+        values = payoffs.mean(axis=0)
+    outsider = payoffs[0, quota % n] if quota < n else np.nan
+    return values, payoffs[0, 0], payoffs[0, 1], outsider
+
+
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("n", "quota", "delta"),
+    [
+        (3, 2, 0.9),
+        (5, 3, 0.5),
+        *(pytest.param(*case, marks=SLOW) for case in [(3, 3, 0.5), (3, 2, 0.5), (5, 5, 0.9), (4, 3, 0.9)]),
+    ],
+)
+def test_baron_ferejohn_shares_match_the_closed_form(n, quota, delta):
+    """Closed-loop stationary equilibrium with a random proposer, common discount delta and quota q (unanimity
+    q = n): each player's value is 1/n; the proposer keeps 1 - delta (q - 1) / n, each of its q - 1 partners
+    gets delta / n and the rest nothing (Baron and Ferejohn 1989)."""
+    values, proposer, partner, outsider = baron_ferejohn(n, quota, delta)
+    np.testing.assert_allclose(values, 1.0 / n, atol=2e-3)  # the ascent's tolerance
+    assert proposer == pytest.approx(1 - delta * (quota - 1) / n, abs=2e-3)
+    assert partner == pytest.approx(delta / n, abs=2e-3)
+    if quota < n:
+        assert outsider == pytest.approx(0.0, abs=1e-9)
+
+
+# ----------------------------------------------------------------- packages on issues, against independent solvers
+def drawn(seed: int, n: int = 3, issues: int = 3):
+    rng = np.random.default_rng(seed)
+    ideal = rng.uniform(0, 100, (1, n, issues))
+    salience = rng.dirichlet(np.ones(issues), (1, n))
+    low, high = np.zeros((1, issues)), np.full((1, issues), 100.0)
+    return ideal, salience, low, high, rng.uniform(0.0, 0.4, (1, n))
+
+
+def utilities(package, ideal, salience):
+    """Each principal's utility of ``package``, written out from the definition."""
+    return 1 - np.sum(salience * np.abs(package - ideal), axis=-1) / 100
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_weighted_median_package_maximises_the_weighted_sum_of_utilities(seed):
+    ideal, salience, low, high, _ = drawn(seed, issues=1)
+    weights = np.random.default_rng(seed).uniform(0.1, 1, (1, 3))
+    package = rules.median_package(ideal, salience, weights, low, high)
+    grid = np.linspace(0, 100, 10001)[:, None]
+    best = np.max(utilities(grid[:, None, :], ideal[0], salience[0]) @ weights[0])
+    assert utilities(package[:, None, :], ideal, salience)[0] @ weights[0] >= best - 1e-12  # the grid's best or above
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_nash_package_of_three_principals_matches_a_direct_search(seed):
+    ideal, salience, low, high, d = drawn(seed)
+    package, value, feasible = rules.nash_n(rules.Packages(ideal, salience, low, high), d, np.ones((1, 3), bool))
+    assert feasible.all()
+    np.testing.assert_allclose(value[0], utilities(package[0], ideal[0], salience[0]), atol=1e-9)
+
+    def loss(x):
+        return -np.sum(np.log(np.maximum(utilities(x, ideal[0], salience[0]) - d[0], 1e-300)))
+
+    found = min(
+        (
+            optimize.minimize(loss, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-12})
+            for start in (package[0], ideal[0].mean(axis=0))
+        ),
+        key=lambda fit: fit.fun,
+    )
+    assert loss(package[0]) <= found.fun + 1e-3
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_maximin_package_of_three_principals_is_within_its_tolerance_of_the_linear_program(seed):
+    """The max-min is a linear program: max t with every principal's utility at least its floor + t (the
+    distances |x - ideal| as variables). The Frank-Wolfe ascent comes within 0.05 of it, never above."""
+    ideal, salience, low, high, d = drawn(seed)
+    n, issues = ideal.shape[1:]
+    _, value, least = rules.maximin_n(rules.Packages(ideal, salience, low, high), d, np.ones((1, n), bool))
+    size = issues + n * issues + 1  # the package, its distances from each ideal, t
+    rows, bounds = [], []
+    for a in range(n):
+        row = np.zeros(size)
+        row[issues + a * issues : issues + (a + 1) * issues], row[-1] = salience[0, a] / 100, 1
+        rows.append(row), bounds.append(1 - d[0, a])
+        for i in range(issues):
+            for sign in (1, -1):
+                row = np.zeros(size)
+                row[i], row[issues + a * issues + i] = sign, -1
+                rows.append(row), bounds.append(sign * ideal[0, a, i])
+    c = np.zeros(size)
+    c[-1] = -1
+    limits = [(0, 100)] * issues + [(0, None)] * (n * issues) + [(None, None)]
+    best = -optimize.linprog(c, A_ub=np.array(rows), b_ub=bounds, bounds=limits).fun
+    assert best - 0.05 <= least[0] <= best + 1e-9
+    assert np.min(value[0] - d[0]) == pytest.approx(least[0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), order=st.permutations(range(4)))
+def test_permuting_the_principals_permutes_nothing_in_the_nash_package(seed, order):
+    ideal, salience, low, high, d = drawn(seed, n=4)
+    everyone = np.ones((1, 4), dtype=bool)
+    package, value, _ = rules.nash_n(rules.Packages(ideal, salience, low, high), d, everyone)
+    order = list(order)
+    shuffled = rules.Packages(ideal[:, order], salience[:, order], low, high)
+    package2, value2, _ = rules.nash_n(shuffled, d[:, order], everyone)
+    np.testing.assert_allclose(value2, value[:, order], atol=1e-6)
+    np.testing.assert_allclose(package2, package, atol=1e-4)
+
+
+# ----------------------------------------------------------------- the engine with three principals
+def example(rule: str, **protocol):
+    data, _ = read(EXAMPLE)
+    data = copy.deepcopy(data)
+    data["protocol"].update(rule=rule, **protocol)
+    return data
+
+
+def play(data, runs=60):
+    return NegotiationModel(validate(data), range(runs)).run()
+
+
+@pytest.mark.parametrize("rule", ["compromise", "nash", "bridging", "alternating"])
+def test_three_principals_play_under_every_rule_and_the_coalition_is_recorded(rule):
+    model = play(example(rule), runs=40)
+    table = run_table(model)
+    declared = table["outcome"] == "declared"
+    assert declared.any()
+    assert (table.loc[declared, "coalition"] == "downstream+midstream+upstream").all()  # unanimity: all three
+    assert (table.loc[~declared, "coalition"] == "").all()
+
+
+def test_a_third_principal_blocks_where_its_reservation_is_high():
+    """The downstream state's reservation is drawn over 0.5-0.99: where it is high no package the others accept
+    gives it enough (above 0.9 here), and it is named as the blocker; where it is low the treaty is declared."""
+    data = example("nash")
+    for actor in data["actors"][:3]:
+        actor["concession"] = {"strategy": "linear", "deadline": 1}  # holds out for its reservation from round 1
+        actor["reservation"] = 0.3
+    data["actors"][2]["reservation"] = {"dist": "uniform", "low": 0.5, "high": 0.99}
+    model = play(data, runs=80)
+    table = run_table(model)
+    reservation = table["param.actors.downstream.reservation"]
+    blocked = table["blocker"] == "downstream"
+    assert blocked.any() and (model.outcome == DECLARED).any()
+    assert reservation[blocked].min() > 0.9 > reservation[table["outcome"] == "declared"].median()
+    assert (table.loc[table["outcome"] != "declared", "blocker"] == "downstream").all()
+
+
+def holdout(**protocol):
+    """Alternating offers from the upstream state, the downstream state holding out for everything."""
+    data = example("alternating", first_proposer="upstream", **protocol)
+    for actor in data["actors"][:3]:
+        actor["reservation"] = 0.3
+    data["actors"][2]["reservation"] = 0.999
+    data["actors"][2]["concession"] = {"strategy": "hardline"}
+    return run_table(play(data, runs=30))
+
+
+def test_a_proposers_coalition_under_a_quota_leaves_one_principal_out():
+    """Under a quota of two the proposer buys only its cheapest partner: the upstream state, proposing first, buys
+    the midstream state rather than the downstream one that holds out for everything, and the treaty is declared
+    by two; where that fails, the next proposers buy one partner each too."""
+    table = holdout(quota=2)
+    assert (table["outcome"] == "declared").all()
+    assert (table["coalition"].str.count("[+]") == 1).all()
+    assert (table["coalition"] == "midstream+upstream").mean() > 0.8
+
+
+def test_without_a_quota_the_proposer_buys_every_principal():
+    """Under unanimity the proposer must buy even the holdout: Baron-Ferejohn offers give it what it holds out for."""
+    table = holdout()
+    declared = table["outcome"] == "declared"
+    assert declared.mean() > 0.8
+    assert (table.loc[declared, "coalition"] == "downstream+midstream+upstream").all()
+
+
+@pytest.mark.parametrize("strategy", ["zeuthen", "subgame_perfect"])
+def test_two_principal_strategies_are_refused_by_name_with_three_principals(strategy):
+    data = example("alternating")
+    data["actors"][0]["concession"] = {"strategy": strategy}
+    with pytest.raises(ScenarioError) as error:
+        validate(data)
+    assert f"concession strategy '{strategy}' is defined between exactly two principals (found 3)" in str(error.value)
+
+
+def test_a_quota_above_the_number_of_principals_is_refused():
+    with pytest.raises(ScenarioError, match="a quota of 4 principals, but there are 3"):
+        validate(example("nash", quota=4))

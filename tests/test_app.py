@@ -310,8 +310,10 @@ def test_an_assumption_the_scenario_cannot_take_is_not_offered_and_says_why(spec
     assert probabilities(run_batch(variant, runs=600)) == shown["probabilities"]
     with pytest.raises(ScenarioError) as caught:
         whatif.assumed(src, {"actors.israel.concession.strategy": "conceder"})
+    lines = BASELINE.read_text().splitlines()
+    at = lines.index("      strategy: boulware", lines.index("  - id: israel")) + 1  # the strategy the change set
     assert message(caught.value) == (
-        f"{tmp_path / 'baseline.yaml'}:58: actors.israel.concession: a conceder exponent must be > 1"
+        f"{tmp_path / 'baseline.yaml'}:{at}: actors.israel.concession: a conceder exponent must be > 1"
     )
 
 

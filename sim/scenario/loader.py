@@ -186,6 +186,12 @@ REQUIRED_META = {
 
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    return read_scenario(path)[0]
+
+
+def read_scenario(path: str | Path) -> tuple[Scenario, dict, _Where]:
+    """A scenario file validated (a file must give the ``meta`` fields a scenario built in code may leave out), with
+    its data as read and where each field is in the file."""
     data, where = read(path)
     meta = data.get("meta")
     unsaid = [k for k in REQUIRED_META if isinstance(meta, dict) and k not in meta]
@@ -196,14 +202,13 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(missing + exc.problems) from None
     if missing:
         raise ScenarioError(missing)
-    return scenario
+    return scenario, data, where
 
 
 def load_case(path: str | Path) -> Scenario:
     """Load a scenario file as :func:`load` does; if it is a case file (one an observed-outcomes file scores),
     check that its events and expiries take nothing from after its start (:mod:`sim.scenario.hindsight`)."""
-    data, where = read(path)
-    scenario = validate(data, where, str(path))
+    scenario, data, where = read_scenario(path)
     found = hindsight_problems(path, scenario, where)
     if found:
         raise ScenarioError(named(found, data))

@@ -539,11 +539,12 @@ class Protocol(Sourced):
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
     pressure_decay: UnitInterval = measured(0.0, "share of pressure lost each round", "share lost a round")
     first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
-    quota: int | None = Field(
+    quota: int | None = measured(
         None,
+        "principals whose acceptance declares a phase or agrees its issues (default: every principal party to it); "
+        "alternating offers with more than two principals buy the quota's cheapest partners",
+        "principals",
         ge=1,
-        description="principals whose acceptance declares a phase or agrees its issues (default: every principal "
-        "party to it); alternating offers with more than two principals buy the quota's cheapest partners",
     )
     opens_when: When = Field(default_factory=When, description="when talks open (rounds before are no talks)")
 

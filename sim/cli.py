@@ -329,14 +329,21 @@ def summary(folder: Annotated[Path, typer.Argument(help="results folder")]):
 
 
 @app.command()
-def report(folder: Annotated[Path, typer.Argument(help="results folder")]):
+def report(
+    folder: Annotated[Path, typer.Argument(help="results folder")],
+    seeds: Annotated[
+        Path | None,
+        typer.Option(help="folder of the seed digests the scenario cites (default: seeds/ beside the results or "
+                     "the repository's; a case's own folder, cases/<case>, holds its digest)"),
+    ] = None,  # fmt: skip
+):
     """Write a briefing of a results folder (HTML and PDF).
 
     Writes report.html, self-contained, and report.pdf into the folder."""
     from sim.briefing.report import write_report
 
     with reported():
-        for path in write_report(folder):
+        for path in write_report(folder, seeds):
             typer.echo(str(path))
 
 

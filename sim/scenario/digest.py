@@ -1,7 +1,8 @@
 """Seed digests: the source documents' claims, by id, in our own words, with their attribution.
 
 A digest is a YAML file with a ``source`` (outlet, date, ...) and a ``claims`` list; scenarios cite
-claim ids in their ``basis`` entries.
+claim ids in their ``basis`` entries. Digests live in a ``seeds/`` folder, or beside the scenario in a case folder
+(``cases/<case>/``: the case's scenario ``<case>.yaml``, its ``digest.yaml`` and its ``observed.yaml``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ def read_digests(seeds: Path | None) -> tuple[dict[str, Claim], list[str]]:
     return claims, used
 
 
+def scenario_digests(path: Path) -> tuple[dict[str, Claim], list[str]]:
+    """The claims a scenario file may cite: those of the digests in ``seeds/`` above it and of any digest beside it
+    (a case folder's own), and the digests used."""
+    seeds, here = find_seeds(path), path.resolve().parent
+    claims, used = read_digests(seeds)
+    if seeds is None or seeds.resolve() != here:
+        beside, more = read_digests(here)
+        claims, used = {**claims, **beside}, used + more
+    return claims, used
+
+
 def find_seeds(folder: Path) -> Path | None:
     """The ``seeds/`` folder beside the results (walking up), else the one of the repo holding ``sim``."""
     return find_beside(folder, "seeds")
@@ -56,10 +68,11 @@ def find_beside(path: Path, name: str) -> Path | None:
 
 
 def scored_cases(path: Path) -> set[str]:
-    """The cases the observed-outcomes files (``observed/*.yaml`` above ``path``) score: a scenario file named
-    after one of them is a case file."""
+    """The cases the observed-outcomes files (``observed/*.yaml`` above ``path``, and those beside it in a case
+    folder) score: a scenario file named after one of them is a case file."""
     folder, cases = find_beside(path, "observed"), set()
-    for file in sorted(folder.glob("*.yaml")) if folder else []:
+    files = {*(folder.glob("*.yaml") if folder else []), *path.resolve().parent.glob("*.yaml")}
+    for file in sorted(files):
         try:
             data = yaml.safe_load(file.read_text())
         except (yaml.YAMLError, OSError, UnicodeDecodeError):

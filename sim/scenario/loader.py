@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import mechanisms
 from sim.scenario.checks import incoherences
-from sim.scenario.digest import find_seeds, read_digests, scored_cases
+from sim.scenario.digest import scenario_digests, scored_cases
 from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform
 from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.hindsight import hindsight
@@ -219,7 +219,7 @@ def hindsight_problems(path: str | Path, scenario: Scenario, where: _Where) -> l
     """What a case file takes from after its start (none for a file no observed-outcomes file scores)."""
     if Path(path).stem not in scored_cases(Path(path)):
         return []
-    claims, _ = read_digests(find_seeds(Path(path)))
+    claims, _ = scenario_digests(Path(path))
     return [problem_at(where, str(path), p, msg) for p, msg in hindsight(scenario, claims)]
 
 

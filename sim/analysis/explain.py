@@ -296,7 +296,7 @@ def forced(spec: Scenario, mechanism: str, alternative: str) -> Scenario:
 
 def mechanisms_idle(spec: Scenario, outcomes: dict[tuple[str, str], np.ndarray], names: Names) -> list[Finding]:
     """Mechanisms under whose every alternative each run ends the same way (``outcomes``: (mechanism, alternative)
-    -> each run's outcome with every run drawing that alternative): the choice cannot change the answer."""
+    -> each run's end, :func:`ends`, with every run drawing that alternative): the choice cannot change the answer."""
     out = []
     for mech in spec.mechanisms:
         played = [outcomes.get((mech.id, a.id)) for a in mech.alternatives]
@@ -356,13 +356,19 @@ def explanation_text(spec: Scenario, table: pd.DataFrame, findings: list[Finding
     return "\n".join([head, *(f"- {f.text}" for f in findings)])
 
 
+def ends(table: pd.DataFrame) -> np.ndarray:
+    """How each run of ``table`` ends: its outcome and the round of any collapse (a collapse after a declaration
+    leaves the outcome ``declared``, as when a signed text breaks down while it is carried out)."""
+    return (table["outcome"].astype(str) + "@" + table["collapse_round"].astype(str)).to_numpy(dtype=object)
+
+
 def explained(spec: Scenario, runs: int = 300, seed: int | None = None) -> tuple[pd.DataFrame, list[Finding]]:
     """Play a small batch of ``spec`` (and one of each mechanism's alternatives, run for run) and explain it."""
     from sim.batch.runner import run_batch
 
     table = run_batch(spec, runs=runs, seed=seed)
     outcomes = {
-        (m.id, a.id): run_batch(forced(spec, m.id, a.id), runs=runs, seed=seed)["outcome"].to_numpy(dtype=object)
+        (m.id, a.id): ends(run_batch(forced(spec, m.id, a.id), runs=runs, seed=seed))
         for m in spec.mechanisms
         for a in m.alternatives
     }

@@ -18,6 +18,7 @@ import sim
 from sim.analysis.explain import explained
 from sim.cli import app
 from sim.engine.columns import MILESTONE_STATUSES, measures, reached
+from sim.scenario.digest import read_digests
 from sim.scenario.loader import load_case
 from sim.scenario.observed import load_observed
 from sim.scenario.sources import load_sourced
@@ -70,6 +71,8 @@ def test_the_library_holds_lebanon_and_the_black_sea_each_in_one_layout():
         assert observed.case == folder.name and observed.start_date == spec.meta.start_date
         assert observed.question == spec.meta.name, "a forecast filed with the default question is scored by it"
         assert observed.written_after_outcome, "both cases were written knowing their outcome: in-sample"
+        claims, _ = read_digests(folder)  # the folder as `negsim report --seeds` reads it: its digest's claims only
+        assert set(claims) == set(digest(folder))
 
 
 @pytest.mark.parametrize("folder", CASES, ids=lambda p: p.name)

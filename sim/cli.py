@@ -333,9 +333,11 @@ def report(
     folder: Annotated[Path, typer.Argument(help="results folder")],
     seeds: Annotated[
         Path | None,
-        typer.Option(help="folder of the seed digests the scenario cites (default: seeds/ beside the results or "
-                     "the repository's; a case's own folder, cases/<case>, holds its digest)"),
-    ] = None,  # fmt: skip
+        typer.Option(
+            help="folder of the seed digests the scenario cites (default: seeds/ beside the results or "
+            "the repository's; a case's own folder, cases/<case>, holds its digest)"
+        ),
+    ] = None,
 ):
     """Write a briefing of a results folder (HTML and PDF).
 

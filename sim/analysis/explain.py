@@ -303,7 +303,8 @@ def mechanisms_idle(spec: Scenario, outcomes: dict[tuple[str, str], np.ndarray],
         if all(p is not None for p in played) and all(np.array_equal(played[0], other) for other in played[1:]):
             each = ", ".join(names.alternatives[(mech.id, a.id)] for a in mech.alternatives)
             out.append(Finding(f"mechanism:{mech.id}", f"{names.mechanisms[mech.id]} cannot change the answer: every "
-                               f"one of the {len(played[0])} runs ends the same way under each of its alternatives "
+                               f"one of the {len(played[0])} runs ends the same way (its outcome, the round of any "
+                               f"collapse) under each of its alternatives "
                                f"({each})."))  # fmt: skip
     return out
 

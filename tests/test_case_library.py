@@ -6,10 +6,12 @@ played: a signed text carried out against a deadline that ends done, partial, ex
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -19,6 +21,7 @@ from sim.analysis.explain import explained
 from sim.cli import app
 from sim.engine.columns import MILESTONE_STATUSES, measures, reached
 from sim.scenario.digest import read_digests
+from sim.scenario.json_schema import scenario_schema
 from sim.scenario.loader import load_case
 from sim.scenario.observed import load_observed
 from sim.scenario.sources import load_sourced
@@ -81,6 +84,12 @@ def test_a_case_passes_validate_strict_and_the_hindsight_checks(folder):
     assert result.exit_code == 0, result.output
     load_sourced(scenario_file(folder))
     load_case(scenario_file(folder))
+
+
+@pytest.mark.parametrize("folder", CASES, ids=lambda p: p.name)
+def test_a_case_passes_the_json_schema_an_editor_uses(folder):
+    data = json.loads(json.dumps(yaml.safe_load(scenario_file(folder).read_text()), default=str))
+    assert not [e.message for e in jsonschema.Draft202012Validator(scenario_schema()).iter_errors(data)]
 
 
 @pytest.mark.parametrize("folder", CASES, ids=lambda p: p.name)

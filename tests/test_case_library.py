@@ -2,7 +2,8 @@
 its scenario as of that start, its observed outcomes kept apart and a README. The tooling finds them (validate
 --strict, the hindsight checks, explain, run, score), and the engine's shapes each case exists to show are really
 played: a signed text carried out against a deadline that ends done, partial, extended or missed (Lebanon, November
-2024), and mirror documents renewed term by term that a party leaves in some runs (Black Sea, July 2022)."""
+2024), mirror documents renewed term by term that a party leaves in some runs (Black Sea, July 2022), and one text
+that seven principals and two domestic reviews must accept, carried out under verification (Iran, July 2015)."""
 
 from __future__ import annotations
 
@@ -64,8 +65,8 @@ def status_shares(table, milestone: str) -> dict[str, float]:
     return {MILESTONE_STATUSES[int(code)]: float(share) for code, share in codes.items()}
 
 
-def test_the_library_holds_lebanon_and_the_black_sea_each_in_one_layout():
-    assert {f.name for f in CASES} >= {"lebanon_2024_11", "black_sea_2022_07"}
+def test_the_library_holds_lebanon_the_black_sea_and_iran_each_in_one_layout():
+    assert {f.name for f in CASES} >= {"lebanon_2024_11", "black_sea_2022_07", "iran_2015_07"}
     for folder in CASES:
         names = {p.name for p in folder.iterdir()}
         assert names == {f"{folder.name}.yaml", "digest.yaml", "observed.yaml", "README.md"}, folder.name
@@ -184,6 +185,24 @@ def test_black_sea_a_party_leaves_at_a_renewal_in_some_runs_and_the_documents_mi
     assert 0.35 < year < 0.85, year
     tied = table["mechanism.renewal_link"] == "tied"
     assert (table["collapse_round"][tied] == 12).mean() > (table["collapse_round"][~tied] == 12).mean()
+
+
+def test_iran_seven_principals_accept_one_text_past_two_reviews_and_relief_follows_verification(played):
+    """All seven principals declare the text together, in round 1, unless a domestic review refuses it (each of the
+    two in some runs); the sanctions are lifted only after the IAEA has verified Iran's steps, never before
+    Adoption Day; the United States leaves only after an election won by an opponent of the deal."""
+    table = played["iran_2015_07"]
+    declared = table["phase.jcpoa.round"] >= 0
+    assert set(table.loc[declared, "coalition"]) == {"china+france+germany+iran+russia+united_kingdom+united_states"}
+    assert set(table.loc[declared, "phase.jcpoa.round"]) == {1} and 0.75 < declared.mean() < 0.95
+    refused = table.loc[~declared, "blocker"].value_counts()
+    assert refused.get("us_congress", 0) > 0 and refused.get("iran_review", 0) > 0, refused
+    relief, steps = table["milestone.sanctions_relief.round"], table["milestone.iran_nuclear_steps.round"]
+    done = relief >= 0
+    assert 0.6 < done.mean() < 0.9 and (relief[done] >= steps[done]).all() and relief[done].min() > 14
+    left = table["event.us_withdrawal.round"] >= 0
+    assert left.any() and (table.loc[left, "event.us_election.round"] == 69).all()
+    assert (table.loc[left, "event.us_withdrawal.round"] >= 80).all()
 
 
 @pytest.mark.parametrize("folder", CASES, ids=lambda p: p.name)

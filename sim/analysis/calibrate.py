@@ -331,12 +331,12 @@ def calibration_text(result: dict) -> str:
         f"{result['populations']} populations of {result['population']} particles x {result['runs_per_point']} runs "
         f"({result['simulations']:,} particles played), seed {result['seed']}; tolerance by population (sd): {eps}",
         "",
-        f"{'parameter':<58}{'prior mean [95%]':>26}{'posterior mean [95%]':>28}",
+        f"{'parameter':<58}{'prior mean [95%]':>28}  {'posterior mean [95%]':>28}",
     ]
     for r in result["parameters"]:
-        prior = f"{r['prior_mean']:.4g} [{r['prior_low']:.4g}, {r['prior_high']:.4g}]"
-        post = f"{r['mean']:.4g} [{r['low']:.4g}, {r['high']:.4g}]"
-        lines.append(f"{r['label'][:57]:<58}{prior:>26}{post:>28}")
+        prior = f"{r['prior_mean']:.3g} [{r['prior_low']:.3g}, {r['prior_high']:.3g}]"
+        post = f"{r['mean']:.3g} [{r['low']:.3g}, {r['high']:.3g}]"
+        lines.append(f"{r['label'][:57]:<58}{prior:>28}  {post:>28}")
     lines += ["", "posterior predictive check (frequency of each target at posterior draws, new runs):", ""]
     lines.append(f"{'target':<34}{'observed':>16}{'predicted [95%]':>26}   reproduced")
     for c in result["predictive"]:

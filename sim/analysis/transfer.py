@@ -167,7 +167,8 @@ def leave_one_out(
     for f in FORECASTERS:
         table[f"brier_{f}"], table[f"log_{f}"] = losses(table[f"p_{f}"], table["happened"])
     table.attrs = {"note": caveat(table), "runs": runs, "population": settings.population,
-                   "generations": settings.generations, "runs_per_point": settings.runs_per_point}  # fmt: skip
+                   "generations": settings.generations, "runs_per_point": settings.runs_per_point,
+                   "calibrations": calibrations}  # fmt: skip
     return table, pooled(table), calibrations
 
 

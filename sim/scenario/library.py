@@ -23,7 +23,7 @@ from pydantic import Field
 from sim.scenario.checks import duplicate_ids
 from sim.scenario.errors import Problem, ScenarioError, did_you_mean
 from sim.scenario.fields import Strict
-from sim.scenario.loader import load_case, problem_at, read, validate
+from sim.scenario.loader import load_case, named, problem_at, read, validate
 from sim.scenario.observed import Observed, load_observed
 from sim.scenario.parameters import uncertain
 from sim.scenario.schema import ID, Scenario
@@ -101,8 +101,8 @@ def load_library(path: str | Path) -> tuple[Library, list[Case]]:
     path = Path(path)
     data, where = read(path, kind="a case library index")
     library = validate(data, where, str(path), Library, Library.incoherences)
-    problems, cases = [], []
-    at = lambda field, msg: problems.append(problem_at(where, str(path), field, msg))
+    problems, own, cases = [], [], []  # the case files' problems, and the index's own
+    at = lambda field, msg: own.append(problem_at(where, str(path), field, msg))
     for i, entry in enumerate(library.cases):
         files = {f: path.parent / getattr(entry, f) for f in ("scenario", "observed")}
         for field, file in files.items():
@@ -119,13 +119,14 @@ def load_library(path: str | Path) -> tuple[Library, list[Case]]:
             at(f"cases.{i}.observed", f"{files['observed']} observes case '{observed.case}', not '{entry.id}'")
         params = [library.path_of(entry, s) for s in library.shared]
         dists = list(uncertain(spec))
-        for s, p in zip(library.shared, params, strict=True):
+        for j, (s, p) in enumerate(zip(library.shared, params, strict=True)):
             if p not in dists:
-                field = f"cases.{i}.parameters.{s.id}" if s.id in entry.parameters else f"shared.{s.id}.path"
+                field = f"cases.{i}.parameters.{s.id}" if s.id in entry.parameters else f"shared.{j}.path"
                 at(field, f"'{p}' is not an uncertain parameter of {files['scenario']}{did_you_mean(p, dists)}")
         cases.append(Case(entry, spec, files["scenario"], observed, params))
     if library.flagship_targets is not None:
-        problems += _flagship_problems(library, path, where)
+        own += _flagship_problems(library, path, where)
+    problems += named(own, data)
     if problems:
         raise ScenarioError(problems)
     return library, cases

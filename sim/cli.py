@@ -637,8 +637,12 @@ def calibrate(
 
 @app.command()
 def transfer(
-    library: Annotated[Path, typer.Argument(help="case library index (YAML): cases, observed files, shared parameters")],
-    out: Annotated[Path | None, typer.Option(help="folder for the tables (default: results/transfer-<LIBRARY name>)")] = None,
+    library: Annotated[
+        Path, typer.Argument(help="case library index (YAML): cases, observed files, shared parameters")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the tables (default: results/transfer-<LIBRARY name>)")
+    ] = None,
     population: Annotated[int, typer.Option(min=10, help="particles per ABC-SMC population")] = 30,
     generations: Annotated[int, typer.Option(min=1, help="most populations")] = 3,
     min_epsilon: Annotated[float, typer.Option(min=0, help="stop at this tolerance, in the targets' sds")] = 1.0,

@@ -62,19 +62,27 @@ def observed(case: str, start: str, declared: bool, collapse_week: int | None) -
     }  # fmt: skip
 
 
+def entry(case: str, **parameters) -> dict:
+    """A synthetic case's entry in the index (its incident's collapse chance as the shared 'incident', unless
+    ``parameters`` names others)."""
+    parameters = parameters or {"incident": f"events.{case}_incident.collapse"}
+    return {"id": case, "label": f"case {case}", "scenario": f"{case}.yaml", "observed": f"{case}_observed.yaml",
+            "type": "open_ended", "parameters": parameters}  # fmt: skip
+
+
 def write_library(folder: Path, **changes) -> Path:
     """The synthetic library of three cases in ``folder`` (its index changed by ``changes``); the index's path."""
     entries = []
     for case, (start, declared, week) in CASES.items():
         (folder / f"{case}.yaml").write_text(yaml.safe_dump(scenario(case, start), sort_keys=False))
         (folder / f"{case}_observed.yaml").write_text(yaml.safe_dump(observed(case, start, declared, week)))
-        entries.append({"id": case, "label": f"case {case}", "scenario": f"{case}.yaml",
-                        "observed": f"{case}_observed.yaml", "type": "open_ended",
-                        "parameters": {"incident": f"events.{case}_incident.collapse"}})  # fmt: skip
+        entries.append(entry(case))
     index = {
         "name": "synthetic library",
-        "shared": [{"id": "breakdown", "label": "breakdown hazard", "path": "risk.hazard"},
-                   {"id": "incident", "label": "an incident's collapse chance"}],  # fmt: skip
+        "shared": [
+            {"id": "breakdown", "label": "breakdown hazard", "path": "risk.hazard"},
+            {"id": "incident", "label": "an incident's collapse chance"},
+        ],
         "cases": entries,
         **changes,
     }
@@ -113,8 +121,7 @@ def test_the_shipped_index_validates_and_resolves_each_cases_shared_parameters()
         ({"shared": [{"id": "incident", "label": "x"}]}, "cases.alpha.parameters: 'incident' has no library-wide path"),
         ({"cases": [{"id": "alpha"}] * 2}, "cases.alpha.label: Field required"),
         ({"flagship_targets": "../missing.yaml"}, "flagship_targets: no such file"),
-        ({"cases": [{"id": c, "label": c, "scenario": f"{c}.yaml", "observed": f"{c}_observed.yaml", "type": "open_ended",
-                     "parameters": {"incidnet": f"events.{c}_incident.collapse"}} for c in CASES]},
+        ({"cases": [entry(c, incidnet=f"events.{c}_incident.collapse") for c in CASES]},
          "cases.alpha.parameters.incidnet: not a shared parameter (did you mean 'incident'?)"),
     ],
 )  # fmt: skip
@@ -214,7 +221,8 @@ def test_the_command_writes_the_tables_and_says_what_the_scores_measure(tmp_path
     assert "target collapse 0.500 ± 0.250 (1/2 other cases)" in text
     for case in CASES:
         assert f"{case}: case {case} (open_ended)" in text
-        assert {"calibration.json", "posterior.csv", "result.json", "abc.db"} <= {p.name for p in (out / case).iterdir()}
+        written = {p.name for p in (out / case).iterdir()}
+        assert {"calibration.json", "posterior.csv", "result.json", "abc.db"} <= written
     table = pd.read_csv(out / "transfer.csv")
     assert len(table) == 6 and {f"brier_{f}" for f in loco.FORECASTERS} <= set(table.columns)
     saved = json.loads((out / "transfer.json").read_text())

@@ -310,7 +310,9 @@ def _r(v: float) -> float:
     return float(f"{v:.6g}")
 
 
-def predictive(targets: Targets, params, posterior: pd.DataFrame, settings: Settings, seed: int, play: Play) -> list[dict]:
+def predictive(
+    targets: Targets, params, posterior: pd.DataFrame, settings: Settings, seed: int, play: Play
+) -> list[dict]:
     """Posterior predictive check: the targets' frequencies at particles drawn by weight, played on runs the
     calibration never saw (seed + 1); a target is reproduced when the predictive mean lies within 1.96 of its
     standard deviations."""

@@ -174,11 +174,13 @@ def leave_one_out(
 
 def _facts(left: Case, targets: Targets, result: dict) -> dict:
     """What a case was calibrated to and what its shared parameters became."""
+    goal = lambda t: {"outcome": t.measure, "label": t.label, "value": targets.value(t)[0],
+                      "sd": targets.value(t)[1], "cases": "{}/{}".format(*targets.counts(t.measure))}  # fmt: skip
+    kept = ("parameter", "prior_mean", "mean", "low", "high")
     return {
         "case": left.entry.id,
-        "targets": [{"outcome": t.measure, "label": t.label, "value": targets.value(t)[0], "sd": targets.value(t)[1],
-                     "cases": "{}/{}".format(*targets.counts(t.measure))} for t in targets.targets],  # fmt: skip
-        "parameters": [{k: r[k] for k in ("parameter", "prior_mean", "mean", "low", "high")} for r in result["parameters"]],
+        "targets": [goal(t) for t in targets.targets],
+        "parameters": [{k: r[k] for k in kept} for r in result["parameters"]],
         "populations": result["populations"],
         "epsilons": result["epsilons"],
     }
@@ -195,7 +197,8 @@ def caveat(table: pd.DataFrame) -> str:
     by_case = table.groupby("case", sort=False)["in_sample"].first()
     if by_case.all():
         return f"{TRANSFER}; {IN_SAMPLE}"
-    return f"{TRANSFER}; {int(by_case.sum())} of the {len(by_case)} cases were written after their outcomes were known (in-sample)"
+    known = f"{int(by_case.sum())} of the {len(by_case)} cases were written after their outcomes were known"
+    return f"{TRANSFER}; {known} (in-sample)"
 
 
 def transfer_text(table: pd.DataFrame, means: pd.DataFrame, calibrations: list[dict]) -> str:

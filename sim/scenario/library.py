@@ -45,7 +45,9 @@ class LibraryCase(Strict):
     label: str = Field(min_length=1)
     scenario: str = Field(min_length=1, description="the case's scenario file, as of its start (relative to the index)")
     observed: str = Field(min_length=1, description="its observed-outcomes file (relative to the index)")
-    type: Literal[CEASEFIRE_TYPES] = Field(description="time_limited (it ends at an expiry unless extended) or open_ended")
+    type: Literal[CEASEFIRE_TYPES] = Field(
+        description="time_limited (it ends at an expiry unless extended) or open_ended"
+    )
     flagship_target: bool = Field(False, description="the flagship's calibration targets count this case")
     parameters: dict[str, str] = Field(
         default_factory=dict, description="shared parameter id -> its path in this case's scenario"

@@ -150,6 +150,16 @@ def test_a_case_file_that_is_missing_or_observes_another_case_is_named_on_the_in
     assert all(p.startswith(str(path)) and "\n" not in p for p in found), found
 
 
+def test_a_case_may_say_it_has_nothing_in_a_shared_parameters_role(tmp_path):
+    path = write_library(tmp_path)
+    index = yaml.safe_load(path.read_text())
+    index["cases"][1]["parameters"]["incident"] = None
+    path.write_text(yaml.safe_dump(index, sort_keys=False))
+    _, cases = load_library(path)
+    assert [c.params for c in cases] == [["risk.hazard", f"events.{c}_incident.collapse"] if c != "beta" else
+                                         ["risk.hazard"] for c in CASES]  # fmt: skip
+
+
 def test_flagship_target_is_checked_against_the_flagships_targets_file(tmp_path):
     path = write_library(tmp_path, flagship_targets=str(ROOT / "targets" / "reference_ceasefires.yaml"))
     assert load_library(path)  # no synthetic case is a flagship target, and none says it is
@@ -171,6 +181,16 @@ def test_the_left_out_case_never_appears_in_its_own_targets(library):
         assert [e.id for e in asked] == ["deal_declared", "collapsed"]
         k, n = targets.counts("collapse")  # alpha and gamma collapsed, beta did not
         assert (k, n) == ((1, 2) if left.entry.id != "beta" else (2, 2))
+
+
+def test_a_case_whose_outcomes_no_other_case_observes_has_no_targets_and_a_base_rate_of_half(library):
+    index, cases = library
+    for e in cases[0].observed.events:
+        e.reference = "unseen"
+    assert loco.targets_without(index, cases, cases[0]) == (None, [])
+    assert loco.base_rate(loco.reference_cases(cases, cases[0]), "unseen") == (0.5, "0/0 (none)")
+    targets, _ = loco.targets_without(index, cases, cases[1])  # the others still count alpha's outcomes by name
+    assert [c.observed for c in targets.cases if c.id == "alpha"] == [{"unseen": True}]
 
 
 def test_base_rate_is_jeffreys_mean_of_the_other_cases_and_half_when_none_observes_it(library):

@@ -140,8 +140,9 @@ def leave_one_out(
         spec, seed = left.scenario, left.scenario.meta.seed_or(settings.seed)
         prior = score(forecast(spec, "prior", runs, seed + 1), left.observed)  # checks the events against spec
         targets, asked = targets_without(library, cases, left)
-        calibrated, facts = prior, {"case": left.entry.id, "targets": [], "parameters": [], "populations": 0}
-        if targets is not None:
+        calibrated, facts = prior, {"case": left.entry.id, "targets": [], "parameters": [], "populations": 0,
+                                    "not_calibrated": _why_not(targets, left)}  # fmt: skip
+        if targets is not None and left.params:
             where = folder / left.entry.id
             play = lambda values, s, spec=spec, asked=asked: played(spec, values, settings.runs_per_point, s,
                                                                     reached_by(spec, asked))  # fmt: skip
@@ -172,6 +173,13 @@ def leave_one_out(
     return table, pooled(table), calibrations
 
 
+def _why_not(targets: Targets | None, left: Case) -> str:
+    """Why a case is not calibrated ("" if it is)."""
+    if targets is None:
+        return "no other case observes its outcomes"
+    return "" if left.params else "it has none of the shared parameters"
+
+
 def _facts(left: Case, targets: Targets, result: dict) -> dict:
     """What a case was calibrated to and what its shared parameters became."""
     goal = lambda t: {"outcome": t.measure, "label": t.label, "value": targets.value(t)[0],
@@ -183,6 +191,7 @@ def _facts(left: Case, targets: Targets, result: dict) -> dict:
         "parameters": [{k: r[k] for k in kept} for r in result["parameters"]],
         "populations": result["populations"],
         "epsilons": result["epsilons"],
+        "not_calibrated": "",
     }
 
 
@@ -211,8 +220,8 @@ def transfer_text(table: pd.DataFrame, means: pd.DataFrame, calibrations: list[d
         first = rows.iloc[0]
         flagship = "; a flagship calibration target, scored with itself left out" if first["flagship_target"] else ""
         lines.append(f"{case}: {first['case_label']} ({first['type']}{flagship})")
-        if not facts["targets"]:
-            lines.append("  no other case observes its outcomes: not calibrated (calibrated = prior)")
+        if facts["not_calibrated"]:
+            lines.append(f"  {facts['not_calibrated']}: not calibrated (its calibrated forecast is its prior)")
         for t in facts["targets"]:
             lines.append(f"  target {t['outcome']:<22}{t['value']:.3f} ± {t['sd']:.3f}  ({t['cases']} other cases)")
         for r in facts["parameters"]:

@@ -7,7 +7,7 @@ parameters: the generic mechanism parameters that every case's scenario has and 
 may carry from one case to another (leave-one-case-out, :mod:`sim.analysis.transfer`). A shared
 parameter has one ``path`` in every case, or a case names the path that plays its role in its own
 scenario (``parameters:``), where ids differ between cases (an event, a leverage or an expiry named
-after the case).
+after the case), or ``null`` where nothing in the case plays that role.
 
 Problems print like a scenario's: ``file:line: field.path: message``.
 """
@@ -49,8 +49,9 @@ class LibraryCase(Strict):
         description="time_limited (it ends at an expiry unless extended) or open_ended"
     )
     flagship_target: bool = Field(False, description="the flagship's calibration targets count this case")
-    parameters: dict[str, str] = Field(
-        default_factory=dict, description="shared parameter id -> its path in this case's scenario"
+    parameters: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="shared parameter id -> its path in this case's scenario (null: the case has nothing in its role)",
     )
 
 
@@ -80,8 +81,8 @@ class Library(Strict):
                     msg = f"not a shared parameter{did_you_mean(name, ids, f' (one of: {", ".join(ids)})')}"
                     out.append((f"cases.{i}.parameters.{name}", msg))
             for s in self.shared:
-                if self.path_of(case, s) is None:
-                    msg = f"'{s.id}' has no library-wide path: give its path in this case's scenario"
+                if s.id not in case.parameters and s.path is None:
+                    msg = f"'{s.id}' has no library-wide path: give its path in this case's scenario (or null)"
                     out.append((f"cases.{i}.parameters", msg))
         return out
 
@@ -94,7 +95,7 @@ class Case:
     scenario: Scenario
     scenario_path: Path
     observed: Observed
-    params: list[str]
+    params: list[str]  # the paths of the shared parameters the case has, in the index's order
 
 
 def load_library(path: str | Path) -> tuple[Library, list[Case]]:
@@ -122,10 +123,10 @@ def load_library(path: str | Path) -> tuple[Library, list[Case]]:
         params = [library.path_of(entry, s) for s in library.shared]
         dists = list(uncertain(spec))
         for j, (s, p) in enumerate(zip(library.shared, params, strict=True)):
-            if p not in dists:
+            if p is not None and p not in dists:
                 field = f"cases.{i}.parameters.{s.id}" if s.id in entry.parameters else f"shared.{j}.path"
                 at(field, f"'{p}' is not an uncertain parameter of {files['scenario']}{did_you_mean(p, dists)}")
-        cases.append(Case(entry, spec, files["scenario"], observed, params))
+        cases.append(Case(entry, spec, files["scenario"], observed, [p for p in params if p is not None]))
     if library.flagship_targets is not None:
         own += _flagship_problems(library, path, where)
     problems += named(own, data)

@@ -651,7 +651,7 @@ def transfer(
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: each case's meta.seed)")] = None,
     overwrite: Annotated[bool, OVERWRITE] = False,
 ):
-    """Leave-one-case-out: calibrate each case on the others, score it.
+    """Calibrate each library case on the others, score it (LOCO).
 
     For each case of the library, fits its shared parameters to the other cases' observed frequencies (ABC-SMC)
     and scores its observed events: calibrated, uncalibrated, 50% and the other cases' base rate."""

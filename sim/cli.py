@@ -645,6 +645,42 @@ def calibrate(
 
 
 @app.command()
+def transfer(
+    library: Annotated[
+        Path, typer.Argument(help="case library index (YAML): cases, observed files, shared parameters")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the tables (default: results/transfer-<LIBRARY name>)")
+    ] = None,
+    population: Annotated[int, typer.Option(min=10, help="particles per ABC-SMC population")] = 30,
+    generations: Annotated[int, typer.Option(min=1, help="most populations")] = 3,
+    min_epsilon: Annotated[float, typer.Option(min=0, help="stop at this tolerance, in the targets' sds")] = 1.0,
+    runs_per_point: Annotated[int, typer.Option(min=1, help="runs played for each particle")] = 100,
+    runs: Annotated[int, typer.Option(min=1, help="runs of each case's calibrated and prior forecasts")] = 2000,
+    seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: each case's meta.seed)")] = None,
+    overwrite: Annotated[bool, OVERWRITE] = False,
+):
+    """Calibrate each library case on the others, score it (LOCO).
+
+    For each case of the library, fits its shared parameters to the other cases' observed frequencies (ABC-SMC)
+    and scores its observed events: calibrated, uncalibrated, 50% and the other cases' base rate."""
+    from sim.analysis import calibrate as cal
+    from sim.analysis import transfer as loco
+    from sim.briefing.analysis_outputs import output_folder, write_table
+    from sim.scenario.library import load_library
+
+    out = out or Path("results") / f"transfer-{library.stem}"
+    settings = cal.Settings(population, generations, min_epsilon, runs_per_point, seed, loco.SMALL.predictive_draws)
+    with reported():
+        folder = output_folder(out, overwrite)
+        index, cases = load_library(library)
+        table, means, calibrations = loco.leave_one_out(index, cases, folder, settings, runs, overwrite)
+        write_table(folder, "transfer", table)
+        write_table(folder, "transfer_means", means)
+    typer.echo(loco.transfer_text(table, means, calibrations) + f"\nresults: {folder}")
+
+
+@app.command()
 def discover(
     folder: Annotated[Path, typer.Argument(help="results folder of a batch (its runs hold the sampled parameters)")],
     measure: Annotated[

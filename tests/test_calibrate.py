@@ -328,3 +328,15 @@ def test_a_fitted_beta_keeps_the_support_and_the_weighted_mean(unit, weights, lo
     m = float(np.sum(w * x))
     if 0.01 < (m - low) / width < 0.99:
         assert fit.low + (fit.high - fit.low) * fit.a / (fit.a + fit.b) == pytest.approx(m, rel=1e-4, abs=1e-4 * width)
+
+
+def test_the_calibration_text_keeps_prior_and_posterior_apart():
+    """Small numbers with long quantiles do not run the two columns together (3 significant digits, a gap)."""
+    row = {"label": "US on Israel after summit: strength", "prior_mean": 0.0175, "prior_low": 0.005628,
+           "prior_high": 0.02937, "mean": 0.009301, "low": 0.005388, "high": 0.01844}  # fmt: skip
+    result = {"scenario": "s", "targets": "t", "pyabc": "0", "populations": 1, "population": 10,
+              "runs_per_point": 5, "simulations": 10, "seed": 1, "epsilons": [1.0], "parameters": [row],
+              "predictive": []}  # fmt: skip
+    line = next(x for x in cal.calibration_text(result).splitlines() if x.startswith("US on Israel"))
+    assert "0.0175 [0.00563, 0.0294]  " in line
+    assert line.rstrip().endswith("0.0093 [0.00539, 0.0184]")

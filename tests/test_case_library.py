@@ -23,6 +23,7 @@ from sim.cli import app
 from sim.engine.columns import MILESTONE_STATUSES, measures, reached
 from sim.scenario.digest import read_digests
 from sim.scenario.json_schema import scenario_schema
+from sim.scenario.library import load_library
 from sim.scenario.loader import load_case
 from sim.scenario.observed import load_observed
 from sim.scenario.sources import load_sourced
@@ -67,6 +68,9 @@ def status_shares(table, milestone: str) -> dict[str, float]:
 
 def test_the_library_holds_lebanon_the_black_sea_and_iran_each_in_one_layout():
     assert {f.name for f in CASES} >= {"lebanon_2024_11", "black_sea_2022_07", "iran_2015_07"}
+    _, indexed = load_library(ROOT / "cases" / "library.yaml")  # negsim transfer's index names every case folder
+    files = {c.entry.id: c.scenario_path.resolve() for c in indexed}
+    assert all(files.get(f.name) == scenario_file(f).resolve() for f in CASES), files
     for folder in CASES:
         names = {p.name for p in folder.iterdir()}
         assert names == {f"{folder.name}.yaml", "digest.yaml", "observed.yaml", "README.md"}, folder.name

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,15 @@ def _digest(text: str) -> str:
 
 
 # ------------------------------------------------------------------ the sampler
+Play = Callable[[dict[str, np.ndarray], int], np.ndarray]  # (values per design point, seed) -> points x targets
+
+
+def by_horizon(spec: Scenario, targets: Targets, settings: Settings) -> Play:
+    """The targets' frequencies as calibration counts them by default: each target's measure by the horizon."""
+    measures = [t.measure for t in targets.targets]
+    return lambda values, seed: frequencies(spec, values, settings.runs_per_point, seed, measures)
+
+
 def calibrate(
     spec: Scenario,
     targets: Targets,
@@ -116,13 +126,19 @@ def calibrate(
     settings: Settings,
     resume: bool = False,
     overwrite: bool = False,
+    play: Play | None = None,
 ) -> dict:
-    """Run (or resume) ABC-SMC in ``folder``; return the result (posterior, predictive check, run facts)."""
+    """Run (or resume) ABC-SMC in ``folder``; return the result (posterior, predictive check, run facts).
+
+    ``play`` gives the targets' frequencies at design points (by default each target's measure by the horizon,
+    :func:`sim.analysis.design.frequencies`); a caller whose targets are counted otherwise (e.g. by a date) gives
+    its own."""
     import pyabc
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
     seed = spec.meta.seed_or(settings.seed)
     dists = uncertain(spec)
+    play = play or by_horizon(spec, targets, settings)
     observed = {f"t{k}": targets.value(t)[0] for k, t in enumerate(targets.targets)}
     sd = {f"t{k}": targets.value(t)[1] for k, t in enumerate(targets.targets)}
     state = {
@@ -141,8 +157,7 @@ def calibrate(
 
     def model(particle):
         values = {p: at_quantiles(dists[p], np.array([particle[f"u{j}"]])) for j, p in enumerate(params)}
-        f = frequencies(spec, values, settings.runs_per_point, seed, [t.measure for t in targets.targets])[0]
-        return {f"t{k}": float(x) for k, x in enumerate(f)}
+        return {f"t{k}": float(x) for k, x in enumerate(play(values, seed)[0])}
 
     def distance(x, y):
         return math.sqrt(sum(((x[k] - y[k]) / sd[k]) ** 2 for k in sd))
@@ -163,7 +178,7 @@ def calibrate(
         raise
     finally:
         np.random.set_state(caller)
-    result = _result(history, spec, targets, params, settings, seed, state)
+    result = _result(history, spec, targets, params, settings, seed, state, play)
     _write_state(folder, {**state, "status": "complete", "populations": result["populations"]})
     return result
 
@@ -216,7 +231,7 @@ def _epsilons(history) -> list[float]:
 
 
 # ------------------------------------------------------------------ the posterior
-def _result(history, spec, targets, params, settings, seed, state) -> dict:
+def _result(history, spec, targets, params, settings, seed, state, play: Play) -> dict:
     dists = uncertain(spec)
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     weights = np.asarray(weights, dtype=float) / np.sum(weights)
@@ -244,7 +259,7 @@ def _result(history, spec, targets, params, settings, seed, state) -> dict:
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "parameters": rows,
         "posterior": posterior,
-        "predictive": predictive(spec, targets, params, posterior, settings, seed),
+        "predictive": predictive(targets, params, posterior, settings, seed, play),
     }
 
 
@@ -295,14 +310,16 @@ def _r(v: float) -> float:
     return float(f"{v:.6g}")
 
 
-def predictive(spec, targets: Targets, params, posterior: pd.DataFrame, settings: Settings, seed: int) -> list[dict]:
+def predictive(
+    targets: Targets, params, posterior: pd.DataFrame, settings: Settings, seed: int, play: Play
+) -> list[dict]:
     """Posterior predictive check: the targets' frequencies at particles drawn by weight, played on runs the
     calibration never saw (seed + 1); a target is reproduced when the predictive mean lies within 1.96 of its
     standard deviations."""
     rng = np.random.default_rng(seed)
     draws = rng.choice(len(posterior), size=settings.predictive_draws, p=posterior["weight"].to_numpy())
     values = {p: posterior[p].to_numpy(dtype=float)[draws] for p in params}
-    f = frequencies(spec, values, settings.runs_per_point, seed + 1, [t.measure for t in targets.targets])
+    f = play(values, seed + 1)
     out = []
     for k, t in enumerate(targets.targets):
         p, sd = targets.value(t)
@@ -331,12 +348,12 @@ def calibration_text(result: dict) -> str:
         f"{result['populations']} populations of {result['population']} particles x {result['runs_per_point']} runs "
         f"({result['simulations']:,} particles played), seed {result['seed']}; tolerance by population (sd): {eps}",
         "",
-        f"{'parameter':<58}{'prior mean [95%]':>26}{'posterior mean [95%]':>28}",
+        f"{'parameter':<58}{'prior mean [95%]':>28}  {'posterior mean [95%]':>28}",
     ]
     for r in result["parameters"]:
-        prior = f"{r['prior_mean']:.4g} [{r['prior_low']:.4g}, {r['prior_high']:.4g}]"
-        post = f"{r['mean']:.4g} [{r['low']:.4g}, {r['high']:.4g}]"
-        lines.append(f"{r['label'][:57]:<58}{prior:>26}{post:>28}")
+        prior = f"{r['prior_mean']:.3g} [{r['prior_low']:.3g}, {r['prior_high']:.3g}]"
+        post = f"{r['mean']:.3g} [{r['low']:.3g}, {r['high']:.3g}]"
+        lines.append(f"{r['label'][:57]:<58}{prior:>28}  {post:>28}")
     lines += ["", "posterior predictive check (frequency of each target at posterior draws, new runs):", ""]
     lines.append(f"{'target':<34}{'observed':>16}{'predicted [95%]':>26}   reproduced")
     for c in result["predictive"]:

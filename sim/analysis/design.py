@@ -9,6 +9,8 @@ calibration, the spread across assumptions and scenario discovery are all built 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sim.analysis.errors import AnalysisError
@@ -41,8 +43,17 @@ def checked(scenario: Scenario, measure: str) -> str:
 
 def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_point: int, seed: int | None,
                 measures: list[str], distinct: bool = False) -> np.ndarray:  # fmt: skip
-    """How often each of ``measures`` is reached (points x measures) at design points that set the uncertain
-    parameters ``values`` (path -> one value per point); the others are drawn per run as usual.
+    """How often each of ``measures`` is reached by the horizon (points x measures) at design points that set the
+    uncertain parameters ``values`` (path -> one value per point); the others are drawn per run as usual (see
+    :func:`played`)."""
+    reached = lambda model: np.column_stack([tables.measure(model, m) for m in measures])
+    return played(scenario, values, runs_per_point, seed, reached, distinct)
+
+
+def played(scenario: Scenario, values: dict[str, np.ndarray], runs_per_point: int, seed: int | None,
+           count: Callable[[NegotiationModel], np.ndarray], distinct: bool = False) -> np.ndarray:  # fmt: skip
+    """The share of runs at each design point for which each column of ``count`` (a played model -> runs x k
+    booleans) holds: points x k.
 
     Points are played in blocks of about ``BLOCK_RUNS`` runs; every point replays run indices
     0..runs_per_point-1, so points differ only in their parameters, unless ``distinct``: then point j
@@ -51,7 +62,7 @@ def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_poin
     """
     points = len(next(iter(values.values())))
     per_block = max(1, BLOCK_RUNS // runs_per_point)
-    out = np.empty((points, len(measures)))
+    blocks = []
     for start in range(0, points, per_block):
         block = slice(start, min(start + per_block, points))
         n = block.stop - block.start
@@ -60,6 +71,6 @@ def frequencies(scenario: Scenario, values: dict[str, np.ndarray], runs_per_poin
             np.tile(np.arange(runs_per_point), n))  # fmt: skip
         model = NegotiationModel(scenario, runs, seed=seed, overrides=overrides)
         model.run()
-        for k, measure in enumerate(measures):
-            out[block, k] = tables.measure(model, measure).reshape(n, runs_per_point).mean(axis=1)
-    return out
+        hits = np.asarray(count(model), dtype=float)
+        blocks.append(hits.reshape(n, runs_per_point, -1).mean(axis=1))
+    return np.concatenate(blocks)

@@ -156,10 +156,11 @@ def score(forecast: Forecast, observed: Observed) -> pd.DataFrame:
     return table
 
 
-def mean_scores(table: pd.DataFrame) -> pd.DataFrame:
-    """Per forecaster: mean Brier and log scores, and the events it was certain of and got wrong."""
+def mean_scores(table: pd.DataFrame, forecasters: dict[str, str] = FORECASTERS) -> pd.DataFrame:
+    """Per forecaster (``p_<key>``, ``brier_<key>``, ``log_<key>`` columns, by name): mean Brier and log scores,
+    and the events it was certain of and got wrong."""
     rows = []
-    for f, name in FORECASTERS.items():
+    for f, name in forecasters.items():
         wrong = table[np.isinf(table[f"log_{f}"])]["event"].tolist()
         rows.append(
             {

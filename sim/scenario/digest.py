@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+CASE_OBSERVED = "observed.yaml"  # a case folder's observed outcomes, beside its scenario and its digest
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -68,10 +70,10 @@ def find_beside(path: Path, name: str) -> Path | None:
 
 
 def scored_cases(path: Path) -> set[str]:
-    """The cases the observed-outcomes files (``observed/*.yaml`` above ``path``, and those beside it in a case
-    folder) score: a scenario file named after one of them is a case file."""
+    """The cases the observed-outcomes files (``observed/*.yaml`` above ``path``, and a case folder's ``observed.yaml``
+    beside it) score: a scenario file named after one of them is a case file."""
     folder, cases = find_beside(path, "observed"), set()
-    files = {*(folder.glob("*.yaml") if folder else []), *path.resolve().parent.glob("*.yaml")}
+    files = {*(folder.glob("*.yaml") if folder else []), *path.resolve().parent.glob(CASE_OBSERVED)}
     for file in sorted(files):
         try:
             data = yaml.safe_load(file.read_text())

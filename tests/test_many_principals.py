@@ -114,7 +114,7 @@ def utilities(package, ideal, salience):
 def test_the_weighted_median_package_maximises_the_weighted_sum_of_utilities(seed):
     ideal, salience, low, high, _ = drawn(seed, issues=1)
     weights = np.random.default_rng(seed).uniform(0.1, 1, (1, 3))
-    package = rules.median_package(ideal, salience, weights, low, high)
+    package, _ = rules.Packages(ideal, salience, low, high).vertex(weights)
     grid = np.linspace(0, 100, 10001)[:, None]
     best = np.max(utilities(grid[:, None, :], ideal[0], salience[0]) @ weights[0])
     assert utilities(package[:, None, :], ideal, salience)[0] @ weights[0] >= best - 1e-12  # the grid's best or above

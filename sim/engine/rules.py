@@ -274,30 +274,28 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
 # vertices: a mixture of vertex packages is worth at least the mixture of their utilities to everyone.
 
 
-def median_package(ideal, salience, weights, low, high):
-    """The package maximising the ``weights`` (..., N) sum of utilities of actors with ``ideal`` and ``salience``
-    (..., N, I) inside the box [low, high] (..., I): on each issue the weighted median of their projected ideals."""
-    z = np.clip(ideal, low[..., None, :], high[..., None, :])
-    order = np.argsort(z, axis=-2, kind="stable")
-    z = np.take_along_axis(z, order, axis=-2)
-    cum = np.cumsum(np.take_along_axis(weights[..., None] * salience, order, axis=-2), axis=-2)
-    median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
-    return np.take_along_axis(z, median[..., None, :], axis=-2)[..., 0, :]
-
-
 class Packages:
-    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I)."""
+    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I).
+    Their ideals, projected into the box, are sorted once on each issue for the weighted medians."""
 
     def __init__(self, ideal, salience, low, high):
-        self.ideal, self.salience, self.low, self.high = ideal, salience, low, high
+        self.ideal, self.salience = ideal, salience
+        projected = np.clip(ideal, low[..., None, :], high[..., None, :])
+        self.order = np.argsort(projected, axis=-2, kind="stable")
+        self.sorted = np.take_along_axis(projected, self.order, axis=-2)
+        self.sorted_salience = np.take_along_axis(salience, self.order, axis=-2)
 
     def value(self, package):
         """Each actor's utility (..., N) of ``package`` (..., I)."""
         return utility(package[..., None, :], self.ideal, self.salience)
 
     def vertex(self, weights):
-        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities."""
-        package = median_package(self.ideal, self.salience, weights, self.low, self.high)
+        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities: on each issue the
+        weighted median of the projected ideals."""
+        w = np.take_along_axis(np.broadcast_to(weights[..., None], self.order.shape), self.order, axis=-2)
+        cum = np.cumsum(w * self.sorted_salience, axis=-2)
+        median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
+        package = np.take_along_axis(self.sorted, median[..., None, :], axis=-2)[..., 0, :]
         return package, self.value(package)
 
 
@@ -305,19 +303,14 @@ def _step(gap, delta, members):
     """The step in [0, 1] towards a vertex that maximises the sum over ``members`` of log(gap + step * delta)
     (gap > 0): the log is concave along the segment, so bisection on its slope finds it."""
     d, g = np.where(members, delta, 0.0), np.where(members, gap, 1.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(d < 0, -g / np.where(d < 0, d, -1.0), np.inf).min(axis=-1)
-    lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
-
-    def slope(x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sum(d / (g + x[..., None] * d), axis=-1)
-
-    rising = slope(hi) >= 0
-    for _ in range(24):
-        mid = (lo + hi) / 2
-        up = slope(mid) >= 0
-        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+        lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
+        rising = (d / (g + hi[..., None] * d)).sum(axis=-1) >= 0
+        for _ in range(24):
+            mid = (lo + hi) / 2
+            up = (d / (g + mid[..., None] * d)).sum(axis=-1) >= 0
+            lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
     return np.where(rising, np.minimum(1.0, room * (1.0 - 1e-9)), lo)
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from sim.engine import rules
+from sim.engine import proposals, rules
 from sim.engine.columns import DECLARED
 from sim.engine.model import NegotiationModel
 from sim.engine.tables import run_table
@@ -258,3 +258,49 @@ def test_two_principal_strategies_are_refused_by_name_with_three_principals(stra
 def test_a_quota_above_the_number_of_principals_is_refused():
     with pytest.raises(ScenarioError, match="a quota of 4 principals, but there are 3"):
         validate(example("nash", quota=4))
+
+
+# ----------------------------------------------------------------- a proposer recognised at random
+def recognised(runs, members, **protocol):
+    """The proposers ``proposals._proposer`` recognises in round 3 of the runs ``runs`` of the example file."""
+    model = NegotiationModel(validate(example("alternating", proposer="random", **protocol)), runs)
+    rows = np.arange(len(runs))
+    return proposals._proposer(model, 3, rows, np.broadcast_to(members, (len(runs), 3)))
+
+
+def test_a_random_proposer_is_recognised_with_the_given_chances():
+    """Weights 1 : 2 : 1 give the midstream state half the rounds (to four standard errors over 4,000 runs)."""
+    proposer = recognised(range(4000), np.ones(3, bool), recognition={"midstream": 2.0})
+    order = [p.id for p in validate(example("nash")).principals]
+    share = np.bincount(proposer, minlength=3) / 4000
+    expected = np.array([2.0 if name == "midstream" else 1.0 for name in order]) / 4
+    assert np.all(np.abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / 4000))
+
+
+def test_a_random_proposer_is_drawn_among_the_parties_only_and_by_run_not_by_block():
+    proposer = recognised(range(600), np.array([True, False, True]))
+    assert set(np.unique(proposer)) == {0, 2}
+    np.testing.assert_array_equal(recognised(range(200, 400), np.array([True, False, True])), proposer[200:400])
+
+
+def test_a_random_proposer_plays_and_different_proposers_buy_their_partners():
+    """Under a quota of two the coalition is the recognised proposer and its cheapest partner: with proposers
+    drawn at random, more than one coalition forms across runs; with the rotating default only the first one."""
+    data = example("alternating", proposer="random", quota=2)
+    table = run_table(play(data, runs=60))
+    assert (table["outcome"] == "declared").mean() > 0.5
+    assert table.loc[table["outcome"] == "declared", "coalition"].nunique() > 1
+
+
+@pytest.mark.parametrize(
+    ("protocol", "message"),
+    [
+        ({"proposer": "random", "first_proposer": "upstream"}, "first_proposer is for 'rotating'"),
+        ({"recognition": {"upstream": 2.0}}, "recognition chances are for a random proposer"),
+        ({"proposer": "random", "recognition": {"upstream": 0.0}}, "a recognition weight must be above 0"),
+        ({"proposer": "random", "recognition": {"basin_organisation": 1.0}}, "must be a principal"),
+    ],
+)
+def test_recognition_is_checked(protocol, message):
+    with pytest.raises(ScenarioError, match=message):
+        validate(example("alternating", **protocol))

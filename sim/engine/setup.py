@@ -187,11 +187,14 @@ def third_parties(m) -> None:
 
 
 def offers(m, low, high) -> None:
-    """Who proposes first; two-party offers over one comprehensive package: Zeuthen aspirations at each principal's
-    best, and the subgame-perfect offers of every round (solved once, up front)."""
+    """Who proposes first, and each principal's chance of being recognised (a random proposer); two-party offers
+    over one comprehensive package: Zeuthen aspirations at each principal's best, and the subgame-perfect offers
+    of every round (solved once, up front)."""
     m.zeuthen_aspiration = m.subgame_perfect = None
     first = m.spec.protocol.first_proposer
     m.first_proposer = 0 if first is None else [p.actor.id for p in m.principals].index(first)
+    chances = m.spec.protocol.recognition
+    m.recognition = np.array([chances.get(p.actor.id, 1.0) for p in m.principals])
     if not m.spec.two_party:
         return
     frontier = m.frontier(m.salience, low, high)

@@ -139,6 +139,8 @@ def references(scenario: Scenario):
             yield (f"protocol.{field}.{j}", "actor", actor)
     if scenario.protocol.first_proposer is not None:
         yield ("protocol.first_proposer", "actor", scenario.protocol.first_proposer)
+    for actor in scenario.protocol.recognition:
+        yield (f"protocol.recognition.{actor}", "actor", actor)
     yield from _when_refs("protocol.opens_when", scenario.protocol.opens_when)
 
 
@@ -322,6 +324,19 @@ def _protocol(scenario: Scenario):
         )
     if scenario.protocol.first_proposer and scenario.protocol.first_proposer not in [p.id for p in principals]:
         yield ("protocol.first_proposer", "must be a principal")
+    protocol = scenario.protocol
+    if protocol.proposer == "random" and protocol.first_proposer:
+        yield (
+            "protocol.first_proposer",
+            "a random proposer is recognised each round; first_proposer is for 'rotating'",
+        )
+    if protocol.recognition and protocol.proposer != "random":
+        yield ("protocol.recognition", "recognition chances are for a random proposer (proposer: random)")
+    for actor, weight in protocol.recognition.items():
+        if actor not in [p.id for p in principals]:
+            yield (f"protocol.recognition.{actor}", "must be a principal")
+        elif weight <= 0:
+            yield (f"protocol.recognition.{actor}", "a recognition weight must be above 0")
     if rule == "bridging":
         if not scenario.protocol.tabled_by:
             yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")

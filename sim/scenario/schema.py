@@ -538,7 +538,18 @@ class Protocol(Sourced):
     )
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
     pressure_decay: UnitInterval = measured(0.0, "share of pressure lost each round", "share lost a round")
-    first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
+    first_proposer: str | None = Field(None, description="alternating offers: who proposes first (rotating proposer)")
+    proposer: Literal["rotating", "random"] = Field(
+        "rotating",
+        description="alternating offers: who proposes each round: the principals party to it in turn from "
+        "first_proposer (rotating), or one of them recognised at random each round (random, Baron-Ferejohn's "
+        "recognition, chances in recognition)",
+    )
+    recognition: dict[str, float] = Field(
+        default_factory=dict,
+        description="random proposer: each principal's relative chance of being recognised (a weight; a principal "
+        "left out has weight 1)",
+    )
     quota: int | None = measured(
         None,
         "principals whose acceptance declares a phase or agrees its issues (default: every principal party to it); "

@@ -212,7 +212,7 @@ def _many_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
         return m.agents[p[-1]].bridge_n(packages, thresholds, members)
     proposer = _proposer(m, t, rows, members)
     thresholds = m.threshold[rows][:, p]
-    partners = _cheapest(packages, proposer, thresholds, members, m.spec.protocol.quota)
+    partners = rules.cheapest(packages, proposer, thresholds, members, m.spec.protocol.quota)
     package, value, _ = rules.best_for(packages, proposer, thresholds, partners | _one_hot(proposer, members))
     column = p[proposer]
     here = np.arange(len(rows))
@@ -235,17 +235,6 @@ def _proposer(m, t: int, rows: np.ndarray, members: np.ndarray) -> np.ndarray:
 
 def _one_hot(who: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.arange(like.shape[-1]) == who[:, None]
-
-
-def _cheapest(packages, proposer, thresholds, members, quota) -> np.ndarray:
-    """The proposer's coalition partners: the ``quota - 1`` members (all, without a quota) that cost it least to
-    satisfy, ranked by how far their thresholds lie above what the proposer's own best package gives them."""
-    best = packages.value(packages.vertex(_one_hot(proposer, members).astype(float))[0])
-    others = members & ~_one_hot(proposer, members)
-    needed = others.sum(axis=-1) if quota is None else np.minimum(quota - 1, others.sum(axis=-1))
-    cost = np.where(others, thresholds - best, np.inf)
-    rank = np.argsort(np.argsort(cost, axis=-1, kind="stable"), axis=-1, kind="stable")
-    return others & (rank < needed[:, None])
 
 
 def note_incompatible(m, stuck: np.ndarray, contested: np.ndarray) -> None:

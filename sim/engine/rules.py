@@ -330,6 +330,18 @@ class Mixture:
     def package(self):
         return np.einsum("...s,...si->...i", self.weights, self.vertices)
 
+    def restart(self, packages):
+        """Where the mixed package is worth more to someone than the mixture of the vertices' utilities (utilities
+        are concave), make it the only vertex, with its own worth; elsewhere keep the vertices, between which
+        weight can still move (merging them would tie the members' shares together)."""
+        package = self.package
+        worth = packages.value(package)
+        gain = np.any(worth > self.value + 1e-12, axis=-1)[..., None]
+        first = np.arange(self.weights.shape[-1]) == 0
+        self.weights = np.where(gain, first * 1.0, self.weights)
+        self.vertices = np.where((gain & first)[..., None], package[..., None, :], self.vertices)
+        self.values = np.where((gain & first)[..., None], worth[..., None, :], self.values)
+
     def shift(self, vertex, vertex_value, away, step):
         """Move ``step`` of weight from vertex ``away`` to a new ``vertex``."""
         here = away[..., None] == np.arange(self.weights.shape[-1])
@@ -357,8 +369,8 @@ def ascend(packages, mixture, floor, members, direction, steps: int = 64):
 
     t = np.where(along, most(mixture.value) - 1.0, 0.0)
     for k in range(steps):
-        if k % 8 == 7:  # the mixed package is worth at least its vertices: restart from it, with its own worth
-            mixture = Mixture(mixture.package, packages.value(mixture.package))
+        if k % 8 == 7:
+            mixture.restart(packages)
         value = mixture.value
         gap = value - floor - t[..., None] * direction
         gradient = np.where(members, 1.0 / np.maximum(gap, EPS), 0.0)
@@ -410,3 +422,44 @@ def best_for(packages, who, thresholds, members, steps: int = 64):
     mixture, _ = ascend(packages, mixture, thresholds, (others | mine) & exists[..., None], mine * 1.0, steps)
     best = _result(packages, mixture)
     return *(np.where(exists[..., None], b, f) for b, f in zip(best, fallback, strict=True)), exists
+
+
+def cheapest(packages, proposer, thresholds, members, quota):
+    """A proposer's coalition partners: the ``quota - 1`` other ``members`` (all of them without a quota) that cost
+    it least to satisfy, ranked by how far their thresholds lie above what the proposer's own best package gives
+    them; equal costs (to 1e-4, within the ascent's tolerance) in turn after the proposer, so no principal is
+    bought first for its place in the file."""
+    n = members.shape[-1]
+    mine = np.arange(n) == np.asarray(proposer)[..., None]
+    best = packages.value(packages.vertex(mine.astype(float))[0])
+    others = members & ~mine
+    needed = others.sum(axis=-1) if quota is None else np.minimum(quota - 1, others.sum(axis=-1))
+    after = (np.arange(n) - np.asarray(proposer)[..., None]) % n
+    cost = np.where(others, np.round(thresholds - best, 4) + after * 1e-6, np.inf)
+    rank = np.argsort(np.argsort(cost, axis=-1, kind="stable"), axis=-1, kind="stable")
+    return others & (rank < needed[..., None])
+
+
+def baron_ferejohn(packages, chances, patience, reservation, members, quota, rounds: int):
+    """Subgame-perfect Baron-Ferejohn offers between ``members`` over ``rounds`` rounds, by backward induction: each
+    round one member is recognised with ``chances`` (..., N) and offers the package best for it among those giving
+    its :func:`cheapest` partners what they hold out for: in the last round their ``reservation``, earlier their
+    continuation value (``patience`` times the value of the next round's offer, averaged over who is recognised
+    then, at least the reservation). As ``rounds`` grows the first round's values tend to the stationary ones
+    (Baron and Ferejohn 1989). Returns (values (rounds, ..., N): each member's utility of round t's offer averaged
+    over who is recognised; holds (rounds, ..., N): what each holds out for as a partner in round t)."""
+    n = members.shape[-1]
+    chances = chances * members / np.maximum((chances * members).sum(axis=-1, keepdims=True), EPS)
+    values = np.empty((rounds, *reservation.shape))
+    holds = np.empty_like(values)
+    hold = reservation
+    for t in range(rounds - 1, -1, -1):
+        holds[t] = hold
+        values[t] = 0.0
+        for proposer in range(n):
+            who = np.full(members.shape[:-1], proposer)
+            coalition = cheapest(packages, who, hold, members, quota) | (np.arange(n) == proposer)
+            _, offer, _ = best_for(packages, who, hold, coalition & members)
+            values[t] += chances[..., proposer, None] * offer
+        hold = np.maximum(reservation, patience * values[t])
+    return values, holds

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sim.scenario.as_of_checks import as_of_incoherences, unknown
 from sim.scenario.errors import did_you_mean
 from sim.scenario.fields import bounds
-from sim.scenario.schema import THIRD_PARTIES, TWO_PARTY_STRATEGIES, Effects, Scenario, When
+from sim.scenario.schema import SOLVED_STRATEGIES, THIRD_PARTIES, TWO_PARTY_STRATEGIES, Effects, Scenario, When
 
 
 def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
@@ -310,17 +310,25 @@ def _protocol(scenario: Scenario):
             yield (
                 f"actors.{scenario.actors.index(p)}.strategy",
                 f"concession strategy '{p.strategy}' is defined between exactly two principals "
-                f"(found {len(principals)}); with more, use rule 'alternating' (Baron-Ferejohn offers)",
+                f"(found {len(principals)}): with more, an offer giving one principal its aspiration leaves the "
+                "others' shares open, so Harsanyi's risk limits are not defined; use 'subgame_perfect' "
+                "(Baron-Ferejohn offers) or a time-based strategy",
             )
     quota = scenario.protocol.quota
     if quota is not None and quota > len(principals):
         yield ("protocol.quota", f"a quota of {quota} principals, but there are {len(principals)}")
-    if strategies & set(TWO_PARTY_STRATEGIES) and len(scenario.ordered_phases()) > 1:
+    if strategies & set(SOLVED_STRATEGIES) and len(scenario.ordered_phases()) > 1:
         yield ("protocol.rule", "zeuthen and subgame-perfect principals bargain over one comprehensive phase")
     if "subgame_perfect" in strategies and (rule != "alternating" or strategies != {"subgame_perfect"}):
         yield (
             "protocol.rule",
-            "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect",
+            "subgame_perfect offers need rule 'alternating' and every principal subgame_perfect",
+        )
+    if "subgame_perfect" in strategies and len(principals) > 2 and scenario.protocol.proposer != "random":
+        yield (
+            "protocol.proposer",
+            "subgame-perfect offers between more than two principals are Baron-Ferejohn's, with a proposer "
+            "recognised at random each round (proposer: random)",
         )
     if scenario.protocol.first_proposer and scenario.protocol.first_proposer not in [p.id for p in principals]:
         yield ("protocol.first_proposer", "must be a principal")

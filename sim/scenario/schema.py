@@ -50,7 +50,8 @@ ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
 THIRD_PARTIES = ("broker", "mediator", "stakeholder")
 TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0}
 STRATEGIES = (*TIME_STRATEGIES, "responsive", "hardline", "zeuthen", "subgame_perfect")
-TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")  # concession strategies defined between two principals
+TWO_PARTY_STRATEGIES = ("zeuthen",)  # concession strategies defined between two principals only
+SOLVED_STRATEGIES = ("zeuthen", "subgame_perfect")  # solved from the offers over one comprehensive package
 BUILTIN_FLAGS = ("talks_open", "stalled", "collapsed")
 MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
@@ -626,10 +627,10 @@ class Scenario(Strict):
         return [a for a in self.actors if a.role != "spoiler"]
 
     @property
-    def two_party(self) -> bool:
-        """Whether a principal's concession strategy is defined between two principals only (Zeuthen's,
-        subgame-perfect offers)."""
-        return bool({a.strategy for a in self.principals} & set(TWO_PARTY_STRATEGIES))
+    def solved_offers(self) -> bool:
+        """Whether a principal's concession strategy is solved from the offers over one comprehensive package
+        (Zeuthen's, subgame-perfect offers)."""
+        return bool({a.strategy for a in self.principals} & set(SOLVED_STRATEGIES))
 
     def ordered_phases(self) -> list[Phase]:
         """The phases in declaration order (an ``after`` phase first); one comprehensive phase by default."""

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from sim.engine import rules
+from sim.engine import proposals, rules
 from sim.engine.columns import DECLARED
 from sim.engine.model import NegotiationModel
 from sim.engine.tables import run_table
@@ -57,20 +57,20 @@ def test_nash_over_n_players_splits_what_is_left_equally_above_disagreement(d):
     np.testing.assert_allclose(value[0], d[0] + (1 - d.sum()) / n, atol=1e-4)
 
 
-def baron_ferejohn(n: int, quota: int, delta: float, rounds: int = 40):
-    """Stationary Baron-Ferejohn values by value iteration with the engine's proposer rule
-    (:func:`rules.best_for`): each player proposes with chance 1/n and buys the ``quota - 1`` players after it
-    (cyclically, so each is bought equally often) at their continuation values, delta times their values.
-    Returns (values, the proposer's share, a partner's share, an outsider's share) at the last round."""
-    values = np.linspace(0.9, 1.1, n) / n  # any start: the map is a contraction
-    proposers = np.arange(n)
-    coalitions = (proposers[None, :] - proposers[:, None]) % n < quota  # row p: p and the quota - 1 after it
-    for _ in range(rounds):
-        _, payoffs, exists = rules.best_for(Dollar(), proposers, np.tile(delta * values, (n, 1)), coalitions)
-        assert exists.all()
-        values = payoffs.mean(axis=0)
-    outsider = payoffs[0, quota % n] if quota < n else np.nan
-    return values, payoffs[0, 0], payoffs[0, 1], outsider
+def baron_ferejohn(n: int, quota: int, delta: float, chances=None, rounds: int = 60):
+    """Baron-Ferejohn offers on the unit simplex over ``rounds`` rounds (:func:`rules.baron_ferejohn`): the first
+    round's values, and player 0's offer when recognised then: (values, its own share, a partner's share, an
+    outsider's share)."""
+    everyone = np.ones((1, n), dtype=bool)
+    chances = np.ones((1, n)) if chances is None else np.asarray([chances], dtype=float)
+    patience, nothing = np.full((1, n), delta), np.zeros((1, n))
+    values, holds = rules.baron_ferejohn(Dollar(), chances, patience, nothing, everyone, quota, rounds)
+    coalition = rules.cheapest(Dollar(), np.zeros(1, int), holds[0], everyone, quota) | (np.arange(n) == 0)
+    _, offer, exists = rules.best_for(Dollar(), np.zeros(1, int), holds[0], coalition)
+    assert exists.all()
+    partner = offer[0, np.flatnonzero(coalition[0])[1]]
+    outsider = offer[0, np.flatnonzero(~coalition[0])[0]] if quota < n else np.nan
+    return values[0, 0], offer[0, 0], partner, outsider
 
 
 SLOW = pytest.mark.slow
@@ -85,15 +85,27 @@ SLOW = pytest.mark.slow
     ],
 )
 def test_baron_ferejohn_shares_match_the_closed_form(n, quota, delta):
-    """Closed-loop stationary equilibrium with a random proposer, common discount delta and quota q (unanimity
-    q = n): each player's value is 1/n; the proposer keeps 1 - delta (q - 1) / n, each of its q - 1 partners
-    gets delta / n and the rest nothing (Baron and Ferejohn 1989)."""
+    """Closed-loop stationary equilibrium with a proposer recognised at random with equal chances, common discount
+    delta and quota q (unanimity q = n): each player's value is 1/n; the proposer keeps 1 - delta (q - 1) / n,
+    each of its q - 1 partners gets delta / n and the rest nothing (Baron and Ferejohn 1989)."""
     values, proposer, partner, outsider = baron_ferejohn(n, quota, delta)
     np.testing.assert_allclose(values, 1.0 / n, atol=2e-3)  # the ascent's tolerance
     assert proposer == pytest.approx(1 - delta * (quota - 1) / n, abs=2e-3)
     assert partner == pytest.approx(delta / n, abs=2e-3)
     if quota < n:
         assert outsider == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(("chances", "delta"), [((0.5, 0.3, 0.2), 0.8), ((0.1, 0.2, 0.3, 0.4), 0.7)])
+def test_baron_ferejohn_under_unanimity_values_each_player_at_its_chance_of_recognition(chances, delta):
+    """Unanimity, common discount delta, recognition chances p_i: each player's value is p_i (v_i = p_i (1 - delta
+    sum of the others' v) + (1 - p_i) delta v_i holds at v = p); the proposer keeps 1 - delta (1 - p_0) and buys
+    each other player j at delta p_j (Eraslan 2002)."""
+    n = len(chances)
+    values, proposer, partner, _ = baron_ferejohn(n, n, delta, chances)
+    np.testing.assert_allclose(values, chances, atol=2e-3)
+    assert proposer == pytest.approx(1 - delta * (1 - chances[0]), abs=2e-3)
+    assert partner == pytest.approx(delta * chances[1], abs=2e-3)
 
 
 # ----------------------------------------------------------------- packages on issues, against independent solvers
@@ -114,7 +126,7 @@ def utilities(package, ideal, salience):
 def test_the_weighted_median_package_maximises_the_weighted_sum_of_utilities(seed):
     ideal, salience, low, high, _ = drawn(seed, issues=1)
     weights = np.random.default_rng(seed).uniform(0.1, 1, (1, 3))
-    package = rules.median_package(ideal, salience, weights, low, high)
+    package, _ = rules.Packages(ideal, salience, low, high).vertex(weights)
     grid = np.linspace(0, 100, 10001)[:, None]
     best = np.max(utilities(grid[:, None, :], ideal[0], salience[0]) @ weights[0])
     assert utilities(package[:, None, :], ideal, salience)[0] @ weights[0] >= best - 1e-12  # the grid's best or above
@@ -246,15 +258,94 @@ def test_without_a_quota_the_proposer_buys_every_principal():
     assert (table.loc[declared, "coalition"] == "downstream+midstream+upstream").all()
 
 
-@pytest.mark.parametrize("strategy", ["zeuthen", "subgame_perfect"])
-def test_two_principal_strategies_are_refused_by_name_with_three_principals(strategy):
+def test_zeuthens_protocol_is_refused_with_three_principals_saying_why():
     data = example("alternating")
-    data["actors"][0]["concession"] = {"strategy": strategy}
+    data["actors"][0]["concession"] = {"strategy": "zeuthen"}
     with pytest.raises(ScenarioError) as error:
         validate(data)
-    assert f"concession strategy '{strategy}' is defined between exactly two principals (found 3)" in str(error.value)
+    message = str(error.value)
+    assert "concession strategy 'zeuthen' is defined between exactly two principals (found 3)" in message
+    assert "risk limits are not defined" in message and "nash," not in message
+
+
+def subgame_perfect(**protocol):
+    data = example("alternating", **protocol)
+    for actor in data["actors"][:3]:
+        actor["concession"] = {"strategy": "subgame_perfect", "patience": 0.9}
+    return data
+
+
+def test_subgame_perfect_offers_between_three_principals_need_a_random_proposer():
+    with pytest.raises(ScenarioError, match="Baron-Ferejohn's, with a proposer recognised at random"):
+        validate(subgame_perfect())
+
+
+@pytest.mark.parametrize("quota", [None, 2])
+def test_subgame_perfect_offers_between_three_principals_are_accepted_at_once(quota):
+    """Baron-Ferejohn offers by backward induction: in the last round a partner holds out for its reservation,
+    earlier for at least that; the first proposer buys its partners at their continuation values and the treaty
+    is declared in round 1, by every principal (unanimity) or by two, where the third is left out (a quota)."""
+    model = play(subgame_perfect(proposer="random", quota=quota), runs=30)
+    p = model.principal_index
+    np.testing.assert_array_equal(model.subgame_perfect[-1], model.reservation[:, p])
+    assert np.all(model.subgame_perfect[0] >= model.reservation[:, p] - 1e-12)
+    assert np.all(model.subgame_perfect[0] <= 1.0)
+    table = run_table(model)
+    assert (table["outcome"] == "declared").all()
+    assert (model.declared_round[:, 0] == 1).all()
+    members = table["coalition"].str.count("[+]") + 1
+    if quota is None:
+        assert (members == 3).all()
+    else:  # the outsider accepts too where the offer happens to give it what it holds out for
+        assert (members >= 2).all() and (members == 2).any()
 
 
 def test_a_quota_above_the_number_of_principals_is_refused():
     with pytest.raises(ScenarioError, match="a quota of 4 principals, but there are 3"):
         validate(example("nash", quota=4))
+
+
+# ----------------------------------------------------------------- a proposer recognised at random
+def recognised(runs, members, **protocol):
+    """The proposers ``proposals._proposer`` recognises in round 3 of the runs ``runs`` of the example file."""
+    model = NegotiationModel(validate(example("alternating", proposer="random", **protocol)), runs)
+    rows = np.arange(len(runs))
+    return proposals._proposer(model, 3, rows, np.broadcast_to(members, (len(runs), 3)))
+
+
+def test_a_random_proposer_is_recognised_with_the_given_chances():
+    """Weights 1 : 2 : 1 give the midstream state half the rounds (to four standard errors over 4,000 runs)."""
+    proposer = recognised(range(4000), np.ones(3, bool), recognition={"midstream": 2.0})
+    order = [p.id for p in validate(example("nash")).principals]
+    share = np.bincount(proposer, minlength=3) / 4000
+    expected = np.array([2.0 if name == "midstream" else 1.0 for name in order]) / 4
+    assert np.all(np.abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / 4000))
+
+
+def test_a_random_proposer_is_drawn_among_the_parties_only_and_by_run_not_by_block():
+    proposer = recognised(range(600), np.array([True, False, True]))
+    assert set(np.unique(proposer)) == {0, 2}
+    np.testing.assert_array_equal(recognised(range(200, 400), np.array([True, False, True])), proposer[200:400])
+
+
+def test_a_random_proposer_plays_and_different_proposers_buy_their_partners():
+    """Under a quota of two the coalition is the recognised proposer and its cheapest partner: with proposers
+    drawn at random, more than one coalition forms across runs; with the rotating default only the first one."""
+    data = example("alternating", proposer="random", quota=2)
+    table = run_table(play(data, runs=60))
+    assert (table["outcome"] == "declared").mean() > 0.5
+    assert table.loc[table["outcome"] == "declared", "coalition"].nunique() > 1
+
+
+@pytest.mark.parametrize(
+    ("protocol", "message"),
+    [
+        ({"proposer": "random", "first_proposer": "upstream"}, "first_proposer is for 'rotating'"),
+        ({"recognition": {"upstream": 2.0}}, "recognition chances are for a random proposer"),
+        ({"proposer": "random", "recognition": {"upstream": 0.0}}, "a recognition weight must be above 0"),
+        ({"proposer": "random", "recognition": {"basin_organisation": 1.0}}, "must be a principal"),
+    ],
+)
+def test_recognition_is_checked(protocol, message):
+    with pytest.raises(ScenarioError, match=message):
+        validate(example("alternating", **protocol))

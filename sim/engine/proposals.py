@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine import rules
+from sim.engine import rules, streams
 from sim.engine.columns import CONSENT, FRAMEWORK, INCOMPATIBLE
+
+PROPOSER_STREAM = streams.key("proposer")
 
 
 @dataclass
@@ -180,11 +182,13 @@ def _two_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
         disagreement = np.maximum(m.reservation[rows] - m.pressure[rows], 0.0)[:, p]
         return rules.nash_point(*frontier, disagreement)[0]
     if m.spec.protocol.rule == "alternating":
-        proposer = (m.first_proposer + t - 1) % 2
+        proposer = _proposer(m, t, rows, np.ones((len(rows), 2), dtype=bool))
+        first = proposer == 0
+        offers = [rules.frontier_at(*frontier, k, m.threshold[rows, p[k]]) for k in (0, 1)]  # each one's offer
         column = p[proposer]
-        package, u = rules.frontier_at(*frontier, proposer, m.threshold[rows, column])
-        m.threshold[rows, column] = np.minimum(m.threshold[rows, column], u[:, proposer])
-        return package
+        kept = np.where(first, offers[0][1][:, 0], offers[1][1][:, 1])
+        m.threshold[rows, column] = np.minimum(m.threshold[rows, column], kept)
+        return np.where(first[:, None], offers[0][0], offers[1][0])
     tabler = m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]
     thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
     return m.agents[m.actor_index[tabler]].bridge(frontier, thresholds, proposal)
@@ -206,9 +210,9 @@ def _many_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
     if rule == "bridging":
         thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
         return m.agents[p[-1]].bridge_n(packages, thresholds, members)
-    proposer = _proposer(m, t, members)
+    proposer = _proposer(m, t, rows, members)
     thresholds = m.threshold[rows][:, p]
-    partners = _cheapest(packages, proposer, thresholds, members, m.spec.protocol.quota)
+    partners = rules.cheapest(packages, proposer, thresholds, members, m.spec.protocol.quota)
     package, value, _ = rules.best_for(packages, proposer, thresholds, partners | _one_hot(proposer, members))
     column = p[proposer]
     here = np.arange(len(rows))
@@ -216,27 +220,21 @@ def _many_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
     return package
 
 
-def _proposer(m, t: int, members: np.ndarray) -> np.ndarray:
-    """Whose turn it is to propose in each run: the principals rotate from the first proposer, skipping those
-    not party to the proposal."""
+def _proposer(m, t: int, rows: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Whose turn it is to propose in each of the runs ``rows``, among the principals party to the proposal
+    (``members``): in turn from the first proposer (rotating), or one recognised at random with the chances of
+    ``protocol.recognition`` (random: drawn from the proposer stream, one draw per run and round)."""
     n = members.shape[-1]
+    if m.spec.protocol.proposer == "random":
+        chances = np.cumsum(m.recognition * members, axis=-1)
+        u = streams.uniform(m.seed, m.run_ids[rows], PROPOSER_STREAM, t)
+        return np.argmax(chances > u[:, None] * chances[:, -1:], axis=-1)
     turn = (m.first_proposer + t - 1 + np.arange(n)) % n
     return turn[np.argmax(members[:, turn], axis=-1)]
 
 
 def _one_hot(who: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.arange(like.shape[-1]) == who[:, None]
-
-
-def _cheapest(packages, proposer, thresholds, members, quota) -> np.ndarray:
-    """The proposer's coalition partners: the ``quota - 1`` members (all, without a quota) that cost it least to
-    satisfy, ranked by how far their thresholds lie above what the proposer's own best package gives them."""
-    best = packages.value(packages.vertex(_one_hot(proposer, members).astype(float))[0])
-    others = members & ~_one_hot(proposer, members)
-    needed = others.sum(axis=-1) if quota is None else np.minimum(quota - 1, others.sum(axis=-1))
-    cost = np.where(others, thresholds - best, np.inf)
-    rank = np.argsort(np.argsort(cost, axis=-1, kind="stable"), axis=-1, kind="stable")
-    return others & (rank < needed[:, None])
 
 
 def note_incompatible(m, stuck: np.ndarray, contested: np.ndarray) -> None:

@@ -274,30 +274,28 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
 # vertices: a mixture of vertex packages is worth at least the mixture of their utilities to everyone.
 
 
-def median_package(ideal, salience, weights, low, high):
-    """The package maximising the ``weights`` (..., N) sum of utilities of actors with ``ideal`` and ``salience``
-    (..., N, I) inside the box [low, high] (..., I): on each issue the weighted median of their projected ideals."""
-    z = np.clip(ideal, low[..., None, :], high[..., None, :])
-    order = np.argsort(z, axis=-2, kind="stable")
-    z = np.take_along_axis(z, order, axis=-2)
-    cum = np.cumsum(np.take_along_axis(weights[..., None] * salience, order, axis=-2), axis=-2)
-    median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
-    return np.take_along_axis(z, median[..., None, :], axis=-2)[..., 0, :]
-
-
 class Packages:
-    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I)."""
+    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I).
+    Their ideals, projected into the box, are sorted once on each issue for the weighted medians."""
 
     def __init__(self, ideal, salience, low, high):
-        self.ideal, self.salience, self.low, self.high = ideal, salience, low, high
+        self.ideal, self.salience = ideal, salience
+        projected = np.clip(ideal, low[..., None, :], high[..., None, :])
+        self.order = np.argsort(projected, axis=-2, kind="stable")
+        self.sorted = np.take_along_axis(projected, self.order, axis=-2)
+        self.sorted_salience = np.take_along_axis(salience, self.order, axis=-2)
 
     def value(self, package):
         """Each actor's utility (..., N) of ``package`` (..., I)."""
         return utility(package[..., None, :], self.ideal, self.salience)
 
     def vertex(self, weights):
-        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities."""
-        package = median_package(self.ideal, self.salience, weights, self.low, self.high)
+        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities: on each issue the
+        weighted median of the projected ideals."""
+        w = np.take_along_axis(np.broadcast_to(weights[..., None], self.order.shape), self.order, axis=-2)
+        cum = np.cumsum(w * self.sorted_salience, axis=-2)
+        median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
+        package = np.take_along_axis(self.sorted, median[..., None, :], axis=-2)[..., 0, :]
         return package, self.value(package)
 
 
@@ -305,19 +303,14 @@ def _step(gap, delta, members):
     """The step in [0, 1] towards a vertex that maximises the sum over ``members`` of log(gap + step * delta)
     (gap > 0): the log is concave along the segment, so bisection on its slope finds it."""
     d, g = np.where(members, delta, 0.0), np.where(members, gap, 1.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(d < 0, -g / np.where(d < 0, d, -1.0), np.inf).min(axis=-1)
-    lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
-
-    def slope(x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sum(d / (g + x[..., None] * d), axis=-1)
-
-    rising = slope(hi) >= 0
-    for _ in range(24):
-        mid = (lo + hi) / 2
-        up = slope(mid) >= 0
-        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+        lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
+        rising = (d / (g + hi[..., None] * d)).sum(axis=-1) >= 0
+        for _ in range(24):
+            mid = (lo + hi) / 2
+            up = (d / (g + mid[..., None] * d)).sum(axis=-1) >= 0
+            lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
     return np.where(rising, np.minimum(1.0, room * (1.0 - 1e-9)), lo)
 
 
@@ -336,6 +329,18 @@ class Mixture:
     @property
     def package(self):
         return np.einsum("...s,...si->...i", self.weights, self.vertices)
+
+    def restart(self, packages):
+        """Where the mixed package is worth more to someone than the mixture of the vertices' utilities (utilities
+        are concave), make it the only vertex, with its own worth; elsewhere keep the vertices, between which
+        weight can still move (merging them would tie the members' shares together)."""
+        package = self.package
+        worth = packages.value(package)
+        gain = np.any(worth > self.value + 1e-12, axis=-1)[..., None]
+        first = np.arange(self.weights.shape[-1]) == 0
+        self.weights = np.where(gain, first * 1.0, self.weights)
+        self.vertices = np.where((gain & first)[..., None], package[..., None, :], self.vertices)
+        self.values = np.where((gain & first)[..., None], worth[..., None, :], self.values)
 
     def shift(self, vertex, vertex_value, away, step):
         """Move ``step`` of weight from vertex ``away`` to a new ``vertex``."""
@@ -364,8 +369,8 @@ def ascend(packages, mixture, floor, members, direction, steps: int = 64):
 
     t = np.where(along, most(mixture.value) - 1.0, 0.0)
     for k in range(steps):
-        if k % 8 == 7:  # the mixed package is worth at least its vertices: restart from it, with its own worth
-            mixture = Mixture(mixture.package, packages.value(mixture.package))
+        if k % 8 == 7:
+            mixture.restart(packages)
         value = mixture.value
         gap = value - floor - t[..., None] * direction
         gradient = np.where(members, 1.0 / np.maximum(gap, EPS), 0.0)
@@ -417,3 +422,44 @@ def best_for(packages, who, thresholds, members, steps: int = 64):
     mixture, _ = ascend(packages, mixture, thresholds, (others | mine) & exists[..., None], mine * 1.0, steps)
     best = _result(packages, mixture)
     return *(np.where(exists[..., None], b, f) for b, f in zip(best, fallback, strict=True)), exists
+
+
+def cheapest(packages, proposer, thresholds, members, quota):
+    """A proposer's coalition partners: the ``quota - 1`` other ``members`` (all of them without a quota) that cost
+    it least to satisfy, ranked by how far their thresholds lie above what the proposer's own best package gives
+    them; equal costs (to 1e-4, within the ascent's tolerance) in turn after the proposer, so no principal is
+    bought first for its place in the file."""
+    n = members.shape[-1]
+    mine = np.arange(n) == np.asarray(proposer)[..., None]
+    best = packages.value(packages.vertex(mine.astype(float))[0])
+    others = members & ~mine
+    needed = others.sum(axis=-1) if quota is None else np.minimum(quota - 1, others.sum(axis=-1))
+    after = (np.arange(n) - np.asarray(proposer)[..., None]) % n
+    cost = np.where(others, np.round(thresholds - best, 4) + after * 1e-6, np.inf)
+    rank = np.argsort(np.argsort(cost, axis=-1, kind="stable"), axis=-1, kind="stable")
+    return others & (rank < needed[..., None])
+
+
+def baron_ferejohn(packages, chances, patience, reservation, members, quota, rounds: int):
+    """Subgame-perfect Baron-Ferejohn offers between ``members`` over ``rounds`` rounds, by backward induction: each
+    round one member is recognised with ``chances`` (..., N) and offers the package best for it among those giving
+    its :func:`cheapest` partners what they hold out for: in the last round their ``reservation``, earlier their
+    continuation value (``patience`` times the value of the next round's offer, averaged over who is recognised
+    then, at least the reservation). As ``rounds`` grows the first round's values tend to the stationary ones
+    (Baron and Ferejohn 1989). Returns (values (rounds, ..., N): each member's utility of round t's offer averaged
+    over who is recognised; holds (rounds, ..., N): what each holds out for as a partner in round t)."""
+    n = members.shape[-1]
+    chances = chances * members / np.maximum((chances * members).sum(axis=-1, keepdims=True), EPS)
+    values = np.empty((rounds, *reservation.shape))
+    holds = np.empty_like(values)
+    hold = reservation
+    for t in range(rounds - 1, -1, -1):
+        holds[t] = hold
+        values[t] = 0.0
+        for proposer in range(n):
+            who = np.full(members.shape[:-1], proposer)
+            coalition = cheapest(packages, who, hold, members, quota) | (np.arange(n) == proposer)
+            _, offer, _ = best_for(packages, who, hold, coalition & members)
+            values[t] += chances[..., proposer, None] * offer
+        hold = np.maximum(reservation, patience * values[t])
+    return values, holds

@@ -187,18 +187,29 @@ def third_parties(m) -> None:
 
 
 def offers(m, low, high) -> None:
-    """Who proposes first; two-party offers over one comprehensive package: Zeuthen aspirations at each principal's
-    best, and the subgame-perfect offers of every round (solved once, up front)."""
+    """Who proposes first, and each principal's chance of being recognised (a random proposer); offers over one
+    comprehensive package, solved once, up front: between two principals, Zeuthen aspirations at each one's best
+    and the subgame-perfect offers of every round; between more, Baron-Ferejohn's subgame-perfect offers (what
+    each principal holds out for as a partner in every round)."""
     m.zeuthen_aspiration = m.subgame_perfect = None
     first = m.spec.protocol.first_proposer
     m.first_proposer = 0 if first is None else [p.actor.id for p in m.principals].index(first)
-    if not m.spec.two_party:
+    chances = m.spec.protocol.recognition
+    m.recognition = np.array([chances.get(p.actor.id, 1.0) for p in m.principals])
+    if not m.spec.solved_offers:
+        return
+    p = m.principal_index
+    if len(p) > 2:  # subgame-perfect (Baron-Ferejohn) offers; Zeuthen's protocol is refused by the checks
+        packages = rules.Packages(m.ideal[:, p], m.salience[:, p], low, high)
+        everyone = np.ones((m.block_size, len(p)), dtype=bool)
+        _, m.subgame_perfect = rules.baron_ferejohn(
+            packages, m.recognition, m.patience[:, p], m.reservation[:, p], everyone, m.spec.protocol.quota, m.horizon
+        )
         return
     frontier = m.frontier(m.salience, low, high)
     top = frontier[1]
     m.zeuthen_aspiration = np.stack([top[:, 0, 0], top[:, -1, 1]], axis=-1)
     if "subgame_perfect" in m.strategy:
-        p = m.principal_index
         m.subgame_perfect = rules.subgame_perfect_values(
             *frontier, m.patience[:, p], m.reservation[:, p], m.horizon, m.first_proposer
         )

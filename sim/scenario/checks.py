@@ -13,7 +13,7 @@ from __future__ import annotations
 from sim.scenario.as_of_checks import as_of_incoherences, unknown
 from sim.scenario.errors import did_you_mean
 from sim.scenario.fields import bounds
-from sim.scenario.schema import THIRD_PARTIES, TWO_PARTY_STRATEGIES, Effects, Scenario, When
+from sim.scenario.schema import SOLVED_STRATEGIES, THIRD_PARTIES, TWO_PARTY_STRATEGIES, Effects, Scenario, When
 
 
 def incoherences(scenario: Scenario) -> list[tuple[str, str]]:
@@ -139,6 +139,8 @@ def references(scenario: Scenario):
             yield (f"protocol.{field}.{j}", "actor", actor)
     if scenario.protocol.first_proposer is not None:
         yield ("protocol.first_proposer", "actor", scenario.protocol.first_proposer)
+    for actor in scenario.protocol.recognition:
+        yield (f"protocol.recognition.{actor}", "actor", actor)
     yield from _when_refs("protocol.opens_when", scenario.protocol.opens_when)
 
 
@@ -308,20 +310,41 @@ def _protocol(scenario: Scenario):
             yield (
                 f"actors.{scenario.actors.index(p)}.strategy",
                 f"concession strategy '{p.strategy}' is defined between exactly two principals "
-                f"(found {len(principals)}); with more, use rule 'alternating' (Baron-Ferejohn offers)",
+                f"(found {len(principals)}): with more, an offer giving one principal its aspiration leaves the "
+                "others' shares open, so Harsanyi's risk limits are not defined; use 'subgame_perfect' "
+                "(Baron-Ferejohn offers) or a time-based strategy",
             )
     quota = scenario.protocol.quota
     if quota is not None and quota > len(principals):
         yield ("protocol.quota", f"a quota of {quota} principals, but there are {len(principals)}")
-    if strategies & set(TWO_PARTY_STRATEGIES) and len(scenario.ordered_phases()) > 1:
+    if strategies & set(SOLVED_STRATEGIES) and len(scenario.ordered_phases()) > 1:
         yield ("protocol.rule", "zeuthen and subgame-perfect principals bargain over one comprehensive phase")
     if "subgame_perfect" in strategies and (rule != "alternating" or strategies != {"subgame_perfect"}):
         yield (
             "protocol.rule",
-            "subgame_perfect offers need rule 'alternating' and both principals subgame_perfect",
+            "subgame_perfect offers need rule 'alternating' and every principal subgame_perfect",
+        )
+    if "subgame_perfect" in strategies and len(principals) > 2 and scenario.protocol.proposer != "random":
+        yield (
+            "protocol.proposer",
+            "subgame-perfect offers between more than two principals are Baron-Ferejohn's, with a proposer "
+            "recognised at random each round (proposer: random)",
         )
     if scenario.protocol.first_proposer and scenario.protocol.first_proposer not in [p.id for p in principals]:
         yield ("protocol.first_proposer", "must be a principal")
+    protocol = scenario.protocol
+    if protocol.proposer == "random" and protocol.first_proposer:
+        yield (
+            "protocol.first_proposer",
+            "a random proposer is recognised each round; first_proposer is for 'rotating'",
+        )
+    if protocol.recognition and protocol.proposer != "random":
+        yield ("protocol.recognition", "recognition chances are for a random proposer (proposer: random)")
+    for actor, weight in protocol.recognition.items():
+        if actor not in [p.id for p in principals]:
+            yield (f"protocol.recognition.{actor}", "must be a principal")
+        elif weight <= 0:
+            yield (f"protocol.recognition.{actor}", "a recognition weight must be above 0")
     if rule == "bridging":
         if not scenario.protocol.tabled_by:
             yield ("protocol.tabled_by", "bridging needs at least one third party to table packages")

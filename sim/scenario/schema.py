@@ -50,7 +50,8 @@ ROLES = ("principal", "broker", "mediator", "stakeholder", "spoiler")
 THIRD_PARTIES = ("broker", "mediator", "stakeholder")
 TIME_STRATEGIES = {"boulware": 0.25, "conceder": 3.0, "linear": 1.0}
 STRATEGIES = (*TIME_STRATEGIES, "responsive", "hardline", "zeuthen", "subgame_perfect")
-TWO_PARTY_STRATEGIES = ("zeuthen", "subgame_perfect")  # concession strategies defined between two principals
+TWO_PARTY_STRATEGIES = ("zeuthen",)  # concession strategies defined between two principals only
+SOLVED_STRATEGIES = ("zeuthen", "subgame_perfect")  # solved from the offers over one comprehensive package
 BUILTIN_FLAGS = ("talks_open", "stalled", "collapsed")
 MAX_RUNS = 10**9
 ID = r"^[a-z][a-z0-9_]*$"
@@ -538,7 +539,18 @@ class Protocol(Sourced):
     )
     tabled_by: list[str] = Field(default_factory=list, description="bridging: third parties taking turns to table")
     pressure_decay: UnitInterval = measured(0.0, "share of pressure lost each round", "share lost a round")
-    first_proposer: str | None = Field(None, description="alternating offers: who proposes first")
+    first_proposer: str | None = Field(None, description="alternating offers: who proposes first (rotating proposer)")
+    proposer: Literal["rotating", "random"] = Field(
+        "rotating",
+        description="alternating offers: who proposes each round: the principals party to it in turn from "
+        "first_proposer (rotating), or one of them recognised at random each round (random, Baron-Ferejohn's "
+        "recognition, chances in recognition)",
+    )
+    recognition: dict[str, float] = Field(
+        default_factory=dict,
+        description="random proposer: each principal's relative chance of being recognised (a weight; a principal "
+        "left out has weight 1)",
+    )
     quota: int | None = measured(
         None,
         "principals whose acceptance declares a phase or agrees its issues (default: every principal party to it); "
@@ -615,10 +627,10 @@ class Scenario(Strict):
         return [a for a in self.actors if a.role != "spoiler"]
 
     @property
-    def two_party(self) -> bool:
-        """Whether a principal's concession strategy is defined between two principals only (Zeuthen's,
-        subgame-perfect offers)."""
-        return bool({a.strategy for a in self.principals} & set(TWO_PARTY_STRATEGIES))
+    def solved_offers(self) -> bool:
+        """Whether a principal's concession strategy is solved from the offers over one comprehensive package
+        (Zeuthen's, subgame-perfect offers)."""
+        return bool({a.strategy for a in self.principals} & set(SOLVED_STRATEGIES))
 
     def ordered_phases(self) -> list[Phase]:
         """The phases in declaration order (an ``after`` phase first); one comprehensive phase by default."""

@@ -149,7 +149,7 @@ def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:
     if not failed.any():
         return
     phase = np.max(np.where(framed, m.framework_phase[rows], -1), axis=-1)
-    u = streams.uniform(m.seed, m.run_ids[rows], FRAMEWORK_STREAM, t)
+    u = m.draws.uniform(FRAMEWORK_STREAM, t, rows=rows)
     broke = failed & (u < m.break_hazard[rows, np.maximum(phase, 0)])
     mask, which = np.zeros(m.block_size, dtype=bool), np.zeros(m.block_size, dtype=int)
     mask[rows], which[rows] = broke, phase

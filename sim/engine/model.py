@@ -25,7 +25,18 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import concession, declaration, effects, implementation, preconditions, proposals, risk, rules, setup
+from sim.engine import (
+    concession,
+    declaration,
+    effects,
+    implementation,
+    preconditions,
+    proposals,
+    risk,
+    rules,
+    setup,
+    streams,
+)
 from sim.engine.agents import ROLE_CLASSES, Principal
 from sim.engine.columns import (
     COLLAPSE,
@@ -145,7 +156,8 @@ class NegotiationModel(mesa.Model):
         self.third_party_parties = [
             a for a in speaking if self.roles[a] != "principal" and self.phase_parties[:, a].any()
         ]
-        self.world = WorldState(spec, self.numbers, self.run_ids, self.actor_index)
+        self.world = WorldState(spec, self.numbers, seed, self.run_ids, self.actor_index)
+        self.draws = streams.Stream(seed, self.run_ids)  # the block's runs' streams, for draws keyed by name
         self.declared_flags = np.array([self.world.flag(f"declared_{p.id}") for p in self.phases])
         self.agreed_flags = np.array([self.world.flag(f"agreed_{i}") for i in self.issue_index])
         seated = [self.actor_index[a.id] for a in spec.seated]
@@ -318,7 +330,7 @@ class NegotiationModel(mesa.Model):
         since = np.where(self.progress_round >= 0, t - 1 - self.progress_round, -1)
         stalled = risk.quiet_rounds(self, t) >= self.spec.risk.stall_after
         self.world.flags[:, self.world.flag("stalled")] = stalled & self.stall_started & live
-        for happened in self.world.happen(self.seed, t, live, scale, self.budget, since):
+        for happened in self.world.happen(t, live, scale, self.budget, since):
             effects.apply(self, happened.event.effects, happened.fired)
             if np.any(self.numbers(happened.event.collapse)):
                 self.last_incident = np.where(happened.fired, t, self.last_incident).astype(np.int32)

@@ -81,9 +81,12 @@ class ActorAgent(mesa.Agent):
             cost = m.numbers(lever.cost)
             active = active & (m.budget[:, me] >= cost - 1e-12)
             strength = m.numbers(lever.strength) * m.credibility[:, k]
-            if lever.scaled_by_distance:
-                stated = m.stated_positions([target])[:, 0]
-                strength = strength * m.distance(me, stated) / np.maximum(m.lever_distance[:, k], 1e-9)
+            if lever.scaled_by_distance:  # by how far the target's stated position is from the source's ideal
+                rows, scaled = np.flatnonzero(active), np.zeros(m.block_size)
+                stated = m.stated_positions([target], rows)[:, 0]
+                distance = m.distance(me, stated, rows)
+                scaled[rows] = strength[rows] * distance / np.maximum(m.lever_distance[rows, k], 1e-9)
+                strength = scaled
             m.pressure[:, target] += np.where(active, strength, 0.0)
             m.budget[:, me] -= np.where(active, cost, 0.0)
             follow = m.numbers(lever.follow_through)
@@ -193,7 +196,8 @@ class ThirdParty(ActorAgent):
             if not give.any():
                 continue
             cost = m.numbers(offer.cost)
-            give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
+            asked = np.flatnonzero(give)  # touching its issues:
+            give[asked] = np.any(answers["issues"][asked, target] & m.guarantee_issues[g], axis=-1)
             give &= answers["shortfall"][:, target] <= m.guarantee_value[:, g] + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
             m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])

@@ -153,6 +153,7 @@ class NegotiationModel(mesa.Model):
         self.valuers = np.array(sorted({*self.principal_index, *speaking}))  # who values what is tabled
         self.answering = np.array(sorted({*self.principal_index, *np.flatnonzero(self.phase_parties.any(axis=0))}))
         self.judges = np.array(sorted({*self.valuers, *tablers}))  # who weighs the issues on the table
+        self.unheard = np.setdiff1d(np.arange(len(spec.actors)), self.judges)  # and who does not
         self.third_party_parties = [
             a for a in speaking if self.roles[a] != "principal" and self.phase_parties[:, a].any()
         ]
@@ -243,24 +244,26 @@ class NegotiationModel(mesa.Model):
         """The index of the next phase to declare in each run (``H`` once all are declared)."""
         return np.sum(self.declared_round >= 0, axis=-1)
 
-    def aspirations(self) -> np.ndarray:
-        """Utility each actor holds out for this round (runs x actors), before pressure: a principal's falls as it
-        concedes; a third party's is its reservation."""
-        asp = np.where(self.roles == "principal", rules.aspiration(self.share, self.reservation), self.reservation)
+    def aspirations(self, rows=slice(None)) -> np.ndarray:
+        """Utility each actor holds out for this round (runs x actors), before pressure, in the runs ``rows`` (default:
+        all): a principal's falls as it concedes; a third party's is its reservation."""
+        reservation = self.reservation[rows]
+        asp = np.where(self.roles == "principal", rules.aspiration(self.share[rows], reservation), reservation)
         for k, p in enumerate(self.principals):
             if self.strategy[p.index] == "zeuthen":
-                asp[:, p.index] = self.zeuthen_aspiration[:, k]
+                asp[:, p.index] = self.zeuthen_aspiration[rows, k]
             elif self.strategy[p.index] == "subgame_perfect":
-                asp[:, p.index] = self.subgame_perfect[min(self.steps, self.horizon) - 1][:, k]
+                asp[:, p.index] = self.subgame_perfect[min(self.steps, self.horizon) - 1][rows, k]
         return asp
 
-    def stated_positions(self, actors=slice(None)) -> np.ndarray:
-        """What ``actors`` (default: all) say they want now (runs x actors x issues): a principal's ideal moved
-        by its concessions toward the table; a third party's ideal as it stands."""
-        asp, reservation = self.aspirations()[:, actors], self.reservation[:, actors]
+    def stated_positions(self, actors=slice(None), rows=slice(None)) -> np.ndarray:
+        """What ``actors`` (default: all) say they want now (runs x actors x issues), in the runs ``rows`` (default:
+        all): a principal's ideal moved by its concessions toward the table; a third party's ideal as it stands."""
+        asp, reservation = self.aspirations(rows)[:, actors], self.reservation[rows][:, actors]
         share = 1.0 - (asp - reservation) / np.maximum(1.0 - reservation, rules.EPS)
         share = np.where(self.roles[actors] == "principal", share, 0.0)
-        return rules.stated_position(self.ideal[:, actors], self.tabled[:, None, :], np.clip(share, 0, 1))
+        ideal, tabled = self.ideal[rows][:, actors], self.tabled[rows][:, None, :]
+        return rules.stated_position(ideal, tabled, np.clip(share, 0, 1))
 
     def box(self, parties: np.ndarray, rows=slice(None)):
         """The packages low..high (per run, per issue) that the red lines of ``parties`` (runs x actors) allow, in
@@ -282,9 +285,10 @@ class NegotiationModel(mesa.Model):
             high[:, owner, i] = np.minimum(high[:, owner, i], self.red_line_max[rows, j])
         return low, high
 
-    def distance(self, source: int, position: np.ndarray) -> np.ndarray:
-        """How far ``position`` (n, I) is from the ``source`` actor's ideal, weighted by its saliences."""
-        return np.sum(self.salience[:, source] * np.abs(position - self.ideal[:, source]), axis=-1) / 100.0
+    def distance(self, source: int, position: np.ndarray, rows=slice(None)) -> np.ndarray:
+        """How far ``position`` (runs x issues) is from the ``source`` actor's ideal, weighted by its saliences, in the
+        runs ``rows`` (default: all)."""
+        return np.sum(self.salience[rows, source] * np.abs(position - self.ideal[rows, source]), axis=-1) / 100.0
 
     def frontier(self, salience, low, high):
         i, j = self.principal_index[:2]

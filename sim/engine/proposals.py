@@ -110,8 +110,8 @@ def _proposal(m, t, kind, active, on_table, parties, phase, rule) -> Proposal:
         low = np.where(framed, np.maximum(low, m.framework_low[rows]), low)
         high = np.where(framed, np.minimum(high, m.framework_high[rows]), high)
     low, high = drafting_box(m, t, rows, parties, on_table, low, high)
-    salience = np.zeros((len(rows), *m.salience.shape[1:]))
-    salience[:, m.judges] = rules.restricted(m.salience[np.ix_(rows, m.judges)], on_table[:, None, :])
+    salience = rules.restricted(m.salience[rows], on_table[:, None, :])
+    salience[:, m.unheard] = 0.0
     width = np.where(rule == FRAMEWORK, m.ambiguity[rows, phase], 0.0)[:, None] * on_table
     return Proposal(kind, rows, on_table, parties, phase, rule, low, high, salience, bonus(m, rows, salience),
                     contested, width=width)  # fmt: skip

@@ -83,12 +83,12 @@ def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
 
 def _point(packages, utilities, seg, lam):
     """The point ``lam`` of the way along segment ``seg`` of the frontier: (package, utilities)."""
-    at = np.stack([seg, seg + 1], axis=-1)[..., None]
-    lam_ = lam[..., None]
+    runs, seg, lam_ = np.arange(seg.size), seg.reshape(-1), lam.reshape(-1, 1)
 
     def along(arr):
-        start, end = np.moveaxis(np.take_along_axis(arr, at, axis=-2), -2, 0)
-        return start + lam_ * (end - start)
+        flat = arr.reshape(-1, *arr.shape[-2:])  # the runs in a row
+        start, end = flat[runs, seg], flat[runs, seg + 1]
+        return (start + lam_ * (end - start)).reshape(*arr.shape[:-2], arr.shape[-1])
 
     return along(packages), along(utilities)
 
@@ -140,7 +140,8 @@ def restricted(salience: np.ndarray, on_table: np.ndarray) -> np.ndarray:
     A principal judges a proposal on the issues it settles, as if they were all that is at stake.
     """
     weights = salience * on_table
-    return weights / np.maximum(weights.sum(axis=-1, keepdims=True), EPS)
+    weights /= np.maximum(weights.sum(axis=-1, keepdims=True), EPS)
+    return weights
 
 
 def maximin_point(packages, utilities, thresholds):

@@ -14,7 +14,8 @@ EPS = 1e-12
 
 def utility(package: np.ndarray, ideal: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """Salience-weighted linear utility of ``package`` (..., I) to actors with ``ideal`` (..., I)."""
-    return 1.0 - np.einsum("...i,...i->...", salience, np.abs(package - ideal)) / 100.0
+    gap = np.subtract(package, ideal, dtype=float)
+    return 1.0 - np.einsum("...i,...i->...", salience, np.abs(gap, out=gap)) / 100.0
 
 
 def concession_share(clock: np.ndarray, deadline: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -83,11 +84,12 @@ def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
 
 def _point(packages, utilities, seg, lam):
     """The point ``lam`` of the way along segment ``seg`` of the frontier: (package, utilities)."""
-    runs, seg, lam_ = np.arange(seg.size), seg.reshape(-1), lam.reshape(-1, 1)
+    lam_ = lam.reshape(-1, 1)
 
     def along(arr):
-        flat = arr.reshape(-1, *arr.shape[-2:])  # the runs in a row
-        start, end = flat[runs, seg], flat[runs, seg + 1]
+        vertices = arr.reshape(-1, arr.shape[-1])  # every run's vertices in a row
+        at = np.arange(seg.size) * arr.shape[-2] + seg.reshape(-1)
+        start, end = vertices[at], vertices[at + 1]
         return (start + lam_ * (end - start)).reshape(*arr.shape[:-2], arr.shape[-1])
 
     return along(packages), along(utilities)

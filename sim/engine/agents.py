@@ -137,7 +137,7 @@ class Principal(ActorAgent):
         for v in reversed(self.veto_players):
             holds = m.world.active(m.spec.veto_players[v].when, round_)[rows]
             crossed = on & rules.misses(low, high, m.veto_min[rows, v], m.veto_max[rows, v])
-            veto = np.where(holds & np.any(crossed, axis=-1), v, veto)
+            veto = np.where(holds & rules.any_issue(crossed), v, veto)
         pending = preconditions.pending(m, rows, self.index, proposal.phase)
         return Answer(red_line, short, veto, pending)
 
@@ -197,7 +197,7 @@ class ThirdParty(ActorAgent):
                 continue
             cost = m.numbers(offer.cost)
             asked = np.flatnonzero(give)  # touching its issues:
-            give[asked] = np.any(answers["issues"][asked, target] & m.guarantee_issues[g], axis=-1)
+            give[asked] = rules.any_issue(answers["issues"][asked, target] & m.guarantee_issues[g])
             give &= answers["shortfall"][:, target] <= m.guarantee_value[:, g] + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
             m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])

@@ -59,7 +59,7 @@ class Answers:
 
     def incompatible(self, issues: np.ndarray) -> None:
         """Where red lines cannot meet on an issue on the table, that is the reason, and nobody is the blocker."""
-        stuck = issues.any(axis=-1)
+        stuck = rules.any_issue(issues)
         self.refused |= stuck
         self.blocker = np.where(stuck, -1, self.blocker)
         self.reason = np.where(stuck, INCOMPATIBLE, self.reason)
@@ -77,7 +77,7 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
     any_announced = bool(announced.any())
     valuers = m.valuers if any_announced else m.answering  # the declarers value only what they may announce
     values = values_of(m, proposal, proposal.package[:, None, :], valuers)
-    framed = proposal.width.any(axis=-1)
+    framed = rules.any_issue(proposal.width != 0)
     if framed.any():  # each party reads a framework's text its own way
         texts = readings(m, rows[framed], low[framed], high[framed])
         values[framed] = values_of(m, proposal, texts, valuers, framed)
@@ -145,7 +145,7 @@ def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:
     """A framework whose interval could not be agreed as a point this round breaks with its phase's chance."""
     rows = proposal.rows
     framed = proposal.on_table & m.resolving[rows]
-    failed = ~accept & framed.any(axis=-1)
+    failed = ~accept & rules.any_issue(framed)
     if not failed.any():
         return
     phase = np.max(np.where(framed, m.framework_phase[rows], -1), axis=-1)
@@ -247,7 +247,7 @@ def record(m, t, proposal, accept, answers) -> None:
 
 def _frame(m, t, rows, framed, proposal) -> None:
     """A framework's settled issues become intervals to be agreed as points later."""
-    which = framed.any(axis=-1)
+    which = rules.any_issue(framed)
     if not which.any():
         return
     rows, framed, package, width = rows[which], framed[which], proposal.package[which], proposal.width[which]

@@ -288,7 +288,7 @@ class NegotiationModel(mesa.Model):
     def distance(self, source: int, position: np.ndarray, rows=slice(None)) -> np.ndarray:
         """How far ``position`` (runs x issues) is from the ``source`` actor's ideal, weighted by its saliences, in the
         runs ``rows`` (default: all)."""
-        return np.sum(self.salience[rows, source] * np.abs(position - self.ideal[rows, source]), axis=-1) / 100.0
+        return rules.issue_sum(self.salience[rows, source] * np.abs(position - self.ideal[rows, source])) / 100.0
 
     def frontier(self, salience, low, high):
         i, j = self.principal_index[:2]

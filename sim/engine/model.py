@@ -259,10 +259,10 @@ class NegotiationModel(mesa.Model):
     def stated_positions(self, actors=slice(None), rows=slice(None)) -> np.ndarray:
         """What ``actors`` (default: all) say they want now (runs x actors x issues), in the runs ``rows`` (default:
         all): a principal's ideal moved by its concessions toward the table; a third party's ideal as it stands."""
-        asp, reservation = self.aspirations(rows)[:, actors], self.reservation[:, actors][rows]
+        asp, reservation = self.aspirations(rows)[:, actors], self.reservation[rows][:, actors]
         share = 1.0 - (asp - reservation) / np.maximum(1.0 - reservation, rules.EPS)
         share = np.where(self.roles[actors] == "principal", share, 0.0)
-        ideal, tabled = self.ideal[:, actors][rows], self.tabled[rows][:, None, :]
+        ideal, tabled = self.ideal[rows][:, actors], self.tabled[rows][:, None, :]
         return rules.stated_position(ideal, tabled, np.clip(share, 0, 1))
 
     def box(self, parties: np.ndarray, rows=slice(None)):

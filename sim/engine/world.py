@@ -98,8 +98,9 @@ class WorldState:
                 u2 = self._collapse_draws[j].uniform(round_)
                 p = 1.0 - (1.0 - np.minimum(chance * risk, 1.0)) ** occurrences
                 collapsed = fired & (u2 < p)
-            self.first_round[:, j] = np.where(fired & (self.first_round[:, j] < 0), round_, self.first_round[:, j])
-            self.count[:, j] += np.where(fired, occurrences, 0)
+            hit = np.flatnonzero(fired)
+            self.first_round[hit, j] = np.where(self.first_round[hit, j] < 0, round_, self.first_round[hit, j])
+            self.count[hit, j] += occurrences[hit]
             self._set(event, fired)
             if fired.any():
                 yield Happened(j, event, fired, collapsed)

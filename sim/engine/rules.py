@@ -146,9 +146,11 @@ def nash_point(packages, utilities, disagreement):
     candidates = np.stack([ends[0], np.clip(lam, 0.0, 1.0), np.clip(even, 0.0, 1.0), ends[1]], axis=-1)
     s1 = alpha[..., None] + beta[..., None] * candidates
     s2 = gamma[..., None] + delta[..., None] * candidates
-    product = np.where((s1 > 0) & (s2 > 0), s1 * s2, -np.inf)
-    fallback = np.minimum(s1, s2) - 10.0  # below any feasible product's score
-    score = np.where(np.isfinite(product), product, fallback)
+    score = np.minimum(s1, s2)
+    score -= 10.0  # where no package beats both: below any feasible product's score
+    both_gain = (s1 > 0) & (s2 > 0)
+    product = np.multiply(s1, s2, out=s1)
+    np.copyto(score, product, where=both_gain & np.isfinite(product))
     flat = score.reshape(*score.shape[:-2], -1)
     best = np.argmax(flat, axis=-1)
     seg = best // candidates.shape[-1]

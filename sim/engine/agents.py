@@ -125,9 +125,10 @@ class Principal(ActorAgent):
         question again; its veto players and preconditions still apply."""
         m, on, rows = self.model, proposal.on_table, proposal.rows
         red_line = np.full(len(rows), -1)
+        line_min, line_max = m.red_line_min[rows], m.red_line_max[rows]
         for j in reversed(self.red_lines):
             i = m.red_line_issue[j]
-            crossed = on[:, i] & rules.misses(low[:, i], high[:, i], m.red_line_min[rows, j], m.red_line_max[rows, j])
+            crossed = on[:, i] & rules.misses(low[:, i], high[:, i], line_min[:, j], line_max[:, j])
             red_line = np.where(crossed, j, red_line)
         short = ~rules.accepts(value, m.threshold[rows, self.index])
         if m.signed.any():

@@ -270,10 +270,11 @@ class NegotiationModel(mesa.Model):
         the runs ``rows`` (default: all) that ``parties`` belongs to."""
         shape = (parties.shape[0], len(self.issue_index))
         low, high = np.zeros(shape), np.full(shape, 100.0)
+        line_min, line_max = self.red_line_min[rows], self.red_line_max[rows]
         for j, (i, owner) in enumerate(zip(self.red_line_issue, self.red_line_owner, strict=True)):
             binds = parties[:, owner]
-            low[:, i] = np.where(binds, np.maximum(low[:, i], self.red_line_min[rows, j]), low[:, i])
-            high[:, i] = np.where(binds, np.minimum(high[:, i], self.red_line_max[rows, j]), high[:, i])
+            low[:, i] = np.where(binds, np.maximum(low[:, i], line_min[:, j]), low[:, i])
+            high[:, i] = np.where(binds, np.minimum(high[:, i], line_max[:, j]), high[:, i])
         return low, high
 
     def own_boxes(self, rows) -> tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,12 @@ def any_issue(mask: np.ndarray) -> np.ndarray:
 def utility(package: np.ndarray, ideal: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """Salience-weighted linear utility of ``package`` (..., I) to actors with ``ideal`` (..., I)."""
     gap = np.subtract(package, ideal, dtype=float)
-    return 1.0 - np.einsum("...i,...i->...", salience, np.abs(gap, out=gap)) / 100.0
+    return _utility_of_gaps(np.abs(gap, out=gap), salience)
+
+
+def _utility_of_gaps(gaps: np.ndarray, salience: np.ndarray) -> np.ndarray:
+    """:func:`utility` from the distances (..., I) of a package from the ideal, issue by issue."""
+    return 1.0 - np.einsum("...i,...i->...", salience, gaps) / 100.0
 
 
 def concession_share(clock: np.ndarray, deadline: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -84,10 +89,14 @@ def frontier(ideal1, ideal2, sal1, sal2, low=0.0, high=100.0):
     rank = np.argsort(np.argsort(-ratio, axis=-1, kind="stable"), axis=-1, kind="stable")
     k = np.arange(ideal1.shape[-1] + 1)[:, None]
     best1, best2 = project(ideal1, low, high), project(ideal2, low, high)
-    packages = np.where(rank[..., None, :] < k, best2[..., None, :], best1[..., None, :])
-    u1 = utility(packages, ideal1[..., None, :], sal1[..., None, :])
-    u2 = utility(packages, ideal2[..., None, :], sal2[..., None, :])
-    return packages, np.stack([u1, u2], axis=-1)
+    moved = rank[..., None, :] < k  # (..., K, I) at each vertex, the issues at principal 2's best
+    packages = np.where(moved, best2[..., None, :], best1[..., None, :])
+
+    def utilities(ideal, salience):  # along the frontier an issue lies at one of two distances from the ideal
+        from1, from2 = np.abs(best1 - ideal)[..., None, :], np.abs(best2 - ideal)[..., None, :]
+        return _utility_of_gaps(np.where(moved, from2, from1), salience[..., None, :])
+
+    return packages, np.stack([utilities(ideal1, sal1), utilities(ideal2, sal2)], axis=-1)
 
 
 def _segment(utilities: np.ndarray, who: int, target: np.ndarray):

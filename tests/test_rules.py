@@ -207,6 +207,28 @@ def test_uniform_is_in_the_open_unit_interval_and_reproducible():
     assert np.unique(u).size > 0.999 * runs.size
 
 
+def test_a_stream_draws_what_uniform_draws_with_its_keys_first_in_every_run_or_in_rows():
+    runs = np.arange(1_000, 6_000)
+    stream = streams.Stream(42, runs, 3, 7)
+    np.testing.assert_array_equal(stream.uniform(11), streams.uniform(42, runs, 3, 7, 11))
+    np.testing.assert_array_equal(stream.uniform(), streams.uniform(42, runs, 3, 7))
+    rows = np.array([4_999, 0, 17])
+    np.testing.assert_array_equal(stream.uniform(11, 5, rows=rows), streams.uniform(42, runs[rows], 3, 7, 11, 5))
+    assert not np.array_equal(stream.uniform(11), stream.uniform(12))
+
+
+@pytest.mark.parametrize("n_issues", [1, 2, 5, 7, 8, 12])
+def test_sums_and_tests_over_the_issues_are_numpys_to_the_bit(n_issues):
+    r = np.random.default_rng(n_issues)
+    values = r.uniform(0, 1, (3_000, 4, n_issues)) * 10.0 ** r.integers(-3, 4, (3_000, 4, n_issues))
+    summed = rules.issue_sum(values)
+    assert summed.shape == (3_000, 4)
+    np.testing.assert_array_equal(summed.view(np.int64), np.sum(values, axis=-1).view(np.int64))
+    mask = values > 0.9 * values.max()
+    np.testing.assert_array_equal(rules.any_issue(mask), np.any(mask, axis=-1))
+    assert rules.any_issue(mask).any() and not rules.any_issue(mask).all()
+
+
 def test_uniform_does_not_depend_on_the_block_it_is_drawn_with():
     whole = streams.uniform(2025, np.arange(10), streams.key("event"), 4)
     assert streams.uniform(2025, np.array([5]), streams.key("event"), 4)[0] == whole[5]

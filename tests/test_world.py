@@ -25,10 +25,10 @@ def world(events=(), flags=None, runs=100, seed=SEED, run_ids=None, **sections):
     """A WorldState for a scenario with ``events`` and declared ``flags``, over ``runs`` runs (or ``run_ids``)."""
     spec = scenario(actors=ACTORS, events=list(events), world={"flags": flags or {}}, horizon=30, **sections)
     ids = np.arange(runs) if run_ids is None else np.asarray(run_ids, dtype=np.int64)
-    return WorldState(spec, Numbers(spec, seed, ids), ids, {a.id: k for k, a in enumerate(spec.actors)})
+    return WorldState(spec, Numbers(spec, seed, ids), seed, ids, {a.id: k for k, a in enumerate(spec.actors)})
 
 
-def play(state: WorldState, rounds, live=None, risk=None, budget=None, since=None, seed=SEED) -> dict:
+def play(state: WorldState, rounds, live=None, risk=None, budget=None, since=None) -> dict:
     """Play ``rounds``; returns {(round, event id): (fired, collapsed)} for every event that fired somewhere.
 
     Defaults: every run live, risk 1, no budget, no progress yet. ``budget`` is spent in place."""
@@ -39,7 +39,7 @@ def play(state: WorldState, rounds, live=None, risk=None, budget=None, since=Non
     since = np.full(n, -1) if since is None else np.broadcast_to(since, n)
     out = {}
     for r in rounds:
-        for happened in state.happen(seed, r, live, risk, budget, since):
+        for happened in state.happen(r, live, risk, budget, since):
             assert isinstance(happened, Happened) and state.events[happened.index] is happened.event
             assert happened.fired.any() and not (happened.collapsed & ~happened.fired).any()
             out[(r, happened.event.id)] = (happened.fired.copy(), happened.collapsed.copy())
@@ -91,7 +91,7 @@ def test_the_engines_flags_name_every_phase_in_gate_order_every_issue_and_every_
     milestones = [{"id": "handover", "issues": ["a"], "phase": "first", "hazard": 0.5}]
     spec = scenario(("a", "b"), world={"flags": {"ready": True}}, phases=phases, milestones=milestones)
     ids = np.arange(3)
-    state = WorldState(spec, Numbers(spec, SEED, ids), ids, {})
+    state = WorldState(spec, Numbers(spec, SEED, ids), SEED, ids, {})
     assert state.flag_names == [
         "ready",
         "talks_open",
@@ -372,7 +372,7 @@ def history(run_ids, seed=SEED) -> dict[str, np.ndarray]:
     ids = state.run_ids
     budget = funds(len(ids), ids % 4)
     rounds = range(1, 13)
-    drawn = play(state, rounds, risk=1 + ids % 3, budget=budget, since=ids % 5 - 1, seed=seed)
+    drawn = play(state, rounds, risk=1 + ids % 3, budget=budget, since=ids % 5 - 1)
     none = np.zeros(len(ids), dtype=bool)
     collapsed = np.stack([drawn.get((r, e["id"]), (none, none))[1] for r in rounds for e in EVENTS], axis=1)
     order = np.argsort(ids)

@@ -81,9 +81,12 @@ class ActorAgent(mesa.Agent):
             cost = m.numbers(lever.cost)
             active = active & (m.budget[:, me] >= cost - 1e-12)
             strength = m.numbers(lever.strength) * m.credibility[:, k]
-            if lever.scaled_by_distance:
-                stated = m.stated_positions([target])[:, 0]
-                strength = strength * m.distance(me, stated) / np.maximum(m.lever_distance[:, k], 1e-9)
+            if lever.scaled_by_distance:  # by how far the target's stated position is from the source's ideal
+                rows, scaled = np.flatnonzero(active), np.zeros(m.block_size)
+                stated = m.stated_positions([target], rows)[:, 0]
+                distance = m.distance(me, stated, rows)
+                scaled[rows] = strength[rows] * distance / np.maximum(m.lever_distance[rows, k], 1e-9)
+                strength = scaled
             m.pressure[:, target] += np.where(active, strength, 0.0)
             m.budget[:, me] -= np.where(active, cost, 0.0)
             follow = m.numbers(lever.follow_through)
@@ -122,9 +125,10 @@ class Principal(ActorAgent):
         question again; its veto players and preconditions still apply."""
         m, on, rows = self.model, proposal.on_table, proposal.rows
         red_line = np.full(len(rows), -1)
+        line_min, line_max = m.red_line_min[rows], m.red_line_max[rows]
         for j in reversed(self.red_lines):
             i = m.red_line_issue[j]
-            crossed = on[:, i] & rules.misses(low[:, i], high[:, i], m.red_line_min[rows, j], m.red_line_max[rows, j])
+            crossed = on[:, i] & rules.misses(low[:, i], high[:, i], line_min[:, j], line_max[:, j])
             red_line = np.where(crossed, j, red_line)
         short = ~rules.accepts(value, m.threshold[rows, self.index])
         if m.signed.any():
@@ -134,7 +138,7 @@ class Principal(ActorAgent):
         for v in reversed(self.veto_players):
             holds = m.world.active(m.spec.veto_players[v].when, round_)[rows]
             crossed = on & rules.misses(low, high, m.veto_min[rows, v], m.veto_max[rows, v])
-            veto = np.where(holds & np.any(crossed, axis=-1), v, veto)
+            veto = np.where(holds & rules.any_issue(crossed), v, veto)
         pending = preconditions.pending(m, rows, self.index, proposal.phase)
         return Answer(red_line, short, veto, pending)
 
@@ -193,7 +197,8 @@ class ThirdParty(ActorAgent):
             if not give.any():
                 continue
             cost = m.numbers(offer.cost)
-            give &= np.any(answers["issues"][:, target] & m.guarantee_issues[g], axis=-1)
+            asked = np.flatnonzero(give)  # touching its issues:
+            give[asked] = rules.any_issue(answers["issues"][asked, target] & m.guarantee_issues[g])
             give &= answers["shortfall"][:, target] <= m.guarantee_value[:, g] + 1e-12
             give &= m.budget[:, me] >= cost - 1e-12
             m.guarantee_round[:, g] = np.where(give, round_, m.guarantee_round[:, g])

@@ -59,7 +59,7 @@ class Answers:
 
     def incompatible(self, issues: np.ndarray) -> None:
         """Where red lines cannot meet on an issue on the table, that is the reason, and nobody is the blocker."""
-        stuck = issues.any(axis=-1)
+        stuck = rules.any_issue(issues)
         self.refused |= stuck
         self.blocker = np.where(stuck, -1, self.blocker)
         self.reason = np.where(stuck, INCOMPATIBLE, self.reason)
@@ -77,7 +77,7 @@ def negotiate(m, t: int, proposal: Proposal) -> None:
     any_announced = bool(announced.any())
     valuers = m.valuers if any_announced else m.answering  # the declarers value only what they may announce
     values = values_of(m, proposal, proposal.package[:, None, :], valuers)
-    framed = proposal.width.any(axis=-1)
+    framed = rules.any_issue(proposal.width != 0)
     if framed.any():  # each party reads a framework's text its own way
         texts = readings(m, rows[framed], low[framed], high[framed])
         values[framed] = values_of(m, proposal, texts, valuers, framed)
@@ -145,11 +145,11 @@ def _strain(m, t: int, proposal: Proposal, accept: np.ndarray) -> None:
     """A framework whose interval could not be agreed as a point this round breaks with its phase's chance."""
     rows = proposal.rows
     framed = proposal.on_table & m.resolving[rows]
-    failed = ~accept & framed.any(axis=-1)
+    failed = ~accept & rules.any_issue(framed)
     if not failed.any():
         return
     phase = np.max(np.where(framed, m.framework_phase[rows], -1), axis=-1)
-    u = streams.uniform(m.seed, m.run_ids[rows], FRAMEWORK_STREAM, t)
+    u = m.draws.uniform(FRAMEWORK_STREAM, t, rows=rows)
     broke = failed & (u < m.break_hazard[rows, np.maximum(phase, 0)])
     mask, which = np.zeros(m.block_size, dtype=bool), np.zeros(m.block_size, dtype=int)
     mask[rows], which[rows] = broke, phase
@@ -191,10 +191,13 @@ def remember(m, rows, actor, no, why, shortfall, on_table):
     """Keep the first refusal of a round (the gate's before the open issues') for the third parties."""
     a = m._answers
     first = no & ~a["blocked"][rows, actor]
-    a["reason"][rows, actor] = np.where(first, why, a["reason"][rows, actor])
-    a["shortfall"][rows, actor] = np.where(first, shortfall, a["shortfall"][rows, actor])
-    a["issues"][rows, actor] = np.where(first[:, None], on_table, a["issues"][rows, actor])
-    a["blocked"][rows, actor] |= no
+    runs = rows[first]
+    a["reason"][runs, actor], a["shortfall"][runs, actor], a["issues"][runs, actor] = (
+        why[first],
+        shortfall[first],
+        on_table[first],
+    )
+    a["blocked"][rows[no], actor] = True
 
 
 def record(m, t, proposal, accept, answers) -> None:
@@ -234,22 +237,23 @@ def record(m, t, proposal, accept, answers) -> None:
     ):
         column = getattr(m, name)
         column[rows] = np.where(later, value, column[rows])
-    agreed = accept[:, None] & on_table
-    m.agreed_round[rows] = np.where(agreed, t, m.agreed_round[rows])
-    m.agreed_value[rows] = np.where(agreed, proposal.package, m.agreed_value[rows])
-    m.resolving[rows] &= ~agreed
-    m.world.flags[np.ix_(rows, m.agreed_flags)] |= agreed
-    m.progress_round[rows] = np.where(accept, t, m.progress_round[rows])
+    done, agreed = rows[accept], on_table[accept]
+    m.agreed_round[done] = np.where(agreed, t, m.agreed_round[done])
+    m.agreed_value[done] = np.where(agreed, proposal.package[accept], m.agreed_value[done])
+    m.resolving[done] &= ~agreed
+    m.world.flags[np.ix_(done, m.agreed_flags)] |= agreed
+    m.progress_round[done] = t
 
 
 def _frame(m, t, rows, framed, proposal) -> None:
     """A framework's settled issues become intervals to be agreed as points later."""
-    if not framed.any():
+    which = rules.any_issue(framed)
+    if not which.any():
         return
-    low = np.clip(proposal.package - proposal.width, 0.0, 100.0)
-    high = np.clip(proposal.package + proposal.width, 0.0, 100.0)
+    rows, framed, package, width = rows[which], framed[which], proposal.package[which], proposal.width[which]
+    low, high = np.clip(package - width, 0.0, 100.0), np.clip(package + width, 0.0, 100.0)
     m.framework_low[rows] = np.where(framed, low, m.framework_low[rows])
     m.framework_high[rows] = np.where(framed, high, m.framework_high[rows])
     m.framework_round[rows] = np.where(framed, t, m.framework_round[rows])
-    m.framework_phase[rows] = np.where(framed, proposal.phase[:, None], m.framework_phase[rows])
+    m.framework_phase[rows] = np.where(framed, proposal.phase[which][:, None], m.framework_phase[rows])
     m.resolving[rows] |= framed

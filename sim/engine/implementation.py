@@ -60,7 +60,7 @@ def step(m, t: int) -> None:
         ready &= ~np.any(preconditions.still_open(m) & m.milestone_preconditions[k], axis=-1)
         carried = np.zeros(m.block_size, dtype=bool)
         if ready.any():
-            u = streams.uniform(m.seed, m.run_ids, MILESTONE_STREAM, streams.key(x.id), t)
+            u = m.draws.uniform(MILESTONE_STREAM, streams.key(x.id), t)
             carried = ready & (u < m.numbers(x.hazard))
         verified = _verify(m, k, carried | (pending & m.milestone_reported[:, k]), t)
         _record(m, k, verified, t, np.where(m.milestone_extended[:, k] > 0, EXTENDED, DONE))
@@ -78,7 +78,7 @@ def _verify(m, k: int, reported: np.ndarray, t: int) -> np.ndarray:
     chance = m.numbers(x.dispute)
     if not np.any(chance) or not reported.any():
         return reported
-    u = streams.uniform(m.seed, m.run_ids, MILESTONE_STREAM, streams.key(x.id), DISPUTE, t)
+    u = m.draws.uniform(MILESTONE_STREAM, streams.key(x.id), DISPUTE, t)
     disputed = reported & (u < chance)
     if x.disputed == "delay":
         m.milestone_reported[:, k] = disputed
@@ -106,7 +106,7 @@ def _extend(m, k: int, passing: np.ndarray, t: int) -> np.ndarray:
         can &= m.budget[:, g] >= capital - 1e-12
     if not can.any():
         return can
-    u = streams.uniform(m.seed, m.run_ids, MILESTONE_STREAM, streams.key(m.spec.milestones[k].id), EXTENSION, t)
+    u = m.draws.uniform(MILESTONE_STREAM, streams.key(m.spec.milestones[k].id), EXTENSION, t)
     granted = can & (u < m.numbers(ext.probability))
     for g in grantors:
         m.budget[:, g] -= np.where(granted, capital, 0.0)
@@ -132,5 +132,5 @@ def _finish(m, k: int, mask: np.ndarray, t: int, share: np.ndarray) -> None:
     m.missed_hazard += np.where(missed, m.numbers(x.on_missed.hazard) * (1.0 - share), 0.0)
     chance = m.numbers(x.on_missed.collapse) * (1.0 - share)
     if np.any(chance):
-        u = streams.uniform(m.seed, m.run_ids, MILESTONE_STREAM, streams.key(x.id), MISSED_COLLAPSE, t)
+        u = m.draws.uniform(MILESTONE_STREAM, streams.key(x.id), MISSED_COLLAPSE, t)
         m.deadline_missed(missed & (u < chance), k, t)

@@ -25,7 +25,18 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.engine import concession, declaration, effects, implementation, preconditions, proposals, risk, rules, setup
+from sim.engine import (
+    concession,
+    declaration,
+    effects,
+    implementation,
+    preconditions,
+    proposals,
+    risk,
+    rules,
+    setup,
+    streams,
+)
 from sim.engine.agents import ROLE_CLASSES, Principal
 from sim.engine.columns import (
     COLLAPSE,
@@ -142,10 +153,12 @@ class NegotiationModel(mesa.Model):
         self.valuers = np.array(sorted({*self.principal_index, *speaking}))  # who values what is tabled
         self.answering = np.array(sorted({*self.principal_index, *np.flatnonzero(self.phase_parties.any(axis=0))}))
         self.judges = np.array(sorted({*self.valuers, *tablers}))  # who weighs the issues on the table
+        self.unheard = np.setdiff1d(np.arange(len(spec.actors)), self.judges)  # and who does not
         self.third_party_parties = [
             a for a in speaking if self.roles[a] != "principal" and self.phase_parties[:, a].any()
         ]
-        self.world = WorldState(spec, self.numbers, self.run_ids, self.actor_index)
+        self.world = WorldState(spec, self.numbers, seed, self.run_ids, self.actor_index)
+        self.draws = streams.Stream(seed, self.run_ids)  # the block's runs' streams, for draws keyed by name
         self.declared_flags = np.array([self.world.flag(f"declared_{p.id}") for p in self.phases])
         self.agreed_flags = np.array([self.world.flag(f"agreed_{i}") for i in self.issue_index])
         seated = [self.actor_index[a.id] for a in spec.seated]
@@ -231,34 +244,37 @@ class NegotiationModel(mesa.Model):
         """The index of the next phase to declare in each run (``H`` once all are declared)."""
         return np.sum(self.declared_round >= 0, axis=-1)
 
-    def aspirations(self) -> np.ndarray:
-        """Utility each actor holds out for this round (runs x actors), before pressure: a principal's falls as it
-        concedes; a third party's is its reservation."""
-        asp = np.where(self.roles == "principal", rules.aspiration(self.share, self.reservation), self.reservation)
+    def aspirations(self, rows=slice(None)) -> np.ndarray:
+        """Utility each actor holds out for this round (runs x actors), before pressure, in the runs ``rows`` (default:
+        all): a principal's falls as it concedes; a third party's is its reservation."""
+        reservation = self.reservation[rows]
+        asp = np.where(self.roles == "principal", rules.aspiration(self.share[rows], reservation), reservation)
         for k, p in enumerate(self.principals):
             if self.strategy[p.index] == "zeuthen":
-                asp[:, p.index] = self.zeuthen_aspiration[:, k]
+                asp[:, p.index] = self.zeuthen_aspiration[rows, k]
             elif self.strategy[p.index] == "subgame_perfect":
-                asp[:, p.index] = self.subgame_perfect[min(self.steps, self.horizon) - 1][:, k]
+                asp[:, p.index] = self.subgame_perfect[min(self.steps, self.horizon) - 1][rows, k]
         return asp
 
-    def stated_positions(self, actors=slice(None)) -> np.ndarray:
-        """What ``actors`` (default: all) say they want now (runs x actors x issues): a principal's ideal moved
-        by its concessions toward the table; a third party's ideal as it stands."""
-        asp, reservation = self.aspirations()[:, actors], self.reservation[:, actors]
+    def stated_positions(self, actors=slice(None), rows=slice(None)) -> np.ndarray:
+        """What ``actors`` (default: all) say they want now (runs x actors x issues), in the runs ``rows`` (default:
+        all): a principal's ideal moved by its concessions toward the table; a third party's ideal as it stands."""
+        asp, reservation = self.aspirations(rows)[:, actors], self.reservation[rows][:, actors]
         share = 1.0 - (asp - reservation) / np.maximum(1.0 - reservation, rules.EPS)
         share = np.where(self.roles[actors] == "principal", share, 0.0)
-        return rules.stated_position(self.ideal[:, actors], self.tabled[:, None, :], np.clip(share, 0, 1))
+        ideal, tabled = self.ideal[rows][:, actors], self.tabled[rows][:, None, :]
+        return rules.stated_position(ideal, tabled, np.clip(share, 0, 1))
 
     def box(self, parties: np.ndarray, rows=slice(None)):
         """The packages low..high (per run, per issue) that the red lines of ``parties`` (runs x actors) allow, in
         the runs ``rows`` (default: all) that ``parties`` belongs to."""
         shape = (parties.shape[0], len(self.issue_index))
         low, high = np.zeros(shape), np.full(shape, 100.0)
+        line_min, line_max = self.red_line_min[rows], self.red_line_max[rows]
         for j, (i, owner) in enumerate(zip(self.red_line_issue, self.red_line_owner, strict=True)):
             binds = parties[:, owner]
-            low[:, i] = np.where(binds, np.maximum(low[:, i], self.red_line_min[rows, j]), low[:, i])
-            high[:, i] = np.where(binds, np.minimum(high[:, i], self.red_line_max[rows, j]), high[:, i])
+            low[:, i] = np.where(binds, np.maximum(low[:, i], line_min[:, j]), low[:, i])
+            high[:, i] = np.where(binds, np.minimum(high[:, i], line_max[:, j]), high[:, i])
         return low, high
 
     def own_boxes(self, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -270,9 +286,10 @@ class NegotiationModel(mesa.Model):
             high[:, owner, i] = np.minimum(high[:, owner, i], self.red_line_max[rows, j])
         return low, high
 
-    def distance(self, source: int, position: np.ndarray) -> np.ndarray:
-        """How far ``position`` (n, I) is from the ``source`` actor's ideal, weighted by its saliences."""
-        return np.sum(self.salience[:, source] * np.abs(position - self.ideal[:, source]), axis=-1) / 100.0
+    def distance(self, source: int, position: np.ndarray, rows=slice(None)) -> np.ndarray:
+        """How far ``position`` (runs x issues) is from the ``source`` actor's ideal, weighted by its saliences, in the
+        runs ``rows`` (default: all)."""
+        return rules.issue_sum(self.salience[rows, source] * np.abs(position - self.ideal[rows, source])) / 100.0
 
     def frontier(self, salience, low, high):
         i, j = self.principal_index[:2]
@@ -318,7 +335,7 @@ class NegotiationModel(mesa.Model):
         since = np.where(self.progress_round >= 0, t - 1 - self.progress_round, -1)
         stalled = risk.quiet_rounds(self, t) >= self.spec.risk.stall_after
         self.world.flags[:, self.world.flag("stalled")] = stalled & self.stall_started & live
-        for happened in self.world.happen(self.seed, t, live, scale, self.budget, since):
+        for happened in self.world.happen(t, live, scale, self.budget, since):
             effects.apply(self, happened.event.effects, happened.fired)
             if np.any(self.numbers(happened.event.collapse)):
                 self.last_incident = np.where(happened.fired, t, self.last_incident).astype(np.int32)

@@ -64,7 +64,7 @@ def open_proposal(m, t: int) -> Proposal:
     deferred = (before[:, :, None] & m.phase_defer[None]).any(axis=1) & (m.agreed_round < 0)
     on_table = deferred | (m.resolving & (m.framework_round < t))
     parties = (before[:, :, None] & m.phase_parties[None]).any(axis=1)
-    active = m.live & on_table.any(axis=-1)
+    active = m.live & rules.any_issue(on_table)
     none = np.zeros(m.block_size, dtype=int)
     return _proposal(m, t, "open", active, on_table, parties, none, none + CONSENT)
 
@@ -102,9 +102,9 @@ def _proposal(m, t, kind, active, on_table, parties, phase, rule) -> Proposal:
     contested[rows] = clash
     if kind == "open":
         on_table = on_table & ~clash
-        left = on_table.any(axis=-1)
+        left = rules.any_issue(on_table)
         stuck = np.zeros(m.block_size, dtype=bool)
-        stuck[rows] = clash.any(axis=-1) & ~left
+        stuck[rows] = rules.any_issue(clash) & ~left
         note_incompatible(m, stuck, contested)
         rows, on_table, parties, phase, rule = rows[left], on_table[left], parties[left], phase[left], rule[left]
         low, high = low[left], high[left]
@@ -112,8 +112,8 @@ def _proposal(m, t, kind, active, on_table, parties, phase, rule) -> Proposal:
         low = np.where(framed, np.maximum(low, m.framework_low[rows]), low)
         high = np.where(framed, np.minimum(high, m.framework_high[rows]), high)
     low, high = drafting_box(m, t, rows, parties, on_table, low, high)
-    salience = np.zeros((len(rows), *m.salience.shape[1:]))
-    salience[:, m.judges] = rules.restricted(m.salience[np.ix_(rows, m.judges)], on_table[:, None, :])
+    salience = rules.restricted(m.salience[rows], on_table[:, None, :])
+    salience[:, m.unheard] = 0.0
     width = np.where(rule == FRAMEWORK, m.ambiguity[rows, phase], 0.0)[:, None] * on_table
     return Proposal(kind, rows, on_table, parties, phase, rule, low, high, salience, bonus(m, rows, salience),
                     contested, width=width)  # fmt: skip
@@ -134,7 +134,7 @@ def drafting_box(m, t, rows, parties, on_table, low, high):
         fits = new_low <= new_high
         use = applies & fits
         low, high = np.where(use, new_low, low), np.where(use, new_high, high)
-        m.veto_unmet[rows, v] |= np.any(applies & ~fits & on_table, axis=-1)
+        m.veto_unmet[rows, v] |= rules.any_issue(applies & ~fits & on_table)
     return low, high
 
 
@@ -144,7 +144,7 @@ def bonus(m, rows, salience) -> np.ndarray:
     offered = m.guarantee_round[rows] >= 0
     for g in np.flatnonzero(offered.any(axis=0) & ~m.guarantee_void):
         target = m.guarantee_target[g]
-        share = np.sum(salience[:, target] * m.guarantee_issues[g], axis=-1)
+        share = rules.issue_sum(salience[:, target] * m.guarantee_issues[g])
         out[:, target] += np.where(offered[:, g], m.guarantee_value[rows, g] * share, 0.0)
     return out
 
@@ -164,7 +164,7 @@ def table_package(m, t: int, proposal: Proposal) -> np.ndarray:
         package = _many_party_package(m, t, proposal)
     text = m.text[rows]
     fixed = ~np.isnan(text) & (m.signed[rows] | ~m.text_tabled[rows, None]) & proposal.on_table
-    m.text_tabled[rows] |= fixed.any(axis=-1)
+    m.text_tabled[rows] |= rules.any_issue(fixed)
     return np.where(fixed, text, package)
 
 

@@ -53,7 +53,7 @@ def breakdown(m, t: int, scale: np.ndarray) -> np.ndarray:
     hazard = m.numbers(m.spec.risk.hazard) + m.missed_hazard
     if not np.any(hazard):
         return np.zeros(m.block_size, dtype=bool)
-    u = streams.uniform(m.seed, m.run_ids, BREAKDOWN_STREAM, t)
+    u = m.draws.uniform(BREAKDOWN_STREAM, t)
     return m.live & (u < np.minimum(hazard * scale, 1.0))
 
 
@@ -67,10 +67,10 @@ def expiries(m, t: int):
         for name in expiry.unless:
             alive |= m.world.flags[:, m.world.flag(name)]
         key = streams.key(expiry.id)
-        u = streams.uniform(m.seed, m.run_ids, EXPIRY_STREAM, key, *(() if t == expiry.at_round else (t,)))
+        u = m.draws.uniform(EXPIRY_STREAM, key, *(() if t == expiry.at_round else (t,)))
         ended = m.live & ~alive & (u < m.numbers(expiry.probability))
         for actor, chance in expiry.leave.items():
-            u = streams.uniform(m.seed, m.run_ids, EXPIRY_STREAM, key, streams.key(actor), t)
+            u = m.draws.uniform(EXPIRY_STREAM, key, streams.key(actor), t)
             leaving = m.live & ~ended & (u < m.numbers(chance))
             m.expiry_left[:, j] = np.where(leaving, m.actor_index[actor], m.expiry_left[:, j])
             ended |= leaving

@@ -12,9 +12,37 @@ import numpy as np
 EPS = 1e-12
 
 
+def issue_sum(values: np.ndarray) -> np.ndarray:
+    """``values`` (..., I) summed over the issues (the last axis) as ``np.sum`` sums them, an issue at a time: over so
+    short an axis numpy calls its loop once per run, which costs a block more than the additions. Numpy adds fewer
+    than 8 terms in order, as here; from 8 on it adds pairwise, and so it does it here."""
+    if not 1 < values.shape[-1] < 8:
+        return np.sum(values, axis=-1)
+    total = values[..., 0] + values[..., 1]
+    for i in range(2, values.shape[-1]):
+        total += values[..., i]
+    return total
+
+
+def any_issue(mask: np.ndarray) -> np.ndarray:
+    """Whether ``mask`` (..., I) holds on any issue (the last axis), an issue at a time (see :func:`issue_sum`)."""
+    if mask.shape[-1] < 2:
+        return np.any(mask, axis=-1)
+    out = mask[..., 0] | mask[..., 1]
+    for i in range(2, mask.shape[-1]):
+        out |= mask[..., i]
+    return out
+
+
 def utility(package: np.ndarray, ideal: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """Salience-weighted linear utility of ``package`` (..., I) to actors with ``ideal`` (..., I)."""
-    return 1.0 - np.einsum("...i,...i->...", salience, np.abs(package - ideal)) / 100.0
+    gap = np.subtract(package, ideal, dtype=float)
+    return _utility_of_gaps(np.abs(gap, out=gap), salience)
+
+
+def _utility_of_gaps(gaps: np.ndarray, salience: np.ndarray) -> np.ndarray:
+    """:func:`utility` from the distances (..., I) of a package from the ideal, issue by issue."""
+    return 1.0 - np.einsum("...i,...i->...", salience, gaps) / 100.0
 
 
 def concession_share(clock: np.ndarray, deadline: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -61,10 +89,14 @@ def frontier(ideal1, ideal2, sal1, sal2, low=0.0, high=100.0):
     rank = np.argsort(np.argsort(-ratio, axis=-1, kind="stable"), axis=-1, kind="stable")
     k = np.arange(ideal1.shape[-1] + 1)[:, None]
     best1, best2 = project(ideal1, low, high), project(ideal2, low, high)
-    packages = np.where(rank[..., None, :] < k, best2[..., None, :], best1[..., None, :])
-    u1 = utility(packages, ideal1[..., None, :], sal1[..., None, :])
-    u2 = utility(packages, ideal2[..., None, :], sal2[..., None, :])
-    return packages, np.stack([u1, u2], axis=-1)
+    moved = rank[..., None, :] < k  # (..., K, I) at each vertex, the issues at principal 2's best
+    packages = np.where(moved, best2[..., None, :], best1[..., None, :])
+
+    def utilities(ideal, salience):  # along the frontier an issue lies at one of two distances from the ideal
+        from1, from2 = np.abs(best1 - ideal)[..., None, :], np.abs(best2 - ideal)[..., None, :]
+        return _utility_of_gaps(np.where(moved, from2, from1), salience[..., None, :])
+
+    return packages, np.stack([utilities(ideal1, sal1), utilities(ideal2, sal2)], axis=-1)
 
 
 def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
@@ -83,12 +115,13 @@ def _segment(utilities: np.ndarray, who: int, target: np.ndarray):
 
 def _point(packages, utilities, seg, lam):
     """The point ``lam`` of the way along segment ``seg`` of the frontier: (package, utilities)."""
-    at = np.stack([seg, seg + 1], axis=-1)[..., None]
-    lam_ = lam[..., None]
+    lam_ = lam.reshape(-1, 1)
 
     def along(arr):
-        start, end = np.moveaxis(np.take_along_axis(arr, at, axis=-2), -2, 0)
-        return start + lam_ * (end - start)
+        vertices = arr.reshape(-1, arr.shape[-1])  # every run's vertices in a row
+        at = np.arange(seg.size) * arr.shape[-2] + seg.reshape(-1)
+        start, end = vertices[at], vertices[at + 1]
+        return (start + lam_ * (end - start)).reshape(*arr.shape[:-2], arr.shape[-1])
 
     return along(packages), along(utilities)
 
@@ -122,9 +155,11 @@ def nash_point(packages, utilities, disagreement):
     candidates = np.stack([ends[0], np.clip(lam, 0.0, 1.0), np.clip(even, 0.0, 1.0), ends[1]], axis=-1)
     s1 = alpha[..., None] + beta[..., None] * candidates
     s2 = gamma[..., None] + delta[..., None] * candidates
-    product = np.where((s1 > 0) & (s2 > 0), s1 * s2, -np.inf)
-    fallback = np.minimum(s1, s2) - 10.0  # below any feasible product's score
-    score = np.where(np.isfinite(product), product, fallback)
+    score = np.minimum(s1, s2)
+    score -= 10.0  # where no package beats both: below any feasible product's score
+    both_gain = (s1 > 0) & (s2 > 0)
+    product = np.multiply(s1, s2, out=s1)
+    np.copyto(score, product, where=both_gain & np.isfinite(product))
     flat = score.reshape(*score.shape[:-2], -1)
     best = np.argmax(flat, axis=-1)
     seg = best // candidates.shape[-1]
@@ -140,7 +175,8 @@ def restricted(salience: np.ndarray, on_table: np.ndarray) -> np.ndarray:
     A principal judges a proposal on the issues it settles, as if they were all that is at stake.
     """
     weights = salience * on_table
-    return weights / np.maximum(weights.sum(axis=-1, keepdims=True), EPS)
+    weights /= np.maximum(issue_sum(weights)[..., None], EPS)
+    return weights
 
 
 def maximin_point(packages, utilities, thresholds):
@@ -243,7 +279,7 @@ def responsive_share(share, base, reciprocity, other_moved):
 
 def crossed(values, low, high):
     """Whether any value lies outside [low, high] (per run, over the last axis)."""
-    return np.any(red_line_crossed(values, low, high), axis=-1)
+    return any_issue(red_line_crossed(values, low, high))
 
 
 def subgame_perfect_values(packages, utilities, patience, reservation, rounds: int, first: int):

@@ -31,12 +31,34 @@ def key(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
-def uniform(seed: int, runs: np.ndarray, *keys: int) -> np.ndarray:
-    """Uniform draws in the open interval (0, 1), one per run, for the stream ``keys``."""
-    x = _mix(np.asarray(runs, dtype=np.uint64) ^ _mix(np.full(1, seed, dtype=np.uint64)))
+def _keyed(x: np.ndarray, keys) -> np.ndarray:
     for k in keys:
         x = _mix(x ^ np.uint64(k & 0xFFFFFFFFFFFFFFFF))
+    return x
+
+
+def _runs(seed: int, runs: np.ndarray) -> np.ndarray:
+    return _mix(np.asarray(runs, dtype=np.uint64) ^ _mix(np.full(1, seed, dtype=np.uint64)))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
     return ((x >> _S11).astype(np.float64) + 0.5) * (1.0 / 2**53)
+
+
+def uniform(seed: int, runs: np.ndarray, *keys: int) -> np.ndarray:
+    """Uniform draws in the open interval (0, 1), one per run, for the stream ``keys``."""
+    return _unit(_keyed(_runs(seed, runs), keys))
+
+
+class Stream:
+    """The stream ``keys`` of a block of runs, with the seed, the runs and those keys mixed once: ``uniform(*more)``
+    draws what ``uniform(seed, runs, *keys, *more)`` does, in every run or in the block's ``rows``."""
+
+    def __init__(self, seed: int, runs: np.ndarray, *keys: int):
+        self._mixed = _keyed(_runs(seed, runs), keys)
+
+    def uniform(self, *keys: int, rows=slice(None)) -> np.ndarray:
+        return _unit(_keyed(self._mixed[rows], keys))
 
 
 def normal(seed: int, runs: np.ndarray, *keys: int) -> np.ndarray:

@@ -31,7 +31,9 @@ class Happened:
 class WorldState:
     """Flags (runs x flags) and the record of which event happened when in each run."""
 
-    def __init__(self, scenario: Scenario, numbers: Numbers, run_ids: np.ndarray, actor_index: dict[str, int]):
+    def __init__(
+        self, scenario: Scenario, numbers: Numbers, seed: int, run_ids: np.ndarray, actor_index: dict[str, int]
+    ):
         self.flag_names = scenario.flag_names()
         self._flag = {name: k for k, name in enumerate(self.flag_names)}
         self.run_ids = run_ids
@@ -40,7 +42,9 @@ class WorldState:
         for name, on in scenario.world.flags.items():
             self.flags[:, self.flag(name)] = on
         self.events = scenario.events
-        self._keys = [streams.key(e.id) for e in self.events]
+        keys = [streams.key(e.id) for e in self.events]
+        self._draws = [streams.Stream(seed, run_ids, EVENT_STREAM, k) for k in keys]  # each event's stream, and
+        self._collapse_draws = [streams.Stream(seed, run_ids, COLLAPSE_STREAM, k) for k in keys]  # its collapses'
         self._numbers = numbers
         self._actor_index = actor_index
         self.first_round = np.full((n, len(self.events)), -1, dtype=np.int32)
@@ -64,16 +68,14 @@ class WorldState:
             ok &= ~self.flags[:, self.flag(name)]
         return ok
 
-    def happen(
-        self, seed: int, round_: int, live: np.ndarray, risk: np.ndarray, budget: np.ndarray, since_progress: np.ndarray
-    ):
+    def happen(self, round_: int, live: np.ndarray, risk: np.ndarray, budget: np.ndarray, since_progress: np.ndarray):
         """Draw this round's events; yield a :class:`Happened` for each event that fired somewhere.
 
         ``risk`` multiplies each occurrence's chance of collapsing the ceasefire; ``budget`` (runs x
         actors) pays for convened events; ``since_progress`` (rounds since the last declaration,
         agreement or milestone, -1 if none yet) times violence to progress.
         """
-        for j, (event, key) in enumerate(zip(self.events, self._keys, strict=True)):
+        for j, event in enumerate(self.events):
             eligible = live & self.active(event.when, round_)
             if event.trigger != "rate":
                 eligible = eligible & (self.first_round[:, j] < 0)
@@ -87,17 +89,18 @@ class WorldState:
                 occurrences = eligible.astype(np.int64)
                 budget[:, convener] -= np.where(eligible, cost, 0.0)
             else:
-                u = streams.uniform(seed, self.run_ids, EVENT_STREAM, key, round_)
+                u = self._draws[j].uniform(round_)
                 occurrences = self._occurrences(event, round_, u, since_progress)
             fired = eligible & (occurrences > 0)
             collapsed = np.zeros_like(fired)
             chance = self._numbers(event.collapse)
             if np.any(chance) and fired.any():
-                u2 = streams.uniform(seed, self.run_ids, COLLAPSE_STREAM, key, round_)
+                u2 = self._collapse_draws[j].uniform(round_)
                 p = 1.0 - (1.0 - np.minimum(chance * risk, 1.0)) ** occurrences
                 collapsed = fired & (u2 < p)
-            self.first_round[:, j] = np.where(fired & (self.first_round[:, j] < 0), round_, self.first_round[:, j])
-            self.count[:, j] += np.where(fired, occurrences, 0)
+            hit = np.flatnonzero(fired)
+            self.first_round[hit, j] = np.where(self.first_round[hit, j] < 0, round_, self.first_round[hit, j])
+            self.count[hit, j] += occurrences[hit]
             self._set(event, fired)
             if fired.any():
                 yield Happened(j, event, fired, collapsed)

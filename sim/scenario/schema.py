@@ -550,6 +550,7 @@ class Protocol(Sourced):
         default_factory=dict,
         description="random proposer: each principal's relative chance of being recognised (a weight; a principal "
         "left out has weight 1)",
+        json_schema_extra={"unit": "relative weight (chances are weights over their sum)"},
     )
     quota: int | None = measured(
         None,

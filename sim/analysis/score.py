@@ -46,10 +46,15 @@ class Forecast:
 
     def round_of(self, date: dt.date) -> int:
         """The last round whose date is on or before ``date``."""
-        return (date - self.start_date).days // self.round_days
+        return last_round(self.start_date, self.round_days, date)
 
     def end_date(self) -> dt.date:
         return self.start_date + dt.timedelta(days=self.round_days * (len(next(iter(self.reached.values()))) - 1))
+
+
+def last_round(start: dt.date, round_days: int, date: dt.date) -> int:
+    """The last round (from ``start``, ``round_days`` apart) whose date is on or before ``date``."""
+    return (date - start).days // round_days
 
 
 def result_columns(spec) -> dict[str, str]:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim.analysis.calibrate import Settings, calibrate, write_result
 from sim.analysis.design import BLOCK_RUNS, played
-from sim.analysis.score import Forecast, losses, mean_scores, reached_by_round, result_columns, score
+from sim.analysis.score import Forecast, last_round, losses, mean_scores, reached_by_round, result_columns, score
 from sim.engine import streams
 from sim.engine.model import NegotiationModel
 from sim.engine.tables import run_table
@@ -87,14 +87,10 @@ def base_rate(others: list[ReferenceCase], reference: str) -> tuple[float, str]:
     return (hits + 0.5) / (len(seen) + 1), f"{hits}/{len(seen)} ({', '.join(i for i, _ in seen) or 'none'})"
 
 
-def round_of(spec: Scenario, event: Event) -> int:
-    """The last round of ``spec`` on or before the event's ``by`` date."""
-    return (event.by - spec.meta.start_date).days // spec.meta.round_days
-
-
 def reached_by(spec: Scenario, events: list[Event]) -> Callable[[NegotiationModel], np.ndarray]:
     """Whether each run of a played model reached each event's result by the event's date (runs x events)."""
-    asked = [(result_columns(spec)[e.result], round_of(spec, e)) for e in events]
+    asked = [(result_columns(spec)[e.result], last_round(spec.meta.start_date, spec.meta.round_days, e.by))
+             for e in events]  # fmt: skip
 
     def count(model: NegotiationModel) -> np.ndarray:
         df = run_table(model)

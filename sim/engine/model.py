@@ -67,7 +67,7 @@ class _NoDraws:
         raise RuntimeError(
             f"model.{self._name}.{attr}: negsim draws every random number from sim.engine.streams "
             "(a function of the seed, the run and named keys), so that a run's numbers do not depend on "
-            "the block, chunk or worker that plays it; draw with streams.uniform(model.seed, model.run_ids, ...)"
+            "the block, chunk or worker that plays it; draw with model.draws.uniform(key, ...)"
         )
 
 

@@ -183,12 +183,12 @@ def _two_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
         return rules.nash_point(*frontier, disagreement)[0]
     if m.spec.protocol.rule == "alternating":
         proposer = _proposer(m, t, rows, np.ones((len(rows), 2), dtype=bool))
-        first = proposer == 0
-        offers = [rules.frontier_at(*frontier, k, m.threshold[rows, p[k]]) for k in (0, 1)]  # each one's offer
-        column = p[proposer]
-        kept = np.where(first, offers[0][1][:, 0], offers[1][1][:, 1])
-        m.threshold[rows, column] = np.minimum(m.threshold[rows, column], kept)
-        return np.where(first[:, None], offers[0][0], offers[1][0])
+        package = np.empty_like(proposal.low)
+        for k in np.unique(proposer):  # each proposer's offer, in the runs where it proposes
+            at, column = proposer == k, p[k]
+            package[at], u = rules.frontier_at(*(x[at] for x in frontier), k, m.threshold[rows[at], column])
+            m.threshold[rows[at], column] = np.minimum(m.threshold[rows[at], column], u[:, k])
+        return package
     tabler = m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]
     thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
     return m.agents[m.actor_index[tabler]].bridge(frontier, thresholds, proposal)
@@ -227,7 +227,7 @@ def _proposer(m, t: int, rows: np.ndarray, members: np.ndarray) -> np.ndarray:
     n = members.shape[-1]
     if m.spec.protocol.proposer == "random":
         chances = np.cumsum(m.recognition * members, axis=-1)
-        u = streams.uniform(m.seed, m.run_ids[rows], PROPOSER_STREAM, t)
+        u = m.draws.uniform(PROPOSER_STREAM, t, rows=rows)
         return np.argmax(chances > u[:, None] * chances[:, -1:], axis=-1)
     turn = (m.first_proposer + t - 1 + np.arange(n)) % n
     return turn[np.argmax(members[:, turn], axis=-1)]

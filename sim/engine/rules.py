@@ -304,160 +304,332 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
     return values
 
 
-# Any number of principals. Utilities are concave in the package, so the utility vectors the box allows, with
-# free disposal, form a convex set; its extreme points maximise a weighted sum of utilities, which is separable by
-# issue: the weighted median of the ideals. The rules below ascend over that set by Frank-Wolfe steps from such
-# vertices: a mixture of vertex packages is worth at least the mixture of their utilities to everyone.
+# Any number of principals. Utilities are additive over issues and, on each issue, linear between the ideals of the
+# actors (projected into the box), so every utility vector the box allows is at most a mixture, issue by issue, of
+# the actors' ideals: the ``corners``. A package mixing corners is worth at least the mixture of their utilities to
+# everyone (utilities are concave), and the best mixtures put weight on neighbouring corners only, where the two
+# are equal. The N-party rules are concave programmes over the mixtures, solved exactly (to ~1e-12) by a
+# primal-dual interior-point method whose every step is one small linear system per run.
 
 
 class Packages:
-    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I).
-    Their ideals, projected into the box, are sorted once on each issue for the weighted medians."""
+    """The packages in a box [low, high] (..., I), valued by actors with ``ideal`` and ``salience`` (..., N, I), as
+    mixtures of corners: on each issue the actors' ideals projected into the box, ``position`` (..., I, K = N),
+    each worth ``worth`` (..., I, K, N) to each actor on top of ``base`` (..., N)."""
 
     def __init__(self, ideal, salience, low, high):
         self.ideal, self.salience = ideal, salience
-        projected = np.clip(ideal, low[..., None, :], high[..., None, :])
-        self.order = np.argsort(projected, axis=-2, kind="stable")
-        self.sorted = np.take_along_axis(projected, self.order, axis=-2)
-        self.sorted_salience = np.take_along_axis(salience, self.order, axis=-2)
+        self.position = np.swapaxes(np.clip(ideal, low[..., None, :], high[..., None, :]), -1, -2)
+        gap = np.abs(self.position[..., None] - np.swapaxes(ideal, -1, -2)[..., None, :])
+        self.worth = gap * np.swapaxes(salience, -1, -2)[..., None, :] / -100.0
+        self.base = np.ones(ideal.shape[:-1])
+        self.low, self.high = low, high
+
+    def rows(self, index):
+        """The same packages in the runs ``index`` only."""
+        return Packages(self.ideal[index], self.salience[index], self.low[index], self.high[index])
 
     def value(self, package):
         """Each actor's utility (..., N) of ``package`` (..., I)."""
         return utility(package[..., None, :], self.ideal, self.salience)
 
-    def vertex(self, weights):
-        """The package maximising the ``weights`` (..., N) sum of utilities, and its utilities: on each issue the
-        weighted median of the projected ideals."""
-        w = np.take_along_axis(np.broadcast_to(weights[..., None], self.order.shape), self.order, axis=-2)
-        cum = np.cumsum(w * self.sorted_salience, axis=-2)
-        median = np.argmax(cum >= cum[..., -1:, :] / 2 - EPS, axis=-2)
-        package = np.take_along_axis(self.sorted, median[..., None, :], axis=-2)[..., 0, :]
-        return package, self.value(package)
+    def package(self, mix):
+        """The package mixing the corners with weights ``mix`` (..., I, K)."""
+        return (mix * self.position).sum(axis=-1)
+
+    def best(self, who):
+        """Each actor's utility (..., N) of the package best for actor ``who`` (an index per run): its own ideal."""
+        mine = np.take_along_axis(self.worth, np.asarray(who)[..., None, None, None], axis=-1)[..., 0]
+        corner = np.argmax(mine, axis=-1)[..., None, None]
+        return self.base + np.take_along_axis(self.worth, corner, axis=-2)[..., 0, :].sum(axis=-2)
 
 
-def _step(gap, delta, members):
-    """The step in [0, 1] towards a vertex that maximises the sum over ``members`` of log(gap + step * delta)
-    (gap > 0): the log is concave along the segment, so bisection on its slope finds it."""
-    d, g = np.where(members, delta, 0.0), np.where(members, gap, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(d < 0, -g / np.where(d < 0, d, -1.0), np.inf).min(axis=-1)
-        lo, hi = np.zeros(g.shape[:-1]), np.minimum(1.0, room * (1.0 - 1e-9))
-        rising = (d / (g + hi[..., None] * d)).sum(axis=-1) >= 0
-        for _ in range(24):
-            mid = (lo + hi) / 2
-            up = (d / (g + mid[..., None] * d)).sum(axis=-1) >= 0
-            lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-    return np.where(rising, np.minimum(1.0, room * (1.0 - 1e-9)), lo)
+STEPS = 40  # at most; a run stops once its optimality conditions hold
+GAP, RESIDUAL = 1e-12, 1e-10  # complementarity; feasibility and stationarity
+PRICE = 1e-5  # a Nash term's price against its surplus, relative: what the systems' conditioning allows where a
+# member's surplus is small
 
 
-class Mixture:
-    """A package as a mixture of vertex packages (..., S, I) with ``weights`` (..., S): worth at least the mixture
-    of the vertices' utilities (..., S, N) to everyone, which is what the ascent tracks."""
-
-    def __init__(self, package, value):
-        self.vertices, self.values = package[..., None, :], value[..., None, :]
-        self.weights = np.ones((*package.shape[:-1], 1))
-
-    @property
-    def value(self):
-        return np.einsum("...s,...sn->...n", self.weights, self.values)
-
-    @property
-    def package(self):
-        return np.einsum("...s,...si->...i", self.weights, self.vertices)
-
-    def restart(self, packages):
-        """Where the mixed package is worth more to someone than the mixture of the vertices' utilities (utilities
-        are concave), make it the only vertex, with its own worth; elsewhere keep the vertices, between which
-        weight can still move (merging them would tie the members' shares together)."""
-        package = self.package
-        worth = packages.value(package)
-        gain = np.any(worth > self.value + 1e-12, axis=-1)[..., None]
-        first = np.arange(self.weights.shape[-1]) == 0
-        self.weights = np.where(gain, first * 1.0, self.weights)
-        self.vertices = np.where((gain & first)[..., None], package[..., None, :], self.vertices)
-        self.values = np.where((gain & first)[..., None], worth[..., None, :], self.values)
-
-    def shift(self, vertex, vertex_value, away, step):
-        """Move ``step`` of weight from vertex ``away`` to a new ``vertex``."""
-        here = away[..., None] == np.arange(self.weights.shape[-1])
-        weights = np.concatenate([self.weights - here * step[..., None], step[..., None]], axis=-1)
-        self.weights = np.where(weights > 1e-12, weights, 0.0)
-        self.vertices = np.concatenate([self.vertices, vertex[..., None, :]], axis=-2)
-        self.values = np.concatenate([self.values, vertex_value[..., None, :]], axis=-2)
+def _over_corners(x):
+    """``x`` (..., I, K) summed over the corners: einsum, which numpy runs faster than ``sum`` over so short an axis."""
+    return np.einsum("...k->...", x)
 
 
-RAISE = 0.5
+class Programme:
+    """Maximise ``gain . v + lift t + sum_j kappa_j log s_j`` over the mixtures of corners ``mix`` (runs, I, K),
+    where ``v = base + sum worth * mix`` (runs, N) are the actors' utilities and ``s = v - floor - lifted t`` their
+    slacks: those of actors with ``rho`` kept at or above zero (a constraint), those with ``kappa`` above zero
+    terms of a Nash product. ``lift`` > 0 makes ``t`` a level to raise (a max-min); else ``t`` stays 0."""
+
+    def __init__(self, worth, base, floor, gain, lift, kappa, rho, lifted):
+        self.issues, self.corners, self.actors = worth.shape[-3:]
+        self.worth, self.flat = worth, worth.reshape(*worth.shape[:-3], -1, self.actors)
+        self.base, self.floor, self.gain, self.lift, self.kappa, self.rho = base, floor, gain, lift, kappa, rho
+        self.active = (kappa + rho) > 0
+        self.lifted = lifted * self.active
+        self.free = (lift > 0) & self.lifted.any(axis=-1)  # a level to raise, and someone it raises
+        self.count = (rho * self.active).sum(axis=-1) + self.issues * self.corners
+
+    def rows(self, index):
+        """The same programme in the runs ``index`` only."""
+        return Programme(
+            *(x[index] for x in (self.worth, self.base, self.floor, self.gain)),
+            self.lift,
+            *(x[index] for x in (self.kappa, self.rho, self.lifted)),
+        )
+
+    def worth_of(self, mix):
+        """What the weights ``mix`` (runs, I, K) on the corners add to the actors' utilities (runs, N)."""
+        return (mix.reshape(*mix.shape[:-2], 1, -1) @ self.flat)[..., 0, :]
+
+    def priced(self, price):
+        """What each corner (runs, I, K) is worth at the actors' ``price`` (runs, N)."""
+        return (self.flat @ price[..., None]).reshape(*price.shape[:-1], self.issues, self.corners)
+
+    def surplus(self, mix):
+        """Each actor's slack (runs, N) at the mixture ``mix`` with ``t`` at 0."""
+        return self.base + self.worth_of(mix) - self.floor
+
+    def start(self, mix, inside):
+        """A point from ``mix``: slacks from it where it is ``inside`` (every slack above zero), else 1; a Nash
+        term priced at its surplus; corners priced so that every weight times its price is 1 (as a Nash term's
+        price times its surplus)."""
+        s = np.where(self.active & inside, self.surplus(mix), 1.0)
+        lam = np.where(self.kappa > 0, self.kappa / s, 1.0) * self.active
+        zeta = 1.0 / mix
+        nu = _over_corners(self.priced(self.gain + lam) + zeta) / self.corners
+        return Point(mix, zeta, nu, s, lam, np.zeros(mix.shape[:-2]))
 
 
-def ascend(packages, mixture, floor, members, direction, steps: int = 64):
-    """Pairwise Frank-Wolfe ascent of the Nash product of ``members``' surpluses over ``floor + t * direction``
-    (..., N), raising ``t`` after each step half-way to the most the current point allows (``direction`` zero: the
-    Nash product over ``floor``). Each step moves weight from the mixture's worst vertex to the best vertex for
-    the product's gradient. ``mixture`` must give a surplus where ``direction`` is zero. Returns the mixture and
-    ``t``, which tends to the most the packages allow along ``direction``."""
-    raised = members & (direction > 0)
-    along = raised.any(axis=-1)
+class Point:
+    """A primal-dual point: the mixture and its corners' prices, each issue's price, the slacks and the actors'
+    prices, the level."""
 
-    def most(value):
-        ratio = np.where(raised, (value - floor) / np.where(raised, direction, 1.0), np.inf).min(axis=-1)
-        return np.where(along, ratio, 0.0)
+    def __init__(self, mix, zeta, nu, s, lam, t):
+        self.mix, self.zeta, self.nu, self.s, self.lam, self.t = mix, zeta, nu, s, lam, t
 
-    t = np.where(along, most(mixture.value) - 1.0, 0.0)
-    for k in range(steps):
-        if k % 8 == 7:
-            mixture.restart(packages)
-        value = mixture.value
-        gap = value - floor - t[..., None] * direction
-        gradient = np.where(members, 1.0 / np.maximum(gap, EPS), 0.0)
-        vertex, vertex_value = packages.vertex(gradient)
-        slope = np.einsum("...n,...sn->...s", gradient, mixture.values)
-        away = np.argmin(np.where(mixture.weights > 0, slope, np.inf), axis=-1)
-        held = np.take_along_axis(mixture.weights, away[..., None], axis=-1)[..., 0]
-        away_value = np.take_along_axis(mixture.values, away[..., None, None], axis=-2)[..., 0, :]
-        step = held * _step(gap, held[..., None] * (vertex_value - away_value), members)
-        mixture.shift(vertex, vertex_value, away, step)
-        t = t + RAISE * (most(mixture.value) - t)
-    return mixture, most(mixture.value)
+    def rows(self, index):
+        return Point(*(x[index] for x in (self.mix, self.zeta, self.nu, self.s, self.lam, self.t)))
+
+    def moved(self, step, length):
+        d = length[..., None]
+        return Point(
+            self.mix + d[..., None] * step.mix,
+            self.zeta + d[..., None] * step.zeta,
+            self.nu + d * step.nu,
+            self.s + d * step.s,
+            self.lam + d * step.lam,
+            self.t + length * step.t,
+        )
+
+    def room(self, step, active):
+        """The longest step (at most 1) that keeps every weight, price and active slack above zero."""
+        inner = np.minimum(
+            np.where(step.mix < 0, -self.mix / step.mix, np.inf),
+            np.where(step.zeta < 0, -self.zeta / step.zeta, np.inf),
+        )
+        outer = np.minimum(
+            np.where(active & (step.s < 0), -self.s / step.s, np.inf),
+            np.where(active & (step.lam < 0), -self.lam / step.lam, np.inf),
+        )
+        return np.minimum(1.0, np.minimum(inner.min(axis=(-1, -2)), outer.min(axis=-1)))
 
 
-def _result(packages, mixture):
-    package = mixture.package
+class Newton:
+    """The optimality conditions at a point, and their linearisation eliminated down to one (N + 1) system per run
+    in the actors' prices and the level (the corner weights enter through each issue's weighted covariance of
+    worth)."""
+
+    def __init__(self, programme, point):
+        p, x = programme, point
+        self.programme, self.point = p, x
+        self.stationary = p.priced(p.gain + x.lam) + x.zeta - x.nu[..., None]
+        self.level = np.where(p.free, p.lift - (p.lifted * x.lam).sum(axis=-1), 0.0)
+        self.slack = np.where(p.active, x.s - (p.surplus(x.mix) - p.lifted * x.t[..., None]), 0.0)
+
+    def rows(self, index):
+        out = Newton.__new__(Newton)
+        out.programme, out.point = self.programme.rows(index), self.point.rows(index)
+        out.stationary, out.level, out.slack = self.stationary[index], self.level[index], self.slack[index]
+        return out
+
+    def gap(self):
+        """Complementarity: the mean of weights times their prices and constrained slacks times theirs."""
+        p, x = self.programme, self.point
+        return ((p.rho * x.lam * x.s).sum(axis=-1) + _over_corners(x.mix * x.zeta).sum(axis=-1)) / p.count
+
+    def holds(self, gap):
+        """Where the optimality conditions hold: complementarity, feasibility, stationarity, Nash prices."""
+        p, x = self.programme, self.point
+        off = np.maximum(np.abs(self.slack).max(axis=-1), np.abs(self.stationary).max(axis=(-1, -2)))
+        priced = np.where(p.kappa > 0, np.abs(x.lam * x.s / np.where(p.kappa > 0, p.kappa, 1.0) - 1.0), 0.0)
+        return (gap < GAP) & (np.maximum(off, np.abs(self.level)) < RESIDUAL) & (priced.max(axis=-1) < PRICE)
+
+    def linearise(self):
+        p, x = self.programme, self.point
+        self.h = x.mix / x.zeta
+        self.total = _over_corners(self.h)[..., None]
+        mean = np.einsum("...ik,...ikn->...in", self.h, p.worth) / self.total
+        spread = np.swapaxes(p.flat, -1, -2) @ (self.h.reshape(*self.h.shape[:-2], -1, 1) * p.flat)
+        n = p.actors
+        system = np.zeros((*x.t.shape, n + 1, n + 1))
+        system[..., :n, :n] = x.lam[..., :, None] * (spread - np.swapaxes(mean * self.total, -1, -2) @ mean)
+        system[..., range(n), range(n)] += np.where(p.active, x.s, 1.0)
+        system[..., :n, n] = -x.lam * p.lifted
+        system[..., n, :n] = p.lifted * p.free[..., None]
+        system[..., n, n] = np.where(p.free, 0.0, 1.0)
+        self.system = system
+
+    def direction(self, slack_target, weight_target):
+        """The Newton step towards slacks times prices at ``slack_target`` and weights times prices at
+        ``weight_target``, both given as residuals."""
+        p, x, h = self.programme, self.point, self.h
+        g = self.stationary - weight_target / x.mix
+        spread = h * (g - _over_corners(h * g)[..., None] / self.total)
+        rhs = np.concatenate([x.lam * (self.slack - p.worth_of(spread)) - slack_target, self.level[..., None]], -1)
+        sol = _solve(self.system, rhs)
+        n = p.actors
+        dlam, dt = np.where(p.active, sol[..., :n], 0.0), sol[..., n]
+        q = p.priced(dlam) + g
+        dnu = _over_corners(h * q) / self.total[..., 0]
+        dmix = h * (q - dnu[..., None])
+        ds = np.where(p.active, p.worth_of(dmix) - p.lifted * dt[..., None] - self.slack, 0.0)
+        return Point(dmix, (-weight_target - x.zeta * dmix) / x.mix, dnu, ds, dlam, dt)
+
+    def step(self, gap):
+        """Mehrotra's predictor-corrector step."""
+        p, x = self.programme, self.point
+        self.linearise()
+        affine = self.direction(x.lam * x.s - p.kappa * p.active, x.mix * x.zeta)
+        a = x.room(affine, p.active)[..., None]
+        gap_affine = (p.rho * (x.lam + a * affine.lam) * (x.s + a * affine.s)).sum(axis=-1)
+        gap_affine += _over_corners((x.mix + a[..., None] * affine.mix) * (x.zeta + a[..., None] * affine.zeta)).sum(
+            axis=-1
+        )
+        centre = (np.clip(gap_affine / p.count / gap, 0.0, 1.0) ** 3 * gap)[..., None]
+        return self.direction(
+            x.lam * x.s + affine.s * affine.lam - p.kappa * p.active - p.rho * centre,
+            x.mix * x.zeta + affine.mix * affine.zeta - centre[..., None],
+        )
+
+
+def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=None):
+    """Solve the :class:`Programme` over ``packages`` (runs, ...) by Mehrotra's predictor-corrector, the runs in
+    lockstep, each leaving once its optimality conditions hold, or ``enough(programme, point)`` says so. From the
+    mixture ``start`` if given (it must leave every slack above zero), else from the even mixture, where slacks
+    may start below zero. Returns (mix, t, solved: whether the conditions hold)."""
+    p = Programme(packages.worth, packages.base, floor, gain, lift, kappa, rho, lifted)
+    runs = floor.shape[0]
+    even = np.full((runs, p.issues, p.corners), 1.0 / p.corners)
+    x = p.start(even if start is None else start, start is not None)
+    mix, t, solved = x.mix.copy(), x.t.copy(), np.zeros(runs, dtype=bool)
+    rows, broken = np.arange(runs), np.zeros(runs, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(STEPS):
+            newton = Newton(p, x)
+            gap = newton.gap()
+            holds = newton.holds(gap)
+            leave = holds | broken if enough is None else holds | broken | enough(p, x)
+            if leave.any():
+                here = rows[leave]
+                mix[here], t[here], solved[here] = x.mix[leave], x.t[leave], holds[leave]
+                rows, stay = rows[~leave], np.flatnonzero(~leave)
+                if not rows.size:
+                    break
+                newton, gap, broken = newton.rows(stay), gap[stay], broken[stay]
+                p, x = newton.programme, newton.point
+            step = newton.step(gap)
+            broken = ~np.isfinite(step.mix).all(axis=(-1, -2)) | ~np.isfinite(step.lam).all(axis=-1)
+            if broken.any():  # a run whose system broke down leaves where it is, unsolved
+                for d in vars(step).values():
+                    d[broken] = 0.0
+            x = x.moved(step, 0.99 * x.room(step, p.active))
+        else:
+            mix[rows], t[rows] = x.mix, x.t
+    return mix, t, solved
+
+
+def _solve(system, rhs):
+    """``system`` (..., M, M) solved for ``rhs`` (..., M); by least squares where one is singular (a problem whose
+    feasible set has shrunk to a point)."""
+    try:
+        return np.linalg.solve(system, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return (np.linalg.pinv(system) @ rhs[..., None])[..., 0]
+
+
+def _solved(packages, mix):
+    package = packages.package(mix)
     return package, packages.value(package)
 
 
-def maximin_n(packages, floor, members, steps: int = 64):
-    """The package maximising the smallest surplus of ``members`` (..., N) over ``floor``: (package, utilities,
+def _maximin(packages, floor, members):
+    none, weight = np.zeros(members.shape), members * 1.0
+    return optimum(packages, floor, none, 1.0, none, weight, weight)[0]
+
+
+def maximin_n(packages, floor, members):
+    """The package maximising the smallest surplus of ``members`` (runs, N) over ``floor``: (package, utilities,
     that surplus)."""
-    mixture = Mixture(*packages.vertex(members.astype(float)))
-    mixture, least = ascend(packages, mixture, floor, members, members.astype(float), steps)
-    return *_result(packages, mixture), least
+    package, value = _solved(packages, _maximin(packages, floor, members))
+    return package, value, np.where(members, value - floor, np.inf).min(axis=-1)
 
 
-def nash_n(packages, disagreement, members, steps: int = 64):
-    """The Nash bargaining solution of ``members`` (..., N): max of the product of surpluses over
+def _inside(packages, mix, floor, members):
+    """``mix`` moved towards the even mixture as far as keeps half of every member's surplus over ``floor``
+    (and at most half-way): a start strictly inside, from which an interior point can move."""
+    even = np.full(mix.shape, 1.0 / mix.shape[-1])
+
+    def surplus(m):
+        return packages.base + (m[..., None] * packages.worth).sum(axis=(-3, -2)) - floor
+
+    here, there = surplus(mix), surplus(even)
+    room = np.where(members & (there < here), here / np.maximum(here - there, EPS), np.inf).min(axis=-1)
+    share = np.minimum(0.5, room / 2)[..., None, None]
+    return (1 - share) * mix + share * even
+
+
+def _where_feasible(packages, floor, members, gain, kappa, rho):
+    """The maximin package of ``members`` over ``floor``; but where some package gives every member more than its
+    floor, the package solving the programme ``gain``, ``kappa``, ``rho`` (:func:`optimum`) instead, started from
+    the first mixture on the way to the max-min that gives them all more. Returns (package, utilities, feasible)."""
+    none, weight = np.zeros(members.shape), members * 1.0
+
+    def inside(programme, point):  # every member's slack above zero: feasible, and a start for the programme
+        return np.where(programme.rho > 0, programme.surplus(point.mix), np.inf).min(axis=-1) > 0
+
+    mix, _, _ = optimum(packages, floor, none, 1.0, none, weight, weight, enough=inside)
+    package, value = _solved(packages, mix)
+    surplus = packages.base + (mix[..., None] * packages.worth).sum(axis=(-3, -2)) - floor
+    feasible = np.where(members, surplus, np.inf).min(axis=-1) > 0
+    rows = np.flatnonzero(feasible)
+    if rows.size:
+        within, floor, members = packages.rows(rows), floor[rows], members[rows]
+        start = _inside(within, mix[rows], floor, members)
+        mix, _, solved = optimum(
+            within, floor, gain[rows], 0.0, kappa[rows], rho[rows], np.zeros((rows.size, 1)), start
+        )
+        rows, mix = rows[solved], mix[solved]
+        package[rows], value[rows] = _solved(within.rows(np.flatnonzero(solved)), mix)
+    return package, value, feasible
+
+
+def nash_n(packages, disagreement, members):
+    """The Nash bargaining solution of ``members`` (runs, N): max of the product of surpluses over
     ``disagreement``; where no package beats every disagreement value, the maximin package.
     Returns (package, utilities, feasible)."""
-    mixture = Mixture(*packages.vertex(members.astype(float)))
-    mixture, least = ascend(packages, mixture, disagreement, members, members.astype(float), steps)
-    floor = disagreement + np.minimum(least - 1e-9, 0.0)[..., None]
-    mixture, _ = ascend(packages, mixture, floor, members, np.zeros_like(floor), steps)
-    return *_result(packages, mixture), least > 0
+    none = np.zeros(members.shape)
+    return _where_feasible(packages, disagreement, members, none, members * 1.0, none)
 
 
-def best_for(packages, who, thresholds, members, steps: int = 64):
-    """The package best for actor ``who`` (an index per run, (...)) among those giving every other member its
+def best_for(packages, who, thresholds, members):
+    """The package best for actor ``who`` (an index per run) among those giving every other member its
     threshold; the maximin package over the thresholds where none does. Returns (package, utilities, whether one
     does)."""
     mine = np.arange(members.shape[-1]) == np.asarray(who)[..., None]
     others = members & ~mine
-    mixture = Mixture(*packages.vertex(others.astype(float)))
-    mixture, least = ascend(packages, mixture, thresholds, others, others.astype(float), steps)
-    exists = least > 0
-    fallback = _result(packages, mixture)
-    mixture, _ = ascend(packages, mixture, thresholds, (others | mine) & exists[..., None], mine * 1.0, steps)
-    best = _result(packages, mixture)
-    return *(np.where(exists[..., None], b, f) for b, f in zip(best, fallback, strict=True)), exists
+    none = np.zeros(members.shape)
+    return _where_feasible(packages, thresholds, others, mine * 1.0, none, others * 1.0)
 
 
 def cheapest(packages, proposer, thresholds, members, quota):
@@ -467,7 +639,7 @@ def cheapest(packages, proposer, thresholds, members, quota):
     bought first for its place in the file."""
     n = members.shape[-1]
     mine = np.arange(n) == np.asarray(proposer)[..., None]
-    best = packages.value(packages.vertex(mine.astype(float))[0])
+    best = packages.best(proposer)
     others = members & ~mine
     needed = others.sum(axis=-1) if quota is None else np.minimum(quota - 1, others.sum(axis=-1))
     after = (np.arange(n) - np.asarray(proposer)[..., None]) % n

@@ -8,6 +8,7 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -274,6 +275,38 @@ def example(rule: str, **protocol):
 
 def play(data, runs=60):
     return NegotiationModel(validate(data), range(runs)).run()
+
+
+@pytest.mark.parametrize("rule", ["nash", "bridging", "alternating"])
+def test_a_run_that_solved_the_same_problem_before_gets_the_same_package_without_solving(monkeypatch, rule):
+    """The engine remembers each run's last N-party problem and answer: every column of the run table is the
+    same, bit for bit, as when every problem is solved afresh; under the Nash rule, whose problem changes only
+    when pressure does, far fewer are solved."""
+    remember = proposals.Solved.__call__
+    solved = {}
+
+    def counted(mode):
+        def call(self, kind, rows, problem, solve):
+            def counting(index):
+                solved[mode] = solved.get(mode, 0) + len(index)
+                return solve(index)
+
+            return (
+                remember(self, kind, rows, problem, counting)
+                if mode == "remembered"
+                else counting(np.arange(len(rows)))
+            )
+
+        return call
+
+    tables = {}
+    for mode in ("remembered", "afresh"):
+        monkeypatch.setattr(proposals.Solved, "__call__", counted(mode))
+        tables[mode] = run_table(play(example(rule), runs=80))
+    pd.testing.assert_frame_equal(tables["remembered"], tables["afresh"])
+    assert solved["remembered"] <= solved["afresh"]
+    if rule == "nash":
+        assert solved["remembered"] < solved["afresh"] / 2
 
 
 @pytest.mark.parametrize("rule", ["compromise", "nash", "bridging", "alternating"])

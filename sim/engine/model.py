@@ -175,6 +175,7 @@ class NegotiationModel(mesa.Model):
         many = len(self.principals) > 2  # who accepted the first phase's declaration (principals), recorded for > 2
         self.coalition = np.zeros((n, len(self.principals)), dtype=bool) if many else None
         self.threshold = np.zeros((n, len(spec.actors)))
+        self.solved = proposals.Solved(n)  # the N-party problems each run last solved, and their answers
         self.value = np.full((n, len(spec.actors)), np.nan)
         low, high = self.box(np.ones((n, len(spec.actors)), dtype=bool))
         k = self.at_table

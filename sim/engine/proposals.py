@@ -203,17 +203,37 @@ def _many_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
         tabler = m.actor_index[m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]]
         p = np.append(p, tabler)
         members = np.concatenate([members, np.zeros((len(rows), 1), dtype=bool)], axis=-1)
-    packages = rules.Packages(m.ideal[rows][:, p], proposal.salience[:, p], proposal.low, proposal.high)
+    problem = (m.ideal[rows][:, p], proposal.salience[:, p], proposal.low, proposal.high)
+
+    def packages(index):
+        return rules.Packages(*(x[index] for x in problem))
+
     if rule == "nash":
         disagreement = np.maximum(m.reservation[rows] - m.pressure[rows], 0.0)[:, p]
-        return rules.nash_n(packages, disagreement, members)[0]
+        return m.solved(
+            proposal.kind,
+            rows,
+            (*problem, disagreement, members),
+            lambda i: rules.nash_n(packages(i), disagreement[i], members[i])[:1],
+        )[0]
     if rule == "bridging":
         thresholds = (m.threshold[rows] - proposal.bonus)[:, p]
-        return m.agents[p[-1]].bridge_n(packages, thresholds, members)
+        return m.solved(
+            proposal.kind,
+            rows,
+            (*problem, thresholds, members, np.full(len(rows), tabler)),
+            lambda i: (m.agents[tabler].bridge_n(packages(i), thresholds[i], members[i]),),
+        )[0]
     proposer = _proposer(m, t, rows, members)
     thresholds = m.threshold[rows][:, p]
-    partners = rules.cheapest(packages, proposer, thresholds, members, m.spec.protocol.quota)
-    package, value, _ = rules.best_for(packages, proposer, thresholds, partners | _one_hot(proposer, members))
+    partners = rules.cheapest(packages(slice(None)), proposer, thresholds, members, m.spec.protocol.quota)
+    offered = partners | _one_hot(proposer, members)
+    package, value = m.solved(
+        proposal.kind,
+        rows,
+        (*problem, proposer, thresholds, offered),
+        lambda i: rules.best_for(packages(i), proposer[i], thresholds[i], offered[i])[:2],
+    )
     column = p[proposer]
     here = np.arange(len(rows))
     m.threshold[rows, column] = np.minimum(m.threshold[rows, column], value[here, proposer])
@@ -242,3 +262,33 @@ def note_incompatible(m, stuck: np.ndarray, contested: np.ndarray) -> None:
     m.open_blocker = np.where(stuck, -1, m.open_blocker)
     m.open_reason = np.where(stuck, INCOMPATIBLE, m.open_reason)
     m.open_ref = np.where(stuck, np.argmax(contested, axis=-1), m.open_ref)
+
+
+class Solved:
+    """The N-party problem each run last solved, by kind of proposal, and its answers: a run whose problem is the
+    same, bit for bit, as the one it last solved gets the same answers without solving again (with more than two
+    principals the exact solve is the costliest step of a round, and under the Nash rule the problem often stays
+    the same for many rounds)."""
+
+    def __init__(self, runs: int):
+        self.runs, self.problems = runs, {}
+
+    def __call__(self, kind: str, rows: np.ndarray, problem: tuple, solve) -> tuple:
+        """The answers (a tuple of arrays (m, ...)) for the runs ``rows`` of ``problem`` (arrays (m, ...)), where
+        ``solve(index)`` answers the runs ``index`` (into ``rows``) afresh."""
+        flat = np.concatenate([np.asarray(x, dtype=float).reshape(len(rows), -1) for x in problem], axis=1)
+        known = self.problems.get(kind)
+        if known is None or known[0].shape[1] != flat.shape[1]:
+            answers = solve(np.arange(len(rows)))
+            stored = tuple(np.zeros((self.runs, *a.shape[1:]), dtype=a.dtype) for a in answers)
+            known = self.problems[kind] = (np.full((self.runs, flat.shape[1]), np.nan), stored)
+        else:
+            fresh = np.flatnonzero(~(known[0][rows] == flat).all(axis=1))
+            answers = tuple(a[rows] for a in known[1])
+            if fresh.size:
+                for answer, new in zip(answers, solve(fresh), strict=True):
+                    answer[fresh] = new
+        known[0][rows] = flat
+        for stored, answer in zip(known[1], answers, strict=True):
+            stored[rows] = answer
+        return answers

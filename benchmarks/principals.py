@@ -1,13 +1,14 @@
 """Runs per second with 2, 3 and 5 principals (a measurement, not a test).
 
-    .venv/bin/python benchmarks/principals.py [--runs 200]
+    .venv/bin/python benchmarks/principals.py [--runs 2000] [--solver]
 
 Plays a generated file (three issues, principals with spread-out ideals and drawn reservations, one mediator who
-drafts when the rule is bridging) on one core, one block, under each protocol rule, and prints runs/second and the
-rounds a run negotiates before its outcome (more principals agree later, so a run plays more rounds). With two
-principals the rules solve on the two principals' frontier; with more they ascend over weighted-median packages
-(sim.engine.rules.ascend), 64 Frank-Wolfe steps an ascent, two ascents a proposal, each step a 24-step bisection:
-some 5,000 small numpy calls a proposal, whatever the block size. Figures: benchmarks/README.md.
+drafts when the rule is bridging) on one core, one block, under each protocol rule, and prints runs/second, the
+rounds a run negotiates before its outcome (more principals agree later, so a run plays more rounds) and the
+microseconds a run's round costs. With two principals the rules solve on the two principals' frontier in closed
+form; with more, each proposal is a concave programme solved by an interior point (sim.engine.rules.optimum),
+about a dozen Newton steps, each one (N + 1) linear system per run. ``--solver`` times the N-party rules alone,
+per run, against the size of the arrays they work on (issues x corners x actors). Figures: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 
 import numpy as np
 
+from sim.engine import rules
 from sim.engine.model import NegotiationModel
 from sim.scenario.loader import validate
 
@@ -55,21 +57,59 @@ def generated(principals: int, rule: str) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
-    print(f"runs/s on one core, one block of {args.runs} runs, 26 rounds (in brackets: rounds a run negotiates)")
-    print(f"{'principals':>10} " + " ".join(f"{r:>16}" for r in RULES))
+def engine(runs: int) -> None:
+    print(f"one core, one block of {runs} runs, 26 rounds: runs/s (rounds a run negotiates; microseconds a round)")
+    print(f"{'principals':>10} " + " ".join(f"{r:>22}" for r in RULES))
     for n in (2, 3, 5):
         cells = []
         for rule in RULES:
             spec = validate(generated(n, rule))
             start = time.perf_counter()
-            model = NegotiationModel(spec, range(args.runs)).run()
-            rate = args.runs / (time.perf_counter() - start)
-            cells.append(f"{rate:.0f} ({model.end_round.mean():.1f})")
-        print(f"{n:>10} " + " ".join(f"{c:>16}" for c in cells), flush=True)
+            model = NegotiationModel(spec, range(runs)).run()
+            seconds = time.perf_counter() - start
+            rounds = model.end_round.mean()
+            cells.append(f"{runs / seconds:.0f} ({rounds:.1f}; {seconds / runs / rounds * 1e6:.1f})")
+        print(f"{n:>10} " + " ".join(f"{c:>22}" for c in cells), flush=True)
+
+
+def solver(runs: int) -> None:
+    """Microseconds per run of each N-party rule on drawn problems (floors some draws cannot meet), by number of
+    actors and issues, with the numbers each run's problem holds (issues x corners x actors)."""
+    print(f"\nN-party rules alone, {runs} drawn problems at once: microseconds per run (best of 3)")
+    print(f"{'actors':>6} {'issues':>6} {'numbers':>8} {'max-min':>8} {'nash':>8} {'best for':>8}")
+    for n in (3, 5, 7):
+        for issues in (3, 5):
+            cells = [f"{min(_seconds(solve) for _ in range(3)) / runs * 1e6:8.1f}" for solve in _drawn(runs, n, issues)]
+            print(f"{n:>6} {issues:>6} {issues * n * n:>8} " + " ".join(cells), flush=True)
+
+
+def _drawn(runs: int, n: int, issues: int):
+    """The three N-party rules, each ready to solve ``runs`` drawn problems with ``n`` actors on ``issues`` issues."""
+    rng = np.random.default_rng(n * 10 + issues)
+    ideal, salience = rng.uniform(0, 100, (runs, n, issues)), rng.dirichlet(np.ones(issues), (runs, n))
+    packages = rules.Packages(ideal, salience, np.zeros((runs, issues)), np.full((runs, issues), 100.0))
+    floor, everyone, first = rng.uniform(0.2, 0.7, (runs, n)), np.ones((runs, n), dtype=bool), np.zeros(runs, int)
+    return (
+        lambda: rules.maximin_n(packages, floor, everyone),
+        lambda: rules.nash_n(packages, floor, everyone),
+        lambda: rules.best_for(packages, first, floor, everyone),
+    )
+
+
+def _seconds(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--solver", action="store_true", help="also time the N-party rules alone")
+    args = parser.parse_args()
+    engine(args.runs)
+    if args.solver:
+        solver(args.runs)
 
 
 if __name__ == "__main__":

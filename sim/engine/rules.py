@@ -475,6 +475,8 @@ class Newton:
         system = np.zeros((*x.t.shape, n + 1, n + 1))
         system[..., :n, :n] = x.lam[..., :, None] * (spread - np.swapaxes(mean * self.total, -1, -2) @ mean)
         system[..., range(n), range(n)] += np.where(p.active, x.s, 1.0)
+        diagonal = system[..., range(n), range(n)]  # a hair more (regularised, as interior-point codes do), so that
+        system[..., range(n), range(n)] += 1e-14 * np.abs(diagonal).max(axis=-1, keepdims=True)  # none is singular
         system[..., :n, n] = -x.lam * p.lifted
         system[..., n, :n] = p.lifted * p.free[..., None]
         system[..., n, n] = np.where(p.free, 0.0, 1.0)
@@ -487,7 +489,7 @@ class Newton:
         g = self.stationary - weight_target / x.mix
         spread = h * (g - _over_corners(h * g)[..., None] / self.total)
         rhs = np.concatenate([x.lam * (self.slack - p.worth_of(spread)) - slack_target, self.level[..., None]], -1)
-        sol = _solve(self.system, rhs)
+        sol = np.linalg.solve(self.system, rhs[..., None])[..., 0]
         n = p.actors
         dlam, dt = np.where(p.active, sol[..., :n], 0.0), sol[..., n]
         q = p.priced(dlam) + g
@@ -547,15 +549,6 @@ def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=
         else:
             mix[rows], t[rows] = x.mix, x.t
     return mix, t, solved
-
-
-def _solve(system, rhs):
-    """``system`` (..., M, M) solved for ``rhs`` (..., M); by least squares where one is singular (a problem whose
-    feasible set has shrunk to a point)."""
-    try:
-        return np.linalg.solve(system, rhs[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return (np.linalg.pinv(system) @ rhs[..., None])[..., 0]
 
 
 def _solved(packages, mix):

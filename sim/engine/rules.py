@@ -628,8 +628,8 @@ def best_for(packages, who, thresholds, members):
 def cheapest(packages, proposer, thresholds, members, quota):
     """A proposer's coalition partners: the ``quota - 1`` other ``members`` (all of them without a quota) that cost
     it least to satisfy, ranked by how far their thresholds lie above what the proposer's own best package gives
-    them; equal costs (to 1e-4, within the ascent's tolerance) in turn after the proposer, so no principal is
-    bought first for its place in the file."""
+    them; equal costs (to 1e-4) in turn after the proposer, so no principal is bought first for its place in the
+    file."""
     n = members.shape[-1]
     mine = np.arange(n) == np.asarray(proposer)[..., None]
     best = packages.best(proposer)
@@ -649,18 +649,17 @@ def baron_ferejohn(packages, chances, patience, reservation, members, quota, rou
     then, at least the reservation). As ``rounds`` grows the first round's values tend to the stationary ones
     (Baron and Ferejohn 1989). Returns (values (rounds, ..., N): each member's utility of round t's offer averaged
     over who is recognised; holds (rounds, ..., N): what each holds out for as a partner in round t)."""
-    n = members.shape[-1]
+    runs, n = members.shape
     chances = chances * members / np.maximum((chances * members).sum(axis=-1, keepdims=True), EPS)
     values = np.empty((rounds, *reservation.shape))
     holds = np.empty_like(values)
     hold = reservation
+    every = np.tile(np.arange(runs), n)  # every proposer's offer in every run, solved at once
+    stacked, who, everyone = packages.rows(every), np.repeat(np.arange(n), runs), members[every]
     for t in range(rounds - 1, -1, -1):
         holds[t] = hold
-        values[t] = 0.0
-        for proposer in range(n):
-            who = np.full(members.shape[:-1], proposer)
-            coalition = cheapest(packages, who, hold, members, quota) | (np.arange(n) == proposer)
-            _, offer, _ = best_for(packages, who, hold, coalition & members)
-            values[t] += chances[..., proposer, None] * offer
+        coalition = cheapest(stacked, who, hold[every], everyone, quota) | (np.arange(n) == who[:, None])
+        _, offer, _ = best_for(stacked, who, hold[every], coalition & everyone)
+        values[t] = np.einsum("rp,prn->rn", chances, offer.reshape(n, runs, n))
         hold = np.maximum(reservation, patience * values[t])
     return values, holds

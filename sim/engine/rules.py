@@ -337,6 +337,11 @@ class Packages:
         """The package mixing the corners with weights ``mix`` (..., I, K)."""
         return (mix * self.position).sum(axis=-1)
 
+    def mixed(self, mix):
+        """The mixture with weights ``mix`` of the corners' utilities (..., N): what the package mixing them is
+        worth to each actor at least."""
+        return self.base + (mix[..., None] * self.worth).sum(axis=(-3, -2))
+
     def best(self, who):
         """Each actor's utility (..., N) of the package best for actor ``who`` (an index per run): its own ideal."""
         mine = np.take_along_axis(self.worth, np.asarray(who)[..., None, None, None], axis=-1)[..., 0]
@@ -573,10 +578,7 @@ def _inside(packages, mix, floor, members):
     (and at most half-way): a start strictly inside, from which an interior point can move."""
     even = np.full(mix.shape, 1.0 / mix.shape[-1])
 
-    def surplus(m):
-        return packages.base + (m[..., None] * packages.worth).sum(axis=(-3, -2)) - floor
-
-    here, there = surplus(mix), surplus(even)
+    here, there = packages.mixed(mix) - floor, packages.mixed(even) - floor
     room = np.where(members & (there < here), here / np.maximum(here - there, EPS), np.inf).min(axis=-1)
     share = np.minimum(0.5, room / 2)[..., None, None]
     return (1 - share) * mix + share * even
@@ -593,8 +595,7 @@ def _where_feasible(packages, floor, members, gain, kappa, rho):
 
     mix, _, _ = optimum(packages, floor, none, 1.0, none, weight, weight, enough=inside)
     package, value = _solved(packages, mix)
-    surplus = packages.base + (mix[..., None] * packages.worth).sum(axis=(-3, -2)) - floor
-    feasible = np.where(members, surplus, np.inf).min(axis=-1) > 0
+    feasible = np.where(members, packages.mixed(mix) - floor, np.inf).min(axis=-1) > 0
     rows = np.flatnonzero(feasible)
     if rows.size:
         within, floor, members = packages.rows(rows), floor[rows], members[rows]
@@ -602,8 +603,12 @@ def _where_feasible(packages, floor, members, gain, kappa, rho):
         mix, _, solved = optimum(
             within, floor, gain[rows], 0.0, kappa[rows], rho[rows], np.zeros((rows.size, 1)), start
         )
-        rows, mix = rows[solved], mix[solved]
-        package[rows], value[rows] = _solved(within.rows(np.flatnonzero(solved)), mix)
+        package[rows], value[rows] = _solved(within, mix)
+        if not solved.all():  # (rare) where the programme did not converge, the max-min package after all
+            stuck = np.flatnonzero(~solved)
+            package[rows[stuck]], value[rows[stuck]] = _solved(
+                within.rows(stuck), _maximin(within.rows(stuck), floor[stuck], members[stuck])
+            )
     return package, value, feasible
 
 

@@ -312,6 +312,18 @@ def test_a_run_that_solved_the_same_problem_before_gets_the_same_package_without
         assert solved["remembered"] < solved["afresh"] / 2
 
 
+@pytest.mark.parametrize(
+    "protocol", [{"rule": "nash"}, {"rule": "bridging"}, {"rule": "alternating", "proposer": "random", "quota": 2}]
+)
+def test_three_principals_give_the_same_runs_whatever_the_blocks(protocol):
+    """Runs leave the interior point as they converge and remember their own last problem: cutting a batch into
+    other blocks changes no run, bit for bit."""
+    spec = validate(example(**protocol))
+    whole = run_table(NegotiationModel(spec, range(50)).run())
+    cut = pd.concat([run_table(NegotiationModel(spec, ids).run()) for ids in (range(7), range(7, 31), range(31, 50))])
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), cut.reset_index(drop=True))
+
+
 @pytest.mark.parametrize("rule", ["compromise", "nash", "bridging", "alternating"])
 def test_three_principals_play_under_every_rule_and_the_coalition_is_recorded(rule):
     model = play(example(rule), runs=40)

@@ -257,15 +257,18 @@ def test_a_runs_package_does_not_depend_on_the_other_runs_it_is_solved_with():
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), order=st.permutations(range(4)))
-def test_permuting_the_principals_permutes_nothing_in_the_nash_package(seed, order):
+def test_permuting_the_principals_permutes_nothing_in_the_nash_or_max_min_package(seed, order):
+    """Nothing in the interior point depends on the actors' order, not even which of several max-min packages
+    it ends at."""
     ideal, salience, low, high, d = drawn(seed, n=4)
     everyone = np.ones((1, 4), dtype=bool)
-    package, value, _ = rules.nash_n(rules.Packages(ideal, salience, low, high), d, everyone)
     order = list(order)
     shuffled = rules.Packages(ideal[:, order], salience[:, order], low, high)
-    package2, value2, _ = rules.nash_n(shuffled, d[:, order], everyone)
-    np.testing.assert_allclose(value2, value[:, order], atol=1e-8)
-    np.testing.assert_allclose(package2, package, atol=1e-6)
+    for rule in (rules.nash_n, rules.maximin_n):
+        package, value, _ = rule(rules.Packages(ideal, salience, low, high), d, everyone)
+        package2, value2, _ = rule(shuffled, d[:, order], everyone)
+        np.testing.assert_allclose(value2, value[:, order], atol=1e-8)
+        np.testing.assert_allclose(package2, package, atol=1e-6)
 
 
 # ----------------------------------------------------------------- the engine with three principals

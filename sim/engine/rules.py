@@ -568,7 +568,8 @@ def _maximin(packages, floor, members):
 
 def maximin_n(packages, floor, members):
     """The package maximising the smallest surplus of ``members`` (runs, N) over ``floor``: (package, utilities,
-    that surplus)."""
+    that surplus). Where several packages give it (often: only the worst-off members' utilities are pinned), the
+    one inside that set the interior point converges to from the even mixture, the same for a run in any block."""
     package, value = _solved(packages, _maximin(packages, floor, members))
     return package, value, np.where(members, value - floor, np.inf).min(axis=-1)
 

@@ -229,6 +229,33 @@ def test_the_best_package_for_one_member_solves_the_linear_program(seed, n, issu
         assert rules.maximin_n(packages, floor, others)[2][0] <= 1e-9
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_drafter_tabling_its_own_best_package_between_three_principals_gets_the_linear_programs_best(seed):
+    """``bridging: own``: the drafter (the packages' last actor) tables the package best for itself among those
+    giving every principal its threshold, as the linear program finds it."""
+    data = example("bridging")
+    next(a for a in data["actors"] if a["id"] == "basin_organisation")["bridging"] = "own"
+    model = NegotiationModel(validate(data), range(1))
+    drafter = model.agents[model.actor_index["basin_organisation"]]
+    ideal, salience, low, high, _ = drawn(seed, n=4)
+    thresholds = np.array([[0.45, 0.45, 0.45, 0.0]])
+    members = np.array([[True, True, True, False]])
+    package = drafter.bridge_n(rules.Packages(ideal, salience, low, high), thresholds, members)
+    value = utilities(package[0], ideal[0], salience[0])
+    best = linear_program(ideal[0], salience[0], low[0], high[0], thresholds[0], members[0] | [0, 0, 0, 1], 3)
+    assert value[3] == pytest.approx(best, abs=1e-9)
+    assert np.all(value[:3] >= thresholds[0, :3] - 1e-9)
+
+
+def test_a_proposers_best_package_on_an_issue_it_does_not_care_about_favours_nobody_for_its_place_in_the_file():
+    ideal, salience, low, high, _ = drawn(5, n=4)
+    salience[0, 2, 1] = 0.0  # the proposer (third in the file) does not care about the second issue
+    order = [3, 1, 0, 2]  # and comes last here
+    best = rules.Packages(ideal, salience, low, high).best(np.array([2]))
+    shuffled = rules.Packages(ideal[:, order], salience[:, order], low, high).best(np.array([3]))
+    np.testing.assert_allclose(shuffled, best[:, order], atol=1e-12)
+
+
 def test_where_no_package_beats_every_disagreement_value_the_nash_rule_gives_the_max_min_package():
     ideal, salience, low, high, _ = drawn(3)
     packages, everyone = rules.Packages(ideal, salience, low, high), np.ones((1, 3), bool)

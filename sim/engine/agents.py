@@ -222,9 +222,8 @@ class ThirdParty(ActorAgent):
         """The bridging package it tables between more than two principals (``members``; it is the last actor of
         ``packages``), the same three ways as :meth:`bridge`."""
         if self.actor.bridging == "own":
-            return rules.best_for(
-                packages, -1, thresholds, members | (np.arange(members.shape[-1]) == members.shape[-1] - 1)
-            )[0]
+            me = np.full(len(members), members.shape[-1] - 1)
+            return rules.best_for(packages, me, thresholds, members | (np.arange(members.shape[-1]) == me[:, None]))[0]
         if self.actor.bridging == "nash":
             return rules.nash_n(packages, thresholds, members)[0]
         return rules.maximin_n(packages, thresholds, members)[0]

@@ -266,7 +266,7 @@ def note_incompatible(m, stuck: np.ndarray, contested: np.ndarray) -> None:
 
 class Solved:
     """The N-party problem each run last solved, by kind of proposal, and its answers: a run whose problem is the
-    same, bit for bit, as the one it last solved gets the same answers without solving again (with more than two
+    same, number for number, as the one it last solved gets the same answers without solving again (with more than two
     principals the exact solve is the costliest step of a round, and under the Nash rule the problem often stays
     the same for many rounds)."""
 
@@ -276,12 +276,16 @@ class Solved:
     def __call__(self, kind: str, rows: np.ndarray, problem: tuple, solve) -> tuple:
         """The answers (a tuple of arrays (m, ...)) for the runs ``rows`` of ``problem`` (arrays (m, ...)), where
         ``solve(index)`` answers the runs ``index`` (into ``rows``) afresh."""
-        flat = np.concatenate([np.asarray(x, dtype=float).reshape(len(rows), -1) for x in problem], axis=1)
+        shapes = tuple(np.shape(x)[1:] for x in problem)
+        width = [int(np.prod(shape)) for shape in shapes]
+        flat = np.concatenate(
+            [np.asarray(x, dtype=float).reshape(len(rows), w) for x, w in zip(problem, width, strict=True)], axis=1
+        )
         known = self.problems.get(kind)
-        if known is None or known[0].shape[1] != flat.shape[1]:
+        if known is None or known[2] != shapes:
             answers = solve(np.arange(len(rows)))
             stored = tuple(np.zeros((self.runs, *a.shape[1:]), dtype=a.dtype) for a in answers)
-            known = self.problems[kind] = (np.full((self.runs, flat.shape[1]), np.nan), stored)
+            known = self.problems[kind] = (np.full((self.runs, flat.shape[1]), np.nan), stored, shapes)
         else:
             fresh = np.flatnonzero(~(known[0][rows] == flat).all(axis=1))
             answers = tuple(a[rows] for a in known[1])

@@ -307,9 +307,10 @@ def subgame_perfect_values(packages, utilities, patience, reservation, rounds: i
 # Any number of principals. Utilities are additive over issues and, on each issue, linear between the ideals of the
 # actors (projected into the box), so every utility vector the box allows is at most a mixture, issue by issue, of
 # the actors' ideals: the ``corners``. A package mixing corners is worth at least the mixture of their utilities to
-# everyone (utilities are concave), and the best mixtures put weight on neighbouring corners only, where the two
-# are equal. The N-party rules are concave programmes over the mixtures, solved exactly (to ~1e-12) by a
-# primal-dual interior-point method whose every step is one small linear system per run.
+# everyone (utilities are concave; equal where only neighbouring corners mix, which reaches every efficient
+# package). The N-party rules are concave programmes over the mixtures, solved exactly (to ~1e-12) by a primal-dual
+# interior-point method whose every step is one small linear system per run; where several mixtures are optimal it
+# may end at one that mixes corners further apart, whose package is then worth at least as much to everyone.
 
 
 class Packages:
@@ -343,10 +344,11 @@ class Packages:
         return self.base + (mix[..., None] * self.worth).sum(axis=(-3, -2))
 
     def best(self, who):
-        """Each actor's utility (..., N) of the package best for actor ``who`` (an index per run): its own ideal."""
+        """Each actor's utility (..., N) of the package best for actor ``who`` (an index per run): its own ideal,
+        and on an issue it does not care about the even mixture of the corners (whoever comes first in the file)."""
         mine = np.take_along_axis(self.worth, np.asarray(who)[..., None, None, None], axis=-1)[..., 0]
-        corner = np.argmax(mine, axis=-1)[..., None, None]
-        return self.base + np.take_along_axis(self.worth, corner, axis=-2)[..., 0, :].sum(axis=-2)
+        tied = mine >= mine.max(axis=-1, keepdims=True) - EPS
+        return self.mixed(tied / tied.sum(axis=-1, keepdims=True))
 
 
 STEPS = 40  # at most; a run stops once its optimality conditions hold
@@ -532,11 +534,13 @@ def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=
     mix, t, solved = x.mix.copy(), x.t.copy(), np.zeros(runs, dtype=bool)
     rows, broken = np.arange(runs), np.zeros(runs, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(STEPS):
+        for taken in range(STEPS + 1):
             newton = Newton(p, x)
             gap = newton.gap()
             holds = newton.holds(gap)
-            leave = holds | broken if enough is None else holds | broken | enough(p, x)
+            leave = holds | broken | (taken == STEPS)
+            if enough is not None:
+                leave |= enough(p, x)
             if leave.any():
                 here = rows[leave]
                 mix[here], t[here], solved[here] = x.mix[leave], x.t[leave], holds[leave]
@@ -546,13 +550,11 @@ def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=
                 newton, gap, broken = newton.rows(stay), gap[stay], broken[stay]
                 p, x = newton.programme, newton.point
             step = newton.step(gap)
-            broken = ~np.isfinite(step.mix).all(axis=(-1, -2)) | ~np.isfinite(step.lam).all(axis=-1)
+            broken = ~np.all([np.isfinite(d).reshape(len(rows), -1).all(axis=1) for d in vars(step).values()], axis=0)
             if broken.any():  # a run whose system broke down leaves where it is, unsolved
                 for d in vars(step).values():
                     d[broken] = 0.0
             x = x.moved(step, 0.99 * x.room(step, p.active))
-        else:
-            mix[rows], t[rows] = x.mix, x.t
     return mix, t, solved
 
 
@@ -588,7 +590,8 @@ def _inside(packages, mix, floor, members):
 def _where_feasible(packages, floor, members, gain, kappa, rho):
     """The maximin package of ``members`` over ``floor``; but where some package gives every member more than its
     floor, the package solving the programme ``gain``, ``kappa``, ``rho`` (:func:`optimum`) instead, started from
-    the first mixture on the way to the max-min that gives them all more. Returns (package, utilities, feasible)."""
+    the first mixture on the way to the max-min that gives them all more, moved towards the even mixture
+    (:func:`_inside`). Returns (package, utilities, feasible)."""
     none, weight = np.zeros(members.shape), members * 1.0
 
     def inside(programme, point):  # every member's slack above zero: feasible, and a start for the programme
@@ -599,16 +602,16 @@ def _where_feasible(packages, floor, members, gain, kappa, rho):
     feasible = np.where(members, packages.mixed(mix) - floor, np.inf).min(axis=-1) > 0
     rows = np.flatnonzero(feasible)
     if rows.size:
-        within, floor, members = packages.rows(rows), floor[rows], members[rows]
-        start = _inside(within, mix[rows], floor, members)
+        within, floor_in, members_in = packages.rows(rows), floor[rows], members[rows]
+        start = _inside(within, mix[rows], floor_in, members_in)
         mix, _, solved = optimum(
-            within, floor, gain[rows], 0.0, kappa[rows], rho[rows], np.zeros((rows.size, 1)), start
+            within, floor_in, gain[rows], 0.0, kappa[rows], rho[rows], np.zeros((rows.size, 1)), start
         )
         package[rows], value[rows] = _solved(within, mix)
         if not solved.all():  # (rare) where the programme did not converge, the max-min package after all
             stuck = np.flatnonzero(~solved)
             package[rows[stuck]], value[rows[stuck]] = _solved(
-                within.rows(stuck), _maximin(within.rows(stuck), floor[stuck], members[stuck])
+                within.rows(stuck), _maximin(within.rows(stuck), floor_in[stuck], members_in[stuck])
             )
     return package, value, feasible
 
@@ -666,6 +669,7 @@ def baron_ferejohn(packages, chances, patience, reservation, members, quota, rou
         holds[t] = hold
         coalition = cheapest(stacked, who, hold[every], everyone, quota) | (np.arange(n) == who[:, None])
         _, offer, _ = best_for(stacked, who, hold[every], coalition & everyone)
-        values[t] = np.einsum("rp,prn->rn", chances, offer.reshape(n, runs, n))
+        weighted = np.where(chances.T[..., None] > 0, chances.T[..., None] * offer.reshape(n, runs, n), 0.0)
+        values[t] = weighted.sum(axis=0)  # (a proposer never recognised adds nothing, whatever its offer)
         hold = np.maximum(reservation, patience * values[t])
     return values, holds

@@ -219,8 +219,8 @@ class ThirdParty(ActorAgent):
         return rules.maximin_point(*frontier, thresholds)[0]
 
     def bridge_n(self, packages, thresholds: np.ndarray, members: np.ndarray) -> np.ndarray:
-        """The bridging package it tables between more than two principals (``members``; it is the last actor of
-        ``packages``), the same three ways as :meth:`bridge`."""
+        """The bridging package it tables between more than two principals (``members``; when it drafts its
+        ``own`` best package it is the last actor of ``packages``), the same three ways as :meth:`bridge`."""
         if self.actor.bridging == "own":
             me = np.full(len(members), members.shape[-1] - 1)
             return rules.best_for(packages, me, thresholds, members | (np.arange(members.shape[-1]) == me[:, None]))[0]

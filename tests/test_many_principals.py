@@ -256,6 +256,20 @@ def test_a_proposers_best_package_on_an_issue_it_does_not_care_about_favours_nob
     np.testing.assert_allclose(shuffled, best[:, order], atol=1e-12)
 
 
+def test_a_feasible_set_shrunk_to_a_sliver_still_gives_the_linear_programs_best_package():
+    """Floors a hair (1e-9) below what the max-min package gives: the members' rows of the Newton system are nearly
+    proportional and their slacks below its rounding, so numpy finds it singular; the solve retries with a firmer
+    regularisation (this draw is one found to fail before)."""
+    ideal, salience, low, high, d = drawn(161, n=4)
+    packages, everyone = rules.Packages(ideal, salience, low, high), np.ones((1, 4), bool)
+    floor = rules.maximin_n(packages, d, everyone)[1] - 1e-9
+    _, value, exists = rules.best_for(packages, np.array([0]), floor, everyone)
+    assert exists[0]
+    best = linear_program(ideal[0], salience[0], low[0], high[0], floor[0], everyone[0], 0)
+    assert value[0, 0] == pytest.approx(best, abs=1e-8)
+    assert np.all(value[0, 1:] >= floor[0, 1:] - 1e-9)
+
+
 def test_where_no_package_beats_every_disagreement_value_the_nash_rule_gives_the_max_min_package():
     ideal, salience, low, high, _ = drawn(3)
     packages, everyone = rules.Packages(ideal, salience, low, high), np.ones((1, 3), bool)

@@ -496,7 +496,7 @@ class Newton:
         g = self.stationary - weight_target / x.mix
         spread = h * (g - _over_corners(h * g)[..., None] / self.total)
         rhs = np.concatenate([x.lam * (self.slack - p.worth_of(spread)) - slack_target, self.level[..., None]], -1)
-        sol = np.linalg.solve(self.system, rhs[..., None])[..., 0]
+        sol = _solve(self.system, rhs)
         n = p.actors
         dlam, dt = np.where(p.active, sol[..., :n], 0.0), sol[..., n]
         q = p.priced(dlam) + g
@@ -520,6 +520,23 @@ class Newton:
             x.lam * x.s + affine.s * affine.lam - p.kappa * p.active - p.rho * centre,
             x.mix * x.zeta + affine.mix * affine.zeta - centre[..., None],
         )
+
+
+def _solve(system, rhs):
+    """``system`` (runs, M, M) solved for ``rhs`` (runs, M). Where one run's system is singular all the same (its
+    members' rows nearly proportional and their slacks below the rounding of the rest: a feasible set shrunk to a
+    sliver), once more with a firmer hair on the diagonal, and failing that by least squares."""
+    try:
+        return np.linalg.solve(system, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        size = system.shape[-1]
+        firmer = system + 1e-9 * np.abs(system[..., range(size), range(size)]).max(axis=-1)[..., None, None] * np.eye(
+            size
+        )
+        try:
+            return np.linalg.solve(firmer, rhs[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            return (np.linalg.pinv(system) @ rhs[..., None])[..., 0]
 
 
 def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=None):

@@ -5,6 +5,7 @@ reachable: a third principal that blocks, a proposer's coalition that leaves one
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -268,6 +269,32 @@ def test_a_feasible_set_shrunk_to_a_sliver_still_gives_the_linear_programs_best_
     best = linear_program(ideal[0], salience[0], low[0], high[0], floor[0], everyone[0], 0)
     assert value[0, 0] == pytest.approx(best, abs=1e-8)
     assert np.all(value[0, 1:] >= floor[0, 1:] - 1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(3, 6), issues=st.integers(1, 5), grid=st.booleans())
+def test_degenerate_problems_give_packages_inside_the_box_without_a_warning(seed, n, issues, grid):
+    """Ideals on a grid (corners that coincide), saliences of zero, boxes of no width, floors exactly at or a hair
+    around what the max-min package gives: every rule returns a finite package inside the box, silently."""
+    rng = np.random.default_rng(seed)
+    shape = (20, n, issues)
+    ideal = rng.choice([0.0, 25.0, 50.0, 75.0, 100.0], shape) if grid else rng.uniform(0, 100, shape)
+    salience = rng.dirichlet(np.ones(issues), (20, n))
+    salience[rng.uniform(size=salience.shape) < 0.2] = 0.0
+    low = np.zeros((20, issues))
+    high = low + rng.choice([0.0, 5.0, 100.0], (20, issues))
+    packages, members = rules.Packages(ideal, salience, low, high), rng.uniform(size=(20, n)) < 0.8
+    value = rules.maximin_n(packages, rng.uniform(0, 1, (20, n)), members)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for floor in (value - 1e-9, value, value + 1e-9):
+            for package, *_ in (
+                rules.nash_n(packages, floor, members),
+                rules.best_for(packages, rng.integers(0, n, 20), floor, members | (rng.uniform(size=(20, n)) < 0.5)),
+                rules.maximin_n(packages, floor, members),
+            ):
+                assert np.isfinite(package).all()
+                assert np.all((low - 1e-9 <= package) & (package <= high + 1e-9))
 
 
 def test_where_no_package_beats_every_disagreement_value_the_nash_rule_gives_the_max_min_package():

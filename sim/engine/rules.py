@@ -401,7 +401,7 @@ class Programme:
         """A point from ``mix``: slacks from it where it is ``inside`` (every slack above zero), else 1; a Nash
         term priced at its surplus; corners priced so that every weight times its price is 1 (as a Nash term's
         price times its surplus)."""
-        s = np.where(self.active & inside, self.surplus(mix), 1.0)
+        s = np.maximum(np.where(self.active & inside, self.surplus(mix), 1.0), EPS)  # (rounding can leave a sliver 0)
         lam = np.where(self.kappa > 0, self.kappa / s, 1.0) * self.active
         zeta = 1.0 / mix
         nu = _over_corners(self.priced(self.gain + lam) + zeta) / self.corners
@@ -572,6 +572,7 @@ def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=
                 for d in vars(step).values():
                     d[broken] = 0.0
             x = x.moved(step, 0.99 * x.room(step, p.active))
+            x.mix /= _over_corners(x.mix)[..., None]  # back onto the simplex, which rounding can leave
     return mix, t, solved
 
 

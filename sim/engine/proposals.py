@@ -201,9 +201,9 @@ def _many_party_package(m, t: int, proposal: Proposal) -> np.ndarray:
     members = proposal.parties[:, p]
     if rule == "bridging":
         tabler = m.actor_index[m.spec.protocol.tabled_by[(t - 1) % len(m.spec.protocol.tabled_by)]]
-    if rule == "bridging" and m.spec.actors[tabler].bridging == "own":  # it drafts for itself: its ideal counts
-        p = np.append(p, tabler)
-        members = np.concatenate([members, np.zeros((len(rows), 1), dtype=bool)], axis=-1)
+        if m.spec.actors[tabler].bridging == "own":  # it drafts for itself: its ideal counts
+            p = np.append(p, tabler)
+            members = np.concatenate([members, np.zeros((len(rows), 1), dtype=bool)], axis=-1)
     problem = (m.ideal[rows][:, p], proposal.salience[:, p], proposal.low, proposal.high)
 
     def packages(index):

@@ -345,7 +345,8 @@ class Packages:
 
     def best(self, who):
         """Each actor's utility (..., N) of the package best for actor ``who`` (an index per run): its own ideal,
-        and on an issue it does not care about the even mixture of the corners (whoever comes first in the file)."""
+        and on an issue it does not care about the even mixture of the corners (not whoever comes first in the
+        file)."""
         mine = np.take_along_axis(self.worth, np.asarray(who)[..., None, None, None], axis=-1)[..., 0]
         tied = mine >= mine.max(axis=-1, keepdims=True) - EPS
         return self.mixed(tied / tied.sum(axis=-1, keepdims=True))
@@ -482,8 +483,7 @@ class Newton:
         system = np.zeros((*x.t.shape, n + 1, n + 1))
         system[..., :n, :n] = x.lam[..., :, None] * (spread - np.swapaxes(mean * self.total, -1, -2) @ mean)
         system[..., range(n), range(n)] += np.where(p.active, x.s, 1.0)
-        diagonal = system[..., range(n), range(n)]  # a hair more (regularised, as interior-point codes do), so that
-        system[..., range(n), range(n)] += 1e-14 * np.abs(diagonal).max(axis=-1, keepdims=True)  # none is singular
+        _steady(system, n, 1e-14)
         system[..., :n, n] = -x.lam * p.lifted
         system[..., n, :n] = p.lifted * p.free[..., None]
         system[..., n, n] = np.where(p.free, 0.0, 1.0)
@@ -529,14 +529,18 @@ def _solve(system, rhs):
     try:
         return np.linalg.solve(system, rhs[..., None])[..., 0]
     except np.linalg.LinAlgError:
-        size = system.shape[-1]
-        firmer = system + 1e-9 * np.abs(system[..., range(size), range(size)]).max(axis=-1)[..., None, None] * np.eye(
-            size
-        )
         try:
-            return np.linalg.solve(firmer, rhs[..., None])[..., 0]
+            return np.linalg.solve(_steady(system.copy(), system.shape[-1] - 1, 1e-9), rhs[..., None])[..., 0]
         except np.linalg.LinAlgError:
             return (np.linalg.pinv(system) @ rhs[..., None])[..., 0]
+
+
+def _steady(system, n, hair):
+    """``system`` (runs, n + 1, n + 1) with ``hair`` times its largest of the first ``n`` diagonal entries added to
+    each of them (regularised, as interior-point codes do, so that no run's system is singular); in place."""
+    diagonal = system[..., range(n), range(n)]
+    system[..., range(n), range(n)] += hair * np.abs(diagonal).max(axis=-1, keepdims=True)
+    return system
 
 
 def optimum(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=None):
@@ -581,9 +585,9 @@ def _solved(packages, mix):
     return package, packages.value(package)
 
 
-def _maximin(packages, floor, members):
+def _maximin(packages, floor, members, enough=None):
     none, weight = np.zeros(members.shape), members * 1.0
-    return optimum(packages, floor, none, 1.0, none, weight, weight)[0]
+    return optimum(packages, floor, none, 1.0, none, weight, weight, enough=enough)[0]
 
 
 def maximin_n(packages, floor, members):
@@ -598,7 +602,6 @@ def _inside(packages, mix, floor, members):
     """``mix`` moved towards the even mixture as far as keeps half of every member's surplus over ``floor``
     (and at most half-way): a start strictly inside, from which an interior point can move."""
     even = np.full(mix.shape, 1.0 / mix.shape[-1])
-
     here, there = packages.mixed(mix) - floor, packages.mixed(even) - floor
     room = np.where(members & (there < here), here / np.maximum(here - there, EPS), np.inf).min(axis=-1)
     share = np.minimum(0.5, room / 2)[..., None, None]
@@ -610,12 +613,11 @@ def _where_feasible(packages, floor, members, gain, kappa, rho):
     floor, the package solving the programme ``gain``, ``kappa``, ``rho`` (:func:`optimum`) instead, started from
     the first mixture on the way to the max-min that gives them all more, moved towards the even mixture
     (:func:`_inside`). Returns (package, utilities, feasible)."""
-    none, weight = np.zeros(members.shape), members * 1.0
 
     def inside(programme, point):  # every member's slack above zero: feasible, and a start for the programme
         return np.where(programme.rho > 0, programme.surplus(point.mix), np.inf).min(axis=-1) > 0
 
-    mix, _, _ = optimum(packages, floor, none, 1.0, none, weight, weight, enough=inside)
+    mix = _maximin(packages, floor, members, enough=inside)
     package, value = _solved(packages, mix)
     feasible = np.where(members, packages.mixed(mix) - floor, np.inf).min(axis=-1) > 0
     rows = np.flatnonzero(feasible)

@@ -1,6 +1,6 @@
 """Runs per second with 2, 3 and 5 principals (a measurement, not a test).
 
-    .venv/bin/python benchmarks/principals.py [--runs 2000] [--solver]
+    .venv/bin/python benchmarks/principals.py [--runs 2000] [--solver] [--stages]
 
 Plays a generated file (three issues, principals with spread-out ideals and drawn reservations, one mediator who
 drafts when the rule is bridging) on one core, one block, under each protocol rule, and prints runs/second, the
@@ -8,7 +8,8 @@ rounds a run negotiates before its outcome (more principals agree later, so a ru
 microseconds a run's round costs. With two principals the rules solve on the two principals' frontier in closed
 form; with more, each proposal is a concave programme solved by an interior point (sim.engine.rules.optimum),
 about a dozen Newton steps, each one (N + 1) linear system per run. ``--solver`` times the N-party rules alone,
-per run, against the size of the arrays they work on (issues x corners x actors). Figures: benchmarks/README.md.
+per run, against the size of the arrays they work on (issues x corners x actors); ``--stages`` splits the N-party
+rounds' time by the programme solved. Figures: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -83,6 +84,33 @@ def solver(runs: int) -> None:
             print(f"{n:>6} {issues:>6} {issues * n * n:>8} " + " ".join(cells), flush=True)
 
 
+def stages(runs: int) -> None:
+    """Where the N-party rounds' time goes: the share of a block's time in the interior point, by programme (the
+    max-min run to its end, where no package gives every member its floor, or stopped at the first mixture that
+    does; the Nash or best-for programme from there), and how many problems each solved."""
+    print(f"\nN-party rounds, one block of {runs} runs: share of the time in each programme (problems solved)")
+    solve = rules.optimum
+    for n in (3, 5):
+        for rule in ("bridging", "alternating"):
+            spent = {"max-min": [0.0, 0], "max-min until inside": [0.0, 0], "programme": [0.0, 0]}
+
+            def timed(packages, floor, gain, lift, kappa, rho, lifted, start=None, enough=None, spent=spent):
+                kind = "max-min until inside" if enough is not None else "max-min" if lift else "programme"
+                begin = time.perf_counter()
+                out = solve(packages, floor, gain, lift, kappa, rho, lifted, start, enough)
+                spent[kind][0] += time.perf_counter() - begin
+                spent[kind][1] += len(floor)
+                return out
+
+            spec, rules.optimum = validate(generated(n, rule)), timed
+            try:
+                seconds = _seconds(NegotiationModel(spec, range(runs)).run)
+            finally:
+                rules.optimum = solve
+            cells = ", ".join(f"{kind} {s / seconds:.0%} ({count})" for kind, (s, count) in spent.items() if count)
+            print(f"{n} principals, {rule}: {seconds:.2f} s; {cells}", flush=True)
+
+
 def _drawn(runs: int, n: int, issues: int):
     """The three N-party rules, each ready to solve ``runs`` drawn problems with ``n`` actors on ``issues`` issues."""
     rng = np.random.default_rng(n * 10 + issues)
@@ -106,10 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--solver", action="store_true", help="also time the N-party rules alone")
+    parser.add_argument("--stages", action="store_true", help="also split the N-party rounds' time by programme")
     args = parser.parse_args()
     engine(args.runs)
     if args.solver:
         solver(args.runs)
+    if args.stages:
+        stages(args.runs)
 
 
 if __name__ == "__main__":

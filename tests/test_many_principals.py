@@ -31,6 +31,7 @@ class Dollar:
 
     def __init__(self, n: int, runs: int = 1):
         self.n, self.worth, self.base = n, np.broadcast_to(np.eye(n), (runs, 1, n, n)), np.zeros((runs, n))
+        self.salience = np.ones((runs, n, 1))  # every player cares about the one issue: none is left free
 
     def value(self, package):
         return package
@@ -269,6 +270,60 @@ def test_a_feasible_set_shrunk_to_a_sliver_still_gives_the_linear_programs_best_
     best = linear_program(ideal[0], salience[0], low[0], high[0], floor[0], everyone[0], 0)
     assert value[0, 0] == pytest.approx(best, abs=1e-8)
     assert np.all(value[0, 1:] >= floor[0, 1:] - 1e-9)
+
+
+def spare_issue():
+    """Three actors on three issues: the first two care only about the first two issues, where they pull apart;
+    the third cares only about the third issue, ideal 90."""
+    ideal = np.array([[[10.0, 10.0, 50.0], [90.0, 90.0, 50.0], [50.0, 50.0, 90.0]]])
+    salience = np.array([[[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]])
+    return rules.Packages(ideal, salience, np.zeros((1, 3)), np.full((1, 3), 100.0)), np.ones((1, 3), dtype=bool)
+
+
+def test_an_issue_the_worst_off_ignore_goes_to_the_member_who_cares():
+    """The max-min pins the first two; the third issue does not touch them, so the max-min leaves it free: it goes
+    to the one member who cares (left to the solver it sat at 66.6, a package the third would improve for free)."""
+    packages, everyone = spare_issue()
+    package, value, least = rules.maximin_n(packages, np.array([[0.7, 0.7, 0.0]]), everyone)
+    assert package[0, 2] == pytest.approx(90.0, abs=1e-6)
+    np.testing.assert_allclose(value[0], [0.6, 0.6, 1.0], atol=1e-9)
+    assert least[0] == pytest.approx(-0.1, abs=1e-9)
+
+
+def test_an_issue_the_proposer_and_held_partners_ignore_goes_to_the_partner_who_cares():
+    packages, everyone = spare_issue()
+    floor = np.array([[0.0, 0.3, 0.2]])
+    package, value, exists = rules.best_for(packages, np.array([0]), floor, everyone)
+    assert exists[0] and package[0, 2] == pytest.approx(90.0, abs=1e-6)
+    best = linear_program(packages.ideal[0], packages.salience[0], packages.low[0], packages.high[0], floor[0],
+                          everyone[0], 0)  # fmt: skip
+    assert value[0, 0] == pytest.approx(best, abs=1e-8)  # the proposer gives up nothing
+    assert value[0, 1] == pytest.approx(0.3, abs=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(3, 5), issues=st.integers(2, 4))
+def test_giving_the_free_issues_to_the_rest_costs_the_worst_off_nothing(seed, n, issues):
+    """Saliences of zero drawn often enough that the worst-off ignore some issue: the max-min with the free issues
+    given to the others keeps the least surplus and every worst-off member's utility, and raises the least surplus
+    of the others, or leaves it."""
+    rng = np.random.default_rng(seed)
+    salience = rng.dirichlet(np.ones(issues), (20, n))
+    salience[rng.uniform(size=salience.shape) < 0.4] = 0.0
+    low = rng.uniform(0, 30, (20, issues))
+    packages = rules.Packages(
+        rng.uniform(0, 100, (20, n, issues)), salience, low, low + rng.uniform(20, 70, (20, issues))
+    )
+    members, floor = rng.uniform(size=(20, n)) < 0.9, rng.uniform(0.2, 0.9, (20, n))
+    _, plain = rules._solved(packages, rules._maximin(packages, floor, members))
+    _, value, least = rules.maximin_n(packages, floor, members)
+    worst = rules._pinned(plain, floor, members)
+    np.testing.assert_allclose(least, np.where(members, plain - floor, np.inf).min(axis=-1), atol=1e-9)
+    np.testing.assert_allclose(np.where(worst, value, 0.0), np.where(worst, plain, 0.0), atol=1e-9)
+    rest = members & ~worst
+    before = np.where(rest, plain - floor, np.inf).min(axis=-1)
+    after = np.where(rest, value - floor, np.inf).min(axis=-1)
+    assert np.all(after >= before - 1e-9)
 
 
 @settings(max_examples=20, deadline=None)

@@ -301,6 +301,31 @@ def test_an_issue_the_proposer_and_held_partners_ignore_goes_to_the_partner_who_
     assert value[0, 1] == pytest.approx(0.3, abs=1e-8)
 
 
+def test_issues_left_free_go_to_the_rest_in_turn_until_none_is_free():
+    """The first two are the worst-off; of the rest, the third (on the second issue) is worse off than the fourth
+    (on the third): both issues are free, and each goes to the one who cares, not only the worse-off one's."""
+    ideal = np.array([[[10.0, 50, 50], [90, 50, 50], [50, 10, 50], [50, 50, 90]]])
+    salience = np.array([[[1.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]])
+    packages = rules.Packages(ideal, salience, np.zeros((1, 3)), np.full((1, 3), 100.0))
+    package, _, least = rules.maximin_n(packages, np.array([[0.5, 0.5, 0.1, 0.5]]), np.ones((1, 4), dtype=bool))
+    np.testing.assert_allclose(package[0], [50.0, 10.0, 90.0], atol=1e-6)
+    assert least[0] == pytest.approx(0.1, abs=1e-9)
+
+
+def test_where_no_package_meets_the_partners_the_proposer_keeps_what_the_max_min_left_it():
+    """No package gives the partners their thresholds, so the proposer offers their max-min package; the issue they
+    all ignore is the proposer's to keep, not a partner's with slack (its threshold would otherwise fall for
+    good: a proposer's threshold follows its own offers)."""
+    ideal = np.array([[[50.0, 50, 10], [10, 50, 50], [90, 50, 50], [50, 50, 90]]])
+    salience = np.array([[[0.0, 0, 1], [1, 0, 0], [1, 0, 0], [0, 0, 1]]])
+    packages = rules.Packages(ideal, salience, np.zeros((1, 3)), np.full((1, 3), 100.0))
+    floor, everyone = np.array([[0.0, 0.9, 0.9, 0.1]]), np.ones((1, 4), dtype=bool)
+    _, value, exists = rules.best_for(packages, np.array([0]), floor, everyone)
+    _, plain = rules._solved(packages, rules._maximin(packages, floor, everyone & (np.arange(4) != 0)))
+    assert not exists[0]
+    assert value[0, 0] == pytest.approx(plain[0, 0], abs=1e-9)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(3, 5), issues=st.integers(2, 4))
 def test_giving_the_free_issues_to_the_rest_costs_the_worst_off_nothing(seed, n, issues):

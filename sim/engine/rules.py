@@ -603,7 +603,8 @@ def maximin_n(packages, floor, members):
     return package, value, np.where(members, value - floor, np.inf).min(axis=-1)
 
 
-TIE = 1e-7  # a member within this of the least surplus (or of its floor) is held there by the rule
+TIE = 1e-7  # a member within this of the least surplus (or of its floor) counts as held there by the rule (a
+# member whose surplus is truly that close to it, with a salience near zero on a free issue, is counted held too)
 
 
 def _pinned(value, floor, members):
@@ -613,21 +614,25 @@ def _pinned(value, floor, members):
 
 
 def _for_the_rest(packages, package, value, floor, members, held):
-    """The rule's ``package`` with, on each issue every ``held`` member ignores (those the rule pins: the worst-off,
-    a proposer, partners held to their floor) and another member cares about, the values that maximise the smallest
-    surplus over ``floor`` of the other members: the rule leaves those issues free, and left to the solver they
-    would be set where no one asked (a package another would improve at no held member's cost). The two-principal
-    rules, on their frontier, do the same. Returns (package, utilities)."""
-    rest = members & ~held
-    cares = packages.salience > 0
-    spare = ~(cares & held[..., None]).any(axis=-2) & (cares & rest[..., None]).any(axis=-2)
-    rows = np.flatnonzero(spare.any(axis=-1))
-    if rows.size:
+    """The rule's ``package`` with the issues it leaves free given to the other members: on each issue every
+    ``held`` member ignores (those the rule pins: the worst-off, a proposer, partners held to their floor) and
+    another member cares about, the values that maximise the smallest surplus over ``floor`` of the members not
+    held; then, holding the worst-off of those too, again on the issues still free, until none is (left to the
+    solver those issues sat where no one asked, a package another member would improve at no one's cost).
+    Returns (package, utilities)."""
+    cares, held = packages.salience > 0, held.copy()
+    for _ in range(members.shape[-1]):
+        rest = members & ~held
+        spare = ~(cares & held[..., None]).any(axis=-2) & (cares & rest[..., None]).any(axis=-2)
+        rows = np.flatnonzero(spare.any(axis=-1))
+        if not rows.size:
+            break
         kept = ~spare[rows]
         low = np.where(kept, package[rows], packages.low[rows])
         high = np.where(kept, package[rows], packages.high[rows])
         within = Packages(packages.ideal[rows], packages.salience[rows], low, high)
         package[rows], value[rows] = _solved(within, _maximin(within, floor[rows], rest[rows]))
+        held[rows] |= _pinned(value[rows], floor[rows], rest[rows])
     return package, value
 
 
@@ -667,7 +672,7 @@ def _where_feasible(packages, floor, members, gain, kappa, rho):
             package[rows[stuck]], value[rows[stuck]] = _solved(
                 within.rows(stuck), _maximin(within.rows(stuck), floor_in[stuck], members_in[stuck])
             )
-    held = np.where(feasible[:, None], (gain > 0) | ((rho > 0) & (value - floor < TIE)), _pinned(value, floor, members))
+    held = (gain > 0) | np.where(feasible[:, None], (rho > 0) & (value - floor < TIE), _pinned(value, floor, members))
     concave = feasible & (kappa > 0).any(axis=-1)  # a Nash product leaves nothing free: every member counts
     package, value = _for_the_rest(packages, package, value, floor, members & ~concave[:, None], held)
     return package, value, feasible
